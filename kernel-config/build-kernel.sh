@@ -3,7 +3,10 @@
 # Builds the clearvm guest kernel (an uncompressed vmlinux) from Debian's linux-source-6.1
 # into a cache outside the repository, keyed by the hash of every input, and prints its path.
 # A rebuild happens only when the config, the patches, this script or the source change.
+# Usage: build-kernel.sh [--copy-to FILE]   (meson uses --copy-to to put it in the build tree)
 set -euo pipefail
+copy_to=
+if [ "${1:-}" = --copy-to ]; then copy_to=$(realpath -m "$2"); fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 src_tar=/usr/src/linux-source-6.1.tar.xz
@@ -14,16 +17,23 @@ if [ ! -f "$src_tar" ]; then
 	exit 1
 fi
 
+# Bump RECIPE when the build steps below change what they produce.
+RECIPE=1
 key=$({
+	echo "recipe $RECIPE"
 	dpkg-query -W -f='${Version}\n' linux-source-6.1
-	cat "$here/clearvm.config" "$0"
+	cat "$here/clearvm.config"
 	find "$here/patches" -type f -name '*.patch' | sort | xargs -r cat
 } | sha256sum | cut -c1-16)
 out=$cache/$key
-if [ -f "$out/vmlinux" ]; then
+finish() {
+	if [ -n "$copy_to" ]; then
+		cmp -s "$out/vmlinux" "$copy_to" 2>/dev/null || cp "$out/vmlinux" "$copy_to"
+	fi
 	echo "$out/vmlinux"
 	exit 0
-fi
+}
+[ -f "$out/vmlinux" ] && finish
 
 mkdir -p "$cache"
 work=$(mktemp -d "$cache/build.XXXXXX")
@@ -51,4 +61,4 @@ cp .config "$out.tmp/config"
 strip --strip-debug "$out.tmp/vmlinux" 2>/dev/null || true
 rm -rf "$out"
 mv "$out.tmp" "$out"
-echo "$out/vmlinux"
+finish

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// The contract between clearvm and guest-init: ports, launch spec format, stdio ports.
+#pragma once
+
+// guest-init writes the workload's 32-bit status here (exit code, or 128+signal); the VMM
+// then stops the VM and exits with it.
+#define ABI_EXIT_PORT 0x5f0
+// guest-init writes a milestone number here (outb); the VMM timestamps it with its own clock.
+#define ABI_MILESTONE_PORT 0x5f4
+#define ABI_MILESTONE_INIT 1
+#define ABI_MILESTONE_ROOT 2
+#define ABI_MILESTONE_EXEC 3
+
+// The launch spec: a flattened device tree in the file ABI_SPEC_PATH of the initramfs (a
+// second cpio appended to guest-init's own). Properties of the root node:
+//   argv   string list (NUL-separated), at least one entry
+//   env    string list of KEY=VALUE
+//   cwd    string
+//   uid, gid  u32
+//   root-tag  string: the 9p mount tag of the container's root
+#define ABI_SPEC_PATH "/clearvm/spec.dtb"
+#define ABI_ROOT_TAG "clearvm-root"
+
+// virtio-console ports: port 0 carries the workload's stdout, port 1 its stderr.
+#define ABI_PORT_STDOUT 0
+#define ABI_PORT_STDERR 1
+#define ABI_NR_PORTS 2
+
+// Statuses guest-init itself reports when it cannot run the workload.
+#define ABI_STATUS_CANNOT_EXEC 126
+#define ABI_STATUS_NOT_FOUND 127
+#define ABI_STATUS_INIT_FAILED 125

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: Apache-2.0
+// guest-init: PID 1 of every clearvm guest. Mounts the container's 9p root and the basics,
+// reads the launch spec, runs the workload with its stdout and stderr on pipes relayed to
+// the VMM's console ports, reaps every child, and reports the status through the exit port.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libfdt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "abi.h"
+
+#define PORT_WAIT_MS 5000
+
+static int err_fd = -1; // the stderr port once found, else the kernel log
+
+static void milestone(unsigned char n)
+{
+	outb(n, ABI_MILESTONE_PORT);
+}
+
+static __attribute__((noreturn)) void report(int status)
+{
+	sync(); // everything the workload wrote reaches the host before the VM stops
+	outl((unsigned)status, ABI_EXIT_PORT);
+	for (;;)
+		pause();
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	int fd = err_fd >= 0 ? err_fd : open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && write(fd, buf, (size_t)n) < 0) {
+		// nowhere else to say it
+	}
+	if (fd != err_fd && fd >= 0)
+		close(fd);
+}
+
+static __attribute__((noreturn)) void fail(const char *what)
+{
+	say("clearvm: guest-init: %s: %s", what, strerror(errno));
+	report(ABI_STATUS_INIT_FAILED);
+}
+
+static void *read_spec(size_t *size)
+{
+	int fd = open(ABI_SPEC_PATH, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		fail("launch spec " ABI_SPEC_PATH);
+	void *buf = malloc((size_t)st.st_size + 1);
+	if (!buf || read(fd, buf, (size_t)st.st_size) != st.st_size)
+		fail("reading the launch spec");
+	close(fd);
+	if (fdt_check_full(buf, (size_t)st.st_size) != 0) {
+		errno = EINVAL;
+		fail("launch spec is not a valid FDT");
+	}
+	*size = (size_t)st.st_size;
+	return buf;
+}
+
+// A NUL-separated string list property as a NULL-terminated array (pointing into the FDT).
+static char **strlist(const void *fdt, const char *name)
+{
+	int len;
+	const char *p = fdt_getprop(fdt, 0, name, &len);
+	if (!p || len < 0 || (len > 0 && p[len - 1] != '\0')) {
+		errno = EINVAL;
+		fail(name);
+	}
+	size_t n = 0;
+	for (int i = 0; i < len; i++)
+		n += p[i] == '\0';
+	char **v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		fail("memory");
+	for (size_t i = 0; i < n; i++) {
+		v[i] = (char *)p;
+		p += strlen(p) + 1;
+	}
+	return v;
+}
+
+static const char *str(const void *fdt, const char *name)
+{
+	int len;
+	const char *p = fdt_getprop(fdt, 0, name, &len);
+	if (!p || len <= 0 || p[len - 1] != '\0') {
+		errno = EINVAL;
+		fail(name);
+	}
+	return p;
+}
+
+static unsigned u32(const void *fdt, const char *name)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(fdt, 0, name, &len);
+	if (!p || len != 4) {
+		errno = EINVAL;
+		fail(name);
+	}
+	return fdt32_to_cpu(*p);
+}
+
+// Mounts fstype at target inside the new root when the rootfs has that directory; the
+// rootfs is never written to make one.
+static void mount_if_dir(const char *src, const char *target, const char *fstype,
+			 unsigned long flags, const char *data)
+{
+	struct stat st;
+	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	if (mount(src, target, fstype, flags, data) < 0)
+		say("clearvm: guest-init: mount %s on %s: %s", fstype, target, strerror(errno));
+}
+
+static void mount_root(const char *tag)
+{
+	char opts[160];
+	snprintf(opts, sizeof(opts), "trans=virtio,version=9p2000.L,msize=%u,cache=mmap", 512 * 1024);
+	if (mkdir("/newroot", 0755) < 0 && errno != EEXIST)
+		fail("mkdir /newroot");
+	if (mount(tag, "/newroot", "9p", 0, opts) < 0)
+		fail("mounting the container's root over 9p");
+	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		fail("switching to the container's root");
+	unsigned long nodev = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	mount_if_dir("proc", "/proc", "proc", nodev, NULL);
+	mount_if_dir("sysfs", "/sys", "sysfs", nodev, NULL);
+	mount_if_dir("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	mkdir("/dev/pts", 0755);
+	mkdir("/dev/shm", 01777);
+	mount_if_dir("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+	mount_if_dir("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	mount_if_dir("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	mount_if_dir("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	symlink("/proc/self/fd", "/dev/fd");
+	symlink("/proc/self/fd/0", "/dev/stdin");
+	symlink("/proc/self/fd/1", "/dev/stdout");
+	symlink("/proc/self/fd/2", "/dev/stderr");
+}
+
+// The /dev node of the virtio-console port the VMM named `name`, waiting for it to appear.
+static int open_port(const char *name)
+{
+	for (int waited = 0; waited < PORT_WAIT_MS; waited++) {
+		DIR *d = opendir("/sys/class/virtio-ports");
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			char path[300], buf[64] = {0};
+			snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", e->d_name);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			ssize_t n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n > 0 && buf[n - 1] == '\n')
+				buf[n - 1] = '\0';
+			if (!strcmp(buf, name)) {
+				snprintf(path, sizeof(path), "/dev/%s", e->d_name);
+				closedir(d);
+				return open(path, O_WRONLY | O_CLOEXEC);
+			}
+		}
+		if (d)
+			closedir(d);
+		usleep(1000);
+	}
+	errno = ENODEV;
+	return -1;
+}
+
+static int exit_status(int ws)
+{
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws);
+	if (WIFSIGNALED(ws))
+		return 128 + WTERMSIG(ws);
+	return ABI_STATUS_INIT_FAILED;
+}
+
+// The workload's process: its stdio, its identity, its directory, then exec. An exec error
+// goes back to PID 1 through errpipe (close-on-exec, so success closes it empty).
+static __attribute__((noreturn)) void child(char **argv, char **env, const char *cwd, unsigned uid,
+					    unsigned gid, int out, int errfd, int errpipe)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null < 0)
+		null = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int e = 0;
+	if (dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+		e = errno;
+	setsid();
+	umask(022);
+	if (!e && (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0))
+		e = errno;
+	if (!e && chdir(cwd) < 0)
+		e = errno;
+	if (!e) {
+		environ = env;
+		execvp(argv[0], argv);
+		e = errno;
+	}
+	if (write(errpipe, &e, sizeof(e)) < 0) {
+		// the parent sees EOF and reports a generic failure
+	}
+	_exit(ABI_STATUS_INIT_FAILED);
+}
+
+int main(void)
+{
+	if (getpid() != 1)
+		return 1;
+	mkdir("/dev", 0755);
+	mkdir("/proc", 0555);
+	mkdir("/sys", 0555);
+	mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, NULL);
+	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (ioperm(ABI_EXIT_PORT, 8, 1) < 0)
+		return 1; // without the exit port there is no one to tell; the VMM times out
+	milestone(ABI_MILESTONE_INIT);
+
+	int port_out = open_port("stdout");
+	err_fd = open_port("stderr");
+	if (port_out < 0 || err_fd < 0)
+		fail("finding the stdout and stderr ports");
+
+	size_t spec_size;
+	void *fdt = read_spec(&spec_size);
+	char **argv = strlist(fdt, "argv");
+	char **env = strlist(fdt, "env");
+	const char *cwd = str(fdt, "cwd");
+	unsigned uid = u32(fdt, "uid"), gid = u32(fdt, "gid");
+	if (!argv[0]) {
+		errno = EINVAL;
+		fail("empty argv");
+	}
+	umount("/sys");
+	mount_root(str(fdt, "root-tag"));
+	milestone(ABI_MILESTONE_ROOT);
+
+	int outp[2], errp[2], execp[2];
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0)
+		fail("pipe");
+	milestone(ABI_MILESTONE_EXEC);
+	pid_t pid = fork();
+	if (pid < 0)
+		fail("fork");
+	if (pid == 0)
+		child(argv, env, cwd, uid, gid, outp[1], errp[1], execp[1]);
+	close(outp[1]);
+	close(errp[1]);
+	close(execp[1]);
+
+	int e = 0;
+	ssize_t n = read(execp[0], &e, sizeof(e));
+	close(execp[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		say("clearvm: %s: %s", argv[0], strerror(e));
+		report(e == ENOENT || e == ENOTDIR ? ABI_STATUS_NOT_FOUND : ABI_STATUS_CANNOT_EXEC);
+	}
+
+	// Relay both pipes to their ports until the workload ends; then stop whatever it left
+	// behind (as docker does) and drain what is still in the pipes.
+	int status = -1;
+	struct pollfd fds[2] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
+	int dst[2] = {port_out, err_fd};
+	static char buf[65536];
+	bool killed = false;
+	for (;;) {
+		int ws;
+		pid_t w;
+		while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
+			if (w == pid)
+				status = exit_status(ws);
+		if (status >= 0 && !killed) {
+			kill(-1, SIGKILL);
+			killed = true;
+		}
+		if (fds[0].fd < 0 && fds[1].fd < 0 && status >= 0)
+			break;
+		int r = poll(fds, 2, status >= 0 ? 100 : 20);
+		if (r < 0 && errno != EINTR)
+			fail("poll");
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t got = read(fds[i].fd, buf, sizeof(buf));
+			if (got <= 0) {
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				continue;
+			}
+			for (ssize_t off = 0; off < got;) {
+				ssize_t wr = write(dst[i], buf + off, (size_t)(got - off));
+				if (wr < 0 && errno != EINTR)
+					break;
+				off += wr > 0 ? wr : 0;
+			}
+		}
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	report(status);
+}

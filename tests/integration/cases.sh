@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# clearvm end to end: real VMs with the project's kernel, run where tests/with-kvm decided
+# (this script runs inside the test bed on hosts whose KVM needs it). TAP output.
+# Usage: cases.sh BUILD_DIR
+set -uo pipefail
+build=$(cd "$1" && pwd)
+n=0 failed=0
+check() { # check DESCRIPTION COMMAND...
+	local desc=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; failed=$((failed + 1)); fi
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-it.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+cp -a "$build/rootfs" "$root"
+cvm() { "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 120 "$@"; }
+
+# The issue's example: separate streams and the exact status.
+cvm --rootfs "$root" -- /bin/sh -c 'echo out; echo err >&2; exit 42' > "$work/out" 2> "$work/err"
+rc=$?
+check "exit status 42 comes back exactly (got $rc)" test $rc = 42
+check "stdout is exactly 'out'" test "$(cat "$work/out")" = out
+check "stderr is exactly 'err'" test "$(cat "$work/err")" = err
+
+# Every status class in one boot is impossible (one workload per VM): a few boots.
+cvm --rootfs "$root" -- /bin/true; rc=$?
+check "true exits 0 (got $rc)" test $rc = 0
+cvm --rootfs "$root" -- /bin/sh -c 'exit 255'; rc=$?
+check "exit 255 (got $rc)" test $rc = 255
+cvm --rootfs "$root" -- /bin/sh -c 'kill -TERM $$'; rc=$?
+check "death by SIGTERM is 128+15 (got $rc)" test $rc = 143
+cvm --rootfs "$root" -- /no/such/command 2> "$work/err"; rc=$?
+check "a command not in the rootfs is 127 (got $rc)" test $rc = 127
+check "with a one-line reason" grep -q 'No such file or directory' "$work/err"
+cvm --rootfs "$root" -- /etc/passwd 2> "$work/err"; rc=$?
+check "a file that is not executable is 126 (got $rc)" test $rc = 126
+
+# Binary-exact output, 1 MiB and more, on both streams.
+head -c 1536000 /dev/urandom > "$root/blob"
+cvm --rootfs "$root" -- /bin/sh -c 'cat /blob; cat /blob >&2' > "$work/out" 2> "$work/err"; rc=$?
+check "binary output run exits 0 (got $rc)" test $rc = 0
+check "1.5 MiB of random bytes on stdout arrive exactly" cmp -s "$root/blob" "$work/out"
+check "and on stderr too" cmp -s "$root/blob" "$work/err"
+
+# argv and environment of any length and bytes, never through the kernel command line.
+long=$(head -c 200000 /dev/zero | tr '\0' x)
+cvm --rootfs "$root" -e 'GREETING=hello  world' -- /bin/sh -c 'printf "%s|%s|%s" "${#1}" "$2" "$GREETING"' sh "$long" 'a b*"c' > "$work/out"
+check "a 200000-byte argument, spaces and quotes, and -e arrive intact" test "$(cat "$work/out")" = '200000|a b*"c|hello  world'
+
+# Files: what the workload writes is on the host; the usual tools work over 9p.
+cvm --rootfs "$root" -w /tmp -- /bin/sh -c '
+	set -e
+	mkdir -p /work/a/b && cd /work
+	echo data > a/b/file && cp a/b/file copy && mv copy moved && ln -s moved link
+	ln moved hard && chmod 0640 moved && rm -r a && mkdir gone && rmdir gone
+	ls -l /work > /work/listing && pwd > /work/cwd-was && cat link > /work/through-link' 2> "$work/err"
+rc=$?
+check "mkdir, cp, mv, ln -s, ln, chmod, rm, ls -l succeed in the guest (got $rc)" test $rc = 0
+check "a written file is on the host" test "$(cat "$root/work/moved" 2>/dev/null)" = data
+check "a symlink made in the guest is a symlink on the host" test "$(readlink "$root/work/link")" = moved
+check "a hard link made in the guest shares the inode" test "$(stat -c %i "$root/work/moved")" = "$(stat -c %i "$root/work/hard" 2>/dev/null)"
+check "chmod reached the host" test "$(stat -c %a "$root/work/moved")" = 640
+check "rm -r removed the directory" test ! -e "$root/work/a"
+check "ls -l saw the files" grep -q ' moved$' "$root/work/listing"
+check "--workdir sets the working directory" test "$(cat "$root/work/cwd-was")" = /tmp
+
+# Confinement: symlinks in the rootfs resolve inside it, never on the host.
+echo host-secret > "$work/outside"
+echo guest-shadow > "$root/etc/shadow"
+ln -s /etc/shadow "$root/shadowlink"
+ln -s ../../.. "$root/up"
+ln -s ../outside "$root/escape"
+cvm --rootfs "$root" -- /bin/sh -c 'cat /shadowlink; cat /up/etc/shadow; cat /escape; cat /up/../outside; ls /up/' > "$work/out" 2>&1
+check "a link to /etc/shadow reads the rootfs's own file" test "$(grep -c guest-shadow "$work/out")" = 2
+check "no link reaches a host file outside the rootfs" bash -c "! grep -q host-secret '$work/out'"
+check "../../.. resolves to the rootfs's root" grep -q '^shadowlink$' "$work/out"
+
+# Nothing is written into the rootfs that the workload did not write.
+touch "$work/stamp"
+sleep 1
+cvm --rootfs "$root" -- /bin/true
+check "a run of true leaves the rootfs untouched" test -z "$(find "$root" -newer "$work/stamp" | head -1)"
+
+# SMP really boots every vCPU.
+out=$(cvm --rootfs "$root" --cpus 2 -- /bin/sh -c 'grep -c ^processor /proc/cpuinfo')
+check "--cpus 2 gives the guest 2 online CPUs (got $out)" test "$out" = 2
+out=$(cvm --rootfs "$root" --memory 128 -- /bin/sh -c "awk '/MemTotal/{print \$2}' /proc/meminfo")
+check "--memory 128 gives the guest about 128 MiB (got ${out} KiB)" test "${out:-0}" -gt 100000 -a "${out:-0}" -le 131072
+
+# clearvm's own failures: 125 and one line, never a hang.
+cvm --rootfs "$root" --timeout 2 -- /bin/sleep 100 2> "$work/err"; rc=$?
+check "--timeout stops a workload that runs too long with 125 (got $rc)" test $rc = 125
+check "and says so" grep -q 'timeout' "$work/err"
+"$build/clearvm" --kernel "$build/initramfs.cpio" --initramfs "$build/initramfs.cpio" --rootfs "$root" -- /bin/true 2> "$work/err"; rc=$?
+check "a file that is not a kernel is 125 (got $rc)" test $rc = 125
+check "with one line naming the kernel" test "$(wc -l < "$work/err")" = 1 -a -n "$(grep 'kernel' "$work/err")"
+cvm --rootfs "$work/nonexistent" -- /bin/true 2> "$work/err"; rc=$?
+check "a missing rootfs is 125 (got $rc)" test $rc = 125
+cvm --rootfs "$root" --memory 999999999 -- /bin/true 2> "$work/err"; rc=$?
+check "too much memory is 125 (got $rc)" test $rc = 125
+
+echo "1..$n"
+[ $failed = 0 ]

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The test bed is honest: on the host's software KVM the SYSCALL probe fails; inside the test
+# bed it passes; CMD's exit status, stdout and stderr come back separate; files written inside
+# are on the host; a test bed failure has its own status. TAP output.
+# Usage: selftest.sh PATH-TO-syscall-probe
+set -uo pipefail
+probe=$1
+here=$(cd "$(dirname "$0")" && pwd)
+n=0 failed=0
+check() { # check DESCRIPTION COMMAND...
+	local desc=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; failed=$((failed + 1)); fi
+}
+
+work=$(mktemp -d /tmp/testbed-selftest.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+if [ -e /sys/module/kvm_pvm ]; then
+	"$probe" > host.out 2>&1
+	rc=$?
+	check "the host's software KVM fails the SYSCALL probe (exit $rc)" test $rc = 1
+	check "and says it cannot run guest user space" grep -q 'cannot run guest user space' host.out
+else
+	echo "# host KVM is not kvm_pvm: the host-side probe check does not apply here"
+fi
+
+"$here/run" -- sh -c "$probe; echo out-line; echo err-line >&2; echo written-inside > file; exit 7" > out 2> err
+rc=$?
+check "test bed: the probe passes (SYSCALL reaches CPL0)" grep -q 'CS=0x8 (CPL0)' out
+check "test bed: the command's exit status comes back (7, got $rc)" test $rc = 7
+check "test bed: stdout carries stdout only" grep -qx 'out-line' out
+check "test bed: stdout has no stderr line" bash -c '! grep -q err-line out'
+check "test bed: stderr carries stderr only" grep -qx 'err-line' err
+check "test bed: a file written inside is on the host" grep -qx 'written-inside' file
+
+"$here/run" -- sh -c 'exit 240' 2> err240
+rc=$?
+check "test bed: a command's own 240 has no test bed message" bash -c "test $rc = 240 && ! grep -q '^testbed:' err240"
+
+"$here/run" --timeout 2 -- sleep 100 2> errto
+rc=$?
+check "test bed: its own failure exits 240 (got $rc)" test $rc = 240
+check "test bed: and says why in one line" grep -q '^testbed: timed out' errto
+
+echo "1..$n"
+[ $failed = 0 ]

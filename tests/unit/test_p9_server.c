@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+// The 9p server against a temporary directory: file operations work, and nothing the guest
+// sends reaches outside the share (.., symlinks, device nodes, names with '/').
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../harness/tap.h"
+#include "../../vmm/p9/proto.h"
+#include "../../vmm/p9/server.h"
+#include "../../vmm/p9/wire.h"
+
+static struct p9_server *srv;
+static uint8_t req[P9_MSIZE_MAX], resp[P9_MSIZE_MAX];
+static struct p9_out w;
+static struct p9_in r;
+static uint8_t rtype;
+
+static void begin(uint8_t type)
+{
+	p9_out_init(&w, req, sizeof(req));
+	p9_out_begin(&w, type, 1);
+}
+
+static void s(const char *str)
+{
+	p9_put_str(&w, str, strlen(str));
+}
+
+// Sends the request; returns 0 for a normal reply or the errno of an Rlerror.
+static int send_req(void)
+{
+	p9_out_finish(&w);
+	size_t n = p9_server_handle(srv, req, w.len, resp, sizeof(resp));
+	p9_in_init(&r, resp, n);
+	struct p9_hdr h;
+	p9_parse_hdr(&r, &h);
+	rtype = h.type;
+	return h.type == P9_RLERROR ? (int)p9_get_u32(&r) : 0;
+}
+
+static int walk(uint32_t fid, uint32_t newfid, int n, const char **names)
+{
+	begin(P9_TWALK);
+	p9_put_u32(&w, fid);
+	p9_put_u32(&w, newfid);
+	p9_put_u16(&w, (uint16_t)n);
+	for (int i = 0; i < n; i++)
+		s(names[i]);
+	return send_req();
+}
+
+static int walk1(uint32_t fid, uint32_t newfid, const char *name)
+{
+	return walk(fid, newfid, 1, &name);
+}
+
+static uint64_t getattr_ino(uint32_t fid)
+{
+	begin(P9_TGETATTR);
+	p9_put_u32(&w, fid);
+	p9_put_u64(&w, P9_GETATTR_BASIC);
+	if (send_req())
+		return 0;
+	p9_get_u64(&r); // valid
+	p9_get_u8(&r);
+	p9_get_u32(&r);
+	return p9_get_u64(&r); // qid.path = inode
+}
+
+static int clunk(uint32_t fid)
+{
+	begin(P9_TCLUNK);
+	p9_put_u32(&w, fid);
+	return send_req();
+}
+
+static int lopen(uint32_t fid, uint32_t flags)
+{
+	begin(P9_TLOPEN);
+	p9_put_u32(&w, fid);
+	p9_put_u32(&w, flags);
+	return send_req();
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/clearvm-p9-XXXXXX";
+	char *top = mkdtemp(tmpl);
+	char root[256], path[512];
+	snprintf(root, sizeof(root), "%s/share", top);
+	mkdir(root, 0755);
+	snprintf(path, sizeof(path), "%s/secret", top); // outside the share
+	int fd = open(path, O_CREAT | O_WRONLY, 0600);
+	write(fd, "secret", 6);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/hello", root);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	write(fd, "hello world", 11);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/up", root);
+	symlink("../secret", path);
+	snprintf(path, sizeof(path), "%s/abs", root);
+	symlink("/etc/passwd", path);
+	snprintf(path, sizeof(path), "%s/sub", root);
+	mkdir(path, 0755);
+	struct stat top_st, root_st;
+	stat(top, &top_st);
+	stat(root, &root_st);
+
+	is(p9_server_new(root, false, &srv), 0, "server on a temporary share");
+	begin(P9_TVERSION);
+	p9_put_u32(&w, 65536);
+	s("9P2000.L");
+	is(send_req(), 0, "Tversion");
+	is(p9_get_u32(&r), 65536, "msize is the client's when below the maximum");
+
+	begin(P9_TATTACH);
+	p9_put_u32(&w, 0);
+	p9_put_u32(&w, P9_NOFID);
+	s("root");
+	s("");
+	p9_put_u32(&w, 0);
+	is(send_req(), 0, "Tattach");
+
+	is(walk1(0, 1, ".."), 0, "walking .. from the root succeeds");
+	is(getattr_ino(1), root_st.st_ino, "but stays at the root");
+	const char *deep[] = {"sub", "..", "..", ".."};
+	is(walk(0, 2, 4, deep), 0, "sub/../../.. walks");
+	is(getattr_ino(2), root_st.st_ino, "and ends at the root, not above it");
+	ok(getattr_ino(2) != top_st.st_ino, "never at the share's host parent");
+
+	is(walk1(0, 3, "up"), 0, "walking to a symlink gives the link itself");
+	is(lopen(3, O_RDONLY), ELOOP, "opening the link does not follow it to ../secret");
+	begin(P9_TREADLINK);
+	p9_put_u32(&w, 3);
+	is(send_req(), 0, "readlink returns the target text");
+	struct p9_str t = p9_get_str(&r);
+	ok(t.len == 9 && !memcmp(t.s, "../secret", 9), "target is ../secret, for the guest to resolve");
+	const char *through[] = {"up", "x"};
+	is(walk(0, 4, 2, through), 0, "walking through a symlink: a partial Rwalk");
+	is(p9_get_u16(&r), 1, "stops at the link");
+	is(getattr_ino(4), 0, "and makes no new fid");
+	is(walk1(0, 4, "abs"), 0, "absolute symlink /etc/passwd: the link itself");
+	is(lopen(4, O_RDONLY), ELOOP, "and it is not opened on the host");
+	is(walk1(0, 5, "a/b"), EINVAL, "a name holding '/' is refused");
+	is(walk1(0, 5, "missing"), ENOENT, "a missing name");
+
+	is(walk1(0, 6, "hello"), 0, "walk to a file");
+	is(lopen(6, O_RDONLY), 0, "open it");
+	begin(P9_TREAD);
+	p9_put_u32(&w, 6);
+	p9_put_u64(&w, 6);
+	p9_put_u32(&w, 100);
+	is(send_req(), 0, "Tread at offset 6");
+	uint32_t count = p9_get_u32(&r);
+	const uint8_t *data = p9_get_bytes(&r, count);
+	ok(count == 5 && !memcmp(data, "world", 5), "reads the bytes from the offset to the end");
+
+	is(walk(0, 7, 0, NULL), 0, "clone the root fid");
+	begin(P9_TLCREATE);
+	p9_put_u32(&w, 7);
+	s("new");
+	p9_put_u32(&w, O_RDWR);
+	p9_put_u32(&w, 0640);
+	p9_put_u32(&w, 0);
+	is(send_req(), 0, "Tlcreate");
+	begin(P9_TWRITE);
+	p9_put_u32(&w, 7);
+	p9_put_u64(&w, 0);
+	p9_put_u32(&w, 4);
+	memcpy(p9_put_space(&w, 4), "data", 4);
+	is(send_req(), 0, "Twrite");
+	is(p9_get_u32(&r), 4, "all four bytes written");
+	snprintf(path, sizeof(path), "%s/new", root);
+	struct stat st;
+	ok(stat(path, &st) == 0 && st.st_size == 4 && (st.st_mode & 0777) == 0640, "the file is on the host");
+
+	begin(P9_TLCREATE);
+	p9_put_u32(&w, 0);
+	s("up");
+	p9_put_u32(&w, O_RDWR);
+	p9_put_u32(&w, 0644);
+	p9_put_u32(&w, 0);
+	is(send_req(), EEXIST, "creating over a symlink does not write through it");
+
+	begin(P9_TMKNOD);
+	p9_put_u32(&w, 0);
+	s("null");
+	p9_put_u32(&w, S_IFCHR | 0666);
+	p9_put_u32(&w, 1);
+	p9_put_u32(&w, 3);
+	p9_put_u32(&w, 0);
+	is(send_req(), EPERM, "no device nodes are made on the host");
+
+	begin(P9_TMKDIR);
+	p9_put_u32(&w, 0);
+	s("dir");
+	p9_put_u32(&w, 0755);
+	p9_put_u32(&w, 0);
+	is(send_req(), 0, "Tmkdir");
+	begin(P9_TRENAMEAT);
+	p9_put_u32(&w, 0);
+	s("new");
+	p9_put_u32(&w, 0);
+	s("renamed");
+	is(send_req(), 0, "Trenameat");
+	snprintf(path, sizeof(path), "%s/renamed", root);
+	ok(access(path, F_OK) == 0, "renamed on the host");
+	begin(P9_TRENAMEAT);
+	p9_put_u32(&w, 0);
+	s("renamed");
+	p9_put_u32(&w, 0);
+	s("..");
+	is(send_req(), EINVAL, "renaming to .. is refused");
+	begin(P9_TUNLINKAT);
+	p9_put_u32(&w, 0);
+	s("renamed");
+	p9_put_u32(&w, 0);
+	is(send_req(), 0, "Tunlinkat");
+	ok(access(path, F_OK) != 0, "gone from the host");
+
+	is(walk(0, 8, 0, NULL), 0, "clone the root fid for a directory read");
+	is(lopen(8, O_RDONLY | O_DIRECTORY), 0, "open the root directory");
+	begin(P9_TREADDIR);
+	p9_put_u32(&w, 8);
+	p9_put_u64(&w, 0);
+	p9_put_u32(&w, 4096);
+	is(send_req(), 0, "Treaddir");
+	uint32_t dlen = p9_get_u32(&r);
+	int names = 0;
+	bool saw_hello = false;
+	struct p9_in d;
+	p9_in_init(&d, p9_get_bytes(&r, dlen), dlen);
+	while (d.off < d.len && !d.err) {
+		p9_get_bytes(&d, P9_QID_SIZE);
+		p9_get_u64(&d);
+		p9_get_u8(&d);
+		struct p9_str n = p9_get_str(&d);
+		names++;
+		saw_hello |= n.len == 5 && !memcmp(n.s, "hello", 5);
+	}
+	ok(!d.err && names == 7 && saw_hello, "entries: . .. hello up abs sub dir");
+
+	is(clunk(6), 0, "Tclunk");
+	is(clunk(6), EBADF, "a clunked fid is gone");
+	is(walk1(99999999, 9, "hello"), EBADF, "an unknown fid");
+
+	p9_server_free(srv);
+	snprintf(path, sizeof(path), "rm -rf '%s'", top);
+	system(path);
+	return tap_done();
+}

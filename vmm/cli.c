@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+// Command line -> struct vm_config. Every error is one line, before any VM work.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+#include "../firmware/layout.h"
+
+#ifndef CLEARVM_DATADIR
+#define CLEARVM_DATADIR "/usr/local/share/clearvm"
+#endif
+#ifndef CLEARVM_VERSION
+#define CLEARVM_VERSION "0"
+#endif
+
+static const char usage[] =
+	"Usage: clearvm [OPTIONS] --rootfs DIR -- COMMAND [ARG...]\n"
+	"Run COMMAND with DIR as its root filesystem, inside its own KVM virtual machine.\n"
+	"\n"
+	"  -r, --rootfs DIR      the container's root directory, shared read-write (required)\n"
+	"  -e, --env KEY=VALUE   set an environment variable (repeatable)\n"
+	"  -w, --workdir DIR     working directory inside the container (default /)\n"
+	"  -m, --memory MIB      guest memory in MiB (default 256, 32..3072)\n"
+	"  -c, --cpus N          virtual CPUs (default 1, at most 64)\n"
+	"      --timeout SEC     stop the VM and fail after SEC seconds\n"
+	"      --kernel PATH     guest kernel, an uncompressed vmlinux (default: installed one)\n"
+	"      --initramfs PATH  guest-init initramfs (default: installed one)\n"
+	"      --console         show the guest kernel's log on stderr\n"
+	"  -v, --verbose         debug messages from clearvm itself\n"
+	"  -h, --help            this text\n"
+	"      --version         clearvm's version\n"
+	"\n"
+	"Exit status: COMMAND's own; 128+N when it died of signal N; 125 when clearvm failed;\n"
+	"126 when COMMAND cannot be executed; 127 when it is not found.\n";
+
+enum { OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_VERSION };
+
+static const struct option options[] = {
+	{"rootfs", required_argument, NULL, 'r'},
+	{"env", required_argument, NULL, 'e'},
+	{"workdir", required_argument, NULL, 'w'},
+	{"memory", required_argument, NULL, 'm'},
+	{"cpus", required_argument, NULL, 'c'},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"kernel", required_argument, NULL, OPT_KERNEL},
+	{"initramfs", required_argument, NULL, OPT_INITRAMFS},
+	{"console", no_argument, NULL, OPT_CONSOLE},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{0},
+};
+
+static int parse_uint(const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || errno || s[0] == '-' || v < min || v > max)
+		return log_err(EINVAL, "%s: %s: expected a whole number from %" PRIu64 " to %" PRIu64,
+			       what, s, min, max);
+	*out = v;
+	return 0;
+}
+
+static int add_env(struct vm_config *cfg, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return log_err(EINVAL, "--env %s: expected KEY=VALUE", kv);
+	size_t klen = (size_t)(eq - kv);
+	for (size_t i = 0; i < cfg->nenv; i++) { // a later -e replaces an earlier one
+		if (!strncmp(cfg->env[i], kv, klen + 1)) {
+			char *dup = strdup(kv);
+			if (!dup)
+				return -ENOMEM;
+			free(cfg->env[i]);
+			cfg->env[i] = dup;
+			return 0;
+		}
+	}
+	char **env = realloc(cfg->env, (cfg->nenv + 2) * sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	cfg->env = env;
+	if (!(env[cfg->nenv] = strdup(kv)))
+		return -ENOMEM;
+	env[++cfg->nenv] = NULL;
+	return 0;
+}
+
+static bool has_env(const struct vm_config *cfg, const char *key)
+{
+	size_t klen = strlen(key);
+	for (size_t i = 0; i < cfg->nenv; i++)
+		if (!strncmp(cfg->env[i], key, klen) && cfg->env[i][klen] == '=')
+			return true;
+	return false;
+}
+
+static uint64_t host_memory_mib(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size >> 20 : UINT64_MAX;
+}
+
+static int check_file(const char *what, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return log_err(errno, "%s %s", what, path);
+	if (!S_ISREG(st.st_mode))
+		return log_err(EINVAL, "%s %s: not a regular file", what, path);
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory_mib = CONFIG_DEFAULT_MEMORY_MIB;
+	cfg->cpus = 1;
+	cfg->workdir = "/";
+	cfg->kernel = getenv("CLEARVM_KERNEL") ? getenv("CLEARVM_KERNEL") : CLEARVM_DATADIR "/vmlinux";
+	cfg->initramfs = getenv("CLEARVM_INITRAMFS") ? getenv("CLEARVM_INITRAMFS")
+						      : CLEARVM_DATADIR "/initramfs.cpio";
+	uint64_t v;
+	int opt, r;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+r:e:w:m:c:vh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'r': cfg->rootfs = optarg; break;
+		case 'e':
+			if ((r = add_env(cfg, optarg)) < 0)
+				return r;
+			break;
+		case 'w':
+			if (optarg[0] != '/')
+				return log_err(EINVAL, "--workdir %s: must be an absolute path", optarg);
+			cfg->workdir = optarg;
+			break;
+		case 'm':
+			if ((r = parse_uint("--memory", optarg, CONFIG_MIN_MEMORY_MIB,
+					    LAYOUT_MAX_RAM_MIB, &v)) < 0)
+				return r;
+			cfg->memory_mib = v;
+			break;
+		case 'c':
+			if ((r = parse_uint("--cpus", optarg, 1, CONFIG_MAX_CPUS, &v)) < 0)
+				return r;
+			cfg->cpus = (unsigned)v;
+			break;
+		case OPT_TIMEOUT:
+			if ((r = parse_uint("--timeout", optarg, 1, 86400 * 365, &v)) < 0)
+				return r;
+			cfg->timeout_s = (unsigned)v;
+			break;
+		case OPT_KERNEL: cfg->kernel = optarg; break;
+		case OPT_INITRAMFS: cfg->initramfs = optarg; break;
+		case OPT_CONSOLE: cfg->console = true; break;
+		case 'v': cfg->verbose = true; break;
+		case 'h': fputs(usage, stdout); return 1;
+		case OPT_VERSION: printf("clearvm %s\n", CLEARVM_VERSION); return 1;
+		case '?':
+		default:
+			if (optopt)
+				return log_err(EINVAL, "-%c: unknown option or missing value (see --help)", optopt);
+			return log_err(EINVAL, "%s: unknown option or missing value (see --help)",
+				       argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return log_err(EINVAL, "no command given (usage: clearvm --rootfs DIR -- COMMAND)");
+	cfg->argv = &argv[optind];
+	if (!cfg->rootfs)
+		return log_err(EINVAL, "--rootfs DIR is required");
+	struct stat st;
+	if (stat(cfg->rootfs, &st) < 0)
+		return log_err(errno, "rootfs %s", cfg->rootfs);
+	if (!S_ISDIR(st.st_mode))
+		return log_err(ENOTDIR, "rootfs %s", cfg->rootfs);
+	if (cfg->memory_mib > host_memory_mib())
+		return log_err(ENOMEM, "--memory %" PRIu64 ": more than the host has (%" PRIu64 " MiB)",
+			       cfg->memory_mib, host_memory_mib());
+	if ((r = check_file("kernel", cfg->kernel)) < 0 || (r = check_file("initramfs", cfg->initramfs)) < 0)
+		return r;
+	if (!has_env(cfg, "PATH") && (r = add_env(cfg, "PATH=" CONFIG_DEFAULT_PATH)) < 0)
+		return r;
+	if (!has_env(cfg, "HOME") && (r = add_env(cfg, "HOME=/root")) < 0)
+		return r;
+	return 0;
+}
+
+void config_free(struct vm_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nenv; i++)
+		free(cfg->env[i]);
+	free(cfg->env);
+	cfg->env = NULL;
+	cfg->nenv = 0;
+}

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// clearvm: argv -> struct vm_config -> vm_build() -> vm_run() -> the workload's exit status.
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "vm.h"
+
+int main(int argc, char **argv)
+{
+	struct vm vm;
+	memset(&vm, 0, sizeof(vm));
+	clock_gettime(CLOCK_MONOTONIC, &vm.t0);
+	signal(SIGPIPE, SIG_IGN); // a closed stdout must not kill the VMM mid-run
+
+	struct vm_config cfg;
+	int r = cli_parse(argc, argv, &cfg);
+	if (r != 0) {
+		config_free(&cfg);
+		return r > 0 ? 0 : EXIT_CLEARVM_FAILED;
+	}
+	log_verbose = cfg.verbose;
+	int status = EXIT_CLEARVM_FAILED;
+	if (vm_build(&vm, &cfg) == 0)
+		status = vm_run(&vm);
+	vm_destroy(&vm);
+	config_free(&cfg);
+	fflush(stdout);
+	return status;
+}

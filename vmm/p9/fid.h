@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// The 9p fid table: each fid the guest names holds an O_PATH fd (and, once opened, an I/O fd).
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define P9_MAX_FIDS 65536U // the guest may name fids 0..P9_MAX_FIDS-1
+#define P9_MAX_OPEN 4096U  // live fids at once: bounds the server's fds
+
+struct p9_fid {
+	bool used;
+	int fd;       // O_PATH fd of the file, never followed if it is a symlink
+	int io_fd;    // -1 until Tlopen/Tlcreate
+	uid_t uid;    // from Tattach's n_uname: owner of files created through this fid
+	mode_t type;  // S_IFMT bits of the file when the fid was made
+};
+
+struct p9_fids {
+	struct p9_fid *v;
+	uint32_t cap;
+	unsigned live;
+};
+
+void p9_fids_free(struct p9_fids *fids);
+// The fid in use under `id`, or NULL.
+struct p9_fid *p9_fid_get(struct p9_fids *fids, uint32_t id);
+// Takes ownership of fd. -EEXIST if id is in use, -EMFILE past the bounds (fd closed then).
+int p9_fid_add(struct p9_fids *fids, uint32_t id, int fd, uid_t uid, mode_t type);
+// Releases id and its fds; -EBADF if not in use.
+int p9_fid_remove(struct p9_fids *fids, uint32_t id);

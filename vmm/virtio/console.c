@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+// virtio-console with VIRTIO_CONSOLE_F_MULTIPORT (virtio 1.2, 5.3): each port is a
+// non-tty character device in the guest, named so guest-init can find it. Host-to-guest
+// data is not used yet: the receive queues are never filled.
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices.h"
+
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_CONSOLE_F_MULTIPORT (1ULL << 1)
+#define CONSOLE_MAX_PORTS 2
+#define CTRL_RX_Q 2 // host -> guest control messages
+#define CTRL_TX_Q 3 // guest -> host control messages
+#define CTRL_PENDING_MAX 16
+
+enum {
+	VIRTIO_CONSOLE_DEVICE_READY = 0,
+	VIRTIO_CONSOLE_DEVICE_ADD = 1,
+	VIRTIO_CONSOLE_PORT_READY = 3,
+	VIRTIO_CONSOLE_PORT_OPEN = 6,
+	VIRTIO_CONSOLE_PORT_NAME = 7,
+};
+
+struct ctrl_msg {
+	uint32_t id;
+	uint16_t event, value;
+	char name[32]; // only for PORT_NAME
+};
+
+struct virtio_console {
+	struct virtio_dev dev;
+	unsigned nports;
+	int fds[CONSOLE_MAX_PORTS];
+	char names[CONSOLE_MAX_PORTS][32];
+	struct ctrl_msg pending[CTRL_PENDING_MAX];
+	unsigned npending;
+};
+
+// Port p's transmit queue: port 0 uses queue 1, port p>0 uses queue 2p+3 (5.3.2).
+static int port_of_txq(unsigned q)
+{
+	if (q == 1)
+		return 0;
+	if (q >= 5 && (q & 1))
+		return (int)(q - 3) / 2;
+	return -1;
+}
+
+static void queue_ctrl(struct virtio_console *c, uint32_t id, uint16_t event, uint16_t value,
+		       const char *name)
+{
+	if (c->npending == CTRL_PENDING_MAX)
+		return;
+	struct ctrl_msg *m = &c->pending[c->npending++];
+	memset(m, 0, sizeof(*m));
+	m->id = id;
+	m->event = event;
+	m->value = value;
+	if (name)
+		strncpy(m->name, name, sizeof(m->name) - 1);
+}
+
+// Sends queued control messages while the guest has receive buffers for them.
+static void flush_ctrl(struct virtio_console *c)
+{
+	struct virtio_dev *dev = &c->dev;
+	struct virtq *vq = &dev->vq[CTRL_RX_Q];
+	unsigned sent = 0;
+	while (sent < c->npending && vq->ready) {
+		struct virtq_chain chain;
+		int r = virtq_pop(vq, dev->mem, &chain);
+		if (r < 0) {
+			virtio_needs_reset(dev, "console control queue");
+			return;
+		}
+		if (r == 0)
+			break;
+		struct ctrl_msg *m = &c->pending[sent++];
+		uint8_t buf[8 + sizeof(m->name)];
+		memcpy(buf, &m->id, 4);
+		memcpy(buf + 4, &m->event, 2);
+		memcpy(buf + 6, &m->value, 2);
+		size_t len = 8;
+		if (m->event == VIRTIO_CONSOLE_PORT_NAME) {
+			size_t nl = strlen(m->name);
+			memcpy(buf + 8, m->name, nl);
+			len += nl;
+		}
+		size_t put = buf_to_iov(chain.in, chain.nin, buf, len);
+		virtq_push(vq, dev->mem, chain.head, (uint32_t)put);
+	}
+	if (sent) {
+		memmove(c->pending, c->pending + sent, (c->npending - sent) * sizeof(c->pending[0]));
+		c->npending -= sent;
+		virtio_signal_used(dev, CTRL_RX_Q);
+	}
+}
+
+static void handle_ctrl(struct virtio_console *c, const uint8_t *buf, size_t len)
+{
+	if (len < 8)
+		return;
+	uint32_t id;
+	uint16_t event, value;
+	memcpy(&id, buf, 4);
+	memcpy(&event, buf + 4, 2);
+	memcpy(&value, buf + 6, 2);
+	switch (event) {
+	case VIRTIO_CONSOLE_DEVICE_READY:
+		if (value != 1)
+			break;
+		for (unsigned p = 0; p < c->nports; p++)
+			queue_ctrl(c, p, VIRTIO_CONSOLE_DEVICE_ADD, 0, NULL);
+		break;
+	case VIRTIO_CONSOLE_PORT_READY:
+		if (value != 1 || id >= c->nports)
+			break;
+		queue_ctrl(c, id, VIRTIO_CONSOLE_PORT_NAME, 0, c->names[id]);
+		queue_ctrl(c, id, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL); // the host end is connected
+		break;
+	default:
+		break; // PORT_OPEN from the guest and others need no answer
+	}
+}
+
+static void console_notify(struct virtio_dev *dev, unsigned q)
+{
+	struct virtio_console *c = dev->priv;
+	struct virtq_chain chain;
+	int r = 0;
+	int port = port_of_txq(q);
+	if (q == CTRL_TX_Q) {
+		while ((r = virtq_pop(&dev->vq[q], dev->mem, &chain)) > 0) {
+			uint8_t buf[64];
+			size_t n = iov_to_buf(chain.out, chain.nout, buf, sizeof(buf));
+			handle_ctrl(c, buf, n);
+			virtq_push(&dev->vq[q], dev->mem, chain.head, 0);
+		}
+		virtio_signal_used(dev, q);
+	} else if (port >= 0 && (unsigned)port < c->nports) {
+		while ((r = virtq_pop(&dev->vq[q], dev->mem, &chain)) > 0) {
+			for (unsigned i = 0; i < chain.nout; i++)
+				if (write_all(c->fds[port], chain.out[i].iov_base, chain.out[i].iov_len) < 0)
+					break; // a closed stdout drops output, as a pipe would
+			virtq_push(&dev->vq[q], dev->mem, chain.head, 0);
+		}
+		virtio_signal_used(dev, q);
+	}
+	if (r < 0) {
+		virtio_needs_reset(dev, "console queue");
+		return;
+	}
+	flush_ctrl(c);
+}
+
+static void console_config(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint32_t len,
+			   bool write)
+{
+	struct virtio_console *c = dev->priv;
+	uint8_t cfg[12] = {0}; // cols, rows, max_nr_ports, emerg_wr
+	uint32_t n = c->nports;
+	memcpy(cfg + 4, &n, 4);
+	if (write)
+		return;
+	memset(data, 0, len);
+	if (off < sizeof(cfg))
+		memcpy(data, cfg + off, MIN(len, sizeof(cfg) - off));
+}
+
+static void console_reset(struct virtio_dev *dev)
+{
+	struct virtio_console *c = dev->priv;
+	c->npending = 0;
+}
+
+static void console_destroy(struct virtio_dev *dev)
+{
+	free(dev->priv);
+}
+
+static const struct virtio_dev_ops console_ops = {.notify = console_notify,
+						  .config = console_config,
+						  .reset = console_reset,
+						  .destroy = console_destroy};
+
+int virtio_console_new(const int *fds, const char *const *names, unsigned nports,
+		       struct virtio_dev **out)
+{
+	if (nports == 0 || nports > CONSOLE_MAX_PORTS)
+		return -EINVAL;
+	struct virtio_console *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->nports = nports;
+	for (unsigned i = 0; i < nports; i++) {
+		c->fds[i] = fds[i];
+		strncpy(c->names[i], names[i], sizeof(c->names[i]) - 1);
+	}
+	c->dev.device_id = VIRTIO_ID_CONSOLE;
+	c->dev.features = VIRTIO_CONSOLE_F_MULTIPORT;
+	c->dev.nqueues = 2 + 2 * nports; // port 0's pair, the control pair, then one pair per port
+	c->dev.ops = &console_ops;
+	c->dev.priv = c;
+	virtio_dev_init(&c->dev);
+	*out = &c->dev;
+	return 0;
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: Apache-2.0
+// virtio-mmio register file. Every access is bounds- and width-checked; a driver that
+// misbehaves gets DEVICE_NEEDS_RESET, never a VMM crash.
+#include <string.h>
+
+#include "devices.h"
+
+#define VIRTIO_MMIO_MAGIC 0x74726976 // "virt"
+#define VIRTIO_MMIO_VERSION 2
+#define VIRTIO_VENDOR 0x4d56434c     // "LCVM"
+
+#define STATUS_ACKNOWLEDGE 1
+#define STATUS_DRIVER 2
+#define STATUS_DRIVER_OK 4
+#define STATUS_FEATURES_OK 8
+#define STATUS_NEEDS_RESET 64
+#define STATUS_FAILED 128
+#define ISR_USED 1
+#define ISR_CONFIG 2
+
+enum {
+	REG_MAGIC = 0x000, REG_VERSION = 0x004, REG_DEVICE_ID = 0x008, REG_VENDOR_ID = 0x00c,
+	REG_DEV_FEATURES = 0x010, REG_DEV_FEATURES_SEL = 0x014,
+	REG_DRV_FEATURES = 0x020, REG_DRV_FEATURES_SEL = 0x024,
+	REG_QUEUE_SEL = 0x030, REG_QUEUE_NUM_MAX = 0x034, REG_QUEUE_NUM = 0x038,
+	REG_QUEUE_READY = 0x044, REG_QUEUE_NOTIFY = 0x050,
+	REG_INT_STATUS = 0x060, REG_INT_ACK = 0x064, REG_STATUS = 0x070,
+	REG_QUEUE_DESC_LO = 0x080, REG_QUEUE_DESC_HI = 0x084,
+	REG_QUEUE_AVAIL_LO = 0x090, REG_QUEUE_AVAIL_HI = 0x094,
+	REG_QUEUE_USED_LO = 0x0a0, REG_QUEUE_USED_HI = 0x0a4,
+	REG_CONFIG_GEN = 0x0fc, REG_CONFIG = 0x100,
+};
+
+void virtio_dev_init(struct virtio_dev *dev)
+{
+	pthread_mutex_init(&dev->lock, NULL);
+	dev->features |= VIRTIO_F_VERSION_1;
+}
+
+void virtio_dev_free(struct virtio_dev *dev)
+{
+	if (!dev)
+		return;
+	pthread_mutex_destroy(&dev->lock);
+	dev->ops->destroy(dev);
+}
+
+bool virtio_driver_ok(const struct virtio_dev *dev)
+{
+	return (dev->status & STATUS_DRIVER_OK) && !(dev->status & STATUS_NEEDS_RESET);
+}
+
+static void reset(struct virtio_dev *dev)
+{
+	memset(dev->vq, 0, sizeof(dev->vq));
+	dev->status = dev->isr = dev->queue_sel = 0;
+	dev->dev_feat_sel = dev->drv_feat_sel = 0;
+	dev->driver_features = 0;
+	if (dev->ops->reset)
+		dev->ops->reset(dev);
+}
+
+void virtio_signal_used(struct virtio_dev *dev, unsigned q)
+{
+	if (q < dev->nqueues && !virtq_want_interrupt(&dev->vq[q], dev->mem))
+		return;
+	dev->isr |= ISR_USED;
+	dev->raise_irq(dev->irq_ctx, dev->irq);
+}
+
+void virtio_needs_reset(struct virtio_dev *dev, const char *why)
+{
+	log_debug("virtio device %u: needs reset: %s", dev->device_id, why);
+	dev->status |= STATUS_NEEDS_RESET;
+	dev->isr |= ISR_CONFIG;
+	dev->raise_irq(dev->irq_ctx, dev->irq);
+}
+
+static struct virtq *cur_vq(struct virtio_dev *dev)
+{
+	return dev->queue_sel < dev->nqueues ? &dev->vq[dev->queue_sel] : NULL;
+}
+
+static uint32_t reg_read(struct virtio_dev *dev, uint64_t off)
+{
+	struct virtq *vq = cur_vq(dev);
+	switch (off) {
+	case REG_MAGIC: return VIRTIO_MMIO_MAGIC;
+	case REG_VERSION: return VIRTIO_MMIO_VERSION;
+	case REG_DEVICE_ID: return dev->device_id;
+	case REG_VENDOR_ID: return VIRTIO_VENDOR;
+	case REG_DEV_FEATURES:
+		return dev->dev_feat_sel < 2 ? (uint32_t)(dev->features >> (32 * dev->dev_feat_sel)) : 0;
+	case REG_QUEUE_NUM_MAX: return vq ? VIRTQ_MAX_SIZE : 0;
+	case REG_QUEUE_READY: return vq ? vq->ready : 0;
+	case REG_INT_STATUS: return dev->isr;
+	case REG_STATUS: return dev->status;
+	case REG_CONFIG_GEN: return dev->config_gen;
+	default: return 0;
+	}
+}
+
+static void set_half(gpa_t *addr, uint32_t v, bool high)
+{
+	*addr = high ? ((*addr & 0xffffffffULL) | ((uint64_t)v << 32))
+		     : ((*addr & ~0xffffffffULL) | v);
+}
+
+static void reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
+{
+	struct virtq *vq = cur_vq(dev);
+	// Queue layout may change only while the queue is not ready (4.2.2.1).
+	bool vq_writable = vq && !vq->ready;
+	switch (off) {
+	case REG_DEV_FEATURES_SEL: dev->dev_feat_sel = v; break;
+	case REG_DRV_FEATURES_SEL: dev->drv_feat_sel = v; break;
+	case REG_DRV_FEATURES:
+		if (dev->drv_feat_sel < 2 && !(dev->status & STATUS_FEATURES_OK)) {
+			unsigned shift = 32 * dev->drv_feat_sel;
+			dev->driver_features &= ~(0xffffffffULL << shift);
+			dev->driver_features |= ((uint64_t)v << shift) & dev->features;
+		}
+		break;
+	case REG_QUEUE_SEL: dev->queue_sel = v; break;
+	case REG_QUEUE_NUM:
+		if (vq_writable)
+			vq->size = v <= VIRTQ_MAX_SIZE ? (uint16_t)v : 0;
+		break;
+	case REG_QUEUE_READY:
+		if (!vq)
+			break;
+		if (v && !virtq_valid(vq, dev->mem)) {
+			virtio_needs_reset(dev, "queue outside guest RAM or bad size");
+			break;
+		}
+		vq->ready = v != 0;
+		break;
+	case REG_QUEUE_NOTIFY:
+		if (v < dev->nqueues && virtio_driver_ok(dev) && dev->vq[v].ready)
+			dev->ops->notify(dev, v);
+		break;
+	case REG_INT_ACK: dev->isr &= ~v; break;
+	case REG_STATUS:
+		if (v == 0) {
+			reset(dev);
+			break;
+		}
+		if ((v & STATUS_FEATURES_OK) && !(dev->driver_features & VIRTIO_F_VERSION_1))
+			v &= ~(uint32_t)STATUS_FEATURES_OK; // legacy drivers are refused
+		dev->status = v | (dev->status & STATUS_NEEDS_RESET);
+		break;
+	case REG_QUEUE_DESC_LO: if (vq_writable) set_half(&vq->desc, v, false); break;
+	case REG_QUEUE_DESC_HI: if (vq_writable) set_half(&vq->desc, v, true); break;
+	case REG_QUEUE_AVAIL_LO: if (vq_writable) set_half(&vq->avail, v, false); break;
+	case REG_QUEUE_AVAIL_HI: if (vq_writable) set_half(&vq->avail, v, true); break;
+	case REG_QUEUE_USED_LO: if (vq_writable) set_half(&vq->used, v, false); break;
+	case REG_QUEUE_USED_HI: if (vq_writable) set_half(&vq->used, v, true); break;
+	default: break;
+	}
+}
+
+void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write)
+{
+	struct virtio_dev *dev = opaque;
+	pthread_mutex_lock(&dev->lock);
+	if (off >= REG_CONFIG) {
+		if (dev->ops->config)
+			dev->ops->config(dev, (uint32_t)(off - REG_CONFIG), data, len, write);
+		else if (!write)
+			memset(data, 0, len);
+	} else if (len == 4 && !(off & 3)) {
+		uint32_t v;
+		if (write) {
+			memcpy(&v, data, 4);
+			reg_write(dev, off, v);
+		} else {
+			v = reg_read(dev, off);
+			memcpy(data, &v, 4);
+		}
+	} else if (!write) {
+		memset(data, 0, len); // registers are 32-bit wide only (4.2.2.2)
+	}
+	pthread_mutex_unlock(&dev->lock);
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// virtio-mmio transport (virtio 1.2, 4.2, version 2): a device plugs in with a few hooks.
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtq.h"
+
+#define VIRTIO_MAX_QUEUES 8
+#define VIRTIO_F_VERSION_1 (1ULL << 32)
+
+struct virtio_dev;
+
+struct virtio_dev_ops {
+	// The driver made buffers available on queue q. Called with the device lock held.
+	void (*notify)(struct virtio_dev *dev, unsigned q);
+	// Device-specific config space, offset from 0x100; reads must fill all of data.
+	void (*config)(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint32_t len, bool write);
+	// The driver reset the device: drop per-session state.
+	void (*reset)(struct virtio_dev *dev);
+	// Frees the device and whatever it owns.
+	void (*destroy)(struct virtio_dev *dev);
+};
+
+struct virtio_dev {
+	uint32_t device_id;
+	uint64_t features; // offered; VIRTIO_F_VERSION_1 is always added
+	unsigned nqueues;
+	const struct virtio_dev_ops *ops;
+	void *priv;
+	const struct guest_mem *mem;
+	void (*raise_irq)(void *ctx, unsigned irq); // edge on the device's IRQ line
+	void *irq_ctx;
+	unsigned irq;
+
+	pthread_mutex_t lock;
+	struct virtq vq[VIRTIO_MAX_QUEUES];
+	uint32_t status, isr, queue_sel, dev_feat_sel, drv_feat_sel, config_gen;
+	uint64_t driver_features;
+};
+
+void virtio_dev_init(struct virtio_dev *dev);
+// The bus handler for the device's 4 KiB window; `opaque` is the struct virtio_dev.
+void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write);
+// Tells the driver that used buffers are waiting (if it wants to know).
+void virtio_signal_used(struct virtio_dev *dev, unsigned q);
+// The guest broke a queue: flag DEVICE_NEEDS_RESET and stop using the device until reset.
+void virtio_needs_reset(struct virtio_dev *dev, const char *why);
+bool virtio_driver_ok(const struct virtio_dev *dev);

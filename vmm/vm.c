@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: Apache-2.0
+// vm_build(): the one linear recipe from nothing to a VM ready to run; vm_destroy() undoes it.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../firmware/firmware.h"
+#include "../guest-init/abi.h"
+#include "loader.h"
+#include "p9/server.h"
+#include "spec.h"
+#include "vm.h"
+
+static int map_ram(struct vm *vm)
+{
+	uint64_t size = vm->cfg->memory_mib << 20;
+	vm->mem_fd = memfd_create("clearvm-ram", MFD_CLOEXEC);
+	if (vm->mem_fd < 0)
+		return log_err(errno, "memfd_create");
+	if (ftruncate(vm->mem_fd, (off_t)size) < 0)
+		return log_err(errno, "guest RAM of %llu MiB", (unsigned long long)vm->cfg->memory_mib);
+	// Untouched pages cost nothing: NORESERVE, and the guest only touches what it uses.
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, vm->mem_fd, 0);
+	if (p == MAP_FAILED)
+		return log_err(errno, "mmap guest RAM");
+	vm->mem.base = p;
+	vm->mem.size = size;
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = size, .userspace_addr = (uintptr_t)p};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return log_err(errno, "KVM_SET_USER_MEMORY_REGION");
+	return 0;
+}
+
+static int create_irqchip(struct vm *vm)
+{
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS) < 0)
+		return log_err(errno, "KVM_SET_TSS_ADDR");
+	uint64_t identity = LAYOUT_KVM_IDENTITY;
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
+		return log_err(errno, "KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return log_err(errno, "KVM_CREATE_IRQCHIP");
+	struct kvm_pit_config pit = {.flags = 0};
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return log_err(errno, "KVM_CREATE_PIT2");
+	return 0;
+}
+
+static void raise_irq(void *ctx, unsigned irq)
+{
+	struct vm *vm = ctx;
+	struct kvm_irq_level l = {.irq = irq, .level = 1};
+	ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
+	l.level = 0;
+	ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
+}
+
+// Puts dev in the next virtio-mmio slot and declares it on the kernel command line.
+static int add_virtio(struct vm *vm, struct virtio_dev *dev)
+{
+	if (vm->ndevs == LAYOUT_VIRTIO_SLOTS) {
+		virtio_dev_free(dev);
+		return log_err(ENOSPC, "virtio slots");
+	}
+	unsigned slot = vm->ndevs;
+	gpa_t base = LAYOUT_VIRTIO_BASE + slot * LAYOUT_VIRTIO_SIZE;
+	dev->mem = &vm->mem;
+	dev->raise_irq = raise_irq;
+	dev->irq_ctx = vm;
+	dev->irq = LAYOUT_VIRTIO_IRQ0 + slot;
+	vm->devs[vm->ndevs++] = dev;
+	int r = bus_add(&vm->mmio, base, LAYOUT_VIRTIO_SIZE, virtio_mmio_access, dev);
+	if (r < 0)
+		return log_err(r, "virtio slot %u", slot);
+	size_t len = strlen(vm->cmdline);
+	int n = snprintf(vm->cmdline + len, sizeof(vm->cmdline) - len, " virtio_mmio.device=4K@%#llx:%u",
+			 (unsigned long long)base, dev->irq);
+	if (n < 0 || (size_t)n >= sizeof(vm->cmdline) - len)
+		return log_err(E2BIG, "kernel command line");
+	return 0;
+}
+
+static int add_devices(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct p9_server *srv;
+	struct virtio_dev *dev;
+	int r = p9_server_new(cfg->rootfs, false, &srv);
+	if (r < 0)
+		return log_err(r, "rootfs %s", cfg->rootfs);
+	if ((r = virtio_p9_new(srv, ABI_ROOT_TAG, &dev)) < 0) {
+		p9_server_free(srv);
+		return log_err(r, "virtio-9p");
+	}
+	if ((r = add_virtio(vm, dev)) < 0)
+		return r;
+	static const int fds[ABI_NR_PORTS] = {STDOUT_FILENO, STDERR_FILENO};
+	static const char *const names[ABI_NR_PORTS] = {"stdout", "stderr"};
+	if ((r = virtio_console_new(fds, names, ABI_NR_PORTS, &dev)) < 0)
+		return log_err(r, "virtio-console");
+	if ((r = add_virtio(vm, dev)) < 0)
+		return r;
+	if (cfg->console && (r = bus_add(&vm->pio, LAYOUT_SERIAL_PORT, 8, serial_access, vm)) < 0)
+		return log_err(r, "serial port");
+	return 0;
+}
+
+static int read_file(const char *what, const char *path, uint8_t **out, size_t *size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return log_err(errno, "%s %s", what, path);
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
+		return log_err(EINVAL, "%s %s: not a non-empty regular file", what, path);
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return log_err(errno, "%s %s", what, path);
+	*out = p;
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
+// The kernel at its physical addresses, then guest-init's initramfs with the launch spec
+// appended as a second archive, as high in RAM as the boot protocol allows.
+static int load_images(struct vm *vm, struct loaded_kernel *k, gpa_t *initrd, uint64_t *initrd_size)
+{
+	const struct vm_config *cfg = vm->cfg;
+	uint8_t *img;
+	size_t size;
+	int r = read_file("kernel", cfg->kernel, &img, &size);
+	if (r < 0)
+		return r;
+	r = loader_load_elf(img, size, vm->mem.base, vm->mem.size, k);
+	munmap(img, size);
+	if (r == -ENOEXEC)
+		return log_err(0, "kernel %s: not an uncompressed x86-64 vmlinux", cfg->kernel);
+	if (r < 0)
+		return log_err(r, "kernel %s", cfg->kernel);
+
+	_cleanup_free_ void *fdt = NULL;
+	_cleanup_free_ uint8_t *spec = NULL;
+	size_t fdt_size, spec_size;
+	if ((r = spec_build_fdt(cfg, &fdt, &fdt_size)) < 0 ||
+	    (r = spec_build_cpio(ABI_SPEC_PATH, fdt, fdt_size, &spec, &spec_size)) < 0)
+		return log_err(r, "launch spec");
+	if ((r = read_file("initramfs", cfg->initramfs, &img, &size)) < 0)
+		return r;
+	size_t first = ALIGN_UP(size, (size_t)4);
+	uint64_t total = first + spec_size;
+	if ((r = fw_initrd_placement(vm->mem.size, total, k->end, initrd)) < 0) {
+		munmap(img, size);
+		return log_err(r, "initramfs and launch spec (%llu bytes) in %llu MiB of RAM",
+			       (unsigned long long)total, (unsigned long long)cfg->memory_mib);
+	}
+	uint8_t *dst = gpa_ptr(&vm->mem, *initrd, total);
+	memcpy(dst, img, size);
+	memset(dst + size, 0, first - size);
+	memcpy(dst + first, spec, spec_size);
+	munmap(img, size);
+	*initrd_size = total;
+	return 0;
+}
+
+static int write_firmware(struct vm *vm, gpa_t initrd, uint64_t initrd_size)
+{
+	struct fw_config fw = {.ram_size = vm->mem.size, .ncpus = vm->nvcpus, .cmdline = vm->cmdline,
+			       .initrd_gpa = initrd, .initrd_size = initrd_size};
+	int r = fw_write_gdt(vm->mem.base, vm->mem.size);
+	r = r ?: fw_write_pagetables(vm->mem.base, vm->mem.size);
+	r = r ?: fw_write_mptable(vm->mem.base, vm->mem.size, vm->nvcpus);
+	r = r ?: fw_write_boot_params(vm->mem.base, vm->mem.size, &fw);
+	return r < 0 ? log_err(r, "firmware tables") : 0;
+}
+
+int vm_build(struct vm *vm, const struct vm_config *cfg)
+{
+	int r;
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->mem_fd = -1;
+	vm->nvcpus = cfg->cpus;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	snprintf(vm->cmdline, sizeof(vm->cmdline), "%s",
+		 cfg->console ? "console=ttyS0 reboot=t panic=-1 rdinit=/init"
+			      : "quiet reboot=t panic=-1 rdinit=/init");
+
+	if ((r = kvm_open_checked(vm)) < 0)
+		return r;
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return log_err(errno, "KVM_CREATE_VM");
+	if ((r = map_ram(vm)) < 0 || (r = create_irqchip(vm)) < 0)
+		return r;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if ((r = vcpu_create(vm, i)) < 0)
+			return r;
+	if ((r = add_devices(vm)) < 0)
+		return r;
+
+	struct loaded_kernel k;
+	gpa_t initrd = 0;
+	uint64_t initrd_size = 0;
+	if ((r = load_images(vm, &k, &initrd, &initrd_size)) < 0 ||
+	    (r = write_firmware(vm, initrd, initrd_size)) < 0)
+		return r;
+	vm->entry = k.entry;
+	return vcpu_setup_boot(&vm->vcpus[0], k.entry);
+}
+
+void vm_finish(struct vm *vm, int status, const char *why)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->done) {
+		vm->done = true;
+		vm->status = status;
+		if (why)
+			snprintf(vm->why, sizeof(vm->why), "%s", why);
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void on_kick(int sig)
+{
+	(void)sig; // only interrupts KVM_RUN
+}
+
+int vm_run(struct vm *vm)
+{
+	struct sigaction sa = {.sa_handler = on_kick};
+	sigaction(SIGUSR1, &sa, NULL);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		int r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+		if (r) {
+			vm_finish(vm, EXIT_CLEARVM_FAILED, "cannot start a vCPU thread");
+			break;
+		}
+		vm->vcpus[i].started = true;
+	}
+
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += vm->cfg->timeout_s;
+	pthread_mutex_lock(&vm->lock);
+	while (!vm->done) {
+		if (!vm->cfg->timeout_s) {
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		} else if (pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline) == ETIMEDOUT) {
+			vm->done = true;
+			vm->status = EXIT_CLEARVM_FAILED;
+			snprintf(vm->why, sizeof(vm->why), "timeout: the command did not finish in %u s",
+				 vm->cfg->timeout_s);
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+
+	// Stop every vCPU: immediate_exit makes the next KVM_RUN return, the signal the current one.
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (!v->started)
+			continue;
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+	if (vm->why[0])
+		log_msg("%s", vm->why);
+	return vm->status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndevs; i++)
+		virtio_dev_free(vm->devs[i]);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->run)
+			munmap(v->run, vm->run_size);
+		if (v->fd > 0)
+			close(v->fd);
+	}
+	if (vm->mem.base)
+		munmap(vm->mem.base, vm->mem.size);
+	if (vm->mem_fd >= 0)
+		close(vm->mem_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	free(vm->cpuid);
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// One VM: its KVM fds, guest RAM, vCPUs, buses and devices, and how the run ended.
+#pragma once
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "../firmware/layout.h"
+#include "bus.h"
+#include "config.h"
+#include "guestmem.h"
+#include "virtio/devices.h"
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd, vm_fd, mem_fd;
+	struct guest_mem mem;
+	size_t run_size;
+	struct kvm_cpuid2 *cpuid;
+	struct vcpu vcpus[CONFIG_MAX_CPUS];
+	unsigned nvcpus;
+	struct bus pio, mmio;
+	struct virtio_dev *devs[LAYOUT_VIRTIO_SLOTS];
+	unsigned ndevs;
+	char cmdline[LAYOUT_CMDLINE_MAX];
+	uint64_t entry;
+
+	// How the run ended, guarded by lock; `done` wakes the main thread.
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int status;         // the workload's status, or EXIT_CLEARVM_FAILED
+	char why[160];      // set when the VM failed
+	struct timespec t0; // process start, for milestones
+};
+
+// The one linear recipe: KVM, memory, irqchip, vCPUs, devices, firmware tables, kernel.
+int vm_build(struct vm *vm, const struct vm_config *cfg);
+// Runs the vCPUs until the workload's status is reported, the guest dies, or the timeout.
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+// Called by a vCPU thread: the run is over with `status` (why: NULL when the guest reported).
+void vm_finish(struct vm *vm, int status, const char *why);
+
+// vcpu.c
+int vcpu_create(struct vm *vm, unsigned index);
+int vcpu_setup_boot(struct vcpu *vcpu, uint64_t entry);
+void *vcpu_thread(void *arg);
+// kvm.c
+int kvm_open_checked(struct vm *vm);
+int kvm_host_runs_user_space(void);
+// serial.c
+void serial_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write);
