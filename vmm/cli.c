@@ -35,6 +35,7 @@ static const char usage[] =
 	"      --kernel PATH     guest kernel, an uncompressed vmlinux (default: installed one)\n"
 	"      --initramfs PATH  guest-init initramfs (default: installed one)\n"
 	"      --console         show the guest kernel's log on stderr\n"
+	"      --append ARGS     add ARGS to the guest kernel command line (debugging)\n"
 	"  -v, --verbose         debug messages from clearvm itself\n"
 	"  -h, --help            this text\n"
 	"      --version         clearvm's version\n"
@@ -42,7 +43,7 @@ static const char usage[] =
 	"Exit status: COMMAND's own; 128+N when it died of signal N; 125 when clearvm failed;\n"
 	"126 when COMMAND cannot be executed; 127 when it is not found.\n";
 
-enum { OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_VERSION };
+enum { OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION };
 
 static const struct option options[] = {
 	{"rootfs", required_argument, NULL, 'r'},
@@ -54,6 +55,7 @@ static const struct option options[] = {
 	{"kernel", required_argument, NULL, OPT_KERNEL},
 	{"initramfs", required_argument, NULL, OPT_INITRAMFS},
 	{"console", no_argument, NULL, OPT_CONSOLE},
+	{"append", required_argument, NULL, OPT_APPEND},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -166,6 +168,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case OPT_KERNEL: cfg->kernel = optarg; break;
 		case OPT_INITRAMFS: cfg->initramfs = optarg; break;
 		case OPT_CONSOLE: cfg->console = true; break;
+		case OPT_APPEND: cfg->append = optarg; break;
 		case 'v': cfg->verbose = true; break;
 		case 'h': fputs(usage, stdout); return 1;
 		case OPT_VERSION: printf("clearvm %s\n", CLEARVM_VERSION); return 1;

@@ -19,6 +19,7 @@ struct vm_config {
 	char **env;        // KEY=VALUE, NULL-terminated (owned)
 	size_t nenv;
 	const char *workdir;
+	const char *append; // extra kernel command line, for debugging (NULL: none)
 	uint64_t memory_mib;
 	unsigned cpus;
 	unsigned timeout_s; // 0: none

@@ -151,6 +151,7 @@ static void handle_io(struct vcpu *vcpu)
 		if (write && port == ABI_EXIT_PORT && run->io.size == 4) {
 			uint32_t status;
 			memcpy(&status, data, 4);
+			log_debug("status %u reported at %.1f ms", status, elapsed_ms(vm));
 			vm_finish(vm, (int)(status & 0xff), NULL);
 		} else if (write && port == ABI_MILESTONE_PORT) {
 			log_debug("milestone %u at %.1f ms", data[0], elapsed_ms(vm));
@@ -176,6 +177,8 @@ void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
 	char why[128];
+	if (vcpu->index == 0)
+		log_debug("first KVM_RUN at %.1f ms", elapsed_ms(vm));
 	for (;;) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {

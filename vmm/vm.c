@@ -193,6 +193,12 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 		 cfg->console ? "console=ttyS0 reboot=t panic=-1 rdinit=/init"
 			      : "quiet reboot=t panic=-1 rdinit=/init");
 
+	if (cfg->append) {
+		size_t len = strlen(vm->cmdline);
+		int n = snprintf(vm->cmdline + len, sizeof(vm->cmdline) - len, " %s", cfg->append);
+		if (n < 0 || (size_t)n >= sizeof(vm->cmdline) - len)
+			return log_err(E2BIG, "--append: kernel command line");
+	}
 	if ((r = kvm_open_checked(vm)) < 0)
 		return r;
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
