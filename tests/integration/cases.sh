@@ -11,6 +11,7 @@ check() { # check DESCRIPTION COMMAND...
 	shift
 	n=$((n + 1))
 	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; failed=$((failed + 1)); fi
+	echo "# $(date +%T) $desc" >&2
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-it.XXXXXX")
@@ -102,6 +103,23 @@ cvm --rootfs "$work/nonexistent" -- /bin/true 2> "$work/err"; rc=$?
 check "a missing rootfs is 125 (got $rc)" test $rc = 125
 cvm --rootfs "$root" --memory 999999999 -- /bin/true 2> "$work/err"; rc=$?
 check "too much memory is 125 (got $rc)" test $rc = 125
+
+# A guest kernel that panics (here: its init exits) ends the run with 125, not a hang.
+mkdir -p "$work/badinit/bin"
+cp /bin/busybox "$work/badinit/bin/busybox"
+printf '#!/bin/busybox sh\nexit 3\n' > "$work/badinit/init"
+chmod 755 "$work/badinit/init"
+(cd "$work/badinit" && find . | cpio -o -H newc --quiet) > "$work/badinit.cpio"
+"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$work/badinit.cpio" --timeout 120 \
+	--rootfs "$root" -- /bin/true 2> "$work/err"; rc=$?
+check "a guest kernel panic ends clearvm with 125 (got $rc)" test $rc = 125
+check "and names what happened" grep -q 'panic' "$work/err"
+
+# --console shows the guest kernel's log on stderr; without it, stderr is the workload's only.
+cvm --rootfs "$root" --console -- /bin/true 2> "$work/err"
+check "--console shows the kernel log" grep -q 'Linux version' "$work/err"
+cvm --rootfs "$root" -- /bin/true 2> "$work/err"
+check "without --console stderr stays empty" test ! -s "$work/err"
 
 echo "1..$n"
 [ $failed = 0 ]
