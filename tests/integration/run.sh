@@ -5,4 +5,5 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
-exec "$here/../with-kvm" --cpus 2 --memory 2048 -- "$here/cases.sh" "$build"
+# The test bed gets its own time limit, below meson's, so a stuck run ends with a message.
+exec "$here/../with-kvm" --cpus 2 --memory 2048 --timeout 1200 -- "$here/cases.sh" "$build"

@@ -149,6 +149,27 @@ static int reply_qid_at(struct p9_server *srv, struct p9_out *out, int dirfd, co
 	return 0;
 }
 
+// The checks every op that makes or removes a name in directory fid `d` starts with.
+static int name_op_check(const struct p9_server *srv, const struct p9_in *in,
+			 const struct p9_fid *d, struct p9_str s, char name[NAME_MAX + 1])
+{
+	if (in->err)
+		return -EINVAL;
+	if (!d)
+		return -EBADF;
+	if (srv->readonly)
+		return -EROFS;
+	return take_name(s, name);
+}
+
+// The reply of Tlopen and Tlcreate: the file's qid and the largest I/O the client may ask.
+static void reply_opened(const struct p9_server *srv, struct p9_out *out, const struct stat *st)
+{
+	struct p9_qid q = qid_of(srv, st);
+	p9_put_qid(out, &q);
+	p9_put_u32(out, srv->msize - P9_IOHDRSZ);
+}
+
 // ---- session ----
 
 static int op_version(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
@@ -465,9 +486,7 @@ static int op_lopen(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
 	if ((r = reopen(srv, f->fd, oflags)) < 0)
 		return r;
 	f->io_fd = r;
-	struct p9_qid q = qid_of(srv, &st);
-	p9_put_qid(out, &q);
-	p9_put_u32(out, srv->msize - P9_IOHDRSZ);
+	reply_opened(srv, out, &st);
 	return 0;
 }
 
@@ -478,15 +497,9 @@ static int op_lcreate(struct p9_server *srv, struct p9_in *in, struct p9_out *ou
 	uint32_t flags = p9_get_u32(in);
 	uint32_t mode = p9_get_u32(in);
 	uint32_t gid = p9_get_u32(in);
-	if (in->err)
-		return -EINVAL;
-	if (!f)
-		return -EBADF;
-	if (srv->readonly)
-		return -EROFS;
 	char name[NAME_MAX + 1];
 	int oflags, r;
-	if ((r = take_name(s, name)) < 0 || (r = open_flags(srv, flags, &oflags)) < 0)
+	if ((r = name_op_check(srv, in, f, s, name)) < 0 || (r = open_flags(srv, flags, &oflags)) < 0)
 		return r;
 	// O_EXCL: never open something that already exists there, such as a device node.
 	_cleanup_close_ int io = openat(f->fd, name, oflags | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -506,9 +519,7 @@ static int op_lcreate(struct p9_server *srv, struct p9_in *in, struct p9_out *ou
 	f->fd = path_fd;
 	f->io_fd = steal_fd(&io);
 	f->type = S_IFREG;
-	struct p9_qid q = qid_of(srv, &st);
-	p9_put_qid(out, &q);
-	p9_put_u32(out, srv->msize - P9_IOHDRSZ);
+	reply_opened(srv, out, &st);
 	return 0;
 }
 
@@ -518,14 +529,8 @@ static int op_mkdir(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
 	struct p9_str s = p9_get_str(in);
 	uint32_t mode = p9_get_u32(in);
 	uint32_t gid = p9_get_u32(in);
-	if (in->err)
-		return -EINVAL;
-	if (!f)
-		return -EBADF;
-	if (srv->readonly)
-		return -EROFS;
 	char name[NAME_MAX + 1];
-	int r = take_name(s, name);
+	int r = name_op_check(srv, in, f, s, name);
 	if (r < 0)
 		return r;
 	if (mkdirat(f->fd, name, mode & 07777) < 0)
@@ -540,14 +545,8 @@ static int op_symlink(struct p9_server *srv, struct p9_in *in, struct p9_out *ou
 	struct p9_str s = p9_get_str(in);
 	struct p9_str t = p9_get_str(in);
 	uint32_t gid = p9_get_u32(in);
-	if (in->err)
-		return -EINVAL;
-	if (!f)
-		return -EBADF;
-	if (srv->readonly)
-		return -EROFS;
 	char name[NAME_MAX + 1];
-	int r = take_name(s, name);
+	int r = name_op_check(srv, in, f, s, name);
 	if (r < 0)
 		return r;
 	if (t.len == 0 || memchr(t.s, '\0', t.len))
@@ -570,19 +569,13 @@ static int op_mknod(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
 	p9_get_u32(in); // major
 	p9_get_u32(in); // minor
 	uint32_t gid = p9_get_u32(in);
-	if (in->err)
-		return -EINVAL;
-	if (!f)
-		return -EBADF;
-	if (srv->readonly)
-		return -EROFS;
+	char name[NAME_MAX + 1];
+	int r = name_op_check(srv, in, f, s, name);
+	if (r < 0)
+		return r;
 	// A device node made on the host would be a real host device: only fifos and sockets.
 	if (!S_ISFIFO(mode) && !S_ISSOCK(mode))
 		return -EPERM;
-	char name[NAME_MAX + 1];
-	int r = take_name(s, name);
-	if (r < 0)
-		return r;
 	if (mknodat(f->fd, name, mode & (S_IFMT | 07777), 0) < 0)
 		return -errno;
 	own(f->fd, name, f->uid, gid);
@@ -595,16 +588,12 @@ static int op_link(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
 	struct p9_fid *d = fid_of(srv, in);
 	struct p9_fid *f = fid_of(srv, in);
 	struct p9_str s = p9_get_str(in);
-	if (in->err)
-		return -EINVAL;
-	if (!d || !f)
-		return -EBADF;
-	if (srv->readonly)
-		return -EROFS;
 	char name[NAME_MAX + 1];
-	int r = take_name(s, name);
+	int r = name_op_check(srv, in, d, s, name);
 	if (r < 0)
 		return r;
+	if (!f)
+		return -EBADF;
 	if (S_ISDIR(f->type))
 		return -EPERM;
 	if (linkat(f->fd, "", d->fd, name, AT_EMPTY_PATH) == 0)
@@ -624,15 +613,10 @@ static int op_renameat(struct p9_server *srv, struct p9_in *in, struct p9_out *o
 	struct p9_str os = p9_get_str(in);
 	struct p9_fid *nd = fid_of(srv, in);
 	struct p9_str ns = p9_get_str(in);
-	if (in->err)
-		return -EINVAL;
-	if (!od || !nd)
-		return -EBADF;
-	if (srv->readonly)
-		return -EROFS;
 	char oname[NAME_MAX + 1], nname[NAME_MAX + 1];
 	int r;
-	if ((r = take_name(os, oname)) < 0 || (r = take_name(ns, nname)) < 0)
+	if ((r = name_op_check(srv, in, od, os, oname)) < 0 ||
+	    (r = name_op_check(srv, in, nd, ns, nname)) < 0)
 		return r;
 	return renameat(od->fd, oname, nd->fd, nname) < 0 ? -errno : 0;
 }
@@ -643,14 +627,8 @@ static int op_unlinkat(struct p9_server *srv, struct p9_in *in, struct p9_out *o
 	struct p9_fid *d = fid_of(srv, in);
 	struct p9_str s = p9_get_str(in);
 	uint32_t flags = p9_get_u32(in);
-	if (in->err)
-		return -EINVAL;
-	if (!d)
-		return -EBADF;
-	if (srv->readonly)
-		return -EROFS;
 	char name[NAME_MAX + 1];
-	int r = take_name(s, name);
+	int r = name_op_check(srv, in, d, s, name);
 	if (r < 0)
 		return r;
 	return unlinkat(d->fd, name, (int)(flags & AT_REMOVEDIR)) < 0 ? -errno : 0;
