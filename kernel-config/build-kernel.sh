@@ -9,6 +9,7 @@ copy_to=
 if [ "${1:-}" = --copy-to ]; then copy_to=$(realpath -m "$2"); fi
 
 here=$(cd "$(dirname "$0")" && pwd)
+patches() { if [ -d "$here/patches" ]; then find "$here/patches" -type f -name '*.patch' | sort; fi; }
 src_tar=/usr/src/linux-source-6.1.tar.xz
 cache=${CLEARVM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clearvm}/kernel
 
@@ -23,7 +24,7 @@ key=$({
 	echo "recipe $RECIPE"
 	dpkg-query -W -f='${Version}\n' linux-source-6.1
 	cat "$here/clearvm.config"
-	find "$here/patches" -type f -name '*.patch' | sort | xargs -r cat
+	patches | xargs -r cat
 } | sha256sum | cut -c1-16)
 out=$cache/$key
 finish() {
@@ -41,7 +42,7 @@ trap 'rm -rf "$work"' EXIT
 echo "clearvm: building guest kernel $key (a few minutes)" >&2
 tar -xf "$src_tar" -C "$work"
 cd "$work"/linux-source-6.1
-for p in $(find "$here/patches" -type f -name '*.patch' | sort); do
+for p in $(patches); do
 	patch -p1 -s < "$p"
 done
 make -s KCONFIG_ALLCONFIG="$here/clearvm.config" allnoconfig >&2
