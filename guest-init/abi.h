@@ -17,9 +17,14 @@
 //   env    string list of KEY=VALUE
 //   cwd    string
 //   uid, gid  u32
+//   groups    u32 array: supplementary groups
+//   hostname  string
 //   root-tag  string: the 9p mount tag of the container's root
+//   root-readonly  empty: mount the root read-only
+// and one subnode "volume@N" per volume: tag (string), target (string), readonly (empty).
 #define ABI_SPEC_PATH "/clearvm/spec.dtb"
 #define ABI_ROOT_TAG "clearvm-root"
+#define ABI_VOLUME_TAG "clearvm-vol"
 
 // virtio-console ports: port 0 carries the workload's stdout, port 1 its stderr.
 #define ABI_PORT_STDOUT 0

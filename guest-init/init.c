@@ -141,14 +141,25 @@ static void mount_if_dir(const char *src, const char *target, const char *fstype
 		say("clearvm: guest-init: mount %s on %s: %s", fstype, target, strerror(errno));
 }
 
-static void mount_root(const char *tag)
+static const char p9_opts[] = "trans=virtio,version=9p2000.L,msize=524288,cache=mmap";
+
+static void mount_root(const char *tag, bool readonly, const char *hostname)
 {
-	char opts[160];
-	snprintf(opts, sizeof(opts), "trans=virtio,version=9p2000.L,msize=%u,cache=mmap", 512 * 1024);
+	const char *opts = p9_opts;
 	if (mkdir("/newroot", 0755) < 0 && errno != EEXIST)
 		fail("mkdir /newroot");
-	if (mount(tag, "/newroot", "9p", 0, opts) < 0)
+	if (mount(tag, "/newroot", "9p", readonly ? MS_RDONLY : 0, opts) < 0)
 		fail("mounting the container's root over 9p");
+	// /etc/hostname shows the container's name, as under docker: a file from the initramfs
+	// mounted over the rootfs's own, which is never written.
+	int fd = open("/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, hostname, strlen(hostname)) < 0 || write(fd, "\n", 1) < 0)
+		fail("writing /hostname");
+	close(fd);
+	struct stat hst;
+	if (lstat("/newroot/etc/hostname", &hst) == 0 && S_ISREG(hst.st_mode) &&
+	    mount("/hostname", "/newroot/etc/hostname", NULL, MS_BIND | MS_RDONLY, NULL) < 0)
+		say("clearvm: guest-init: /etc/hostname: %s", strerror(errno));
 	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
 		fail("switching to the container's root");
@@ -166,6 +177,44 @@ static void mount_root(const char *tag)
 	symlink("/proc/self/fd/0", "/dev/stdin");
 	symlink("/proc/self/fd/1", "/dev/stdout");
 	symlink("/proc/self/fd/2", "/dev/stderr");
+}
+
+// mkdir -p inside the (new) root: a volume's mount point, made when the rootfs lacks it.
+static int mkdir_p(const char *path)
+{
+	char buf[4096];
+	if (strlen(path) >= sizeof(buf))
+		return -1;
+	strcpy(buf, path);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -1;
+			*p = c;
+			if (!c)
+				return 0;
+		}
+	}
+}
+
+static void mount_volumes(const void *fdt, const char *opts)
+{
+	int node;
+	fdt_for_each_subnode(node, fdt, 0) {
+		const char *tag = fdt_getprop(fdt, node, "tag", NULL);
+		const char *target = fdt_getprop(fdt, node, "target", NULL);
+		bool ro = fdt_getprop(fdt, node, "readonly", NULL) != NULL;
+		if (!tag || !target) {
+			errno = EINVAL;
+			fail("a volume in the launch spec");
+		}
+		if (mkdir_p(target) < 0 || mount(tag, target, "9p", ro ? MS_RDONLY : 0, opts) < 0) {
+			say("clearvm: guest-init: volume at %s: %s", target, strerror(errno));
+			report(ABI_STATUS_INIT_FAILED);
+		}
+	}
 }
 
 // The /dev node of the virtio-console port the VMM named `name`, waiting for it to appear.
@@ -209,8 +258,15 @@ static int exit_status(int ws)
 
 // The workload's process: its stdio, its identity, its directory, then exec. An exec error
 // goes back to PID 1 through errpipe (close-on-exec, so success closes it empty).
-static __attribute__((noreturn)) void child(char **argv, char **env, const char *cwd, unsigned uid,
-					    unsigned gid, int out, int errfd, int errpipe)
+struct identity {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	size_t ngroups;
+};
+
+static __attribute__((noreturn)) void child(char **argv, char **env, const char *cwd,
+					    const struct identity *id, int out, int errfd, int errpipe)
 {
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null < 0)
@@ -220,7 +276,7 @@ static __attribute__((noreturn)) void child(char **argv, char **env, const char 
 		e = errno;
 	setsid();
 	umask(022);
-	if (!e && (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0))
+	if (!e && (setgroups(id->ngroups, id->groups) < 0 || setgid(id->gid) < 0 || setuid(id->uid) < 0))
 		e = errno;
 	if (!e && chdir(cwd) < 0)
 		e = errno;
@@ -258,13 +314,21 @@ int main(void)
 	char **argv = strlist(fdt, "argv");
 	char **env = strlist(fdt, "env");
 	const char *cwd = str(fdt, "cwd");
-	unsigned uid = u32(fdt, "uid"), gid = u32(fdt, "gid");
+	struct identity id = {.uid = u32(fdt, "uid"), .gid = u32(fdt, "gid")};
+	int glen;
+	const fdt32_t *groups = fdt_getprop(fdt, 0, "groups", &glen);
+	for (int i = 0; groups && i < glen / 4 && id.ngroups < 64; i++)
+		id.groups[id.ngroups++] = fdt32_to_cpu(groups[i]);
+	const char *hostname = str(fdt, "hostname");
 	if (!argv[0]) {
 		errno = EINVAL;
 		fail("empty argv");
 	}
+	if (sethostname(hostname, strlen(hostname)) < 0)
+		fail("sethostname");
 	umount("/sys");
-	mount_root(str(fdt, "root-tag"));
+	mount_root(str(fdt, "root-tag"), fdt_getprop(fdt, 0, "root-readonly", NULL) != NULL, hostname);
+	mount_volumes(fdt, p9_opts);
 	milestone(ABI_MILESTONE_ROOT);
 
 	int outp[2], errp[2], execp[2];
@@ -275,7 +339,7 @@ int main(void)
 	if (pid < 0)
 		fail("fork");
 	if (pid == 0)
-		child(argv, env, cwd, uid, gid, outp[1], errp[1], execp[1]);
+		child(argv, env, cwd, &id, outp[1], errp[1], execp[1]);
 	close(outp[1]);
 	close(errp[1]);
 	close(execp[1]);

@@ -28,7 +28,12 @@ static const char usage[] =
 	"\n"
 	"  -r, --rootfs DIR      the container's root directory, shared read-write (required)\n"
 	"  -e, --env KEY=VALUE   set an environment variable (repeatable)\n"
+	"      --env-file FILE   read KEY=VALUE lines from FILE (# comments; KEY alone: from here)\n"
 	"  -w, --workdir DIR     working directory inside the container (default /)\n"
+	"  -u, --user U[:G]      run as user U and group G, names or numbers (default root)\n"
+	"      --hostname NAME   the container's hostname (default clearvm)\n"
+	"  -v, --volume H:G[:ro] share host directory H at G in the container (repeatable)\n"
+	"      --read-only       the rootfs cannot be written\n"
 	"  -m, --memory MIB      guest memory in MiB (default 256, 32..3072)\n"
 	"  -c, --cpus N          virtual CPUs (default 1, at most 64)\n"
 	"      --timeout SEC     stop the VM and fail after SEC seconds\n"
@@ -36,14 +41,17 @@ static const char usage[] =
 	"      --initramfs PATH  guest-init initramfs (default: installed one)\n"
 	"      --console         show the guest kernel's log on stderr\n"
 	"      --append ARGS     add ARGS to the guest kernel command line (debugging)\n"
-	"  -v, --verbose         debug messages from clearvm itself\n"
+	"      --verbose         debug messages from clearvm itself\n"
 	"  -h, --help            this text\n"
 	"      --version         clearvm's version\n"
 	"\n"
 	"Exit status: COMMAND's own; 128+N when it died of signal N; 125 when clearvm failed;\n"
 	"126 when COMMAND cannot be executed; 127 when it is not found.\n";
 
-enum { OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION };
+enum {
+	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
+	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE,
+};
 
 static const struct option options[] = {
 	{"rootfs", required_argument, NULL, 'r'},
@@ -56,7 +64,12 @@ static const struct option options[] = {
 	{"initramfs", required_argument, NULL, OPT_INITRAMFS},
 	{"console", no_argument, NULL, OPT_CONSOLE},
 	{"append", required_argument, NULL, OPT_APPEND},
-	{"verbose", no_argument, NULL, 'v'},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"env-file", required_argument, NULL, OPT_ENV_FILE},
+	{"user", required_argument, NULL, 'u'},
+	{"hostname", required_argument, NULL, OPT_HOSTNAME},
+	{"volume", required_argument, NULL, 'v'},
+	{"read-only", no_argument, NULL, OPT_READ_ONLY},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{0},
@@ -74,11 +87,11 @@ static int parse_uint(const char *what, const char *s, uint64_t min, uint64_t ma
 	return 0;
 }
 
-static int add_env(struct vm_config *cfg, const char *kv)
+int config_set_env(struct vm_config *cfg, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
 	if (!eq || eq == kv)
-		return log_err(EINVAL, "--env %s: expected KEY=VALUE", kv);
+		return log_err(EINVAL, "environment %s: expected KEY=VALUE", kv);
 	size_t klen = (size_t)(eq - kv);
 	for (size_t i = 0; i < cfg->nenv; i++) { // a later -e replaces an earlier one
 		if (!strncmp(cfg->env[i], kv, klen + 1)) {
@@ -100,7 +113,7 @@ static int add_env(struct vm_config *cfg, const char *kv)
 	return 0;
 }
 
-static bool has_env(const struct vm_config *cfg, const char *key)
+bool config_has_env(const struct vm_config *cfg, const char *key)
 {
 	size_t klen = strlen(key);
 	for (size_t i = 0; i < cfg->nenv; i++)
@@ -125,23 +138,105 @@ static int check_file(const char *what, const char *path)
 	return 0;
 }
 
+static bool valid_hostname(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 1 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == n;
+}
+
+// --env-file: KEY=VALUE lines; blank lines and '#' comments skipped; a bare KEY takes the
+// value clearvm itself has, if any (as docker does).
+static int read_env_file(struct vm_config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return log_err(errno, "--env-file %s", path);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int r = 0;
+	unsigned lineno = 0;
+	while (r == 0 && (len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (strlen(line) != (size_t)len) {
+			r = log_err(EINVAL, "--env-file %s:%u: a NUL byte", path, lineno);
+		} else if (!strchr(line, '=')) {
+			const char *v = getenv(line);
+			if (v) {
+				_cleanup_free_ char *kv = NULL;
+				r = asprintf(&kv, "%s=%s", line, v) < 0 ? -ENOMEM : config_set_env(cfg, kv);
+			}
+		} else if (line[0] == '=') {
+			r = log_err(EINVAL, "--env-file %s:%u: a line with no name", path, lineno);
+		} else {
+			r = config_set_env(cfg, line);
+		}
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+static bool has_dotdot(const char *p)
+{
+	for (const char *c = p; (c = strstr(c, "..")); c += 2)
+		if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+			return true;
+	return false;
+}
+
+// -v HOST:GUEST[:ro|:rw]: HOST an existing directory, GUEST absolute and not the root.
+static int add_volume(struct vm_config *cfg, char *arg)
+{
+	if (cfg->nvolumes == CONFIG_MAX_VOLUMES)
+		return log_err(E2BIG, "--volume %s: at most %d volumes", arg, CONFIG_MAX_VOLUMES);
+	char *host = arg, *guest = strchr(arg, ':');
+	if (!guest || guest == host)
+		return log_err(EINVAL, "--volume %s: expected HOST:GUEST[:ro]", arg);
+	*guest++ = '\0';
+	char *mode = strchr(guest, ':');
+	bool ro = false;
+	if (mode) {
+		*mode++ = '\0';
+		if (!strcmp(mode, "ro"))
+			ro = true;
+		else if (strcmp(mode, "rw") != 0)
+			return log_err(EINVAL, "--volume %s:%s:%s: the mode must be ro or rw", host, guest, mode);
+	}
+	if (guest[0] != '/' || guest[strspn(guest, "/")] == '\0' || has_dotdot(guest))
+		return log_err(EINVAL, "--volume %s:%s: the container path must be absolute, not / and without ..",
+			       host, guest);
+	struct stat st;
+	if (stat(host, &st) < 0)
+		return log_err(errno, "--volume %s", host);
+	if (!S_ISDIR(st.st_mode))
+		return log_err(ENOTDIR, "--volume %s", host);
+	cfg->volumes[cfg->nvolumes++] = (struct vm_volume){.host = host, .guest = guest, .readonly = ro};
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->memory_mib = CONFIG_DEFAULT_MEMORY_MIB;
 	cfg->cpus = 1;
 	cfg->workdir = "/";
+	cfg->hostname = "clearvm";
 	cfg->kernel = getenv("CLEARVM_KERNEL") ? getenv("CLEARVM_KERNEL") : CLEARVM_DATADIR "/vmlinux";
 	cfg->initramfs = getenv("CLEARVM_INITRAMFS") ? getenv("CLEARVM_INITRAMFS")
 						      : CLEARVM_DATADIR "/initramfs.cpio";
 	uint64_t v;
 	int opt, r;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+r:e:w:m:c:vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+r:e:w:m:c:u:v:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'r': cfg->rootfs = optarg; break;
 		case 'e':
-			if ((r = add_env(cfg, optarg)) < 0)
+			if ((r = config_set_env(cfg, optarg)) < 0)
 				return r;
 			break;
 		case 'w':
@@ -169,7 +264,22 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case OPT_INITRAMFS: cfg->initramfs = optarg; break;
 		case OPT_CONSOLE: cfg->console = true; break;
 		case OPT_APPEND: cfg->append = optarg; break;
-		case 'v': cfg->verbose = true; break;
+		case OPT_VERBOSE: cfg->verbose = true; break;
+		case OPT_ENV_FILE:
+			if ((r = read_env_file(cfg, optarg)) < 0)
+				return r;
+			break;
+		case 'u': cfg->user = optarg; break;
+		case OPT_HOSTNAME:
+			if (!valid_hostname(optarg))
+				return log_err(EINVAL, "--hostname %s: expected 1 to 64 letters, digits, '-' or '.'", optarg);
+			cfg->hostname = optarg;
+			break;
+		case 'v':
+			if ((r = add_volume(cfg, optarg)) < 0)
+				return r;
+			break;
+		case OPT_READ_ONLY: cfg->read_only = true; break;
 		case 'h': fputs(usage, stdout); return 1;
 		case OPT_VERSION: printf("clearvm %s\n", CLEARVM_VERSION); return 1;
 		case '?':
@@ -195,11 +305,9 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			       cfg->memory_mib, host_memory_mib());
 	if ((r = check_file("kernel", cfg->kernel)) < 0 || (r = check_file("initramfs", cfg->initramfs)) < 0)
 		return r;
-	if (!has_env(cfg, "PATH") && (r = add_env(cfg, "PATH=" CONFIG_DEFAULT_PATH)) < 0)
+	if (!config_has_env(cfg, "PATH") && (r = config_set_env(cfg, "PATH=" CONFIG_DEFAULT_PATH)) < 0)
 		return r;
-	if (!has_env(cfg, "HOME") && (r = add_env(cfg, "HOME=/root")) < 0)
-		return r;
-	return 0;
+	return user_resolve(cfg);
 }
 
 void config_free(struct vm_config *cfg)

@@ -11,6 +11,15 @@
 #define CONFIG_MAX_CPUS 64
 #define CONFIG_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+#define CONFIG_MAX_VOLUMES 8
+#define CONFIG_MAX_GROUPS 64
+
+struct vm_volume {
+	const char *host;  // a host directory
+	const char *guest; // absolute path inside the container
+	bool readonly;
+};
+
 struct vm_config {
 	const char *rootfs;
 	const char *kernel;
@@ -20,6 +29,14 @@ struct vm_config {
 	size_t nenv;
 	const char *workdir;
 	const char *append; // extra kernel command line, for debugging (NULL: none)
+	const char *hostname;
+	const char *user;   // -u as given (NULL: root); resolved into uid, gid, groups
+	uint32_t uid, gid;
+	uint32_t groups[CONFIG_MAX_GROUPS];
+	unsigned ngroups;
+	bool read_only;
+	struct vm_volume volumes[CONFIG_MAX_VOLUMES];
+	unsigned nvolumes;
 	uint64_t memory_mib;
 	unsigned cpus;
 	unsigned timeout_s; // 0: none
@@ -36,3 +53,11 @@ struct vm_config {
 // -errno on bad input (one line already printed).
 int cli_parse(int argc, char **argv, struct vm_config *cfg);
 void config_free(struct vm_config *cfg);
+// Adds or replaces KEY=VALUE in cfg->env. 0 or -errno (logged).
+int config_set_env(struct vm_config *cfg, const char *kv);
+bool config_has_env(const struct vm_config *cfg, const char *key);
+
+// user.c: resolves cfg->user ("name", "uid", "name:group", "uid:gid") against the rootfs's
+// /etc/passwd and /etc/group, read confined to the rootfs; sets uid, gid, groups and, unless
+// given, HOME. 0 or -errno (logged).
+int user_resolve(struct vm_config *cfg);

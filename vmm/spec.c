@@ -11,6 +11,11 @@
 #include "spec.h"
 #include "util.h"
 
+void spec_volume_tag(unsigned index, char *buf, size_t size)
+{
+	snprintf(buf, size, ABI_VOLUME_TAG "%u", index);
+}
+
 static size_t strlist_size(char *const *list)
 {
 	size_t n = 0;
@@ -36,7 +41,10 @@ static int prop_strlist(void *fdt, const char *name, char *const *list)
 
 int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 {
-	size_t size = 4096 + strlist_size(cfg->argv) + strlist_size(cfg->env) + strlen(cfg->workdir);
+	size_t size = 8192 + strlist_size(cfg->argv) + strlist_size(cfg->env) + strlen(cfg->workdir) +
+		      strlen(cfg->hostname);
+	for (unsigned i = 0; i < cfg->nvolumes; i++)
+		size += 128 + strlen(cfg->volumes[i].guest);
 	if (size > INT32_MAX)
 		return -E2BIG;
 	_cleanup_free_ void *fdt = malloc(size);
@@ -49,10 +57,28 @@ int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 		return -EINVAL;
 	if ((r = prop_strlist(fdt, "argv", cfg->argv)) < 0 || (r = prop_strlist(fdt, "env", cfg->env)) < 0)
 		return r;
+	fdt32_t groups[CONFIG_MAX_GROUPS];
+	for (unsigned i = 0; i < cfg->ngroups; i++)
+		groups[i] = cpu_to_fdt32(cfg->groups[i]);
 	r = fdt_property_string(fdt, "cwd", cfg->workdir);
-	r = r ?: fdt_property_u32(fdt, "uid", 0);
-	r = r ?: fdt_property_u32(fdt, "gid", 0);
+	r = r ?: fdt_property_u32(fdt, "uid", cfg->uid);
+	r = r ?: fdt_property_u32(fdt, "gid", cfg->gid);
+	r = r ?: fdt_property(fdt, "groups", groups, (int)(cfg->ngroups * sizeof(groups[0])));
+	r = r ?: fdt_property_string(fdt, "hostname", cfg->hostname);
 	r = r ?: fdt_property_string(fdt, "root-tag", ABI_ROOT_TAG);
+	if (!r && cfg->read_only)
+		r = fdt_property(fdt, "root-readonly", NULL, 0);
+	for (unsigned i = 0; i < cfg->nvolumes && !r; i++) {
+		char node[32], tag[32];
+		snprintf(node, sizeof(node), "volume@%u", i);
+		spec_volume_tag(i, tag, sizeof(tag));
+		r = fdt_begin_node(fdt, node);
+		r = r ?: fdt_property_string(fdt, "tag", tag);
+		r = r ?: fdt_property_string(fdt, "target", cfg->volumes[i].guest);
+		if (!r && cfg->volumes[i].readonly)
+			r = fdt_property(fdt, "readonly", NULL, 0);
+		r = r ?: fdt_end_node(fdt);
+	}
 	r = r ?: fdt_end_node(fdt);
 	r = r ?: fdt_finish(fdt);
 	if (r)

@@ -88,19 +88,32 @@ static int add_virtio(struct vm *vm, struct virtio_dev *dev)
 	return 0;
 }
 
-static int add_devices(struct vm *vm)
+// A 9p share of `dir` under mount tag `tag`.
+static int add_share(struct vm *vm, const char *dir, bool readonly, const char *tag)
 {
-	const struct vm_config *cfg = vm->cfg;
 	struct p9_server *srv;
 	struct virtio_dev *dev;
-	int r = p9_server_new(cfg->rootfs, false, &srv);
+	int r = p9_server_new(dir, readonly, &srv);
 	if (r < 0)
-		return log_err(r, "rootfs %s", cfg->rootfs);
-	if ((r = virtio_p9_new(srv, ABI_ROOT_TAG, &dev)) < 0) {
+		return log_err(r, "share %s", dir);
+	if ((r = virtio_p9_new(srv, tag, &dev)) < 0) {
 		p9_server_free(srv);
 		return log_err(r, "virtio-9p");
 	}
-	if ((r = add_virtio(vm, dev)) < 0)
+	return add_virtio(vm, dev);
+}
+
+static int add_devices(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct virtio_dev *dev;
+	int r = add_share(vm, cfg->rootfs, cfg->read_only, ABI_ROOT_TAG);
+	for (unsigned i = 0; i < cfg->nvolumes && r == 0; i++) {
+		char tag[32];
+		spec_volume_tag(i, tag, sizeof(tag));
+		r = add_share(vm, cfg->volumes[i].host, cfg->volumes[i].readonly, tag);
+	}
+	if (r < 0)
 		return r;
 	static const int fds[ABI_NR_PORTS] = {STDOUT_FILENO, STDERR_FILENO};
 	static const char *const names[ABI_NR_PORTS] = {"stdout", "stderr"};

@@ -46,7 +46,9 @@ int main(void)
 	ok(cfg.argv && !strcmp(cfg.argv[0], "/bin/sh") && !strcmp(cfg.argv[2], "exit 3") && !cfg.argv[3],
 	   "the command and its arguments, untouched");
 	ok(cfg.memory_mib == 256 && cfg.cpus == 1 && !strcmp(cfg.workdir, "/"), "defaults: 256 MiB, 1 vCPU, /");
-	ok(env_has(&cfg, "PATH=" CONFIG_DEFAULT_PATH) && env_has(&cfg, "HOME=/root"), "default PATH and HOME");
+	ok(env_has(&cfg, "PATH=" CONFIG_DEFAULT_PATH), "default PATH");
+	ok(env_has(&cfg, "HOME=/"), "HOME=/ when the rootfs has no passwd entry");
+	ok(cfg.uid == 0 && cfg.gid == 0 && !strcmp(cfg.hostname, "clearvm"), "root, hostname clearvm");
 
 	is(PARSE(&cfg, "-r", dir, "-m", "512", "-c", "4", "-w", "/srv", "-e", "A=1", "-e", "A=2", "-e",
 		 "PATH=/x", "--timeout", "9", "--", "ls", "-l"),
@@ -75,6 +77,72 @@ int main(void)
 	ok(PARSE(&cfg, "--rootfs", dir, "--kernel", "/nonexistent", "--", "true") < 0, "a missing kernel");
 	ok(PARSE(&cfg, "--rootfs", dir, "--kernel", dir, "--", "true") < 0, "a kernel that is a directory");
 	is(PARSE(&cfg, "--help"), 1, "--help is handled (exit 0)");
+
+	// Users and groups come from the rootfs's own files.
+	char etc[300], path[320];
+	snprintf(etc, sizeof(etc), "%s/etc", dir);
+	mkdir(etc, 0755);
+	snprintf(path, sizeof(path), "%s/passwd", etc);
+	FILE *f = fopen(path, "w");
+	fputs("root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1001:A:/home/alice:/bin/sh\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/group", etc);
+	f = fopen(path, "w");
+	fputs("root:x:0:\nstaff:x:1001:\nwheel:x:10:bob,alice\naudio:x:29:alice\n", f);
+	fclose(f);
+	is(PARSE(&cfg, "--rootfs", dir, "--", "true"), 0, "root by default");
+	ok(env_has(&cfg, "HOME=/root"), "root's HOME from passwd");
+	is(PARSE(&cfg, "--rootfs", dir, "-u", "alice", "--", "true"), 0, "-u alice");
+	ok(cfg.uid == 1000 && cfg.gid == 1001 && env_has(&cfg, "HOME=/home/alice"), "uid, gid and HOME from passwd");
+	ok(cfg.ngroups == 3 && cfg.groups[0] == 1001 && cfg.groups[1] == 10 && cfg.groups[2] == 29,
+	   "her primary and supplementary groups");
+	is(PARSE(&cfg, "--rootfs", dir, "-u", "alice:wheel", "--", "true"), 0, "-u alice:wheel");
+	is(cfg.gid, 10, "the group named after the colon");
+	is(PARSE(&cfg, "--rootfs", dir, "-u", "4242:77", "--", "true"), 0, "numbers need no passwd entry");
+	ok(cfg.uid == 4242 && cfg.gid == 77 && env_has(&cfg, "HOME=/"), "uid 4242, gid 77, HOME=/");
+	ok(PARSE(&cfg, "--rootfs", dir, "-u", "mallory", "--", "true") < 0, "an unknown user name");
+	ok(PARSE(&cfg, "--rootfs", dir, "-u", "alice:nogroup", "--", "true") < 0, "an unknown group name");
+	ok(PARSE(&cfg, "--rootfs", dir, "-u", "alice:", "--", "true") < 0, "an empty group");
+	ok(PARSE(&cfg, "--rootfs", dir, "-u", "-1", "--", "true") < 0, "a negative uid");
+	// passwd as a symlink pointing outside: resolved inside the rootfs, so not found.
+	unlink(path);
+	symlink("/etc/group", path);
+	ok(PARSE(&cfg, "--rootfs", dir, "-u", "alice:root", "--", "true") < 0,
+	   "/etc/group -> /etc/group resolves in the rootfs (itself: a loop), never the host's");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/passwd", etc);
+	unlink(path);
+	rmdir(etc);
+
+	// Volumes, hostname, env files.
+	char spec[600];
+	snprintf(spec, sizeof(spec), "%s:/data:ro", dir);
+	is(PARSE(&cfg, "--rootfs", dir, "-v", spec, "--hostname", "web-1.local", "--", "true"), 0, "-v and --hostname");
+	ok(cfg.nvolumes == 1 && cfg.volumes[0].readonly && !strcmp(cfg.volumes[0].guest, "/data"), "a read-only volume at /data");
+	const char *bad_vols[] = {"nocolon", ":/x", "/nonexistent:/x", "DIR:relative", "DIR:/", "DIR:/a/../b", "DIR:/x:rx"};
+	for (size_t i = 0; i < sizeof(bad_vols) / sizeof(bad_vols[0]); i++) {
+		char v[600];
+		snprintf(v, sizeof(v), "%s%s", strncmp(bad_vols[i], "DIR", 3) ? "" : dir,
+			 strncmp(bad_vols[i], "DIR", 3) ? bad_vols[i] : bad_vols[i] + 3);
+		ok(PARSE(&cfg, "--rootfs", dir, "-v", v, "--", "true") < 0, "-v %s refused", bad_vols[i]);
+	}
+	snprintf(spec, sizeof(spec), "%s:/data", file);
+	ok(PARSE(&cfg, "--rootfs", dir, "-v", spec, "--", "true") < 0, "-v of a file, not a directory");
+	ok(PARSE(&cfg, "--rootfs", dir, "--hostname", "bad name", "--", "true") < 0, "a hostname with a space");
+	snprintf(path, sizeof(path), "%s/env", dir);
+	f = fopen(path, "w");
+	fputs("# comment\n\nA=1\nB=x=y\nFROM_HOST\n", f);
+	fclose(f);
+	setenv("FROM_HOST", "here", 1);
+	is(PARSE(&cfg, "--rootfs", dir, "--env-file", path, "--", "true"), 0, "--env-file");
+	ok(env_has(&cfg, "A=1") && env_has(&cfg, "B=x=y") && env_has(&cfg, "FROM_HOST=here"),
+	   "KEY=VALUE lines, '=' in values, a bare KEY from clearvm's environment");
+	f = fopen(path, "w");
+	fputs("=novalue\n", f);
+	fclose(f);
+	ok(PARSE(&cfg, "--rootfs", dir, "--env-file", path, "--", "true") < 0, "an env file line with no name");
+	ok(PARSE(&cfg, "--rootfs", dir, "--env-file", "/nonexistent", "--", "true") < 0, "a missing env file");
+	unlink(path);
 	config_free(&cfg);
 
 	unlink(file);
