@@ -22,6 +22,7 @@ cat > "$work/spec.dts" <<'DTS'
 	cwd = "/";
 	uid = <0>;
 	gid = <0>;
+	hostname = "clearvm";
 	root-tag = "clearvm-root";
 };
 DTS
@@ -33,22 +34,22 @@ now() { date +%s%N; }
 ms() { echo $((($2 - $1) / 1000000)); }
 
 run_clearvm() {
-	"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" \
+	"$build/clearvm" --timeout 120 --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" \
 		--memory $mem --rootfs "$build/rootfs" -- /bin/sh -c 'exit 7' || [ $? = 7 ]
 }
 run_qemu() {
 	# isa-debug-exit makes QEMU exit with (status << 1) | 1 when guest-init reports: the
 	# workload's 7 becomes 15, which no QEMU error exit is.
 	local rc=0
-	qemu-system-x86_64 -M microvm,x-option-roms=off,pit=off,pic=off,rtc=off,isa-serial=off \
+	timeout 120 qemu-system-x86_64 -M microvm,x-option-roms=off,pit=off,pic=off,rtc=off,acpi=off -serial null \
 		-accel kvm -cpu host -m $mem -smp 1 -nodefaults -no-user-config -display none \
 		-kernel "$build/vmlinux" -initrd "$work/initrd" \
 		-append "quiet reboot=t panic=-1 rdinit=/init" \
 		-fsdev "local,id=root,path=$build/rootfs,security_model=none" \
 		-device virtio-9p-device,fsdev=root,mount_tag=clearvm-root \
 		-device virtio-serial-device \
-		-chardev null,id=o -device virtserialport,chardev=o,name=stdout \
-		-chardev null,id=e -device virtserialport,chardev=e,name=stderr \
+		-chardev file,id=o,path=/dev/null -device virtserialport,chardev=o,name=stdout \
+		-chardev file,id=e,path=/dev/null -device virtserialport,chardev=e,name=stderr \
 		-device isa-debug-exit,iobase=0x5f0,iosize=4 || rc=$?
 	[ $rc = 15 ] || { echo "qemu: exit $rc, not the workload's 7" >&2; return 1; }
 }
