@@ -21,15 +21,20 @@
 //   hostname  string
 //   root-tag  string: the 9p mount tag of the container's root
 //   root-readonly  empty: mount the root read-only
+//   stdin     empty: the workload's stdin comes from the "stdin" port (else /dev/null)
 // and one subnode "volume@N" per volume: tag (string), target (string), readonly (empty).
 #define ABI_SPEC_PATH "/clearvm/spec.dtb"
 #define ABI_ROOT_TAG "clearvm-root"
 #define ABI_VOLUME_TAG "clearvm-vol"
 
-// virtio-console ports: port 0 carries the workload's stdout, port 1 its stderr.
+// virtio-console ports, found by name: "stdout" and "stderr" carry the workload's output;
+// "stdin" its input (with -i; the host closing the port is EOF); "control" carries one byte
+// per signal the host forwards to the workload.
 #define ABI_PORT_STDOUT 0
 #define ABI_PORT_STDERR 1
-#define ABI_NR_PORTS 2
+#define ABI_PORT_STDIN 2
+#define ABI_PORT_CONTROL 3
+#define ABI_NR_PORTS 4
 
 // Statuses guest-init itself reports when it cannot run the workload.
 #define ABI_STATUS_CANNOT_EXEC 126

@@ -218,7 +218,7 @@ static void mount_volumes(const void *fdt, const char *opts)
 }
 
 // The /dev node of the virtio-console port the VMM named `name`, waiting for it to appear.
-static int open_port(const char *name)
+static int open_port(const char *name, int flags)
 {
 	for (int waited = 0; waited < PORT_WAIT_MS; waited++) {
 		DIR *d = opendir("/sys/class/virtio-ports");
@@ -236,7 +236,7 @@ static int open_port(const char *name)
 			if (!strcmp(buf, name)) {
 				snprintf(path, sizeof(path), "/dev/%s", e->d_name);
 				closedir(d);
-				return open(path, O_WRONLY | O_CLOEXEC);
+				return open(path, flags | O_CLOEXEC);
 			}
 		}
 		if (d)
@@ -266,13 +266,15 @@ struct identity {
 };
 
 static __attribute__((noreturn)) void child(char **argv, char **env, const char *cwd,
-					    const struct identity *id, int out, int errfd, int errpipe)
+					    const struct identity *id, int in, int out, int errfd,
+					    int errpipe)
 {
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null < 0)
-		null = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (in < 0)
+		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		in = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int e = 0;
-	if (dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
 		e = errno;
 	setsid();
 	umask(022);
@@ -304,10 +306,11 @@ int main(void)
 		return 1; // without the exit port there is no one to tell; the VMM times out
 	milestone(ABI_MILESTONE_INIT);
 
-	int port_out = open_port("stdout");
-	err_fd = open_port("stderr");
-	if (port_out < 0 || err_fd < 0)
-		fail("finding the stdout and stderr ports");
+	int port_out = open_port("stdout", O_WRONLY);
+	err_fd = open_port("stderr", O_WRONLY);
+	int port_ctl = open_port("control", O_RDONLY | O_NONBLOCK);
+	if (port_out < 0 || err_fd < 0 || port_ctl < 0)
+		fail("finding the console ports");
 
 	size_t spec_size;
 	void *fdt = read_spec(&spec_size);
@@ -331,18 +334,25 @@ int main(void)
 	mount_volumes(fdt, p9_opts);
 	milestone(ABI_MILESTONE_ROOT);
 
-	int outp[2], errp[2], execp[2];
+	int outp[2], errp[2], execp[2], inp[2] = {-1, -1}, port_in = -1;
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0)
 		fail("pipe");
+	if (fdt_getprop(fdt, 0, "stdin", NULL)) {
+		port_in = open_port("stdin", O_RDONLY | O_NONBLOCK);
+		if (port_in < 0 || pipe2(inp, O_CLOEXEC) < 0 || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0)
+			fail("the stdin port");
+	}
 	milestone(ABI_MILESTONE_EXEC);
 	pid_t pid = fork();
 	if (pid < 0)
 		fail("fork");
 	if (pid == 0)
-		child(argv, env, cwd, &id, outp[1], errp[1], execp[1]);
+		child(argv, env, cwd, &id, inp[0], outp[1], errp[1], execp[1]);
 	close(outp[1]);
 	close(errp[1]);
 	close(execp[1]);
+	if (inp[0] >= 0)
+		close(inp[0]);
 
 	int e = 0;
 	ssize_t n = read(execp[0], &e, sizeof(e));
@@ -355,9 +365,12 @@ int main(void)
 	// Relay both pipes to their ports until the workload ends; then stop whatever it left
 	// behind (as docker does) and drain what is still in the pipes.
 	int status = -1;
-	struct pollfd fds[2] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
+	struct pollfd fds[5] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN},
+				{.fd = port_ctl, .events = POLLIN}, {.fd = port_in, .events = POLLIN},
+				{.fd = -1, .events = POLLOUT}};
 	int dst[2] = {port_out, err_fd};
-	static char buf[65536];
+	static char buf[65536], inbuf[16384];
+	size_t inlen = 0, inoff = 0;
 	bool killed = false;
 	for (;;) {
 		int ws;
@@ -371,9 +384,41 @@ int main(void)
 		}
 		if (fds[0].fd < 0 && fds[1].fd < 0 && status >= 0)
 			break;
-		int r = poll(fds, 2, status >= 0 ? 100 : 20);
+		if (status >= 0 && inp[1] >= 0) { // nobody reads stdin any more
+			close(inp[1]);
+			inp[1] = -1;
+		}
+		// stdin: read the port only when the pipe has taken what came before.
+		fds[3].fd = status < 0 && inlen == inoff ? port_in : -1;
+		fds[4].fd = status < 0 && inlen > inoff ? inp[1] : -1;
+		int r = poll(fds, 5, status >= 0 ? 100 : 20);
 		if (r < 0 && errno != EINTR)
 			fail("poll");
+		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN)) {
+			unsigned char sig[16];
+			ssize_t got = read(port_ctl, sig, sizeof(sig));
+			for (ssize_t i = 0; i < got && status < 0; i++)
+				kill(pid, sig[i]); // forwarded by the host: SIGINT, SIGTERM, SIGHUP, SIGKILL
+		}
+		if (fds[3].fd >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t got = read(port_in, inbuf, sizeof(inbuf));
+			if (got > 0) {
+				inlen = (size_t)got;
+				inoff = 0;
+			} else if (got == 0 || errno != EAGAIN) { // the host closed stdin: EOF
+				close(port_in);
+				port_in = -1;
+				close(inp[1]);
+				inp[1] = -1;
+			}
+		}
+		if (fds[4].fd >= 0 && (fds[4].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t put = write(inp[1], inbuf + inoff, inlen - inoff);
+			if (put > 0)
+				inoff += (size_t)put;
+			else if (put < 0 && errno != EAGAIN) // the workload closed its stdin
+				inoff = inlen;
+		}
 		for (int i = 0; i < 2; i++) {
 			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;

@@ -34,6 +34,9 @@ static const char usage[] =
 	"      --hostname NAME   the container's hostname (default clearvm)\n"
 	"  -v, --volume H:G[:ro] share host directory H at G in the container (repeatable)\n"
 	"      --read-only       the rootfs cannot be written\n"
+	"  -i, --interactive     pass clearvm's stdin to the command (EOF included)\n"
+	"      --stop-timeout S  after forwarding SIGINT/SIGTERM/SIGHUP, SIGKILL the command\n"
+	"                        if it has not ended in S seconds (default 10)\n"
 	"  -m, --memory MIB      guest memory in MiB (default 256, 32..3072)\n"
 	"  -c, --cpus N          virtual CPUs (default 1, at most 64)\n"
 	"      --timeout SEC     stop the VM and fail after SEC seconds\n"
@@ -50,7 +53,7 @@ static const char usage[] =
 
 enum {
 	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
-	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE,
+	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -70,6 +73,8 @@ static const struct option options[] = {
 	{"hostname", required_argument, NULL, OPT_HOSTNAME},
 	{"volume", required_argument, NULL, 'v'},
 	{"read-only", no_argument, NULL, OPT_READ_ONLY},
+	{"interactive", no_argument, NULL, 'i'},
+	{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{0},
@@ -226,13 +231,14 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	cfg->cpus = 1;
 	cfg->workdir = "/";
 	cfg->hostname = "clearvm";
+	cfg->stop_timeout_s = CONFIG_DEFAULT_STOP_TIMEOUT;
 	cfg->kernel = getenv("CLEARVM_KERNEL") ? getenv("CLEARVM_KERNEL") : CLEARVM_DATADIR "/vmlinux";
 	cfg->initramfs = getenv("CLEARVM_INITRAMFS") ? getenv("CLEARVM_INITRAMFS")
 						      : CLEARVM_DATADIR "/initramfs.cpio";
 	uint64_t v;
 	int opt, r;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+r:e:w:m:c:u:v:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+r:e:w:m:c:u:v:ih", options, NULL)) != -1) {
 		switch (opt) {
 		case 'r': cfg->rootfs = optarg; break;
 		case 'e':
@@ -280,6 +286,12 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 				return r;
 			break;
 		case OPT_READ_ONLY: cfg->read_only = true; break;
+		case 'i': cfg->interactive = true; break;
+		case OPT_STOP_TIMEOUT:
+			if ((r = parse_uint("--stop-timeout", optarg, 0, 86400, &v)) < 0)
+				return r;
+			cfg->stop_timeout_s = (unsigned)v;
+			break;
 		case 'h': fputs(usage, stdout); return 1;
 		case OPT_VERSION: printf("clearvm %s\n", CLEARVM_VERSION); return 1;
 		case '?':

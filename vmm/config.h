@@ -12,6 +12,7 @@
 #define CONFIG_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 #define CONFIG_MAX_VOLUMES 8
+#define CONFIG_DEFAULT_STOP_TIMEOUT 10
 #define CONFIG_MAX_GROUPS 64
 
 struct vm_volume {
@@ -35,6 +36,8 @@ struct vm_config {
 	uint32_t groups[CONFIG_MAX_GROUPS];
 	unsigned ngroups;
 	bool read_only;
+	bool interactive;      // -i: clearvm's stdin is the workload's
+	unsigned stop_timeout_s; // grace after a forwarded signal before SIGKILL
 	struct vm_volume volumes[CONFIG_MAX_VOLUMES];
 	unsigned nvolumes;
 	uint64_t memory_mib;

@@ -68,6 +68,8 @@ int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 	r = r ?: fdt_property_string(fdt, "root-tag", ABI_ROOT_TAG);
 	if (!r && cfg->read_only)
 		r = fdt_property(fdt, "root-readonly", NULL, 0);
+	if (!r && cfg->interactive)
+		r = fdt_property(fdt, "stdin", NULL, 0);
 	for (unsigned i = 0; i < cfg->nvolumes && !r; i++) {
 		char node[32], tag[32];
 		snprintf(node, sizeof(node), "volume@%u", i);

@@ -115,10 +115,11 @@ static int add_devices(struct vm *vm)
 	}
 	if (r < 0)
 		return r;
-	static const int fds[ABI_NR_PORTS] = {STDOUT_FILENO, STDERR_FILENO};
-	static const char *const names[ABI_NR_PORTS] = {"stdout", "stderr"};
+	static const int fds[ABI_NR_PORTS] = {STDOUT_FILENO, STDERR_FILENO, -1, -1};
+	static const char *const names[ABI_NR_PORTS] = {"stdout", "stderr", "stdin", "control"};
 	if ((r = virtio_console_new(fds, names, ABI_NR_PORTS, &dev)) < 0)
 		return log_err(r, "virtio-console");
+	vm->console = dev;
 	if ((r = add_virtio(vm, dev)) < 0)
 		return r;
 	if (cfg->console && (r = bus_add(&vm->pio, LAYOUT_SERIAL_PORT, 8, serial_access, vm)) < 0)
@@ -198,7 +199,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 {
 	int r;
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->mem_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->mem_fd = vm->signal_fd = vm->stop_fd = -1;
 	vm->nvcpus = cfg->cpus;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
@@ -257,6 +258,8 @@ int vm_run(struct vm *vm)
 {
 	struct sigaction sa = {.sa_handler = on_kick};
 	sigaction(SIGUSR1, &sa, NULL);
+	if (evloop_start(vm) < 0)
+		return EXIT_CLEARVM_FAILED;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		int r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
 		if (r) {
@@ -293,6 +296,7 @@ int vm_run(struct vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
+	evloop_stop(vm);
 	if (vm->why[0])
 		log_msg("%s", vm->why);
 	return vm->status;
@@ -317,5 +321,9 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
+	if (vm->signal_fd >= 0)
+		close(vm->signal_fd);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
 	free(vm->cpuid);
 }

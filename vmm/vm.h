@@ -35,7 +35,11 @@ struct vm {
 	struct bus pio, mmio;
 	struct virtio_dev *devs[LAYOUT_VIRTIO_SLOTS];
 	unsigned ndevs;
+	struct virtio_dev *console;
 	char cmdline[LAYOUT_CMDLINE_MAX];
+	int signal_fd, stop_fd; // the I/O thread's signals and its stop request
+	pthread_t evloop;
+	bool evloop_started;
 	uint64_t entry;
 
 	// How the run ended, guarded by lock; `done` wakes the main thread.
@@ -62,5 +66,8 @@ void *vcpu_thread(void *arg);
 // kvm.c
 int kvm_open_checked(struct vm *vm);
 int kvm_host_runs_user_space(void);
+// evloop.c: the I/O thread (stdin, forwarded signals)
+int evloop_start(struct vm *vm);
+void evloop_stop(struct vm *vm);
 // serial.c
 void serial_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write);

@@ -130,6 +130,34 @@ check "--read-only: the rootfs refuses writes with EROFS" grep -q 'Read-only fil
 check "--read-only: nothing reached the host" test ! -e "$root/newfile"
 check "--read-only: /tmp is still writable" grep -qx ok <<< "$out"
 
+# stdin: -i passes it through, EOF included; without -i the workload's stdin is empty.
+out=$(echo hi | cvm --rootfs "$root" -i -- /bin/cat); rc=$?
+check "echo hi | clearvm -i -- cat prints hi and exits 0 (got $rc)" test "$out" = hi -a $rc = 0
+head -c 1048576 /dev/urandom > "$work/in.bin"
+cvm --rootfs "$root" -i -- /bin/cat < "$work/in.bin" > "$work/out"
+check "1 MiB of random stdin comes back exactly" cmp -s "$work/in.bin" "$work/out"
+out=$(echo hi | cvm --rootfs "$root" -- /bin/cat); rc=$?
+check "without -i the workload reads EOF at once (got '$out', $rc)" test -z "$out" -a $rc = 0
+
+# Signals sent to clearvm reach the workload; one that ignores SIGTERM is killed after the grace.
+C=("$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 120 --rootfs "$root")
+"${C[@]}" -- /bin/sh -c 'trap "echo got-term; exit 3" TERM; echo ready; sleep 100 & wait' > "$work/out" &
+pid=$!
+for _ in $(seq 100); do grep -q ready "$work/out" 2>/dev/null && break; sleep 0.2; done
+kill -TERM $pid; wait $pid; rc=$?
+check "SIGTERM to clearvm reaches the workload's handler (exit 3, got $rc)" test $rc = 3
+check "which ran" grep -q got-term "$work/out"
+"${C[@]}" --stop-timeout 1 -- /bin/sh -c 'trap "" TERM; echo ready; sleep 100' > "$work/out" 2> "$work/err" &
+pid=$!
+for _ in $(seq 100); do grep -q ready "$work/out" 2>/dev/null && break; sleep 0.2; done
+kill -TERM $pid; wait $pid; rc=$?
+check "a workload ignoring SIGTERM is killed after --stop-timeout (137, got $rc)" test $rc = 137
+"${C[@]}" -- /bin/sh -c 'echo ready; sleep 100' > "$work/out" &
+pid=$!
+for _ in $(seq 100); do grep -q ready "$work/out" 2>/dev/null && break; sleep 0.2; done
+kill -INT $pid; wait $pid; rc=$?
+check "SIGINT ends a default workload as signal 2 (130, got $rc)" test $rc = 130
+
 # A guest kernel that panics (here: its init exits) ends the run with 125, not a hang.
 mkdir -p "$work/badinit/bin"
 cp /bin/busybox "$work/badinit/bin/busybox"

@@ -129,6 +129,11 @@ int main(void)
 	snprintf(spec, sizeof(spec), "%s:/data", file);
 	ok(PARSE(&cfg, "--rootfs", dir, "-v", spec, "--", "true") < 0, "-v of a file, not a directory");
 	ok(PARSE(&cfg, "--rootfs", dir, "--hostname", "bad name", "--", "true") < 0, "a hostname with a space");
+	is(PARSE(&cfg, "--rootfs", dir, "--", "true"), 0, "defaults again");
+	ok(!cfg.interactive && cfg.stop_timeout_s == CONFIG_DEFAULT_STOP_TIMEOUT, "no stdin, 10 s stop timeout");
+	is(PARSE(&cfg, "--rootfs", dir, "-i", "--stop-timeout", "0", "--", "true"), 0, "-i --stop-timeout 0");
+	ok(cfg.interactive && cfg.stop_timeout_s == 0, "stdin passed, immediate kill");
+	ok(PARSE(&cfg, "--rootfs", dir, "--stop-timeout", "soon", "--", "true") < 0, "a stop timeout that is not a number");
 	snprintf(path, sizeof(path), "%s/env", dir);
 	f = fopen(path, "w");
 	fputs("# comment\n\nA=1\nB=x=y\nFROM_HOST\n", f);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // virtio-console with VIRTIO_CONSOLE_F_MULTIPORT (virtio 1.2, 5.3): each port is a
 // non-tty character device in the guest, named so guest-init can find it. Host-to-guest
-// data is not used yet: the receive queues are never filled.
+// bytes wait in a small per-port buffer until the guest posts receive buffers.
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,8 @@
 
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_CONSOLE_F_MULTIPORT (1ULL << 1)
-#define CONSOLE_MAX_PORTS 2
+#define CONSOLE_MAX_PORTS 4
+#define RX_PENDING_MAX 65536
 #define CTRL_RX_Q 2 // host -> guest control messages
 #define CTRL_TX_Q 3 // guest -> host control messages
 #define CTRL_PENDING_MAX 16
@@ -34,11 +35,16 @@ struct virtio_console {
 	unsigned nports;
 	int fds[CONSOLE_MAX_PORTS];
 	char names[CONSOLE_MAX_PORTS][32];
+	bool ready[CONSOLE_MAX_PORTS];  // the guest said PORT_READY
+	bool open[CONSOLE_MAX_PORTS];   // the guest has the port open (it drops data sent before)
+	bool closed[CONSOLE_MAX_PORTS]; // the host end closed: EOF once rx drains
+	uint8_t rx[CONSOLE_MAX_PORTS][RX_PENDING_MAX];
+	size_t rx_len[CONSOLE_MAX_PORTS];
 	struct ctrl_msg pending[CTRL_PENDING_MAX];
 	unsigned npending;
 };
 
-// Port p's transmit queue: port 0 uses queue 1, port p>0 uses queue 2p+3 (5.3.2).
+// Port p's queues (5.3.2): port 0 uses 0 (receive) and 1 (transmit), port p>0 uses 2p+2 and 2p+3.
 static int port_of_txq(unsigned q)
 {
 	if (q == 1)
@@ -46,6 +52,20 @@ static int port_of_txq(unsigned q)
 	if (q >= 5 && (q & 1))
 		return (int)(q - 3) / 2;
 	return -1;
+}
+
+static int port_of_rxq(unsigned q)
+{
+	if (q == 0)
+		return 0;
+	if (q >= 4 && !(q & 1))
+		return (int)(q - 2) / 2;
+	return -1;
+}
+
+static unsigned rxq_of_port(unsigned p)
+{
+	return p == 0 ? 0 : 2 * p + 2;
 }
 
 static void queue_ctrl(struct virtio_console *c, uint32_t id, uint16_t event, uint16_t value,
@@ -98,6 +118,37 @@ static void flush_ctrl(struct virtio_console *c)
 	}
 }
 
+// Moves pending host-to-guest bytes of a port into the guest's receive buffers.
+static void flush_rx(struct virtio_console *c, unsigned port)
+{
+	struct virtio_dev *dev = &c->dev;
+	struct virtq *vq = &dev->vq[rxq_of_port(port)];
+	bool used = false;
+	if (!c->ready[port] || !c->open[port])
+		return;
+	while (c->rx_len[port] && vq->ready) {
+		struct virtq_chain chain;
+		int r = virtq_pop(vq, dev->mem, &chain);
+		if (r < 0) {
+			virtio_needs_reset(dev, "console receive queue");
+			return;
+		}
+		if (r == 0)
+			break;
+		size_t put = buf_to_iov(chain.in, chain.nin, c->rx[port], c->rx_len[port]);
+		memmove(c->rx[port], c->rx[port] + put, c->rx_len[port] - put);
+		c->rx_len[port] -= put;
+		virtq_push(vq, dev->mem, chain.head, (uint32_t)put);
+		used = true;
+	}
+	if (used)
+		virtio_signal_used(dev, rxq_of_port(port));
+	if (!c->rx_len[port] && c->closed[port]) {
+		c->closed[port] = false; // say it once
+		queue_ctrl(c, port, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL);
+	}
+}
+
 static void handle_ctrl(struct virtio_console *c, const uint8_t *buf, size_t len)
 {
 	if (len < 8)
@@ -119,9 +170,14 @@ static void handle_ctrl(struct virtio_console *c, const uint8_t *buf, size_t len
 			break;
 		queue_ctrl(c, id, VIRTIO_CONSOLE_PORT_NAME, 0, c->names[id]);
 		queue_ctrl(c, id, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL); // the host end is connected
+		c->ready[id] = true;
+		break;
+	case VIRTIO_CONSOLE_PORT_OPEN:
+		if (id < c->nports)
+			c->open[id] = value != 0;
 		break;
 	default:
-		break; // PORT_OPEN from the guest and others need no answer
+		break; // others need no answer
 	}
 }
 
@@ -131,7 +187,10 @@ static void console_notify(struct virtio_dev *dev, unsigned q)
 	struct virtq_chain chain;
 	int r = 0;
 	int port = port_of_txq(q);
-	if (q == CTRL_TX_Q) {
+	int rxport = port_of_rxq(q);
+	if (rxport >= 0 && (unsigned)rxport < c->nports) {
+		flush_rx(c, (unsigned)rxport);
+	} else if (q == CTRL_TX_Q) {
 		while ((r = virtq_pop(&dev->vq[q], dev->mem, &chain)) > 0) {
 			uint8_t buf[64];
 			size_t n = iov_to_buf(chain.out, chain.nout, buf, sizeof(buf));
@@ -142,7 +201,8 @@ static void console_notify(struct virtio_dev *dev, unsigned q)
 	} else if (port >= 0 && (unsigned)port < c->nports) {
 		while ((r = virtq_pop(&dev->vq[q], dev->mem, &chain)) > 0) {
 			for (unsigned i = 0; i < chain.nout; i++)
-				if (write_all(c->fds[port], chain.out[i].iov_base, chain.out[i].iov_len) < 0)
+				if (c->fds[port] < 0 ||
+				    write_all(c->fds[port], chain.out[i].iov_base, chain.out[i].iov_len) < 0)
 					break; // a closed stdout drops output, as a pipe would
 			virtq_push(&dev->vq[q], dev->mem, chain.head, 0);
 		}
@@ -152,7 +212,40 @@ static void console_notify(struct virtio_dev *dev, unsigned q)
 		virtio_needs_reset(dev, "console queue");
 		return;
 	}
+	for (unsigned p = 0; p < c->nports; p++)
+		flush_rx(c, p); // a PORT_READY may have made a port able to receive
 	flush_ctrl(c);
+}
+
+ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *data, size_t len)
+{
+	struct virtio_console *c = dev->priv;
+	if (port >= c->nports)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	size_t n = MIN(len, RX_PENDING_MAX - c->rx_len[port]);
+	memcpy(c->rx[port] + c->rx_len[port], data, n);
+	c->rx_len[port] += n;
+	if (virtio_driver_ok(dev)) {
+		flush_rx(c, port);
+		flush_ctrl(c);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return (ssize_t)n;
+}
+
+void virtio_console_close(struct virtio_dev *dev, unsigned port)
+{
+	struct virtio_console *c = dev->priv;
+	if (port >= c->nports)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	c->closed[port] = true;
+	if (virtio_driver_ok(dev)) {
+		flush_rx(c, port);
+		flush_ctrl(c);
+	}
+	pthread_mutex_unlock(&dev->lock);
 }
 
 static void console_config(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint32_t len,
@@ -173,6 +266,8 @@ static void console_reset(struct virtio_dev *dev)
 {
 	struct virtio_console *c = dev->priv;
 	c->npending = 0;
+	memset(c->ready, 0, sizeof(c->ready));
+	memset(c->open, 0, sizeof(c->open));
 }
 
 static void console_destroy(struct virtio_dev *dev)

@@ -3,12 +3,19 @@
 #pragma once
 
 #include "../p9/server.h"
+#include <sys/types.h>
+
 #include "mmio.h"
 
 // virtio-9p: serves `srv` under mount tag `tag`. Takes ownership of srv.
 int virtio_p9_new(struct p9_server *srv, const char *tag, struct virtio_dev **out);
 // virtio-console with one port per fd in `fds` (multiport): what the guest writes to port i
-// goes to fds[i]. The guest finds the ports by name (/sys/class/virtio-ports/*/name).
+// goes to fds[i] (-1: dropped). The guest finds the ports by name (/sys/class/virtio-ports/*/name).
 int virtio_console_new(const int *fds, const char *const *names, unsigned nports,
 		       struct virtio_dev **out);
+// Queues host-to-guest bytes on a port; they go out as the guest posts receive buffers.
+// Returns how many were taken (0 when the port's buffer is full), or -errno.
+ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *data, size_t len);
+// Closes the host end of a port: once its queued bytes are read, the guest reads EOF.
+void virtio_console_close(struct virtio_dev *dev, unsigned port);
 void virtio_dev_free(struct virtio_dev *dev);

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// The I/O thread: forwards clearvm's stdin (with -i) to the guest's stdin port, ending in EOF,
+// and SIGINT/SIGTERM/SIGHUP to the workload through the control port; a workload still there
+// --stop-timeout seconds after a forwarded signal gets SIGKILL, as under docker.
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../guest-init/abi.h"
+#include "vm.h"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void send_signal(struct vm *vm, int sig)
+{
+	uint8_t b = (uint8_t)sig;
+	virtio_console_send(vm->console, ABI_PORT_CONTROL, &b, 1);
+}
+
+// Feeds stdin into the stdin port; returns false when stdin is done with (EOF or error).
+static bool pump_stdin(struct vm *vm)
+{
+	static uint8_t buf[16384];
+	static size_t len, off;
+	if (off == len) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return true;
+		if (n <= 0) {
+			virtio_console_close(vm->console, ABI_PORT_STDIN);
+			return false;
+		}
+		len = (size_t)n;
+		off = 0;
+	}
+	ssize_t put = virtio_console_send(vm->console, ABI_PORT_STDIN, buf + off, len - off);
+	if (put > 0)
+		off += (size_t)put;
+	return true;
+}
+
+static void *evloop_thread(void *arg)
+{
+	struct vm *vm = arg;
+	bool in_open = vm->cfg->interactive;
+	int64_t kill_at = -1;
+	for (;;) {
+		struct pollfd fds[3] = {
+			{.fd = vm->stop_fd, .events = POLLIN},
+			{.fd = vm->signal_fd, .events = POLLIN},
+			{.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
+		};
+		// While the stdin port's buffer is full, poll again soon rather than read more.
+		int timeout = in_open ? 50 : -1;
+		if (kill_at >= 0) {
+			int64_t left = kill_at - now_ms();
+			timeout = (int)MAX(0, timeout < 0 ? left : MIN(left, timeout));
+		}
+		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
+			return NULL;
+		if (fds[0].revents)
+			return NULL;
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(vm->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+				log_debug("forwarding signal %u", si.ssi_signo);
+				send_signal(vm, (int)si.ssi_signo);
+				if (kill_at < 0)
+					kill_at = now_ms() + (int64_t)vm->cfg->stop_timeout_s * 1000;
+			}
+		}
+		if (in_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
+			in_open = pump_stdin(vm);
+		if (kill_at >= 0 && now_ms() >= kill_at) {
+			log_msg("the command did not stop within %u s of the signal: killing it",
+				vm->cfg->stop_timeout_s);
+			send_signal(vm, SIGKILL);
+			kill_at = INT64_MAX;
+		}
+	}
+}
+
+int evloop_start(struct vm *vm)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	// Blocked in every thread (they inherit it): only the signalfd sees them.
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (vm->signal_fd < 0 || vm->stop_fd < 0)
+		return log_err(errno, "signalfd/eventfd");
+	int r = pthread_create(&vm->evloop, NULL, evloop_thread, vm);
+	if (r)
+		return log_err(r, "starting the I/O thread");
+	vm->evloop_started = true;
+	return 0;
+}
+
+void evloop_stop(struct vm *vm)
+{
+	if (!vm->evloop_started)
+		return;
+	uint64_t one = 1;
+	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+		log_debug("evloop stop: %s", strerror(errno));
+	pthread_join(vm->evloop, NULL);
+	vm->evloop_started = false;
+}
