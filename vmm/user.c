@@ -64,69 +64,70 @@ static unsigned split(char *line, char **f, unsigned n)
 }
 
 struct pw {
+	const char *want; // the name looked for, or NULL to look for `uid`
 	char name[256], home[PATH_MAX];
 	uint32_t uid, gid;
 };
 
-// Finds a passwd entry by name (when name) or by uid. 0, or -ENOENT.
-static int find_passwd(const char *rootfs, const char *name, uint32_t uid, struct pw *pw)
+// Calls fn on the fields of every well-formed line of the rootfs's etc/NAME (passwd: 7 fields,
+// group: 4) until fn returns true. 0 when fn did, -ENOENT otherwise.
+static int each_entry(const char *rootfs, const char *name, unsigned nfields,
+		      bool (*fn)(char **fields, void *ctx), void *ctx)
 {
-	FILE *f = open_in_root(rootfs, "etc/passwd");
+	char path[32];
+	snprintf(path, sizeof(path), "etc/%s", name);
+	FILE *f = open_in_root(rootfs, path);
 	if (!f)
 		return -ENOENT;
 	char *line = NULL;
 	size_t cap = 0;
 	int r = -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		char *fl[7];
-		uint32_t u, g;
-		if (split(line, fl, 7) < 7 || !parse_id(fl[2], &u) || !parse_id(fl[3], &g))
-			continue;
-		if (name ? strcmp(fl[0], name) != 0 : u != uid)
-			continue;
-		snprintf(pw->name, sizeof(pw->name), "%s", fl[0]);
-		snprintf(pw->home, sizeof(pw->home), "%s", fl[5]);
-		pw->uid = u;
-		pw->gid = g;
-		r = 0;
-		break;
+	while (r && getline(&line, &cap, f) > 0) {
+		char *fields[7];
+		if (split(line, fields, nfields) == nfields && fn(fields, ctx))
+			r = 0;
 	}
 	free(line);
 	fclose(f);
 	return r;
 }
 
-// With `group`: the gid of that group name. With `user`: add the gids of the groups listing
-// `user` as a member to cfg->groups.
-static int scan_groups(struct vm_config *cfg, const char *group, uint32_t *gid, const char *user)
+static bool match_passwd(char **fl, void *ctx)
 {
-	FILE *f = open_in_root(cfg->rootfs, "etc/group");
-	if (!f)
-		return -ENOENT;
-	char *line = NULL;
-	size_t cap = 0;
-	int r = -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		char *fl[4];
-		uint32_t g;
-		if (split(line, fl, 4) < 4 || !parse_id(fl[2], &g))
-			continue;
-		if (group) {
-			if (!strcmp(fl[0], group)) {
-				*gid = g;
-				r = 0;
-				break;
-			}
-			continue;
-		}
-		r = 0;
-		for (char *m = strtok(fl[3], ","); m; m = strtok(NULL, ","))
-			if (!strcmp(m, user) && cfg->ngroups < CONFIG_MAX_GROUPS)
-				cfg->groups[cfg->ngroups++] = g;
+	struct pw *pw = ctx;
+	uint32_t u, g;
+	if (!parse_id(fl[2], &u) || !parse_id(fl[3], &g))
+		return false;
+	if (pw->want ? strcmp(fl[0], pw->want) != 0 : u != pw->uid)
+		return false;
+	snprintf(pw->name, sizeof(pw->name), "%s", fl[0]);
+	snprintf(pw->home, sizeof(pw->home), "%s", fl[5]);
+	pw->uid = u;
+	pw->gid = g;
+	return true;
+}
+
+struct grp_query {
+	const char *group; // find this group's gid...
+	uint32_t gid;
+	const char *member; // ...or add every group listing this user to cfg->groups
+	struct vm_config *cfg;
+};
+
+static bool match_group(char **fl, void *ctx)
+{
+	struct grp_query *q = ctx;
+	uint32_t g;
+	if (!parse_id(fl[2], &g))
+		return false;
+	if (q->group) {
+		q->gid = g;
+		return !strcmp(fl[0], q->group);
 	}
-	free(line);
-	fclose(f);
-	return r;
+	for (char *m = strtok(fl[3], ","); m; m = strtok(NULL, ","))
+		if (!strcmp(m, q->member) && q->cfg->ngroups < CONFIG_MAX_GROUPS)
+			q->cfg->groups[q->cfg->ngroups++] = g;
+	return false;
 }
 
 int user_resolve(struct vm_config *cfg)
@@ -142,9 +143,11 @@ int user_resolve(struct vm_config *cfg)
 	memcpy(user, spec, ulen);
 	user[ulen] = '\0';
 
-	struct pw pw;
+	struct pw pw = {0};
 	bool numeric = parse_id(user, &cfg->uid);
-	bool found = find_passwd(cfg->rootfs, numeric ? NULL : user, cfg->uid, &pw) == 0;
+	pw.want = numeric ? NULL : user;
+	pw.uid = cfg->uid;
+	bool found = each_entry(cfg->rootfs, "passwd", 7, match_passwd, &pw) == 0;
 	if (!numeric && !found)
 		return log_err(0, "--user %s: no such user in the rootfs's /etc/passwd", user);
 	if (found) {
@@ -152,11 +155,15 @@ int user_resolve(struct vm_config *cfg)
 		cfg->uid = pw.uid;
 		cfg->gid = pw.gid;
 		cfg->groups[cfg->ngroups++] = pw.gid;
-		scan_groups(cfg, NULL, NULL, pw.name);
+		struct grp_query members = {.member = pw.name, .cfg = cfg};
+		each_entry(cfg->rootfs, "group", 4, match_group, &members);
 	}
-	if (colon && !parse_id(colon + 1, &cfg->gid) &&
-	    scan_groups(cfg, colon + 1, &cfg->gid, NULL) < 0)
-		return log_err(0, "--user %s: no such group in the rootfs's /etc/group", spec);
+	if (colon && !parse_id(colon + 1, &cfg->gid)) {
+		struct grp_query named = {.group = colon + 1};
+		if (each_entry(cfg->rootfs, "group", 4, match_group, &named) < 0)
+			return log_err(0, "--user %s: no such group in the rootfs's /etc/group", spec);
+		cfg->gid = named.gid;
+	}
 
 	if (!config_has_env(cfg, "HOME")) {
 		char home[PATH_MAX + 8];
