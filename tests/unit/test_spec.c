@@ -16,7 +16,10 @@ int main(void)
 	memset(big, 'z', sizeof(big) - 1);
 	char *argv[] = {"/bin/sh", "-c", "echo 'a b'\n\t$x", big, "", NULL};
 	char *env[] = {"PATH=/bin", "WEIRD=\x01\xff=\n", NULL};
-	struct vm_config cfg = {.argv = argv, .env = env, .nenv = 2, .workdir = "/work dir"};
+	struct vm_config cfg = {.argv = argv, .env = env, .nenv = 2, .workdir = "/work dir",
+				.hostname = "web-1", .uid = 1000, .gid = 100, .groups = {100, 27}, .ngroups = 2,
+				.read_only = true, .interactive = true, .nvolumes = 1,
+				.volumes = {{.host = "/srv", .guest = "/data", .readonly = true}}};
 
 	void *fdt;
 	size_t size;
@@ -36,6 +39,16 @@ int main(void)
 	ok(!strcmp(fdt_stringlist_get(fdt, 0, "env", 1, NULL), "WEIRD=\x01\xff=\n"), "env bytes kept");
 	ok(!strcmp(fdt_getprop(fdt, 0, "cwd", NULL), "/work dir"), "cwd");
 	ok(!strcmp(fdt_getprop(fdt, 0, "root-tag", NULL), ABI_ROOT_TAG), "root tag");
+	ok(!strcmp(fdt_getprop(fdt, 0, "hostname", NULL), "web-1"), "hostname");
+	const fdt32_t *u = fdt_getprop(fdt, 0, "uid", NULL);
+	const fdt32_t *g = fdt_getprop(fdt, 0, "groups", &len);
+	ok(u && fdt32_to_cpu(*u) == 1000 && g && len == 8 && fdt32_to_cpu(g[1]) == 27, "uid and groups");
+	ok(fdt_getprop(fdt, 0, "root-readonly", NULL) && fdt_getprop(fdt, 0, "stdin", NULL),
+	   "read-only root and stdin flags");
+	int vol = fdt_subnode_offset(fdt, 0, "volume@0");
+	ok(vol >= 0 && !strcmp(fdt_getprop(fdt, vol, "target", NULL), "/data") &&
+	   !strcmp(fdt_getprop(fdt, vol, "tag", NULL), ABI_VOLUME_TAG "0") &&
+	   fdt_getprop(fdt, vol, "readonly", NULL), "a volume node: tag, target, read-only");
 
 	uint8_t *cpio;
 	size_t csize;
