@@ -5,14 +5,7 @@
 # Usage: cases.sh BUILD_DIR
 set -uo pipefail
 build=$(cd "$1" && pwd)
-n=0 failed=0
-check() { # check DESCRIPTION COMMAND...
-	local desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; failed=$((failed + 1)); fi
-	echo "# $(date +%T) $desc" >&2
-}
+source "$(dirname "$0")/../harness/tap.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-it.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -175,5 +168,4 @@ check "--console shows the kernel log" grep -q 'Linux version' "$work/err"
 cvm --rootfs "$root" -- /bin/true 2> "$work/err"
 check "without --console stderr stays empty" test ! -s "$work/err"
 
-echo "1..$n"
-[ $failed = 0 ]
+tap_done

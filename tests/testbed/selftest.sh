@@ -7,13 +7,7 @@
 set -uo pipefail
 probe=$1
 here=$(cd "$(dirname "$0")" && pwd)
-n=0 failed=0
-check() { # check DESCRIPTION COMMAND...
-	local desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; failed=$((failed + 1)); fi
-}
+source "$(dirname "$0")/../harness/tap.sh"
 
 work=$(mktemp -d /tmp/testbed-selftest.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -46,5 +40,4 @@ rc=$?
 check "test bed: its own failure exits 240 (got $rc)" test $rc = 240
 check "test bed: and says why in one line" grep -q '^testbed: timed out' errto
 
-echo "1..$n"
-[ $failed = 0 ]
+tap_done

@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: Apache-2.0
+# TAP for the shell tests: `check DESCRIPTION COMMAND...` prints ok/not ok (and a timestamped
+# progress line on stderr); `tap_done` prints the plan and fails when any check did.
+tap_n=0 tap_failed=0
+check() {
+	local desc=$1
+	shift
+	tap_n=$((tap_n + 1))
+	if "$@"; then echo "ok $tap_n - $desc"; else echo "not ok $tap_n - $desc"; tap_failed=$((tap_failed + 1)); fi
+	echo "# $(date +%T) $desc" >&2
+}
+tap_done() {
+	echo "1..$tap_n"
+	[ $tap_failed = 0 ]
+}
