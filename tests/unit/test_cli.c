@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Command line parsing: good input fills vm_config; bad input is refused before any VM work.
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -12,18 +13,21 @@
 static char dir[] = "/tmp/clearvm-cli-XXXXXX";
 static char file[300];
 
-static int parse(struct vm_config *cfg, int argc, const char **argv)
+// cfg->argv points into the argv it parsed: keep a copy that outlives each PARSE.
+static const char *saved_argv[64];
+
+static int parse(struct vm_config *cfg, const char **argv)
 {
+	int argc = 0;
+	for (; argv[argc] && argc < 63; argc++)
+		saved_argv[argc] = argv[argc];
+	saved_argv[argc] = NULL;
 	optind = 0; // getopt_long state is global: start over
 	config_free(cfg);
-	return cli_parse(argc, (char **)argv, cfg);
+	return cli_parse(argc, (char **)saved_argv, cfg);
 }
 
-#define PARSE(cfg, ...)                                                                        \
-	({                                                                                     \
-		const char *a_[] = {"clearvm", __VA_ARGS__, NULL};                             \
-		parse(cfg, (int)(sizeof(a_) / sizeof(a_[0])) - 1, a_);                         \
-	})
+#define PARSE(cfg, ...) parse(cfg, (const char *[]){"clearvm", __VA_ARGS__, NULL})
 
 static bool env_has(const struct vm_config *cfg, const char *kv)
 {
@@ -76,7 +80,15 @@ int main(void)
 	ok(PARSE(&cfg, "--rootfs", dir, "--bogus", "--", "true") < 0, "an unknown option");
 	ok(PARSE(&cfg, "--rootfs", dir, "--kernel", "/nonexistent", "--", "true") < 0, "a missing kernel");
 	ok(PARSE(&cfg, "--rootfs", dir, "--kernel", dir, "--", "true") < 0, "a kernel that is a directory");
-	is(PARSE(&cfg, "--help"), 1, "--help is handled (exit 0)");
+	fflush(stdout);
+	int saved_stdout = dup(1), devnull = open("/dev/null", O_WRONLY);
+	dup2(devnull, 1); // the usage text is not TAP
+	int help = PARSE(&cfg, "--help");
+	fflush(stdout);
+	dup2(saved_stdout, 1);
+	close(devnull);
+	close(saved_stdout);
+	is(help, 1, "--help is handled (exit 0)");
 
 	// Users and groups come from the rootfs's own files.
 	char etc[300], path[320];

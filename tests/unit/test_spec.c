@@ -66,6 +66,7 @@ int main(void)
 	size_t data = (second + 110 + 17 + 3) & ~(size_t)3;
 	ok(!memcmp(cpio + data, fdt, size), "file data is the FDT");
 	ok(memmem(cpio, csize, "TRAILER!!!", 10) != NULL, "ends with the trailer");
+	free(cpio);
 	is(spec_build_cpio("noslash", fdt, size, &cpio, &csize), -EINVAL, "a path without a directory is refused");
 	free(fdt);
 	return tap_done();
