@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The I/O thread: forwards clearvm's stdin (with -i) to the guest's stdin port, ending in EOF,
 // and SIGINT/SIGTERM/SIGHUP to the workload through the control port; a workload still there
-// --stop-timeout seconds after a forwarded signal gets SIGKILL, as under docker.
+// --stop-timeout seconds after a forwarded signal gets SIGKILL, as under docker, and a guest
+// that has not ended a moment after that (hung, or never got as far as running it) is stopped.
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +14,8 @@
 
 #include "../guest-init/abi.h"
 #include "vm.h"
+
+#define KILL_GRACE_MS 2000 // after SIGKILL, how long the guest gets to report before it is stopped
 
 static int64_t now_ms(void)
 {
@@ -53,7 +56,7 @@ static void *evloop_thread(void *arg)
 {
 	struct vm *vm = arg;
 	bool in_open = vm->cfg->interactive;
-	int64_t kill_at = -1;
+	int64_t kill_at = -1, stop_at = -1;
 	for (;;) {
 		struct pollfd fds[3] = {
 			{.fd = vm->stop_fd, .events = POLLIN},
@@ -62,8 +65,9 @@ static void *evloop_thread(void *arg)
 		};
 		// While the stdin port's buffer is full, poll again soon rather than read more.
 		int timeout = in_open ? 50 : -1;
-		if (kill_at >= 0) {
-			int64_t left = kill_at - now_ms();
+		int64_t next = stop_at >= 0 ? stop_at : kill_at;
+		if (next >= 0) {
+			int64_t left = next - now_ms();
 			timeout = (int)MAX(0, timeout < 0 ? left : MIN(left, timeout));
 		}
 		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
@@ -81,11 +85,15 @@ static void *evloop_thread(void *arg)
 		}
 		if (in_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
 			in_open = pump_stdin(vm);
-		if (kill_at >= 0 && now_ms() >= kill_at) {
+		if (kill_at >= 0 && stop_at < 0 && now_ms() >= kill_at) {
 			log_msg("the command did not stop within %u s of the signal: killing it",
 				vm->cfg->stop_timeout_s);
 			send_signal(vm, SIGKILL);
-			kill_at = INT64_MAX;
+			stop_at = now_ms() + KILL_GRACE_MS;
+		}
+		if (stop_at >= 0 && now_ms() >= stop_at) {
+			vm_finish(vm, 128 + SIGKILL, "the guest did not end after SIGKILL: stopped it");
+			stop_at = INT64_MAX;
 		}
 	}
 }

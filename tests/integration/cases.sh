@@ -151,6 +151,20 @@ for _ in $(seq 100); do grep -q ready "$work/out" 2>/dev/null && break; sleep 0.
 kill -INT $pid; wait $pid; rc=$?
 check "SIGINT ends a default workload as signal 2 (130, got $rc)" test $rc = 130
 
+# A guest that never runs the workload (its init hangs) still stops on SIGTERM, with 137.
+mkdir -p "$work/hanginit/bin"
+cp /bin/busybox "$work/hanginit/bin/busybox"
+printf '#!/bin/busybox sh\nexec /bin/busybox sleep 1000\n' > "$work/hanginit/init"
+chmod 755 "$work/hanginit/init"
+(cd "$work/hanginit" && find . | cpio -o -H newc --quiet) > "$work/hanginit.cpio"
+"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$work/hanginit.cpio" --timeout 120 \
+	--stop-timeout 1 --rootfs "$root" -- /bin/true 2> "$work/err" &
+pid=$!
+sleep 3
+kill -TERM $pid; wait $pid; rc=$?
+check "SIGTERM stops a guest whose init never answers: 137 (got $rc)" test $rc = 137
+check "and says so" grep -q 'stopped it' "$work/err"
+
 # A guest kernel that panics (here: its init exits) ends the run with 125, not a hang.
 mkdir -p "$work/badinit/bin"
 cp /bin/busybox "$work/badinit/bin/busybox"
