@@ -151,12 +151,17 @@ for _ in $(seq 100); do grep -q ready "$work/out" 2>/dev/null && break; sleep 0.
 kill -INT $pid; wait $pid; rc=$?
 check "SIGINT ends a default workload as signal 2 (130, got $rc)" test $rc = 130
 
+# An initramfs whose /init is the busybox script $2, in $work/$1.cpio: a guest that misbehaves.
+make_initramfs() {
+	mkdir -p "$work/$1/bin"
+	cp /bin/busybox "$work/$1/bin/busybox"
+	printf '#!/bin/busybox sh\n%s\n' "$2" > "$work/$1/init"
+	chmod 755 "$work/$1/init"
+	(cd "$work/$1" && find . | cpio -o -H newc --quiet) > "$work/$1.cpio"
+}
+
 # A guest that never runs the workload (its init hangs) still stops on SIGTERM, with 137.
-mkdir -p "$work/hanginit/bin"
-cp /bin/busybox "$work/hanginit/bin/busybox"
-printf '#!/bin/busybox sh\nexec /bin/busybox sleep 1000\n' > "$work/hanginit/init"
-chmod 755 "$work/hanginit/init"
-(cd "$work/hanginit" && find . | cpio -o -H newc --quiet) > "$work/hanginit.cpio"
+make_initramfs hanginit 'exec /bin/busybox sleep 1000'
 "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$work/hanginit.cpio" --timeout 120 \
 	--stop-timeout 1 --rootfs "$root" -- /bin/true 2> "$work/err" &
 pid=$!
@@ -166,11 +171,7 @@ check "SIGTERM stops a guest whose init never answers: 137 (got $rc)" test $rc =
 check "and says so" grep -q 'stopped it' "$work/err"
 
 # A guest kernel that panics (here: its init exits) ends the run with 125, not a hang.
-mkdir -p "$work/badinit/bin"
-cp /bin/busybox "$work/badinit/bin/busybox"
-printf '#!/bin/busybox sh\nexit 3\n' > "$work/badinit/init"
-chmod 755 "$work/badinit/init"
-(cd "$work/badinit" && find . | cpio -o -H newc --quiet) > "$work/badinit.cpio"
+make_initramfs badinit 'exit 3'
 "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$work/badinit.cpio" --timeout 120 \
 	--rootfs "$root" -- /bin/true 2> "$work/err"; rc=$?
 check "a guest kernel panic ends clearvm with 125 (got $rc)" test $rc = 125

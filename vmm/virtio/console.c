@@ -212,8 +212,9 @@ static void console_notify(struct virtio_dev *dev, unsigned q)
 		virtio_needs_reset(dev, "console queue");
 		return;
 	}
-	for (unsigned p = 0; p < c->nports; p++)
-		flush_rx(c, p); // a PORT_READY may have made a port able to receive
+	if (q == CTRL_TX_Q) // a PORT_READY or PORT_OPEN may have made a port able to receive
+		for (unsigned p = 0; p < c->nports; p++)
+			flush_rx(c, p);
 	flush_ctrl(c);
 }
 
