@@ -13,6 +13,7 @@ packages=(
 	busybox-static                                         # demo rootfs, test bed init
 	linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils  # the guest kernel
 	qemu-system-x86 kmod                                   # the test bed
+	tmux                                                   # the interactive -t tests
 	device-tree-compiler                                   # the boot benchmark
 )
 missing=()

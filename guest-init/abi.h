@@ -22,19 +22,35 @@
 //   root-tag  string: the 9p mount tag of the container's root
 //   root-readonly  empty: mount the root read-only
 //   stdin     empty: the workload's stdin comes from the "stdin" port (else /dev/null)
+//   tty       empty: the workload runs on a pty, its controlling terminal, whose output goes
+//             to the "stdout" port (stdout and stderr merged, as a terminal shows them)
+//   tty-size  u32 array {rows, cols}: the pty's first window size
 // and one subnode "volume@N" per volume: tag (string), target (string), readonly (empty).
 #define ABI_SPEC_PATH "/clearvm/spec.dtb"
 #define ABI_ROOT_TAG "clearvm-root"
 #define ABI_VOLUME_TAG "clearvm-vol"
 
 // virtio-console ports, found by name: "stdout" and "stderr" carry the workload's output;
-// "stdin" its input (with -i; the host closing the port is EOF); "control" carries one byte
-// per signal the host forwards to the workload.
+// "stdin" its input (with -i; the host closing the port is EOF); "control" carries
+// struct abi_control messages from the host.
 #define ABI_PORT_STDOUT 0
 #define ABI_PORT_STDERR 1
 #define ABI_PORT_STDIN 2
 #define ABI_PORT_CONTROL 3
 #define ABI_NR_PORTS 4
+
+// One control message, host to guest, always this size (the port is a byte stream: the reader
+// reassembles messages). Integers are little-endian, as on both sides of an x86 VM.
+struct abi_control {
+	unsigned char kind;   // ABI_CONTROL_*
+	unsigned char signal; // SIGNAL: the signal number to send to the workload
+	unsigned short rows;  // RESIZE: the terminal's new size
+	unsigned short cols;
+	unsigned short reserved;
+};
+#define ABI_CONTROL_SIGNAL 1
+#define ABI_CONTROL_RESIZE 2
+_Static_assert(sizeof(struct abi_control) == 8, "the control message is 8 bytes on the wire");
 
 // Statuses guest-init itself reports when it cannot run the workload.
 #define ABI_STATUS_CANNOT_EXEC 126

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -265,18 +266,21 @@ struct identity {
 	size_t ngroups;
 };
 
+// With a pty, in, out and errfd are all its slave side, which becomes the controlling terminal.
 static __attribute__((noreturn)) void child(char **argv, char **env, const char *cwd,
 					    const struct identity *id, int in, int out, int errfd,
-					    int errpipe)
+					    bool tty, int errpipe)
 {
 	if (in < 0)
 		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		in = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int e = 0;
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
-		e = errno;
 	setsid();
+	if (tty && ioctl(in, TIOCSCTTY, 0) < 0)
+		e = errno;
+	if (!e && (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0))
+		e = errno;
 	umask(022);
 	if (!e && (setgroups(id->ngroups, id->groups) < 0 || setgid(id->gid) < 0 || setuid(id->uid) < 0))
 		e = errno;
@@ -293,6 +297,136 @@ static __attribute__((noreturn)) void child(char **argv, char **env, const char 
 	_exit(ABI_STATUS_INIT_FAILED);
 }
 
+// A pty for the workload: master for PID 1 (out[0] reads what the workload writes, in[1] takes
+// its input), slave for the workload (out[1] and in[0]), sized as the host's terminal.
+static void open_pty(const void *fdt, const struct identity *id, int out[2], int in[2])
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
+		fail("opening a pty");
+	int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		fail("opening the pty's slave");
+	if (fchown(slave, id->uid, (gid_t)-1) < 0)
+		say("clearvm: guest-init: pty owner: %s", strerror(errno));
+	int len;
+	const fdt32_t *size = fdt_getprop(fdt, 0, "tty-size", &len);
+	if (size && len == 8) {
+		struct winsize ws = {.ws_row = (unsigned short)fdt32_to_cpu(size[0]),
+				     .ws_col = (unsigned short)fdt32_to_cpu(size[1])};
+		ioctl(master, TIOCSWINSZ, &ws);
+	}
+	out[0] = master;
+	out[1] = slave;
+	in[0] = slave;
+	in[1] = master;
+}
+
+// Acts on complete control messages in buf[0..*len), keeping a partial one for later.
+static void control(unsigned char *buf, size_t *len, pid_t pid, int tty_fd)
+{
+	size_t off = 0;
+	for (; *len - off >= sizeof(struct abi_control); off += sizeof(struct abi_control)) {
+		struct abi_control m;
+		memcpy(&m, buf + off, sizeof(m));
+		if (m.kind == ABI_CONTROL_SIGNAL) {
+			kill(pid, m.signal); // forwarded by the host: SIGINT, SIGTERM, SIGHUP, SIGKILL
+		} else if (m.kind == ABI_CONTROL_RESIZE && tty_fd >= 0) {
+			struct winsize ws = {.ws_row = m.rows, .ws_col = m.cols};
+			ioctl(tty_fd, TIOCSWINSZ, &ws); // the kernel sends SIGWINCH to the foreground group
+		}
+	}
+	memmove(buf, buf + off, *len - off);
+	*len -= off;
+}
+
+// Relays the workload's output (out_r, err_r) to its ports and the stdin port to in_w until
+// the workload ends; then stops whatever it left behind (as docker does) and drains what is
+// still buffered. With a tty, out_r and in_w are both the pty's master. Returns the status.
+static int relay(pid_t pid, int port_out, int port_ctl, int port_in, int out_r, int err_r, int in_w,
+		 bool tty)
+{
+	int status = -1;
+	struct pollfd fds[5] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN},
+				{.fd = port_ctl, .events = POLLIN}, {.fd = port_in, .events = POLLIN},
+				{.fd = -1, .events = POLLOUT}};
+	int dst[2] = {port_out, err_fd};
+	static char buf[65536], inbuf[16384];
+	static unsigned char ctl[64];
+	size_t inlen = 0, inoff = 0, ctllen = 0;
+	bool killed = false;
+	for (;;) {
+		int ws;
+		pid_t w;
+		while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
+			if (w == pid)
+				status = exit_status(ws);
+		if (status >= 0 && !killed) {
+			kill(-1, SIGKILL);
+			killed = true;
+		}
+		if (fds[0].fd < 0 && fds[1].fd < 0 && status >= 0)
+			break;
+		if (status >= 0 && in_w >= 0) { // nobody reads stdin any more
+			if (!tty)
+				close(in_w);
+			in_w = -1;
+		}
+		// stdin: read the port only when the workload has taken what came before.
+		fds[3].fd = status < 0 && inlen == inoff ? port_in : -1;
+		fds[4].fd = status < 0 && inlen > inoff ? in_w : -1;
+		int r = poll(fds, 5, status >= 0 ? 100 : 20);
+		if (r < 0 && errno != EINTR)
+			fail("poll");
+		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN)) {
+			ssize_t got = read(port_ctl, ctl + ctllen, sizeof(ctl) - ctllen);
+			if (got > 0 && status < 0) {
+				ctllen += (size_t)got;
+				control(ctl, &ctllen, pid, tty ? out_r : -1);
+			}
+		}
+		if (fds[3].fd >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t got = read(port_in, inbuf, sizeof(inbuf));
+			if (got > 0) {
+				inlen = (size_t)got;
+				inoff = 0;
+			} else if (got == 0 || errno != EAGAIN) { // the host closed stdin: EOF
+				close(port_in);
+				port_in = -1;
+				if (!tty) // a terminal has no EOF of its own: the pty stays open
+					close(in_w);
+				in_w = tty ? in_w : -1;
+			}
+		}
+		if (fds[4].fd >= 0 && (fds[4].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t put = write(in_w, inbuf + inoff, inlen - inoff);
+			if (put > 0)
+				inoff += (size_t)put;
+			else if (put < 0 && errno != EAGAIN) // the workload closed its stdin
+				inoff = inlen;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t got = read(fds[i].fd, buf, sizeof(buf));
+			if (got <= 0) { // EOF, or EIO from a pty master nobody holds the slave of
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				continue;
+			}
+			for (ssize_t off = 0; off < got;) {
+				ssize_t wr = write(dst[i], buf + off, (size_t)(got - off));
+				if (wr < 0 && errno != EINTR)
+					break;
+				off += wr > 0 ? wr : 0;
+			}
+		}
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return status;
+}
+
 int main(void)
 {
 	if (getpid() != 1)
@@ -301,6 +435,13 @@ int main(void)
 	mkdir("/proc", 0555);
 	mkdir("/sys", 0555);
 	mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, NULL);
+	// The kernel found no /dev/console to give us: fds 0-2 start closed. Fill them, so that no
+	// port or pipe opened below lands there and gets overwritten when the workload's stdio is set.
+	int null;
+	while ((null = open("/dev/null", O_RDWR)) >= 0 && null < 3)
+		;
+	if (null > 2)
+		close(null);
 	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (ioperm(ABI_EXIT_PORT, 8, 1) < 0)
 		return 1; // without the exit port there is no one to tell; the VMM times out
@@ -334,12 +475,18 @@ int main(void)
 	mount_volumes(fdt, p9_opts);
 	milestone(ABI_MILESTONE_ROOT);
 
-	int outp[2], errp[2], execp[2], inp[2] = {-1, -1}, port_in = -1;
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0)
+	// The workload's stdio: pipes (out, err, and in with -i), or one pty for all three.
+	bool tty = fdt_getprop(fdt, 0, "tty", NULL) != NULL;
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1}, execp[2], port_in = -1;
+	if (pipe2(execp, O_CLOEXEC) < 0)
+		fail("pipe");
+	if (tty)
+		open_pty(fdt, &id, outp, inp);
+	else if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		fail("pipe");
 	if (fdt_getprop(fdt, 0, "stdin", NULL)) {
 		port_in = open_port("stdin", O_RDONLY | O_NONBLOCK);
-		if (port_in < 0 || pipe2(inp, O_CLOEXEC) < 0 || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0)
+		if (port_in < 0 || (!tty && pipe2(inp, O_CLOEXEC) < 0) || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0)
 			fail("the stdin port");
 	}
 	milestone(ABI_MILESTONE_EXEC);
@@ -347,12 +494,14 @@ int main(void)
 	if (pid < 0)
 		fail("fork");
 	if (pid == 0)
-		child(argv, env, cwd, &id, inp[0], outp[1], errp[1], execp[1]);
-	close(outp[1]);
-	close(errp[1]);
+		child(argv, env, cwd, &id, inp[0], outp[1], tty ? outp[1] : errp[1], tty, execp[1]);
+	close(outp[1]); // with a tty, the slave: the master reports EIO once the workload's side is gone
 	close(execp[1]);
-	if (inp[0] >= 0)
-		close(inp[0]);
+	if (!tty) {
+		close(errp[1]);
+		if (inp[0] >= 0)
+			close(inp[0]);
+	}
 
 	int e = 0;
 	ssize_t n = read(execp[0], &e, sizeof(e));
@@ -361,82 +510,5 @@ int main(void)
 		say("clearvm: %s: %s", argv[0], strerror(e));
 		report(e == ENOENT || e == ENOTDIR ? ABI_STATUS_NOT_FOUND : ABI_STATUS_CANNOT_EXEC);
 	}
-
-	// Relay both pipes to their ports until the workload ends; then stop whatever it left
-	// behind (as docker does) and drain what is still in the pipes.
-	int status = -1;
-	struct pollfd fds[5] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN},
-				{.fd = port_ctl, .events = POLLIN}, {.fd = port_in, .events = POLLIN},
-				{.fd = -1, .events = POLLOUT}};
-	int dst[2] = {port_out, err_fd};
-	static char buf[65536], inbuf[16384];
-	size_t inlen = 0, inoff = 0;
-	bool killed = false;
-	for (;;) {
-		int ws;
-		pid_t w;
-		while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
-			if (w == pid)
-				status = exit_status(ws);
-		if (status >= 0 && !killed) {
-			kill(-1, SIGKILL);
-			killed = true;
-		}
-		if (fds[0].fd < 0 && fds[1].fd < 0 && status >= 0)
-			break;
-		if (status >= 0 && inp[1] >= 0) { // nobody reads stdin any more
-			close(inp[1]);
-			inp[1] = -1;
-		}
-		// stdin: read the port only when the pipe has taken what came before.
-		fds[3].fd = status < 0 && inlen == inoff ? port_in : -1;
-		fds[4].fd = status < 0 && inlen > inoff ? inp[1] : -1;
-		int r = poll(fds, 5, status >= 0 ? 100 : 20);
-		if (r < 0 && errno != EINTR)
-			fail("poll");
-		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN)) {
-			unsigned char sig[16];
-			ssize_t got = read(port_ctl, sig, sizeof(sig));
-			for (ssize_t i = 0; i < got && status < 0; i++)
-				kill(pid, sig[i]); // forwarded by the host: SIGINT, SIGTERM, SIGHUP, SIGKILL
-		}
-		if (fds[3].fd >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ssize_t got = read(port_in, inbuf, sizeof(inbuf));
-			if (got > 0) {
-				inlen = (size_t)got;
-				inoff = 0;
-			} else if (got == 0 || errno != EAGAIN) { // the host closed stdin: EOF
-				close(port_in);
-				port_in = -1;
-				close(inp[1]);
-				inp[1] = -1;
-			}
-		}
-		if (fds[4].fd >= 0 && (fds[4].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t put = write(inp[1], inbuf + inoff, inlen - inoff);
-			if (put > 0)
-				inoff += (size_t)put;
-			else if (put < 0 && errno != EAGAIN) // the workload closed its stdin
-				inoff = inlen;
-		}
-		for (int i = 0; i < 2; i++) {
-			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			ssize_t got = read(fds[i].fd, buf, sizeof(buf));
-			if (got <= 0) {
-				close(fds[i].fd);
-				fds[i].fd = -1;
-				continue;
-			}
-			for (ssize_t off = 0; off < got;) {
-				ssize_t wr = write(dst[i], buf + off, (size_t)(got - off));
-				if (wr < 0 && errno != EINTR)
-					break;
-				off += wr > 0 ? wr : 0;
-			}
-		}
-	}
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	report(status);
+	report(relay(pid, port_out, port_ctl, port_in, outp[0], errp[0], inp[1], tty));
 }

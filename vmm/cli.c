@@ -35,6 +35,8 @@ static const char usage[] =
 	"  -v, --volume H:G[:ro] share host directory H at G in the container (repeatable)\n"
 	"      --read-only       the rootfs cannot be written\n"
 	"  -i, --interactive     pass clearvm's stdin to the command (EOF included)\n"
+	"  -t, --tty             run the command on a terminal (a pty in the guest); with -i,\n"
+	"                        clearvm's terminal is put in raw mode and follows its size\n"
 	"      --stop-timeout S  after forwarding SIGINT/SIGTERM/SIGHUP, SIGKILL the command\n"
 	"                        if it has not ended in S seconds (default 10)\n"
 	"  -m, --memory MIB      guest memory in MiB (default 256, 32..3072)\n"
@@ -74,6 +76,7 @@ static const struct option options[] = {
 	{"volume", required_argument, NULL, 'v'},
 	{"read-only", no_argument, NULL, OPT_READ_ONLY},
 	{"interactive", no_argument, NULL, 'i'},
+	{"tty", no_argument, NULL, 't'},
 	{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -86,7 +89,7 @@ static int parse_uint(const char *what, const char *s, uint64_t min, uint64_t ma
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (!*s || *end || errno || s[0] == '-' || v < min || v > max)
-		return log_err(EINVAL, "%s: %s: expected a whole number from %" PRIu64 " to %" PRIu64,
+		return log_err(0, "%s: %s: expected a whole number from %" PRIu64 " to %" PRIu64,
 			       what, s, min, max);
 	*out = v;
 	return 0;
@@ -96,7 +99,7 @@ int config_set_env(struct vm_config *cfg, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
 	if (!eq || eq == kv)
-		return log_err(EINVAL, "environment %s: expected KEY=VALUE", kv);
+		return log_err(0, "environment %s: expected KEY=VALUE", kv);
 	size_t klen = (size_t)(eq - kv);
 	for (size_t i = 0; i < cfg->nenv; i++) { // a later -e replaces an earlier one
 		if (!strncmp(cfg->env[i], kv, klen + 1)) {
@@ -139,7 +142,7 @@ static int check_file(const char *what, const char *path)
 	if (stat(path, &st) < 0)
 		return log_err(errno, "%s %s", what, path);
 	if (!S_ISREG(st.st_mode))
-		return log_err(EINVAL, "%s %s: not a regular file", what, path);
+		return log_err(0, "%s %s: not a regular file", what, path);
 	return 0;
 }
 
@@ -168,7 +171,7 @@ static int read_env_file(struct vm_config *cfg, const char *path)
 		if (len == 0 || line[0] == '#')
 			continue;
 		if (strlen(line) != (size_t)len) {
-			r = log_err(EINVAL, "--env-file %s:%u: a NUL byte", path, lineno);
+			r = log_err(0, "--env-file %s:%u: a NUL byte", path, lineno);
 		} else if (!strchr(line, '=')) {
 			const char *v = getenv(line);
 			if (v) {
@@ -176,7 +179,7 @@ static int read_env_file(struct vm_config *cfg, const char *path)
 				r = asprintf(&kv, "%s=%s", line, v) < 0 ? -ENOMEM : config_set_env(cfg, kv);
 			}
 		} else if (line[0] == '=') {
-			r = log_err(EINVAL, "--env-file %s:%u: a line with no name", path, lineno);
+			r = log_err(0, "--env-file %s:%u: a line with no name", path, lineno);
 		} else {
 			r = config_set_env(cfg, line);
 		}
@@ -201,7 +204,7 @@ static int add_volume(struct vm_config *cfg, char *arg)
 		return log_err(E2BIG, "--volume %s: at most %d volumes", arg, CONFIG_MAX_VOLUMES);
 	char *host = arg, *guest = strchr(arg, ':');
 	if (!guest || guest == host)
-		return log_err(EINVAL, "--volume %s: expected HOST:GUEST[:ro]", arg);
+		return log_err(0, "--volume %s: expected HOST:GUEST[:ro]", arg);
 	*guest++ = '\0';
 	char *mode = strchr(guest, ':');
 	bool ro = false;
@@ -210,10 +213,10 @@ static int add_volume(struct vm_config *cfg, char *arg)
 		if (!strcmp(mode, "ro"))
 			ro = true;
 		else if (strcmp(mode, "rw") != 0)
-			return log_err(EINVAL, "--volume %s:%s:%s: the mode must be ro or rw", host, guest, mode);
+			return log_err(0, "--volume %s:%s:%s: the mode must be ro or rw", host, guest, mode);
 	}
 	if (guest[0] != '/' || guest[strspn(guest, "/")] == '\0' || has_dotdot(guest))
-		return log_err(EINVAL, "--volume %s:%s: the container path must be absolute, not / and without ..",
+		return log_err(0, "--volume %s:%s: the container path must be absolute, not / and without ..",
 			       host, guest);
 	struct stat st;
 	if (stat(host, &st) < 0)
@@ -238,7 +241,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	uint64_t v;
 	int opt, r;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+r:e:w:m:c:u:v:ih", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+r:e:w:m:c:u:v:ith", options, NULL)) != -1) {
 		switch (opt) {
 		case 'r': cfg->rootfs = optarg; break;
 		case 'e':
@@ -247,7 +250,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case 'w':
 			if (optarg[0] != '/')
-				return log_err(EINVAL, "--workdir %s: must be an absolute path", optarg);
+				return log_err(0, "--workdir %s: must be an absolute path", optarg);
 			cfg->workdir = optarg;
 			break;
 		case 'm':
@@ -278,7 +281,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case 'u': cfg->user = optarg; break;
 		case OPT_HOSTNAME:
 			if (!valid_hostname(optarg))
-				return log_err(EINVAL, "--hostname %s: expected 1 to 64 letters, digits, '-' or '.'", optarg);
+				return log_err(0, "--hostname %s: expected 1 to 64 letters, digits, '-' or '.'", optarg);
 			cfg->hostname = optarg;
 			break;
 		case 'v':
@@ -287,6 +290,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_READ_ONLY: cfg->read_only = true; break;
 		case 'i': cfg->interactive = true; break;
+		case 't': cfg->tty = true; break;
 		case OPT_STOP_TIMEOUT:
 			if ((r = parse_uint("--stop-timeout", optarg, 0, 86400, &v)) < 0)
 				return r;
@@ -297,16 +301,16 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case '?':
 		default:
 			if (optopt)
-				return log_err(EINVAL, "-%c: unknown option or missing value (see --help)", optopt);
-			return log_err(EINVAL, "%s: unknown option or missing value (see --help)",
+				return log_err(0, "-%c: unknown option or missing value (see --help)", optopt);
+			return log_err(0, "%s: unknown option or missing value (see --help)",
 				       argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return log_err(EINVAL, "no command given (usage: clearvm --rootfs DIR -- COMMAND)");
+		return log_err(0, "no command given (usage: clearvm --rootfs DIR -- COMMAND)");
 	cfg->argv = &argv[optind];
 	if (!cfg->rootfs)
-		return log_err(EINVAL, "--rootfs DIR is required");
+		return log_err(0, "--rootfs DIR is required");
 	struct stat st;
 	if (stat(cfg->rootfs, &st) < 0)
 		return log_err(errno, "rootfs %s", cfg->rootfs);
@@ -315,7 +319,8 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	if (cfg->memory_mib > host_memory_mib())
 		return log_err(ENOMEM, "--memory %" PRIu64 ": more than the host has (%" PRIu64 " MiB)",
 			       cfg->memory_mib, host_memory_mib());
-	if ((r = check_file("kernel", cfg->kernel)) < 0 || (r = check_file("initramfs", cfg->initramfs)) < 0)
+	if ((r = check_file("kernel", cfg->kernel)) < 0 || (r = check_file("initramfs", cfg->initramfs)) < 0 ||
+	    (r = tty_check(cfg)) < 0)
 		return r;
 	if (!config_has_env(cfg, "PATH") && (r = config_set_env(cfg, "PATH=" CONFIG_DEFAULT_PATH)) < 0)
 		return r;

@@ -37,6 +37,8 @@ struct vm_config {
 	unsigned ngroups;
 	bool read_only;
 	bool interactive;      // -i: clearvm's stdin is the workload's
+	bool tty;              // -t: the workload runs on a pty; clearvm's terminal shows it
+	uint16_t tty_rows, tty_cols; // the terminal's size at start (0: unknown)
 	unsigned stop_timeout_s; // grace after a forwarded signal before SIGKILL
 	struct vm_volume volumes[CONFIG_MAX_VOLUMES];
 	unsigned nvolumes;
@@ -64,3 +66,11 @@ bool config_has_env(const struct vm_config *cfg, const char *key);
 // /etc/passwd and /etc/group, read confined to the rootfs; sets uid, gid, groups and, unless
 // given, HOME. 0 or -errno (logged).
 int user_resolve(struct vm_config *cfg);
+
+// tty.c: the host terminal under -t. tty_check: 0, or -errno (logged) when -t lacks a
+// terminal, else records its size in cfg. tty_size: the terminal's rows and columns (false when unknown). tty_raw: puts
+// stdin in raw mode until tty_restore, which also runs at exit.
+int tty_check(struct vm_config *cfg);
+bool tty_size(uint16_t *rows, uint16_t *cols);
+int tty_raw(void);
+void tty_restore(void);

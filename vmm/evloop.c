@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The I/O thread: forwards clearvm's stdin (with -i) to the guest's stdin port, ending in EOF,
-// and SIGINT/SIGTERM/SIGHUP to the workload through the control port; a workload still there
+// SIGINT/SIGTERM/SIGHUP to the workload through the control port, and with -t the terminal's
+// size whenever SIGWINCH says it changed; a workload still there
 // --stop-timeout seconds after a forwarded signal gets SIGKILL, as under docker, and a guest
 // that has not ended a moment after that (hung, or never got as far as running it) is stopped.
 #include <errno.h>
@@ -24,10 +25,21 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void send_control(struct vm *vm, const struct abi_control *m)
+{
+	virtio_console_send(vm->console, ABI_PORT_CONTROL, m, sizeof(*m));
+}
+
 static void send_signal(struct vm *vm, int sig)
 {
-	uint8_t b = (uint8_t)sig;
-	virtio_console_send(vm->console, ABI_PORT_CONTROL, &b, 1);
+	send_control(vm, &(struct abi_control){.kind = ABI_CONTROL_SIGNAL, .signal = (uint8_t)sig});
+}
+
+static void send_size(struct vm *vm)
+{
+	struct abi_control m = {.kind = ABI_CONTROL_RESIZE};
+	if (tty_size(&m.rows, &m.cols))
+		send_control(vm, &m);
 }
 
 // Feeds stdin into the stdin port; returns false when stdin is done with (EOF or error).
@@ -75,8 +87,10 @@ static void *evloop_thread(void *arg)
 		if (fds[0].revents)
 			return NULL;
 		if (fds[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(vm->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+			struct signalfd_siginfo si = {0};
+			if (read(vm->signal_fd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH) {
+				send_size(vm);
+			} else if (si.ssi_signo) {
 				log_debug("forwarding signal %u", si.ssi_signo);
 				send_signal(vm, (int)si.ssi_signo);
 				if (kill_at < 0)
@@ -105,6 +119,8 @@ int evloop_start(struct vm *vm)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	if (vm->cfg->tty)
+		sigaddset(&set, SIGWINCH);
 	// Blocked in every thread (they inherit it): only the signalfd sees them.
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC);

@@ -139,7 +139,7 @@ int user_resolve(struct vm_config *cfg)
 	const char *colon = strchr(spec, ':');
 	size_t ulen = colon ? (size_t)(colon - spec) : strlen(spec);
 	if (ulen == 0 || ulen >= sizeof(user) || (colon && !colon[1]))
-		return log_err(EINVAL, "--user %s: expected USER[:GROUP], names or numbers", spec);
+		return log_err(0, "--user %s: expected USER[:GROUP], names or numbers", spec);
 	memcpy(user, spec, ulen);
 	user[ulen] = '\0';
 

@@ -258,6 +258,9 @@ int vm_run(struct vm *vm)
 {
 	struct sigaction sa = {.sa_handler = on_kick};
 	sigaction(SIGUSR1, &sa, NULL);
+	// -it: keys go to the guest's terminal as typed (Ctrl-C included) until the run ends.
+	if (vm->cfg->tty && vm->cfg->interactive && tty_raw() < 0)
+		return EXIT_CLEARVM_FAILED;
 	if (evloop_start(vm) < 0)
 		return EXIT_CLEARVM_FAILED;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -297,6 +300,7 @@ int vm_run(struct vm *vm)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
 	evloop_stop(vm);
+	tty_restore();
 	if (vm->why[0])
 		log_msg("%s", vm->why);
 	return vm->status;

@@ -96,6 +96,9 @@ cvm --rootfs "$work/nonexistent" -- /bin/true 2> "$work/err"; rc=$?
 check "a missing rootfs is 125 (got $rc)" test $rc = 125
 cvm --rootfs "$root" --memory 999999999 -- /bin/true 2> "$work/err"; rc=$?
 check "too much memory is 125 (got $rc)" test $rc = 125
+cvm --rootfs "$root" -t -- /bin/true > "$work/out" 2> "$work/err"; rc=$?
+check "-t with output to a file is 125 before any VM (got $rc)" test $rc = 125
+check "with one line saying why" test "$(wc -l < "$work/err")" = 1 -a -n "$(grep 'not a terminal' "$work/err")"
 
 # Identity: --user from the rootfs's passwd and group files, permissions as on the host.
 echo 'u1:x:1000:1000:User One:/home/u1:/bin/sh' >> "$root/etc/passwd"

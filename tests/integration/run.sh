@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Runs the integration cases where a KVM can run them: tests/with-kvm decides. TAP output.
+# Runs a script of integration cases (default: cases.sh) where a KVM can run them:
+# tests/with-kvm decides. TAP output.
 # When the test bed itself fails (exit 240: it was caught stalling in a soft lockup under
 # multi-threaded TCG, rarely), the run is repeated once and says so; a failing check never is.
-# Usage: run.sh BUILD_DIR
+# Usage: run.sh BUILD_DIR [CASES_SCRIPT]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
+cases=$(realpath "${2:-$here/cases.sh}")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for attempt in 1 2; do
 	# Each attempt gets its own limit, so two fit in meson's timeout.
-	"$here/../with-kvm" --cpus 2 --memory 2048 --timeout 800 -- "$here/cases.sh" "$build" > "$out"
+	"$here/../with-kvm" --cpus 2 --memory 2048 --timeout 800 -- "$cases" "$build" > "$out"
 	rc=$?
 	[ $rc = 240 ] && [ $attempt = 1 ] || break
 	echo "# the test bed failed (see stderr); running the cases once more"

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Command line parsing: good input fills vm_config; bad input is refused before any VM work.
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -160,6 +162,36 @@ int main(void)
 	ok(PARSE(&cfg, "--rootfs", dir, "--env-file", path, "--", "true") < 0, "an env file line with no name");
 	ok(PARSE(&cfg, "--rootfs", dir, "--env-file", "/nonexistent", "--", "true") < 0, "a missing env file");
 	unlink(path);
+
+	// -t needs a terminal: on stdout, and with -i on stdin too; its size goes to the guest.
+	fflush(stdout);
+	int saved_in = dup(0), saved_out = dup(1), null_fd = open("/dev/null", O_RDWR);
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	grantpt(master);
+	unlockpt(master);
+	int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ioctl(slave, TIOCSWINSZ, &(struct winsize){.ws_row = 33, .ws_col = 111});
+	dup2(null_fd, 0);
+	dup2(null_fd, 1);
+	int t_null = PARSE(&cfg, "--rootfs", dir, "-t", "--", "sh");
+	dup2(slave, 1);
+	int it_null_in = PARSE(&cfg, "--rootfs", dir, "-it", "--", "sh");
+	int t_tty_out = PARSE(&cfg, "--rootfs", dir, "-t", "--", "sh");
+	dup2(slave, 0);
+	int it_tty = PARSE(&cfg, "--rootfs", dir, "-it", "--", "sh");
+	dup2(saved_in, 0);
+	dup2(saved_out, 1);
+	ok(t_null < 0, "-t with stdout not a terminal is refused");
+	ok(it_null_in < 0, "-it with stdin not a terminal is refused");
+	is(t_tty_out, 0, "-t with stdout a terminal (no -i: stdin may be anything)");
+	is(it_tty, 0, "-it on a terminal");
+	ok(cfg.tty && cfg.interactive && cfg.tty_rows == 33 && cfg.tty_cols == 111,
+	   "the terminal's size is recorded for the guest (33x111)");
+	close(slave);
+	close(master);
+	close(null_fd);
+	close(saved_in);
+	close(saved_out);
 	config_free(&cfg);
 
 	unlink(file);

@@ -50,6 +50,16 @@ int main(void)
 	   !strcmp(fdt_getprop(fdt, vol, "tag", NULL), ABI_VOLUME_TAG "0") &&
 	   fdt_getprop(fdt, vol, "readonly", NULL), "a volume node: tag, target, read-only");
 
+	ok(!fdt_getprop(fdt, 0, "tty", NULL) && !fdt_getprop(fdt, 0, "tty-size", NULL), "no tty unless -t");
+	free(fdt);
+	cfg.tty = true;
+	cfg.tty_rows = 24;
+	cfg.tty_cols = 80;
+	is(spec_build_fdt(&cfg, &fdt, &size), 0, "spec with -t built");
+	const fdt32_t *ws = fdt_getprop(fdt, 0, "tty-size", &len);
+	ok(fdt_getprop(fdt, 0, "tty", NULL) && ws && len == 8 && fdt32_to_cpu(ws[0]) == 24 &&
+	   fdt32_to_cpu(ws[1]) == 80, "-t: the tty flag and the window size {rows, cols}");
+
 	uint8_t *cpio;
 	size_t csize;
 	is(spec_build_cpio(ABI_SPEC_PATH, fdt, size, &cpio, &csize), 0, "cpio built");
