@@ -13,7 +13,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for attempt in 1 2; do
 	# Each attempt gets its own limit, so two fit in meson's timeout.
-	"$here/../with-kvm" --cpus 2 --memory 2048 --timeout 800 -- "$cases" "$build" > "$out"
+	"$here/../with-kvm" --cpus 2 --memory 2048 --timeout 480 -- "$cases" "$build" > "$out"
 	rc=$?
 	[ $rc = 240 ] && [ $attempt = 1 ] || break
 	echo "# the test bed failed (see stderr); running the cases once more"

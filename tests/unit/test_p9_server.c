@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../harness/tap.h"
@@ -76,6 +77,98 @@ static int clunk(uint32_t fid)
 	begin(P9_TCLUNK);
 	p9_put_u32(&w, fid);
 	return send_req();
+}
+
+static int xattrcreate(uint32_t fid, const char *name, uint64_t size, uint32_t flags)
+{
+	begin(P9_TXATTRCREATE);
+	p9_put_u32(&w, fid);
+	s(name);
+	p9_put_u64(&w, size);
+	p9_put_u32(&w, flags);
+	return send_req();
+}
+
+static int xattrwalk(uint32_t fid, uint32_t newfid, const char *name)
+{
+	begin(P9_TXATTRWALK);
+	p9_put_u32(&w, fid);
+	p9_put_u32(&w, newfid);
+	s(name);
+	return send_req();
+}
+
+static int write_at(uint32_t fid, uint64_t off, const char *data)
+{
+	begin(P9_TWRITE);
+	p9_put_u32(&w, fid);
+	p9_put_u64(&w, off);
+	p9_put_u32(&w, (uint32_t)strlen(data));
+	memcpy(p9_put_space(&w, strlen(data)), data, strlen(data));
+	return send_req();
+}
+
+// Reads up to 256 bytes of fid at 0 into buf (NUL-terminated); the count, or -errno.
+static int read_all(uint32_t fid, char *buf)
+{
+	begin(P9_TREAD);
+	p9_put_u32(&w, fid);
+	p9_put_u64(&w, 0);
+	p9_put_u32(&w, 255);
+	int e = send_req();
+	if (e)
+		return -e;
+	uint32_t n = p9_get_u32(&r);
+	memcpy(buf, p9_get_bytes(&r, n), n);
+	buf[n] = '\0';
+	return (int)n;
+}
+
+// Extended attributes: user.* set and read back through xattr fids, other namespaces refused.
+static void test_xattrs(const char *root)
+{
+	char path[512], buf[256];
+	snprintf(path, sizeof(path), "%s/hello", root);
+	if (setxattr(path, "user.probe", "x", 1, 0) < 0) {
+		printf("# the host file system under %s has no user xattrs: xattr checks skipped\n", root);
+		return;
+	}
+	removexattr(path, "user.probe");
+	is(walk1(0, 20, "hello"), 0, "a fid for the xattr");
+	is(xattrcreate(20, "user.colour", 4, 0), 0, "Txattrcreate user.colour, 4 bytes");
+	is(write_at(20, 0, "bl"), 0, "the value in two writes");
+	is(write_at(20, 2, "ue"), 0, "the second part");
+	is(write_at(20, 3, "xx"), ENOSPC, "a write past the announced size is refused");
+	is(clunk(20), 0, "the clunk sets it");
+	ssize_t n = getxattr(path, "user.colour", buf, sizeof(buf));
+	ok(n == 4 && !memcmp(buf, "blue", 4), "the host file has user.colour=blue");
+	is(xattrwalk(0, 21, "user.colour"), ENODATA, "the share root has no user.colour: ENODATA");
+	is(walk1(0, 22, "hello"), 0, "walk to the file again");
+	is(xattrwalk(22, 23, "user.colour"), 0, "Txattrwalk user.colour");
+	is(p9_get_u64(&r), 4, "its size");
+	is(read_all(23, buf), 4, "read through the xattr fid");
+	ok(!strcmp(buf, "blue"), "the value");
+	is(clunk(23), 0, "clunk the xattr fid");
+	is(xattrwalk(22, 24, ""), 0, "Txattrwalk with an empty name lists");
+	ok(read_all(24, buf) == 12 && !strcmp(buf, "user.colour"), "the list: user.colour");
+	clunk(24);
+	is(xattrwalk(22, 25, "trusted.colour"), EOPNOTSUPP, "trusted.* cannot be read");
+	is(xattrwalk(22, 25, "security.capability"), EOPNOTSUPP, "nor security.*");
+	is(xattrcreate(22, "security.capability", 4, 0), EOPNOTSUPP, "nor set");
+	is(xattrcreate(22, "user.x", 1, 0x100), EINVAL, "unknown flags are refused");
+	is(xattrcreate(22, "user.x", 70000, 0), E2BIG, "a value over 64 KiB is refused");
+	is(xattrcreate(22, "user.colour", 4, XATTR_CREATE), 0, "XATTR_CREATE of an existing name");
+	write_at(22, 0, "pink");
+	is(clunk(22), EEXIST, "fails at the clunk with EEXIST");
+	is(walk1(0, 26, "hello"), 0, "and a fid again");
+	is(xattrcreate(26, "user.colour", 3, 0), 0, "a create that is never fully written");
+	write_at(26, 0, "re");
+	is(clunk(26), EINVAL, "is not applied");
+	ok(getxattr(path, "user.colour", buf, sizeof(buf)) == 4 && !memcmp(buf, "blue", 4), "the old value stays");
+	is(walk1(0, 27, "hello"), 0, "once more");
+	is(xattrcreate(27, "user.colour", 0, XATTR_REPLACE), 0, "size 0 with XATTR_REPLACE");
+	is(clunk(27), 0, "removes it");
+	ok(getxattr(path, "user.colour", buf, sizeof(buf)) < 0 && errno == ENODATA, "gone from the host file");
 }
 
 static int lopen(uint32_t fid, uint32_t flags)
@@ -244,6 +337,8 @@ int main(void)
 		saw_hello |= n.len == 5 && !memcmp(n.s, "hello", 5);
 	}
 	ok(!d.err && names == 7 && saw_hello, "entries: . .. hello up abs sub dir");
+
+	test_xattrs(root);
 
 	is(clunk(6), 0, "Tclunk");
 	is(clunk(6), EBADF, "a clunked fid is gone");

@@ -60,6 +60,9 @@ int p9_fid_remove(struct p9_fids *fids, uint32_t id)
 	close(f->fd);
 	if (f->io_fd >= 0)
 		close(f->io_fd);
+	if (f->xattr)
+		free(f->xattr->value);
+	free(f->xattr);
 	memset(f, 0, sizeof(*f));
 	fids->live--;
 	return 0;

@@ -9,12 +9,24 @@
 #define P9_MAX_FIDS 65536U // the guest may name fids 0..P9_MAX_FIDS-1
 #define P9_MAX_OPEN 4096U  // live fids at once: bounds the server's fds
 
+// An xattr fid (Txattrwalk's new fid, or a fid after Txattrcreate): reads return `value`;
+// writes fill it, and the clunk sets it on the file.
+struct p9_xattr {
+	char name[256];
+	uint8_t *value;
+	size_t len;   // bytes in value: all of it after a walk, written so far for a create
+	size_t size;  // create: the size the guest announced
+	int flags;    // create: XATTR_CREATE, XATTR_REPLACE
+	bool create;
+};
+
 struct p9_fid {
 	bool used;
 	int fd;       // O_PATH fd of the file, never followed if it is a symlink
 	int io_fd;    // -1 until Tlopen/Tlcreate
 	uid_t uid;    // from Tattach's n_uname: owner of files created through this fid
 	mode_t type;  // S_IFMT bits of the file when the fid was made
+	struct p9_xattr *xattr; // NULL unless an xattr fid
 };
 
 struct p9_fids {

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../util.h"
@@ -636,6 +637,158 @@ static int op_unlinkat(struct p9_server *srv, struct p9_in *in, struct p9_out *o
 
 // ---- data ----
 
+// ---- extended attributes ----
+// Only the user.* namespace: the others carry host security state (security.capability,
+// trusted.*, ACLs) that a guest must neither read nor set. Set and read through the fid's
+// /proc/self/fd link, which names exactly the fid's file and is never followed further.
+
+#define XATTR_MAX 65536 // XATTR_SIZE_MAX of Linux
+
+static bool xattr_name_ok(struct p9_str name)
+{
+	return name.len > 5 && name.len < 256 && !memcmp(name.s, "user.", 5) &&
+	       !memchr(name.s, '\0', name.len);
+}
+
+static void fd_link(int fd, char *buf, size_t size)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+}
+
+// The value of one attribute, or (empty name) the user.* names, into x.
+static int xattr_fetch(int fd, const char *name, struct p9_xattr *x)
+{
+	char path[40];
+	fd_link(fd, path, sizeof(path));
+	x->value = malloc(XATTR_MAX);
+	if (!x->value)
+		return -ENOMEM;
+	ssize_t n = name[0] ? getxattr(path, name, x->value, XATTR_MAX)
+			    : listxattr(path, (char *)x->value, XATTR_MAX);
+	if (n < 0)
+		return errno == ENOTSUP && !name[0] ? 0 : -errno; // no xattrs at all: an empty list
+	x->len = (size_t)n;
+	if (name[0])
+		return 0;
+	size_t keep = 0; // the list: user.* names only
+	for (size_t i = 0; i < x->len;) {
+		size_t l = strnlen((char *)x->value + i, x->len - i) + 1;
+		if (l > 5 && !memcmp(x->value + i, "user.", 5)) {
+			memmove(x->value + keep, x->value + i, l);
+			keep += l;
+		}
+		i += l;
+	}
+	x->len = keep;
+	return 0;
+}
+
+static int op_xattrwalk(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
+{
+	struct p9_fid *f = fid_of(srv, in);
+	uint32_t newfid = p9_get_u32(in);
+	struct p9_str name = p9_get_str(in);
+	if (in->err)
+		return -EINVAL;
+	if (!f)
+		return -EBADF;
+	if (name.len && !xattr_name_ok(name))
+		return -EOPNOTSUPP;
+	struct p9_xattr *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	memcpy(x->name, name.s, name.len);
+	int r = xattr_fetch(f->fd, x->name, x);
+	int fd = r < 0 ? -1 : fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+	if (r == 0 && fd < 0)
+		r = -errno;
+	uid_t uid = f->uid;
+	mode_t type = f->type;
+	if (r == 0)
+		r = p9_fid_add(&srv->fids, newfid, fd, uid, type); // f may move: not used after this
+	if (r < 0) {
+		free(x->value);
+		free(x);
+		return r;
+	}
+	p9_fid_get(&srv->fids, newfid)->xattr = x;
+	p9_put_u64(out, x->len);
+	return 0;
+}
+
+static int op_xattrcreate(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
+{
+	(void)out;
+	struct p9_fid *f = fid_of(srv, in);
+	struct p9_str name = p9_get_str(in);
+	uint64_t size = p9_get_u64(in);
+	uint32_t flags = p9_get_u32(in);
+	if (in->err || (flags & ~(uint32_t)(XATTR_CREATE | XATTR_REPLACE)))
+		return -EINVAL;
+	if (!f)
+		return -EBADF;
+	if (!xattr_name_ok(name))
+		return -EOPNOTSUPP;
+	if (srv->readonly)
+		return -EROFS;
+	if (size > XATTR_MAX)
+		return -E2BIG;
+	if (f->xattr || f->io_fd >= 0)
+		return -EBUSY;
+	struct p9_xattr *x = calloc(1, sizeof(*x));
+	if (!x || !(x->value = malloc(size ? size : 1))) {
+		free(x);
+		return -ENOMEM;
+	}
+	memcpy(x->name, name.s, name.len);
+	x->size = size;
+	x->flags = (int)flags;
+	x->create = true;
+	f->xattr = x;
+	return 0;
+}
+
+static int xattr_read(struct p9_server *srv, struct p9_xattr *x, uint64_t off, uint32_t count,
+		      struct p9_out *out)
+{
+	if (x->create)
+		return -EBADF;
+	count = MIN(count, srv->msize - P9_IOHDRSZ);
+	size_t n = off >= x->len ? 0 : MIN((size_t)count, x->len - (size_t)off);
+	p9_put_u32(out, (uint32_t)n);
+	uint8_t *data = p9_put_space(out, n);
+	if (!data)
+		return -ENOSPC;
+	memcpy(data, x->value + off, n);
+	return 0;
+}
+
+static int xattr_write(struct p9_xattr *x, uint64_t off, const uint8_t *data, uint32_t count,
+		       struct p9_out *out)
+{
+	if (!x->create)
+		return -EBADF;
+	if (off > x->size || count > x->size - off)
+		return -ENOSPC;
+	memcpy(x->value + off, data, count);
+	x->len = MAX(x->len, (size_t)(off + count));
+	p9_put_u32(out, count);
+	return 0;
+}
+
+// At the clunk of a created xattr: set it (size 0 with XATTR_REPLACE is how Linux removes one).
+static int xattr_commit(struct p9_fid *f)
+{
+	struct p9_xattr *x = f->xattr;
+	char path[40];
+	fd_link(f->fd, path, sizeof(path));
+	if (x->len != x->size)
+		return -EINVAL;
+	int r = x->size == 0 && (x->flags & XATTR_REPLACE) ? removexattr(path, x->name)
+							  : setxattr(path, x->name, x->value, x->size, x->flags);
+	return r < 0 ? -errno : 0;
+}
+
 static int op_read(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
 {
 	struct p9_fid *f = fid_of(srv, in);
@@ -643,6 +796,8 @@ static int op_read(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
 	uint32_t count = p9_get_u32(in);
 	if (in->err)
 		return -EINVAL;
+	if (f && f->xattr)
+		return xattr_read(srv, f->xattr, off, count, out);
 	if (!f || f->io_fd < 0)
 		return -EBADF;
 	count = MIN(count, srv->msize - P9_IOHDRSZ);
@@ -670,6 +825,8 @@ static int op_write(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
 	const uint8_t *data = p9_get_bytes(in, count);
 	if (in->err || off > INT64_MAX)
 		return -EINVAL;
+	if (f && f->xattr)
+		return xattr_write(f->xattr, off, data, count, out);
 	if (!f || f->io_fd < 0)
 		return -EBADF;
 	if (srv->readonly)
@@ -805,7 +962,10 @@ static int op_clunk(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
 	uint32_t id = p9_get_u32(in);
 	if (in->err)
 		return -EINVAL;
-	return p9_fid_remove(&srv->fids, id);
+	struct p9_fid *f = p9_fid_get(&srv->fids, id);
+	int r = f && f->xattr && f->xattr->create ? xattr_commit(f) : 0;
+	int rr = p9_fid_remove(&srv->fids, id);
+	return r ?: rr;
 }
 
 // Tremove needs the parent, which a fid does not keep: Linux uses Tunlinkat instead. The fid
@@ -857,8 +1017,8 @@ static p9_op op_for(uint8_t type)
 	case P9_TREMOVE: return op_remove;
 	case P9_TAUTH:    // no authentication: the transport is private to one guest
 	case P9_TRENAME:  // Linux uses Trenameat
-	case P9_TXATTRWALK:
-	case P9_TXATTRCREATE: // no xattrs yet: a clean EOPNOTSUPP
+	case P9_TXATTRWALK: return op_xattrwalk;
+	case P9_TXATTRCREATE: return op_xattrcreate;
 		return op_unsupported;
 	default:
 		return NULL;
