@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The differential suite: every command of diff-cases.txt runs once under `chroot DIR` and once
+# under `clearvm --rootfs DIR` (two copies of one rootfs, in one boot per identity); their
+# stdout, stderr and statuses must match byte for byte, and so must the files they leave.
+# Runs where tests/with-kvm decided, as root (chroot needs it). TAP output.
+# Usage: diff.sh BUILD_DIR
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$1" && pwd)
+source "$here/../harness/tap.sh"
+
+# On a tmpfs when there is one: 10,000-entry directories copied twice are slow on the test
+# bed's 9p /tmp, and the suite is about clearvm's file server, not the one underneath.
+work=$(mktemp -d /dev/shm/clearvm-diff.XXXXXX 2>/dev/null || mktemp -d "${TMPDIR:-/tmp}/clearvm-diff.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# One rootfs: busybox, fsprobe, a user, host-made data, the cases and their runner.
+src=$work/src
+cp -a "$build/rootfs" "$src"
+cp "$build/tests/fsprobe" "$src/bin/fsprobe"
+echo 'u1:x:1000:1000:User One:/home/u1:/bin/sh' >> "$src/etc/passwd"
+printf 'g1:x:1000:\nextra:x:2000:u1\n' >> "$src/etc/group"
+mkdir -p "$src/home/u1" "$src/data/many" "$src/w" "$src/diff"
+chown 1000:1000 "$src/home/u1"
+chmod 1777 "$src/w"
+echo hello > "$src/data/hello"
+head -c 300000 /dev/urandom > "$src/data/blob"
+(cd "$src/data/many" && seq -f 'f%g' 0 9999 | xargs touch && echo last > f9999)
+grep -v '^#' "$here/diff-cases.txt" > "$src/diff/root"
+grep -v '^#' "$here/diff-cases-user.txt" > "$src/diff/u1"
+# Each case in its own shell, framed on both streams so that a difference names its case.
+cat > "$src/diff/run" <<'RUN'
+tab=$(printf '\t')
+while IFS=$tab read -r name cmd; do
+	[ -n "$name" ] || continue
+	echo "=== $name" ; echo "=== $name" >&2
+	/bin/sh -c "$cmd" < /dev/null
+	echo "=== $name: status $?"
+done < "/diff/$1"
+RUN
+
+# Runs the whole list as identity $1 ("root" or "u1") in rootfs copy $2, both ways.
+run_both() {
+	local who=$1 chroot_root=$work/chroot-$1 vm_root=$work/vm-$1
+	cp -a "$src" "$chroot_root"
+	cp -a "$src" "$vm_root"
+	local spec=(--userspec=0:0 --groups=0) env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root)
+	if [ "$who" = u1 ]; then
+		spec=(--userspec=1000:1000 --groups=1000,2000)
+		env[1]=HOME=/home/u1
+	fi
+	# As docker gives a container its own /dev, /proc and tmpfs /tmp: in a private mount namespace.
+	unshare -m /bin/sh -c '
+		r=$1; shift
+		mount --rbind /dev "$r/dev" && mount -t proc proc "$r/proc" && mount -t tmpfs tmp "$r/tmp" || exit 99
+		umask 022
+		exec env -i "$@" < /dev/null' sh "$chroot_root" "${env[@]}" \
+		chroot "${spec[@]}" "$chroot_root" /bin/sh /diff/run "$who" > "$work/$who.chroot.out" 2> "$work/$who.chroot.err"
+	echo $? > "$work/$who.chroot.rc"
+	local user=()
+	[ "$who" = u1 ] && user=(-u u1)
+	"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 900 \
+		"${user[@]}" --rootfs "$vm_root" -- /bin/sh /diff/run "$who" > "$work/$who.vm.out" 2> "$work/$who.vm.err"
+	echo $? > "$work/$who.vm.rc"
+}
+
+# Compares one stream; on a difference, shows the first differing case.
+same() {
+	if cmp -s "$1" "$2"; then return 0; fi
+	diff -a "$1" "$2" | head -20 | sed 's/^/# /'
+	return 1
+}
+
+# The files each run left: type, mode, owner, links, size and content of each, never times or
+# inode numbers (directory sizes depend on the file system's history, so not theirs).
+tree() {
+	(
+		cd "$1" || exit 1
+		skip=(\( -path ./diff -o -path ./proc -o -path ./dev -o -path ./tmp \) -prune -o)
+		find . "${skip[@]}" ! -type f -printf '%p %y %m %U %G %n %l\n'
+		find . "${skip[@]}" -type f -printf '%p %y %m %U %G %n %s\n'
+		find . "${skip[@]}" -type f -exec md5sum {} +
+	) | sort
+}
+
+for who in root u1; do
+	run_both "$who"
+	check "$who: the chroot run itself worked (status $(cat "$work/$who.chroot.rc"))" test "$(cat "$work/$who.chroot.rc")" = 0
+	check "$who: clearvm ran the list (status $(cat "$work/$who.vm.rc"))" test "$(cat "$work/$who.vm.rc")" = 0
+	check "$who: stdout of every case is the same under clearvm as under chroot" same "$work/$who.chroot.out" "$work/$who.vm.out"
+	check "$who: stderr of every case is the same" same "$work/$who.chroot.err" "$work/$who.vm.err"
+	grep '^=== .*: status' "$work/$who.chroot.out" > "$work/$who.chroot.rcs"
+	grep '^=== .*: status' "$work/$who.vm.out" > "$work/$who.vm.rcs"
+	check "$who: every case's status is the same" same "$work/$who.chroot.rcs" "$work/$who.vm.rcs"
+	tree "$work/chroot-$who" > "$work/$who.chroot.tree"
+	tree "$work/vm-$who" > "$work/$who.vm.tree"
+	check "$who: the files left behind are the same (type, mode, owner, size, content)" same "$work/$who.chroot.tree" "$work/$who.vm.tree"
+	check "$who: the cases really ran ($(grep -c '^=== .*: status' "$work/$who.vm.out") statuses)" \
+		test "$(grep -c '^=== .*: status' "$work/$who.vm.out")" = "$(grep -c . "$src/diff/$who")"
+done
+tap_done
