@@ -9,6 +9,10 @@ check() {
 	if "$@"; then echo "ok $tap_n - $desc"; else echo "not ok $tap_n - $desc"; tap_failed=$((tap_failed + 1)); fi
 	echo "# $(date +%T) $desc" >&2
 }
+skip() { # skip DESCRIPTION REASON
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1 # SKIP $2"
+}
 tap_done() {
 	echo "1..$tap_n"
 	[ $tap_failed = 0 ]

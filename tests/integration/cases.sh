@@ -111,6 +111,38 @@ check "it cannot write where its user may not" test "$(tail -1 "$work/out")" = 1
 cvm --rootfs "$root" -u nosuch -- /bin/true 2> "$work/err"; rc=$?
 check "an unknown user is 125 before any VM (got $rc)" test $rc = 125
 
+# Run by a user other than root, clearvm maps the guest's root to that user, as rootless
+# containers do: files it owns look like root's inside, and what root makes there is its own.
+[ -n "${CLEARVM_IN_TESTBED:-}" ] && chmod 0666 /dev/kvm # only on the test bed's throwaway /dev
+as_user=(setpriv --reuid=4321 --regid=4321 --clear-groups)
+if [ "$(id -u)" = 0 ] && "${as_user[@]}" test -w /dev/kvm 2>/dev/null; then
+	udir=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-user.XXXXXX") && chmod 755 "$udir"
+	cp -a "$build/rootfs" "$udir/root" && chown -R 4321:4321 "$udir/root"
+	out=$("${as_user[@]}" "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" \
+		--timeout 120 --rootfs "$udir/root" -- /bin/sh -c 'id -u; stat -c "%u %g" /etc/passwd; touch /made;
+		stat -c "%u %g" /made; chown 0:0 /made && echo chown-root-ok; chown 5:5 /made 2>/dev/null || echo chown-other-refused' 2>&1)
+	check "the guest runs as root (uid 0)" test "$(sed -n 1p <<< "$out")" = 0
+	check "the invoking user's files are root's inside" test "$(sed -n 2p <<< "$out")" = "0 0"
+	check "a file root makes is root's inside" test "$(sed -n 3p <<< "$out")" = "0 0"
+	check "and the invoking user's on the host" test "$(stat -c %u:%g "$udir/root/made" 2>/dev/null)" = 4321:4321
+	check "chown to root inside works, chown to another user is refused" \
+		test "$(sed -n '4,5p' <<< "$out" | tr '\n' ' ')" = "chown-root-ok chown-other-refused "
+	rm -rf "$udir"
+else
+	skip "the guest's root maps to a non-root invoking user" "no unprivileged user can open /dev/kvm here"
+fi
+
+# Extended attributes: user.* ones behave as on the host file system underneath; the other
+# namespaces (host security state) are refused.
+cp "$build/tests/fsprobe" "$root/bin/fsprobe"
+"$build/tests/fsprobe" xattr "$work/xattr-host" > "$work/xattr.host"
+cvm --rootfs "$root" -- /bin/sh -c 'fsprobe xattr /xattr-guest; fsprobe xattr-other /xattr-guest' > "$work/out"
+head -n "$(wc -l < "$work/xattr.host")" "$work/out" > "$work/xattr.guest"
+check "user.* xattrs through clearvm behave exactly as on the host" cmp -s "$work/xattr.host" "$work/xattr.guest"
+check "trusted.* and security.* cannot be set from the guest" \
+	test "$(tail -2 "$work/out" | tr '\n' '|')" = "set trusted.clearvm: Operation not supported|set security.clearvm: Operation not supported|"
+check "and nothing reached the host file" test "$("$build/tests/fsprobe" xattr-names "$root/xattr-guest")" = "names:"
+
 # Hostname, volumes, read-only.
 mkdir -p "$work/vol" && echo in-volume > "$work/vol/f"
 out=$(cvm --rootfs "$root" --hostname web-1 -v "$work/vol:/data" -v "$work/vol:/ro:ro" -- /bin/sh -c \

@@ -3,6 +3,8 @@
 // that its output under clearvm and under chroot can be compared byte for byte.
 //   fsprobe lock FILE     POSIX and flock locks conflict between two processes
 //   fsprobe xattr FILE    user.* extended attributes: set, get, list, remove
+//   fsprobe xattr-other FILE  trusted.* and security.* attributes: set
+//   fsprobe xattr-names FILE  every attribute name, any namespace
 //   fsprobe sparse FILE   a byte written past 4 GiB, the size, the hole reads as zeros
 //   fsprobe append FILE   two O_APPEND descriptors interleave without overwriting
 //   fsprobe fsync FILE    fsync and fdatasync succeed on a written file
@@ -107,6 +109,27 @@ static int probe_xattr(const char *path)
 	return 0;
 }
 
+// Namespaces other than user.*: the file server refuses them (on a host as root they work).
+static int probe_xattr_other(const char *path)
+{
+	close(open_or_die(path, O_WRONLY | O_CREAT));
+	printf("set trusted.clearvm: %s\n", result(setxattr(path, "trusted.clearvm", "x", 1, 0)));
+	printf("set security.clearvm: %s\n", result(setxattr(path, "security.clearvm", "x", 1, 0)));
+	return 0;
+}
+
+// Every attribute name the file has, in every namespace.
+static int probe_xattr_names(const char *path)
+{
+	char buf[4096];
+	ssize_t n = listxattr(path, buf, sizeof(buf));
+	printf("names:");
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
+		printf(" %s", buf + i);
+	printf("%s\n", n < 0 ? strerror(errno) : "");
+	return 0;
+}
+
 static int probe_sparse(const char *path)
 {
 	int fd = open_or_die(path, O_RDWR | O_CREAT | O_TRUNC);
@@ -173,11 +196,12 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(const char *);
 	} probes[] = {{"lock", probe_lock},     {"xattr", probe_xattr}, {"sparse", probe_sparse},
+		      {"xattr-other", probe_xattr_other}, {"xattr-names", probe_xattr_names},
 		      {"append", probe_append}, {"fsync", probe_fsync}, {"statfs", probe_statfs}};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; argc == 3 && i < sizeof(probes) / sizeof(probes[0]); i++)
 		if (!strcmp(argv[1], probes[i].name))
 			return probes[i].fn(argv[2]);
-	fprintf(stderr, "usage: fsprobe lock|xattr|sparse|append|fsync|statfs PATH\n");
+	fprintf(stderr, "usage: fsprobe lock|xattr|xattr-other|xattr-names|sparse|append|fsync|statfs PATH\n");
 	return 2;
 }

@@ -34,7 +34,22 @@ struct p9_server {
 	bool readonly;
 	uint32_t msize;
 	struct p9_fids fids;
+	// Run by a user other than root, the server cannot give files away: the guest's root is
+	// that user, as a rootless container's root is the user who started it.
+	bool map_root;
+	uid_t host_uid;
+	gid_t host_gid;
 };
+
+static uint32_t uid_to_guest(const struct p9_server *srv, uid_t u)
+{
+	return srv->map_root && u == srv->host_uid ? 0 : u;
+}
+
+static uint32_t gid_to_guest(const struct p9_server *srv, gid_t g)
+{
+	return srv->map_root && g == srv->host_gid ? 0 : g;
+}
 
 int p9_server_new(const char *root, bool readonly, struct p9_server **out)
 {
@@ -56,6 +71,9 @@ int p9_server_new(const char *root, bool readonly, struct p9_server **out)
 	srv->root_ino = st.st_ino;
 	srv->readonly = readonly;
 	srv->msize = P9_MSIZE_MAX;
+	srv->host_uid = geteuid();
+	srv->host_gid = getegid();
+	srv->map_root = srv->host_uid != 0;
 	*out = srv;
 	return 0;
 }
@@ -330,8 +348,8 @@ static int op_getattr(struct p9_server *srv, struct p9_in *in, struct p9_out *ou
 	p9_put_u64(out, P9_GETATTR_BASIC);
 	p9_put_qid(out, &q);
 	p9_put_u32(out, st.st_mode);
-	p9_put_u32(out, st.st_uid);
-	p9_put_u32(out, st.st_gid);
+	p9_put_u32(out, uid_to_guest(srv, st.st_uid));
+	p9_put_u32(out, gid_to_guest(srv, st.st_gid));
 	p9_put_u64(out, st.st_nlink);
 	p9_put_u64(out, st.st_rdev);
 	p9_put_u64(out, (uint64_t)st.st_size);
@@ -378,6 +396,10 @@ static int op_setattr(struct p9_server *srv, struct p9_in *in, struct p9_out *ou
 	if (valid & (P9_SETATTR_UID | P9_SETATTR_GID)) {
 		uid_t u = (valid & P9_SETATTR_UID) ? uid : (uid_t)-1;
 		gid_t g = (valid & P9_SETATTR_GID) ? gid : (gid_t)-1;
+		if (srv->map_root && u == 0)
+			u = srv->host_uid;
+		if (srv->map_root && g == 0)
+			g = srv->host_gid;
 		if (fchownat(f->fd, "", u, g, AT_EMPTY_PATH) < 0)
 			return -errno;
 	}
