@@ -25,6 +25,7 @@
 //   tty       empty: the workload runs on a pty, its controlling terminal, whose output goes
 //             to the "stdout" port (stdout and stderr merged, as a terminal shows them)
 //   tty-size  u32 array {rows, cols}: the pty's first window size
+//   milestones  empty: write milestones to ABI_MILESTONE_PORT (else none: no exits for them)
 // and one subnode "volume@N" per volume: tag (string), target (string), readonly (empty).
 #define ABI_SPEC_PATH "/clearvm/spec.dtb"
 #define ABI_ROOT_TAG "clearvm-root"

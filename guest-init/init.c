@@ -27,10 +27,12 @@
 #define PORT_WAIT_MS 5000
 
 static int err_fd = -1; // the stderr port once found, else the kernel log
+static bool milestones; // the launch spec asks for them (each is an exit to the VMM)
 
 static void milestone(unsigned char n)
 {
-	outb(n, ABI_MILESTONE_PORT);
+	if (milestones)
+		outb(n, ABI_MILESTONE_PORT);
 }
 
 static __attribute__((noreturn)) void report(int status)
@@ -445,6 +447,10 @@ int main(void)
 	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (ioperm(ABI_EXIT_PORT, 8, 1) < 0)
 		return 1; // without the exit port there is no one to tell; the VMM times out
+	// The spec first: it is in the initramfs already, and says whether to send milestones.
+	size_t spec_size;
+	void *fdt = read_spec(&spec_size);
+	milestones = fdt_getprop(fdt, 0, "milestones", NULL) != NULL;
 	milestone(ABI_MILESTONE_INIT);
 
 	int port_out = open_port("stdout", O_WRONLY);
@@ -453,8 +459,6 @@ int main(void)
 	if (port_out < 0 || err_fd < 0 || port_ctl < 0)
 		fail("finding the console ports");
 
-	size_t spec_size;
-	void *fdt = read_spec(&spec_size);
 	char **argv = strlist(fdt, "argv");
 	char **env = strlist(fdt, "env");
 	const char *cwd = str(fdt, "cwd");

@@ -47,6 +47,9 @@ static const char usage[] =
 	"      --console         show the guest kernel's log on stderr\n"
 	"      --append ARGS     add ARGS to the guest kernel command line (debugging)\n"
 	"      --verbose         debug messages from clearvm itself\n"
+	"      --boot-trace      at exit, print when each boot phase was reached, the guest's\n"
+	"                        exits to clearvm and the memory used, on stderr\n"
+	"      --stats-json FILE write the same figures to FILE as JSON\n"
 	"  -h, --help            this text\n"
 	"      --version         clearvm's version\n"
 	"\n"
@@ -55,7 +58,7 @@ static const char usage[] =
 
 enum {
 	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
-	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT,
+	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT, OPT_BOOT_TRACE, OPT_STATS_JSON,
 };
 
 static const struct option options[] = {
@@ -70,6 +73,8 @@ static const struct option options[] = {
 	{"console", no_argument, NULL, OPT_CONSOLE},
 	{"append", required_argument, NULL, OPT_APPEND},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"boot-trace", no_argument, NULL, OPT_BOOT_TRACE},
+	{"stats-json", required_argument, NULL, OPT_STATS_JSON},
 	{"env-file", required_argument, NULL, OPT_ENV_FILE},
 	{"user", required_argument, NULL, 'u'},
 	{"hostname", required_argument, NULL, OPT_HOSTNAME},
@@ -274,6 +279,8 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case OPT_CONSOLE: cfg->console = true; break;
 		case OPT_APPEND: cfg->append = optarg; break;
 		case OPT_VERBOSE: cfg->verbose = true; break;
+		case OPT_BOOT_TRACE: cfg->boot_trace = true; break;
+		case OPT_STATS_JSON: cfg->stats_json = optarg; break;
 		case OPT_ENV_FILE:
 			if ((r = read_env_file(cfg, optarg)) < 0)
 				return r;

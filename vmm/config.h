@@ -47,6 +47,8 @@ struct vm_config {
 	unsigned timeout_s; // 0: none
 	bool console;
 	bool verbose;
+	bool boot_trace;        // --boot-trace: the phase table on stderr at exit
+	const char *stats_json; // --stats-json FILE: the same as JSON (NULL: none)
 };
 
 // Exit statuses of clearvm itself, as docker and podman use them.

@@ -12,7 +12,7 @@ int main(int argc, char **argv)
 {
 	struct vm vm;
 	memset(&vm, 0, sizeof(vm));
-	clock_gettime(CLOCK_MONOTONIC, &vm.t0);
+	trace_start(&vm.trace);
 	signal(SIGPIPE, SIG_IGN); // a closed stdout must not kill the VMM mid-run
 
 	struct vm_config cfg;
@@ -22,9 +22,17 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : EXIT_CLEARVM_FAILED;
 	}
 	log_verbose = cfg.verbose;
+	trace_mark(&vm.trace, TRACE_PARSED);
 	int status = EXIT_CLEARVM_FAILED;
 	if (vm_build(&vm, &cfg) == 0)
 		status = vm_run(&vm);
+	if (cfg.boot_trace || cfg.stats_json) {
+		vm.trace.status = status;
+		trace_measure(&vm.trace, vm.mem.base, vm.mem.size);
+		trace_mark(&vm.trace, TRACE_END);
+		if (trace_report(&vm.trace, cfg.boot_trace, cfg.stats_json) < 0 && status == 0)
+			status = EXIT_CLEARVM_FAILED;
+	}
 	vm_destroy(&vm);
 	config_free(&cfg);
 	fflush(stdout);

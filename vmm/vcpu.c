@@ -137,7 +137,8 @@ static double elapsed_ms(const struct vm *vm)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - vm->t0.tv_sec) * 1e3 + (double)(now.tv_nsec - vm->t0.tv_nsec) / 1e6;
+	return (double)(now.tv_sec - vm->trace.t0.tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - vm->trace.t0.tv_nsec) / 1e6;
 }
 
 static void handle_io(struct vcpu *vcpu)
@@ -151,9 +152,17 @@ static void handle_io(struct vcpu *vcpu)
 		if (write && port == ABI_EXIT_PORT && run->io.size == 4) {
 			uint32_t status;
 			memcpy(&status, data, 4);
+			trace_mark(&vm->trace, TRACE_EXITED);
 			log_debug("status %u reported at %.1f ms", status, elapsed_ms(vm));
 			vm_finish(vm, (int)(status & 0xff), NULL);
 		} else if (write && port == ABI_MILESTONE_PORT) {
+			static const enum trace_phase phase[] = {
+				[ABI_MILESTONE_INIT] = TRACE_INIT,
+				[ABI_MILESTONE_ROOT] = TRACE_ROOT,
+				[ABI_MILESTONE_EXEC] = TRACE_EXEC,
+			};
+			if (data[0] >= ABI_MILESTONE_INIT && data[0] <= ABI_MILESTONE_EXEC)
+				trace_mark(&vm->trace, phase[data[0]]);
 			log_debug("milestone %u at %.1f ms", data[0], elapsed_ms(vm));
 		} else if (!bus_dispatch(&vm->pio, port, data, run->io.size, write) && !write) {
 			memset(data, 0xff, run->io.size); // nothing there: a floating bus
@@ -177,8 +186,10 @@ void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
 	char why[128];
-	if (vcpu->index == 0)
+	if (vcpu->index == 0) {
+		trace_mark(&vm->trace, TRACE_FIRST_RUN);
 		log_debug("first KVM_RUN at %.1f ms", elapsed_ms(vm));
+	}
 	for (;;) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -190,7 +201,11 @@ void *vcpu_thread(void *arg)
 			vm_finish(vm, EXIT_CLEARVM_FAILED, why);
 			return NULL;
 		}
-		switch (vcpu->run->exit_reason) {
+		uint32_t reason = vcpu->run->exit_reason;
+		enum trace_exit kind = reason == KVM_EXIT_IO ? TRACE_EXIT_PIO
+				       : reason == KVM_EXIT_MMIO ? TRACE_EXIT_MMIO : TRACE_EXIT_OTHER;
+		__atomic_add_fetch(&vm->trace.exits[kind], 1, __ATOMIC_RELAXED);
+		switch (reason) {
 		case KVM_EXIT_IO:
 			handle_io(vcpu);
 			break;

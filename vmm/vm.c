@@ -223,6 +223,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if ((r = vcpu_create(vm, i)) < 0)
 			return r;
+	trace_mark(&vm->trace, TRACE_VM_CREATED);
 	if ((r = add_devices(vm)) < 0)
 		return r;
 
@@ -233,6 +234,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	    (r = write_firmware(vm, initrd, initrd_size)) < 0)
 		return r;
 	vm->entry = k.entry;
+	trace_mark(&vm->trace, TRACE_KERNEL_LOADED);
 	return vcpu_setup_boot(&vm->vcpus[0], k.entry);
 }
 

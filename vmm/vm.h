@@ -11,6 +11,7 @@
 #include "bus.h"
 #include "config.h"
 #include "guestmem.h"
+#include "trace.h"
 #include "virtio/devices.h"
 
 struct vm;
@@ -48,7 +49,7 @@ struct vm {
 	bool done;
 	int status;         // the workload's status, or EXIT_CLEARVM_FAILED
 	char why[160];      // set when the VM failed
-	struct timespec t0; // process start, for milestones
+	struct trace trace; // phases, exits, memory (reported with --boot-trace/--stats-json)
 };
 
 // The one linear recipe: KVM, memory, irqchip, vCPUs, devices, firmware tables, kernel.

@@ -50,6 +50,7 @@ run_qemu() {
 		-device virtio-serial-device \
 		-chardev file,id=o,path=/dev/null -device virtserialport,chardev=o,name=stdout \
 		-chardev file,id=e,path=/dev/null -device virtserialport,chardev=e,name=stderr \
+		-chardev null,id=c -device virtserialport,chardev=c,name=control \
 		-device isa-debug-exit,iobase=0x5f0,iosize=4 || rc=$?
 	[ $rc = 15 ] || { echo "qemu: exit $rc, not the workload's 7" >&2; return 1; }
 }

@@ -212,6 +212,17 @@ make_initramfs badinit 'exit 3'
 check "a guest kernel panic ends clearvm with 125 (got $rc)" test $rc = 125
 check "and names what happened" grep -q 'panic' "$work/err"
 
+# --boot-trace and --stats-json: every phase reached, in order, on one clock; exits counted.
+cvm --rootfs "$root" --boot-trace --stats-json "$work/stats.json" -- /bin/sh -c 'exit 5' 2> "$work/err"; rc=$?
+check "a traced run keeps the command's status (5, got $rc)" test $rc = 5
+phases="start options_parsed vm_created kernel_loaded first_kvm_run guest_init root_mounted workload_exec workload_exited clearvm_exit"
+times=$(for p in $phases; do sed -n "s/^ *\"$p\": *\([0-9.]*\),*$/\1/p" "$work/stats.json"; done)
+check "--stats-json has a time for each of the 10 phases" test "$(echo "$times" | grep -c .)" = 10
+check "and they are in order" test "$(echo "$times" | sort -g | tr '\n' ' ')" = "$(echo "$times" | tr '\n' ' ')"
+check "exits are counted (MMIO > 0)" grep -Eq '"mmio": *[1-9]' "$work/stats.json"
+check "the status is recorded" grep -Eq '"status": *5' "$work/stats.json"
+check "--boot-trace prints the table on stderr" grep -q "guest-init started" "$work/err"
+
 # --console shows the guest kernel's log on stderr; without it, stderr is the workload's only.
 cvm --rootfs "$root" --console -- /bin/true 2> "$work/err"
 check "--console shows the kernel log" grep -q 'Linux version' "$work/err"

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// The boot trace: phase timestamps on CLOCK_MONOTONIC, exit counts, memory figures, and the
+// two ways of reporting them.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "trace.h"
+#include "util.h"
+
+static const char *const phase_names[TRACE_NR] = {
+	"start", "options_parsed", "vm_created", "kernel_loaded", "first_kvm_run",
+	"guest_init", "root_mounted", "workload_exec", "workload_exited", "clearvm_exit",
+};
+
+static int64_t since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000000 + (now.tv_nsec - t0->tv_nsec);
+}
+
+void trace_start(struct trace *t)
+{
+	memset(t, 0, sizeof(*t));
+	clock_gettime(CLOCK_MONOTONIC, &t->t0);
+}
+
+void trace_mark(struct trace *t, enum trace_phase p)
+{
+	int64_t zero = 0, now = since(&t->t0);
+	if (now <= 0)
+		now = 1; // 0 means "not reached"
+	__atomic_compare_exchange_n(&t->at_ns[p], &zero, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+// Sums the Rss of every mapping in /proc/self/smaps that does not overlap guest RAM.
+static uint64_t rss_without(uintptr_t lo, uintptr_t hi)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return 0;
+	char line[512];
+	bool guest = false;
+	uint64_t kib = 0;
+	while (fgets(line, sizeof(line), f)) {
+		uintptr_t a, b;
+		unsigned long long v;
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &a, &b) == 2) // a mapping's first line
+			guest = a < hi && b > lo;
+		else if (!guest && sscanf(line, "Rss: %llu kB", &v) == 1)
+			kib += v;
+	}
+	fclose(f);
+	return kib;
+}
+
+static uint64_t status_field(const char *name)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return 0;
+	char line[256];
+	unsigned long long v = 0;
+	size_t len = strlen(name);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && sscanf(line + len, ": %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+void trace_measure(struct trace *t, const void *ram, uint64_t ram_size)
+{
+	t->peak_rss_kib = status_field("VmHWM");
+	t->vmm_rss_kib = rss_without((uintptr_t)ram, (uintptr_t)ram + ram_size);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = ram ? ram_size / page : 0;
+	unsigned char *vec = n ? malloc(n) : NULL;
+	if (vec && mincore((void *)ram, ram_size, vec) == 0)
+		for (size_t i = 0; i < n; i++)
+			t->guest_touched += vec[i] & 1;
+	free(vec);
+}
+
+static void print_table(const struct trace *t)
+{
+	static const char *const label[TRACE_NR] = {
+		"clearvm started", "options parsed", "VM created", "kernel loaded", "first KVM_RUN",
+		"guest-init started", "root mounted", "workload exec'd", "workload exited", "clearvm exit",
+	};
+	fprintf(stderr, "clearvm: boot trace, ms since clearvm started (+ms since the previous phase)\n");
+	int64_t prev = 0;
+	for (int p = 0; p < TRACE_NR; p++) {
+		if (p && !t->at_ns[p]) {
+			fprintf(stderr, "  %-20s        -\n", label[p]);
+			continue;
+		}
+		fprintf(stderr, "  %-20s %8.1f  (+%.1f)\n", label[p], (double)t->at_ns[p] / 1e6,
+			(double)(t->at_ns[p] - prev) / 1e6);
+		prev = t->at_ns[p];
+	}
+	fprintf(stderr, "  exits to clearvm: %" PRIu64 " PIO, %" PRIu64 " MMIO, %" PRIu64 " other\n",
+		t->exits[TRACE_EXIT_PIO], t->exits[TRACE_EXIT_MMIO], t->exits[TRACE_EXIT_OTHER]);
+	fprintf(stderr, "  VMM RSS without guest RAM: %" PRIu64 " KiB; process peak (with guest RAM): %" PRIu64
+		" KiB\n", t->vmm_rss_kib, t->peak_rss_kib);
+	fprintf(stderr, "  guest pages touched: %" PRIu64 " (%.1f MiB)\n", t->guest_touched,
+		(double)t->guest_touched * 4096 / (1 << 20));
+}
+
+static int write_json(const struct trace *t, const char *path)
+{
+	json_object *o = json_object_new_object(), *ph = json_object_new_object(), *ex = json_object_new_object();
+	for (int p = 0; p < TRACE_NR; p++)
+		json_object_object_add(ph, phase_names[p],
+				       p && !t->at_ns[p] ? json_object_new_null()
+							 : json_object_new_double((double)t->at_ns[p] / 1e6));
+	json_object_object_add(ex, "pio", json_object_new_uint64(t->exits[TRACE_EXIT_PIO]));
+	json_object_object_add(ex, "mmio", json_object_new_uint64(t->exits[TRACE_EXIT_MMIO]));
+	json_object_object_add(ex, "other", json_object_new_uint64(t->exits[TRACE_EXIT_OTHER]));
+	json_object_object_add(o, "phases_ms", ph);
+	json_object_object_add(o, "exits", ex);
+	json_object_object_add(o, "vmm_rss_kib", json_object_new_uint64(t->vmm_rss_kib));
+	json_object_object_add(o, "peak_rss_kib", json_object_new_uint64(t->peak_rss_kib));
+	json_object_object_add(o, "guest_pages_touched", json_object_new_uint64(t->guest_touched));
+	json_object_object_add(o, "status", json_object_new_int(t->status));
+	int r = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) < 0 ? -EIO : 0;
+	json_object_put(o);
+	return r < 0 ? log_err(0, "--stats-json %s: cannot write it", path) : 0;
+}
+
+int trace_report(const struct trace *t, bool table, const char *json_path)
+{
+	if (table)
+		print_table(t);
+	return json_path ? write_json(t, json_path) : 0;
+}
