@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: Apache-2.0
+// clearvm-bench: boots a kernel, rootfs and command N times with clearvm and prints min, p50,
+// p90, p99 and max of every boot phase, as a table and as JSON. --parallel K boots K VMs at a
+// time and reports the memory they used together; --compare qemu alternates each clearvm run
+// with QEMU microvm booting the same kernel, initramfs, launch spec, memory and rootfs.
+//
+//   clearvm-bench [--runs N] [--parallel K] [--compare qemu] [--json FILE] [--memory MIB]
+//                 --kernel VMLINUX --initramfs CPIO --rootfs DIR -- COMMAND [ARG...]
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../guest-init/abi.h"
+#include "../vmm/config.h"
+#include "../vmm/spec.h"
+
+#define MAX_RUNS 10000
+#define MAX_PARALLEL 64
+
+static const char *const phases[] = {
+	"options_parsed", "vm_created",  "kernel_loaded",   "first_kvm_run", "guest_init",
+	"root_mounted",   "workload_exec", "workload_exited", "clearvm_exit",
+};
+#define NPHASES (sizeof(phases) / sizeof(phases[0]))
+// Series: each phase, then whole-run wall times and per-run figures.
+enum { S_WALL = NPHASES, S_QEMU_WALL, S_EXITS, S_VMM_RSS, S_TOUCHED_MIB, NSERIES };
+static const char *const extra_names[] = {"wall_ms", "qemu_wall_ms", "exits", "vmm_rss_kib", "guest_touched_mib"};
+
+struct series {
+	double *v;
+	size_t n;
+};
+
+static struct opts {
+	unsigned runs, parallel, memory;
+	bool qemu;
+	const char *json, *kernel, *initramfs, *rootfs;
+	char **cmd;
+	char clearvm[PATH_MAX + 16];
+} o = {.runs = 10, .parallel = 1, .memory = 256};
+
+static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "clearvm-bench: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void add(struct series *s, double v)
+{
+	s->v[s->n++] = v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+// Nearest-rank percentile of a sorted series.
+static double pct(const struct series *s, double p)
+{
+	size_t rank = (size_t)(p / 100.0 * (double)s->n + 0.999999);
+	return s->v[rank ? rank - 1 : 0];
+}
+
+static pid_t spawn(char **argv)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		execv(argv[0], argv);
+		fprintf(stderr, "clearvm-bench: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+// Adds one clearvm run's --stats-json figures to the series; false when the file is bad.
+static bool collect(const char *path, struct series *s)
+{
+	json_object *root = json_object_from_file(path), *ph, *v, *ex;
+	if (!root || !json_object_object_get_ex(root, "phases_ms", &ph)) {
+		json_object_put(root);
+		return false;
+	}
+	for (size_t i = 0; i < NPHASES; i++)
+		if (json_object_object_get_ex(ph, phases[i], &v) && json_object_is_type(v, json_type_double))
+			add(&s[i], json_object_get_double(v));
+	uint64_t exits = 0;
+	static const char *const kinds[] = {"pio", "mmio", "other"};
+	for (size_t i = 0; i < 3; i++)
+		if (json_object_object_get_ex(root, "exits", &ex) && json_object_object_get_ex(ex, kinds[i], &v))
+			exits += json_object_get_uint64(v);
+	add(&s[S_EXITS], (double)exits);
+	if (json_object_object_get_ex(root, "vmm_rss_kib", &v))
+		add(&s[S_VMM_RSS], (double)json_object_get_uint64(v));
+	if (json_object_object_get_ex(root, "guest_pages_touched", &v))
+		add(&s[S_TOUCHED_MIB], (double)json_object_get_uint64(v) * 4096 / (1 << 20));
+	json_object_put(root);
+	return true;
+}
+
+// K clearvm boots at once; their wall times and figures go into s. Returns the memory the K
+// used together at their ends (VMM RSS + guest pages touched), in MiB.
+static double round_clearvm(unsigned k, const char *dir, struct series *s)
+{
+	pid_t pids[MAX_PARALLEL];
+	double t0[MAX_PARALLEL];
+	char json[MAX_PARALLEL][PATH_MAX];
+	size_t before_rss = s[S_VMM_RSS].n;
+	for (unsigned i = 0; i < k; i++) {
+		snprintf(json[i], sizeof(json[i]), "%s/stats-%u.json", dir, i);
+		char mem[16];
+		snprintf(mem, sizeof(mem), "%u", o.memory);
+		char *argv[64] = {o.clearvm, "--kernel", (char *)o.kernel, "--initramfs", (char *)o.initramfs,
+				  "--rootfs", (char *)o.rootfs, "--memory", mem, "--timeout", "300",
+				  "--stats-json", json[i], "--"};
+		int n = 13;
+		for (char **c = o.cmd; *c && n < 63; c++)
+			argv[n++] = *c;
+		argv[n] = NULL;
+		t0[i] = now_ms();
+		pids[i] = spawn(argv);
+	}
+	for (unsigned done = 0; done < k; done++) {
+		int ws;
+		pid_t pid = wait(&ws);
+		for (unsigned i = 0; i < k; i++)
+			if (pids[i] == pid) {
+				add(&s[S_WALL], now_ms() - t0[i]);
+				if (!WIFEXITED(ws) || WEXITSTATUS(ws) == 125)
+					fprintf(stderr, "\nclearvm-bench: a clearvm run failed (status %d)\n", WEXITSTATUS(ws));
+			}
+	}
+	for (unsigned i = 0; i < k; i++) {
+		if (!collect(json[i], s))
+			die("no stats from clearvm in %s", json[i]);
+		unlink(json[i]);
+	}
+	double mib = 0;
+	for (size_t i = before_rss; i < s[S_VMM_RSS].n; i++)
+		mib += s[S_VMM_RSS].v[i] / 1024 + s[S_TOUCHED_MIB].v[i];
+	return mib;
+}
+
+// The initramfs QEMU boots: guest-init's, then the launch spec clearvm would have appended.
+static void make_qemu_initrd(const char *path)
+{
+	char *env[] = {"PATH=" CONFIG_DEFAULT_PATH, "HOME=/root", NULL};
+	struct vm_config cfg = {.argv = o.cmd, .env = env, .nenv = 2, .workdir = "/", .hostname = "clearvm"};
+	void *fdt;
+	uint8_t *cpio;
+	size_t fdt_size, cpio_size;
+	if (spec_build_fdt(&cfg, &fdt, &fdt_size) < 0 ||
+	    spec_build_cpio(ABI_SPEC_PATH, fdt, fdt_size, &cpio, &cpio_size) < 0)
+		die("cannot build the launch spec");
+	FILE *in = fopen(o.initramfs, "rb"), *out = fopen(path, "wb");
+	if (!in || !out)
+		die("cannot copy %s", o.initramfs);
+	char buf[65536];
+	size_t n, total = 0;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		total += fwrite(buf, 1, n, out);
+	static const char zeros[4];
+	fwrite(zeros, 1, (4 - total % 4) % 4, out);
+	fwrite(cpio, 1, cpio_size, out);
+	fclose(in);
+	fclose(out);
+	free(fdt);
+	free(cpio);
+}
+
+// One QEMU microvm boot of the same guest; its wall time in ms. isa-debug-exit at guest-init's
+// exit port makes QEMU exit with (status << 1) | 1.
+static double run_qemu(const char *initrd)
+{
+	char mem[16], fsdev[PATH_MAX + 64];
+	snprintf(mem, sizeof(mem), "%u", o.memory);
+	snprintf(fsdev, sizeof(fsdev), "local,id=root,path=%s,security_model=none", o.rootfs);
+	char *argv[] = {"/usr/bin/qemu-system-x86_64",
+		"-M", "microvm,x-option-roms=off,pit=off,pic=off,rtc=off,acpi=off", "-serial", "null",
+		"-accel", "kvm", "-cpu", "host", "-m", mem, "-smp", "1", "-nodefaults", "-no-user-config",
+		"-display", "none", "-kernel", (char *)o.kernel, "-initrd", (char *)initrd,
+		"-append", "quiet reboot=t panic=-1 rdinit=/init",
+		"-fsdev", fsdev, "-device", "virtio-9p-device,fsdev=root,mount_tag=" ABI_ROOT_TAG,
+		"-device", "virtio-serial-device",
+		"-chardev", "null,id=o", "-device", "virtserialport,chardev=o,name=stdout",
+		"-chardev", "null,id=e", "-device", "virtserialport,chardev=e,name=stderr",
+		"-chardev", "null,id=i", "-device", "virtserialport,chardev=i,name=stdin",
+		"-chardev", "null,id=c", "-device", "virtserialport,chardev=c,name=control",
+		"-device", "isa-debug-exit,iobase=0x5f0,iosize=4", NULL};
+	double t0 = now_ms();
+	int ws;
+	waitpid(spawn(argv), &ws, 0);
+	double t = now_ms() - t0;
+	if (!WIFEXITED(ws) || !(WEXITSTATUS(ws) & 1)) // its own errors are on stderr
+		fprintf(stderr, "\nclearvm-bench: qemu failed (status %d)\n", WEXITSTATUS(ws));
+	return t;
+}
+
+static void print_row(const char *name, struct series *s)
+{
+	if (!s->n)
+		return;
+	qsort(s->v, s->n, sizeof(double), cmp_double);
+	printf("%-20s %10.1f %10.1f %10.1f %10.1f %10.1f %6zu\n", name, s->v[0], pct(s, 50), pct(s, 90),
+	       pct(s, 99), s->v[s->n - 1], s->n);
+}
+
+static json_object *json_row(const struct series *s)
+{
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "n", json_object_new_int((int)s->n));
+	json_object_object_add(r, "min", json_object_new_double(s->v[0]));
+	json_object_object_add(r, "p50", json_object_new_double(pct(s, 50)));
+	json_object_object_add(r, "p90", json_object_new_double(pct(s, 90)));
+	json_object_object_add(r, "p99", json_object_new_double(pct(s, 99)));
+	json_object_object_add(r, "max", json_object_new_double(s->v[s->n - 1]));
+	return r;
+}
+
+static void parse(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"runs", required_argument, NULL, 'n'},   {"parallel", required_argument, NULL, 'p'},
+		{"compare", required_argument, NULL, 'q'}, {"json", required_argument, NULL, 'j'},
+		{"memory", required_argument, NULL, 'm'},  {"kernel", required_argument, NULL, 'k'},
+		{"initramfs", required_argument, NULL, 'i'}, {"rootfs", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},          {0}};
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "+n:p:m:h", opts, NULL)) != -1) {
+		unsigned long v = optarg ? strtoul(optarg, &end, 10) : 0;
+		bool num = optarg && *optarg && !*end;
+		switch (c) {
+		case 'n': if (!num || !v || v > MAX_RUNS) die("--runs %s: expected 1 to 10000", optarg); o.runs = (unsigned)v; break;
+		case 'p': if (!num || !v || v > MAX_PARALLEL) die("--parallel %s: expected 1 to 64", optarg); o.parallel = (unsigned)v; break;
+		case 'm': if (!num || v < 32 || v > 3072) die("--memory %s: expected 32 to 3072", optarg); o.memory = (unsigned)v; break;
+		case 'q': if (strcmp(optarg, "qemu")) die("--compare %s: only qemu is known", optarg); o.qemu = true; break;
+		case 'j': o.json = optarg; break;
+		case 'k': o.kernel = optarg; break;
+		case 'i': o.initramfs = optarg; break;
+		case 'r': o.rootfs = optarg; break;
+		case 'h':
+			puts("usage: clearvm-bench [--runs N] [--parallel K] [--compare qemu] [--json FILE]\n"
+			     "                     [--memory MIB] --kernel VMLINUX --initramfs CPIO --rootfs DIR\n"
+			     "                     -- COMMAND [ARG...]");
+			exit(0);
+		default: die("%s: unknown option (see --help)", argv[optind - 1]);
+		}
+	}
+	if (!o.kernel || !o.initramfs || !o.rootfs || optind >= argc)
+		die("%s", "--kernel, --initramfs, --rootfs and a command are required (see --help)");
+	o.cmd = &argv[optind];
+	// clearvm is installed beside clearvm-bench (the build tree: one directory up).
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(o.clearvm, sizeof(o.clearvm), "%s/clearvm", self);
+	if (access(o.clearvm, X_OK) != 0)
+		snprintf(o.clearvm, sizeof(o.clearvm), "%s/../clearvm", self);
+	if (access(o.clearvm, X_OK) != 0)
+		die("cannot find clearvm beside %s", self);
+}
+
+int main(int argc, char **argv)
+{
+	parse(argc, argv);
+	char dir[] = "/tmp/clearvm-bench.XXXXXX", initrd[PATH_MAX];
+	if (!mkdtemp(dir))
+		die("mkdtemp: %s", strerror(errno));
+	snprintf(initrd, sizeof(initrd), "%s/qemu-initrd", dir);
+	if (o.qemu)
+		make_qemu_initrd(initrd);
+
+	size_t cap = (size_t)o.runs * o.parallel;
+	struct series s[NSERIES], mem = {calloc(o.runs, sizeof(double)), 0};
+	for (int i = 0; i < NSERIES; i++)
+		s[i] = (struct series){calloc(cap, sizeof(double)), 0};
+	for (unsigned r = 0; r < o.runs; r++) {
+		fprintf(stderr, "\rclearvm-bench: run %u/%u", r + 1, o.runs);
+		add(&mem, round_clearvm(o.parallel, dir, s));
+		if (o.qemu)
+			add(&s[S_QEMU_WALL], run_qemu(initrd));
+	}
+	fprintf(stderr, "\n");
+	unlink(initrd);
+	rmdir(dir);
+
+	printf("%u runs of %u VM%s, %u MiB, ms since clearvm started unless named\n", o.runs, o.parallel,
+	       o.parallel > 1 ? "s at once" : "", o.memory);
+	printf("%-20s %10s %10s %10s %10s %10s %6s\n", "phase", "min", "p50", "p90", "p99", "max", "n");
+	for (size_t i = 0; i < NPHASES; i++)
+		print_row(phases[i], &s[i]);
+	for (int i = S_WALL; i < NSERIES; i++)
+		print_row(extra_names[i - S_WALL], &s[i]);
+	print_row("memory_together_mib", &mem);
+	double ratio = o.qemu && s[S_QEMU_WALL].n ? pct(&s[S_WALL], 50) / pct(&s[S_QEMU_WALL], 50) : 0;
+	if (o.qemu)
+		printf("clearvm/qemu wall time, p50: %.2f\n", ratio);
+
+	if (o.json) {
+		json_object *root = json_object_new_object();
+		json_object_object_add(root, "runs", json_object_new_int((int)o.runs));
+		json_object_object_add(root, "parallel", json_object_new_int((int)o.parallel));
+		json_object_object_add(root, "memory_mib", json_object_new_int((int)o.memory));
+		for (size_t i = 0; i < NPHASES; i++)
+			if (s[i].n)
+				json_object_object_add(root, phases[i], json_row(&s[i]));
+		for (int i = S_WALL; i < NSERIES; i++)
+			if (s[i].n)
+				json_object_object_add(root, extra_names[i - S_WALL], json_row(&s[i]));
+		json_object_object_add(root, "memory_together_mib", json_row(&mem));
+		if (o.qemu)
+			json_object_object_add(root, "clearvm_qemu_ratio_p50", json_object_new_double(ratio));
+		if (json_object_to_file_ext(o.json, root, JSON_C_TO_STRING_PRETTY) < 0)
+			die("cannot write %s", o.json);
+		json_object_put(root);
+	}
+	return 0;
+}
