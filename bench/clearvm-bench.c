@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // clearvm-bench: boots a kernel, rootfs and command N times with clearvm and prints min, p50,
-// p90, p99 and max of every boot phase, as a table and as JSON. --parallel K boots K VMs at a
+// p90, p99 and max of every boot phase, as a table and as JSON, beside the bare KVM floor. --parallel K boots K VMs at a
 // time and reports the memory they used together; --compare qemu alternates each clearvm run
 // with QEMU microvm booting the same kernel, initramfs, launch spec, memory and rootfs.
 //
@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,9 +36,11 @@ static const char *const phases[] = {
 	"root_mounted",   "workload_exec", "workload_exited", "clearvm_exit",
 };
 #define NPHASES (sizeof(phases) / sizeof(phases[0]))
+#define P_FIRST_RUN 3 // phases[P_FIRST_RUN]: clearvm's host-side setup ends there
 // Series: each phase, then whole-run wall times and per-run figures.
-enum { S_WALL = NPHASES, S_QEMU_WALL, S_EXITS, S_VMM_RSS, S_TOUCHED_MIB, NSERIES };
-static const char *const extra_names[] = {"wall_ms", "qemu_wall_ms", "exits", "vmm_rss_kib", "guest_touched_mib"};
+enum { S_WALL = NPHASES, S_QEMU_WALL, S_FLOOR, S_EXITS, S_VMM_RSS, S_TOUCHED_MIB, NSERIES };
+static const char *const extra_names[] = {"wall_ms", "qemu_wall_ms", "kvm_floor_ms", "exits",
+					  "vmm_rss_kib", "guest_touched_mib"};
 
 struct series {
 	double *v;
@@ -224,6 +229,50 @@ static double run_qemu(const char *initrd)
 	return t;
 }
 
+// The bare KVM floor: in a fresh child, open /dev/kvm, create a VM, map memory, create a
+// vCPU and run it to its first exit (an OUT instruction at the reset vector). Its ms, or -1.
+static double kvm_floor(void)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		double t0 = now_ms(), t = -1;
+		int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		int vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
+		size_t size = 2 << 20;
+		uint8_t *ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		struct kvm_userspace_memory_region region = {.memory_size = size, .userspace_addr = (uintptr_t)ram};
+		int vcpu = vm < 0 || ram == MAP_FAILED || ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0
+				   ? -1 : ioctl(vm, KVM_CREATE_VCPU, 0);
+		int run_size = vcpu < 0 ? -1 : ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+		struct kvm_run *run = run_size <= 0 ? MAP_FAILED
+				      : mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+		struct kvm_sregs sregs;
+		if (run != MAP_FAILED && ioctl(vcpu, KVM_GET_SREGS, &sregs) == 0) {
+			ram[0] = 0xe6; // out 0x10, al
+			ram[1] = 0x10;
+			sregs.cs.base = 0;
+			sregs.cs.selector = 0;
+			struct kvm_regs regs = {.rip = 0, .rflags = 2};
+			if (ioctl(vcpu, KVM_SET_SREGS, &sregs) == 0 && ioctl(vcpu, KVM_SET_REGS, &regs) == 0 &&
+			    ioctl(vcpu, KVM_RUN, 0) == 0 && run->exit_reason == KVM_EXIT_IO)
+				t = now_ms() - t0;
+		}
+		if (write(p[1], &t, sizeof(t)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	double t = -1;
+	if (pid < 0 || read(p[0], &t, sizeof(t)) != sizeof(t))
+		t = -1;
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return t;
+}
+
 static void print_row(const char *name, struct series *s)
 {
 	if (!s->n)
@@ -308,6 +357,9 @@ int main(int argc, char **argv)
 		s[i] = (struct series){calloc(cap, sizeof(double)), 0};
 	for (unsigned r = 0; r < o.runs; r++) {
 		fprintf(stderr, "\rclearvm-bench: run %u/%u", r + 1, o.runs);
+		double floor_ms = kvm_floor();
+		if (floor_ms >= 0)
+			add(&s[S_FLOOR], floor_ms);
 		add(&mem, round_clearvm(o.parallel, dir, s));
 		if (o.qemu)
 			add(&s[S_QEMU_WALL], run_qemu(initrd));
@@ -324,9 +376,13 @@ int main(int argc, char **argv)
 	for (int i = S_WALL; i < NSERIES; i++)
 		print_row(extra_names[i - S_WALL], &s[i]);
 	print_row("memory_together_mib", &mem);
+	// (print_row sorted every series: percentiles below read them sorted)
 	double ratio = o.qemu && s[S_QEMU_WALL].n ? pct(&s[S_WALL], 50) / pct(&s[S_QEMU_WALL], 50) : 0;
 	if (o.qemu)
 		printf("clearvm/qemu wall time, p50: %.2f\n", ratio);
+	double setup = s[S_FLOOR].n ? pct(&s[P_FIRST_RUN], 50) / pct(&s[S_FLOOR], 50) : 0;
+	if (s[S_FLOOR].n)
+		printf("clearvm start to first KVM_RUN / bare KVM floor, p50: %.2f\n", setup);
 
 	if (o.json) {
 		json_object *root = json_object_new_object();
@@ -342,6 +398,8 @@ int main(int argc, char **argv)
 		json_object_object_add(root, "memory_together_mib", json_row(&mem));
 		if (o.qemu)
 			json_object_object_add(root, "clearvm_qemu_ratio_p50", json_object_new_double(ratio));
+		if (s[S_FLOOR].n)
+			json_object_object_add(root, "setup_floor_ratio_p50", json_object_new_double(setup));
 		if (json_object_to_file_ext(o.json, root, JSON_C_TO_STRING_PRETTY) < 0)
 			die("cannot write %s", o.json);
 		json_object_put(root);
