@@ -79,8 +79,8 @@ static uint64_t status_field(const char *name)
 
 void trace_measure(struct trace *t, const void *ram, uint64_t ram_size)
 {
-	t->peak_rss_kib = status_field("VmHWM");
 	t->vmm_rss_kib = rss_without((uintptr_t)ram, (uintptr_t)ram + ram_size);
+	t->peak_rss_kib = status_field("VmHWM"); // the kernel's counters lag smaps by a few pages
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = ram ? ram_size / page : 0;
 	unsigned char *vec = n ? malloc(n) : NULL;
 	if (vec && mincore((void *)ram, ram_size, vec) == 0)

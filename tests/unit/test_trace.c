@@ -33,7 +33,14 @@ int main(void)
 	t.status = 3;
 	trace_measure(&t, ram, 64 * page);
 	is(t.guest_touched, 10, "guest pages touched: the 10 written");
-	ok(t.vmm_rss_kib > 0 && t.peak_rss_kib >= t.vmm_rss_kib, "RSS without guest RAM, and the peak");
+	ok(t.vmm_rss_kib > 0 && t.peak_rss_kib > 0, "RSS without guest RAM, and the peak, are measured");
+	struct trace t2 = t;
+	t2.guest_touched = 0;
+	memset(ram, 1, 64 * page); // 54 more pages of guest RAM: the guest's, not the VMM's
+	trace_measure(&t2, ram, 64 * page);
+	is(t2.guest_touched, 64, "all 64 pages touched now");
+	ok(t2.vmm_rss_kib < t.vmm_rss_kib + 100, "and the VMM's RSS did not grow with them (%llu -> %llu KiB)",
+	   (unsigned long long)t.vmm_rss_kib, (unsigned long long)t2.vmm_rss_kib);
 
 	char path[] = "/tmp/clearvm-trace-XXXXXX";
 	close(mkstemp(path));
