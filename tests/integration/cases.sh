@@ -145,14 +145,17 @@ check "and nothing reached the host file" test "$("$build/tests/fsprobe" xattr-n
 
 # Hostname, volumes, read-only.
 mkdir -p "$work/vol" && echo in-volume > "$work/vol/f"
+ln -s ../outside "$work/vol/esc" # on the host this would be $work/outside: host-secret
 out=$(cvm --rootfs "$root" --hostname web-1 -v "$work/vol:/data" -v "$work/vol:/ro:ro" -- /bin/sh -c \
-	'hostname; cat /etc/hostname; cat /data/f; echo from-guest > /data/g; echo x > /ro/h 2>/dev/null || echo ro-refused')
+	'hostname; cat /etc/hostname; cat /data/f; echo from-guest > /data/g; echo x > /ro/h 2>/dev/null || echo ro-refused
+	cat /data/esc /ro/esc /data/../outside 2>&1')
 check "--hostname sets the hostname and /etc/hostname" test "$(echo "$out" | head -2 | tr '\n' ' ')" = "web-1 web-1 "
 check "the rootfs's own /etc/hostname is untouched" test "$(cat "$root/etc/hostname")" = clearvm
 check "a volume is readable in the guest" grep -qx in-volume <<< "$out"
 check "and writable back to the host" test "$(cat "$work/vol/g" 2>/dev/null)" = from-guest
 check "a :ro volume refuses writes" grep -qx ro-refused <<< "$out"
 check "and nothing reached the host" test ! -e "$work/vol/h"
+check "a symlink in a volume pointing outside it never reaches the host file" test -z "$(grep host-secret <<< "$out")"
 out=$(cvm --rootfs "$root" --read-only -- /bin/sh -c '{ echo x > /newfile; } 2>&1; echo ok > /tmp/t && cat /tmp/t')
 check "--read-only: the rootfs refuses writes with EROFS" grep -q 'Read-only file system' <<< "$out"
 check "--read-only: nothing reached the host" test ! -e "$root/newfile"
