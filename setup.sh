@@ -14,7 +14,6 @@ packages=(
 	linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils  # the guest kernel
 	qemu-system-x86 kmod                                   # the test bed
 	tmux                                                   # the interactive -t tests
-	device-tree-compiler                                   # the boot benchmark
 )
 missing=()
 for p in "${packages[@]}"; do

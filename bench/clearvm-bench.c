@@ -179,11 +179,9 @@ static void make_qemu_initrd(const char *path)
 {
 	char *env[] = {"PATH=" CONFIG_DEFAULT_PATH, "HOME=/root", NULL};
 	struct vm_config cfg = {.argv = o.cmd, .env = env, .nenv = 2, .workdir = "/", .hostname = "clearvm"};
-	void *fdt;
 	uint8_t *cpio;
-	size_t fdt_size, cpio_size;
-	if (spec_build_fdt(&cfg, &fdt, &fdt_size) < 0 ||
-	    spec_build_cpio(ABI_SPEC_PATH, fdt, fdt_size, &cpio, &cpio_size) < 0)
+	size_t cpio_size;
+	if (spec_build_archive(&cfg, &cpio, &cpio_size) < 0)
 		die("cannot build the launch spec");
 	FILE *in = fopen(o.initramfs, "rb"), *out = fopen(path, "wb");
 	if (!in || !out)
@@ -197,7 +195,6 @@ static void make_qemu_initrd(const char *path)
 	fwrite(cpio, 1, cpio_size, out);
 	fclose(in);
 	fclose(out);
-	free(fdt);
 	free(cpio);
 }
 

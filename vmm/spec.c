@@ -140,3 +140,11 @@ int spec_build_cpio(const char *path, const void *data, size_t size, uint8_t **o
 	*out_size = off;
 	return 0;
 }
+
+int spec_build_archive(const struct vm_config *cfg, uint8_t **out, size_t *out_size)
+{
+	_cleanup_free_ void *fdt = NULL;
+	size_t fdt_size;
+	int r = spec_build_fdt(cfg, &fdt, &fdt_size);
+	return r < 0 ? r : spec_build_cpio(ABI_SPEC_PATH, fdt, fdt_size, out, out_size);
+}

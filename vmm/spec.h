@@ -14,3 +14,5 @@ void spec_volume_tag(unsigned index, char *buf, size_t size);
 // Wraps `data` as the file `path` (its parent directory included) in a newc cpio archive,
 // 4-byte aligned and ending in the trailer. 0 or -errno.
 int spec_build_cpio(const char *path, const void *data, size_t size, uint8_t **out, size_t *out_size);
+// Both: the spec for cfg as the archive to append to guest-init's initramfs. 0 or -errno.
+int spec_build_archive(const struct vm_config *cfg, uint8_t **out, size_t *out_size);

@@ -160,11 +160,9 @@ static int load_images(struct vm *vm, struct loaded_kernel *k, gpa_t *initrd, ui
 	if (r < 0)
 		return log_err(r, "kernel %s", cfg->kernel);
 
-	_cleanup_free_ void *fdt = NULL;
 	_cleanup_free_ uint8_t *spec = NULL;
-	size_t fdt_size, spec_size;
-	if ((r = spec_build_fdt(cfg, &fdt, &fdt_size)) < 0 ||
-	    (r = spec_build_cpio(ABI_SPEC_PATH, fdt, fdt_size, &spec, &spec_size)) < 0)
+	size_t spec_size;
+	if ((r = spec_build_archive(cfg, &spec, &spec_size)) < 0)
 		return log_err(r, "launch spec");
 	if ((r = read_file("initramfs", cfg->initramfs, &img, &size)) < 0)
 		return r;

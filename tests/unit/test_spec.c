@@ -76,6 +76,11 @@ int main(void)
 	size_t data = (second + 110 + 17 + 3) & ~(size_t)3;
 	ok(!memcmp(cpio + data, fdt, size), "file data is the FDT");
 	ok(memmem(cpio, csize, "TRAILER!!!", 10) != NULL, "ends with the trailer");
+	uint8_t *arch;
+	size_t asize;
+	is(spec_build_archive(&cfg, &arch, &asize), 0, "spec_build_archive");
+	ok(asize == csize && !memcmp(arch, cpio, csize), "is exactly the FDT wrapped as " ABI_SPEC_PATH);
+	free(arch);
 	free(cpio);
 	is(spec_build_cpio("noslash", fdt, size, &cpio, &csize), -EINVAL, "a path without a directory is refused");
 	free(fdt);
