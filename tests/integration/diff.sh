@@ -50,19 +50,10 @@ run_both() {
 		spec=(--userspec=1000:1000 --groups=1000,2000)
 		env[1]=HOME=/home/u1
 	fi
-	# As docker gives a container its own /dev, /proc and tmpfs /tmp, in a private mount
-	# namespace: a tmpfs /dev with the usual nodes bound from the host's, devpts, shm, fd links.
+	# As docker gives a container its own /dev, /proc and tmpfs /tmp: in a private mount namespace.
 	unshare -m /bin/sh -c '
 		r=$1; shift
-		mount -t tmpfs -o mode=755 dev "$r/dev" || exit 99
-		for n in null zero full random urandom tty; do
-			touch "$r/dev/$n" && mount --bind "/dev/$n" "$r/dev/$n" || exit 99
-		done
-		mkdir "$r/dev/pts" "$r/dev/shm" && mount -t devpts -o newinstance,ptmxmode=0666 devpts "$r/dev/pts" &&
-			ln -s pts/ptmx "$r/dev/ptmx" && mount -t tmpfs shm "$r/dev/shm" || exit 99
-		ln -s /proc/self/fd "$r/dev/fd" && ln -s /proc/self/fd/0 "$r/dev/stdin" &&
-			ln -s /proc/self/fd/1 "$r/dev/stdout" && ln -s /proc/self/fd/2 "$r/dev/stderr" || exit 99
-		mount -t proc proc "$r/proc" && mount -t tmpfs tmp "$r/tmp" || exit 99
+		mount --rbind /dev "$r/dev" && mount -t proc proc "$r/proc" && mount -t tmpfs tmp "$r/tmp" || exit 99
 		umask 022
 		exec env -i "$@" < /dev/null' sh "$chroot_root" "${env[@]}" \
 		chroot "${spec[@]}" "$chroot_root" /bin/sh /diff/run "$who" > "$work/$who.chroot.out" 2> "$work/$who.chroot.err"
