@@ -41,25 +41,25 @@ void trace_mark(struct trace *t, enum trace_phase p)
 	__atomic_compare_exchange_n(&t->at_ns[p], &zero, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-// Sums the Rss of every mapping in /proc/self/smaps that does not overlap guest RAM.
-static uint64_t rss_without(uintptr_t lo, uintptr_t hi)
+// Sums the Rss in /proc/self/smaps of the mappings inside [lo, hi) (guest RAM, which the kernel
+// image's copy-on-write mappings split into several) and of all the others (the VMM's own).
+static void rss_split(uintptr_t lo, uintptr_t hi, uint64_t *inside_kib, uint64_t *outside_kib)
 {
+	*inside_kib = *outside_kib = 0;
 	FILE *f = fopen("/proc/self/smaps", "re");
 	if (!f)
-		return 0;
+		return;
 	char line[512];
 	bool guest = false;
-	uint64_t kib = 0;
 	while (fgets(line, sizeof(line), f)) {
 		uintptr_t a, b;
 		unsigned long long v;
 		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &a, &b) == 2) // a mapping's first line
 			guest = a < hi && b > lo;
-		else if (!guest && sscanf(line, "Rss: %llu kB", &v) == 1)
-			kib += v;
+		else if (sscanf(line, "Rss: %llu kB", &v) == 1)
+			*(guest ? inside_kib : outside_kib) += v;
 	}
 	fclose(f);
-	return kib;
 }
 
 static uint64_t status_field(const char *name)
@@ -79,14 +79,12 @@ static uint64_t status_field(const char *name)
 
 void trace_measure(struct trace *t, const void *ram, uint64_t ram_size)
 {
-	t->vmm_rss_kib = rss_without((uintptr_t)ram, (uintptr_t)ram + ram_size);
+	// Rss, not mincore: pages of the kernel file sitting in the page cache are not touched
+	// guest pages until the guest maps them.
+	uint64_t guest_kib;
+	rss_split((uintptr_t)ram, (uintptr_t)ram + (ram ? ram_size : 0), &guest_kib, &t->vmm_rss_kib);
+	t->guest_touched = guest_kib * 1024 / (uint64_t)sysconf(_SC_PAGESIZE);
 	t->peak_rss_kib = status_field("VmHWM"); // the kernel's counters lag smaps by a few pages
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = ram ? ram_size / page : 0;
-	unsigned char *vec = n ? malloc(n) : NULL;
-	if (vec && mincore((void *)ram, ram_size, vec) == 0)
-		for (size_t i = 0; i < n; i++)
-			t->guest_touched += vec[i] & 1;
-	free(vec);
 }
 
 static void print_table(const struct trace *t)

@@ -32,8 +32,16 @@ static int map_ram(struct vm *vm)
 		return log_err(errno, "mmap guest RAM");
 	vm->mem.base = p;
 	vm->mem.size = size;
-	struct kvm_userspace_memory_region region = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = size, .userspace_addr = (uintptr_t)p};
+	return 0;
+}
+
+// Given to KVM only once the images are in place: the kernel's copy-on-write mappings go in
+// over guest RAM while KVM has nothing of it to invalidate.
+static int plug_ram(struct vm *vm)
+{
+	struct kvm_userspace_memory_region region = {.slot = 0, .guest_phys_addr = 0,
+						      .memory_size = vm->mem.size,
+						      .userspace_addr = (uintptr_t)vm->mem.base};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return log_err(errno, "KVM_SET_USER_MEMORY_REGION");
 	return 0;
@@ -127,7 +135,8 @@ static int add_devices(struct vm *vm)
 	return 0;
 }
 
-static int read_file(const char *what, const char *path, uint8_t **out, size_t *size)
+// Maps a whole file read-only; *fdp (if given) gets the open file, for mapping parts of it again.
+static int read_file(const char *what, const char *path, uint8_t **out, size_t *size, int *fdp)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -140,6 +149,8 @@ static int read_file(const char *what, const char *path, uint8_t **out, size_t *
 		return log_err(errno, "%s %s", what, path);
 	*out = p;
 	*size = (size_t)st.st_size;
+	if (fdp)
+		*fdp = steal_fd(&fd);
 	return 0;
 }
 
@@ -150,10 +161,11 @@ static int load_images(struct vm *vm, struct loaded_kernel *k, gpa_t *initrd, ui
 	const struct vm_config *cfg = vm->cfg;
 	uint8_t *img;
 	size_t size;
-	int r = read_file("kernel", cfg->kernel, &img, &size);
+	_cleanup_close_ int fd = -1;
+	int r = read_file("kernel", cfg->kernel, &img, &size, &fd);
 	if (r < 0)
 		return r;
-	r = loader_load_elf(img, size, vm->mem.base, vm->mem.size, k);
+	r = loader_load_elf(img, size, fd, vm->mem.base, vm->mem.size, k);
 	munmap(img, size);
 	if (r == -ENOEXEC)
 		return log_err(0, "kernel %s: not an uncompressed x86-64 vmlinux", cfg->kernel);
@@ -164,7 +176,8 @@ static int load_images(struct vm *vm, struct loaded_kernel *k, gpa_t *initrd, ui
 	size_t spec_size;
 	if ((r = spec_build_archive(cfg, &spec, &spec_size)) < 0)
 		return log_err(r, "launch spec");
-	if ((r = read_file("initramfs", cfg->initramfs, &img, &size)) < 0)
+	_cleanup_close_ int initramfs_fd = -1;
+	if ((r = read_file("initramfs", cfg->initramfs, &img, &size, &initramfs_fd)) < 0)
 		return r;
 	size_t first = ALIGN_UP(size, (size_t)4);
 	uint64_t total = first + spec_size;
@@ -174,10 +187,12 @@ static int load_images(struct vm *vm, struct loaded_kernel *k, gpa_t *initrd, ui
 			       (unsigned long long)total, (unsigned long long)cfg->memory_mib);
 	}
 	uint8_t *dst = gpa_ptr(&vm->mem, *initrd, total);
-	memcpy(dst, img, size);
+	r = loader_place(dst, img, size, initramfs_fd, 0);
+	munmap(img, size);
+	if (r < 0)
+		return log_err(r, "initramfs %s", cfg->initramfs);
 	memset(dst + size, 0, first - size);
 	memcpy(dst + first, spec, spec_size);
-	munmap(img, size);
 	*initrd_size = total;
 	return 0;
 }
@@ -229,7 +244,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	gpa_t initrd = 0;
 	uint64_t initrd_size = 0;
 	if ((r = load_images(vm, &k, &initrd, &initrd_size)) < 0 ||
-	    (r = write_firmware(vm, initrd, initrd_size)) < 0)
+	    (r = write_firmware(vm, initrd, initrd_size)) < 0 || (r = plug_ram(vm)) < 0)
 		return r;
 	vm->entry = k.entry;
 	trace_mark(&vm->trace, TRACE_KERNEL_LOADED);
