@@ -222,7 +222,11 @@ phases="start options_parsed vm_created kernel_loaded first_kvm_run guest_init r
 times=$(for p in $phases; do sed -n "s/^ *\"$p\": *\([0-9.]*\),*$/\1/p" "$work/stats.json"; done)
 check "--stats-json has a time for each of the 10 phases" test "$(echo "$times" | grep -c .)" = 10
 check "and they are in order" test "$(echo "$times" | sort -g | tr '\n' ' ')" = "$(echo "$times" | tr '\n' ' ')"
-check "exits are counted (MMIO > 0)" grep -Eq '"mmio": *[1-9]' "$work/stats.json"
+mmio=$(sed -n 's/^ *"mmio": *\([0-9]*\),*$/\1/p' "$work/stats.json")
+check "exits are counted (MMIO > 0, got $mmio)" test "${mmio:-0}" -gt 0
+# The console's receive queues ask for no notify while nothing waits for a buffer: without
+# that, posting them costs one MMIO exit each (about 1,700 in all instead of about 400).
+check "a short run takes fewer than 800 MMIO exits (got $mmio)" test "${mmio:-0}" -lt 800
 check "the status is recorded" grep -Eq '"status": *5' "$work/stats.json"
 check "--boot-trace prints the table on stderr" grep -q "guest-init started" "$work/err"
 

@@ -59,6 +59,21 @@ int main(void)
 	ok(used_idx == 1 && id == 0 && len == 42, "used ring: index, id and length");
 
 	vq = fresh();
+	uint16_t flags;
+	ok(!virtq_set_notify(&vq, &mem, false), "notify off: nothing available");
+	memcpy(&flags, ram + USED, 2);
+	is(flags, 1, "VIRTQ_USED_F_NO_NOTIFY set in the used ring");
+	desc(0, 0x10000, 10, 2, 0);
+	offer(0, 0);
+	ok(virtq_set_notify(&vq, &mem, true), "notify on: a buffer posted meanwhile is seen");
+	memcpy(&flags, ram + USED, 2);
+	is(flags, 0, "VIRTQ_USED_F_NO_NOTIFY cleared");
+	is(virtq_pop(&vq, &mem, &c), 1, "and taken");
+	ok(!virtq_set_notify(&vq, &mem, true), "then nothing is left");
+	vq.ready = false;
+	ok(!virtq_set_notify(&vq, &mem, false), "a queue not ready is not touched");
+
+	vq = fresh();
 	desc(0, 0x10000, 10, 1, 1);
 	desc(1, 0x10000, 10, 1, 0); // 1 -> 0 -> 1 ...
 	offer(0, 0);

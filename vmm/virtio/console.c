@@ -95,8 +95,10 @@ static void flush_ctrl(struct virtio_console *c)
 			virtio_needs_reset(dev, "console control queue");
 			return;
 		}
+		if (r == 0 && !virtq_set_notify(vq, dev->mem, true))
+			break; // the guest will notify when it posts a buffer
 		if (r == 0)
-			break;
+			continue;
 		struct ctrl_msg *m = &c->pending[sent++];
 		uint8_t buf[8 + sizeof(m->name)];
 		memcpy(buf, &m->id, 4);
@@ -111,6 +113,8 @@ static void flush_ctrl(struct virtio_console *c)
 		size_t put = buf_to_iov(chain.in, chain.nin, buf, len);
 		virtq_push(vq, dev->mem, chain.head, (uint32_t)put);
 	}
+	if (sent == c->npending) // a notify for every buffer the guest posts is just an exit
+		virtq_set_notify(vq, dev->mem, false);
 	if (sent) {
 		memmove(c->pending, c->pending + sent, (c->npending - sent) * sizeof(c->pending[0]));
 		c->npending -= sent;
@@ -123,27 +127,29 @@ static void flush_rx(struct virtio_console *c, unsigned port)
 {
 	struct virtio_dev *dev = &c->dev;
 	struct virtq *vq = &dev->vq[rxq_of_port(port)];
-	bool used = false;
-	if (!c->ready[port] || !c->open[port])
-		return;
-	while (c->rx_len[port] && vq->ready) {
+	bool used = false, can = c->ready[port] && c->open[port];
+	while (can && c->rx_len[port] && vq->ready) {
 		struct virtq_chain chain;
 		int r = virtq_pop(vq, dev->mem, &chain);
 		if (r < 0) {
 			virtio_needs_reset(dev, "console receive queue");
 			return;
 		}
+		if (r == 0 && !virtq_set_notify(vq, dev->mem, true))
+			break; // the guest will notify when it posts a buffer
 		if (r == 0)
-			break;
+			continue;
 		size_t put = buf_to_iov(chain.in, chain.nin, c->rx[port], c->rx_len[port]);
 		memmove(c->rx[port], c->rx[port] + put, c->rx_len[port] - put);
 		c->rx_len[port] -= put;
 		virtq_push(vq, dev->mem, chain.head, (uint32_t)put);
 		used = true;
 	}
+	if (!c->rx_len[port] || !can) // PORT_READY and PORT_OPEN come on the control queue
+		virtq_set_notify(vq, dev->mem, false);
 	if (used)
 		virtio_signal_used(dev, rxq_of_port(port));
-	if (!c->rx_len[port] && c->closed[port]) {
+	if (can && !c->rx_len[port] && c->closed[port]) {
 		c->closed[port] = false; // say it once
 		queue_ctrl(c, port, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL);
 	}

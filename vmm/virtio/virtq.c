@@ -10,6 +10,7 @@
 #define VIRTQ_DESC_F_WRITE 2
 #define VIRTQ_DESC_F_INDIRECT 4
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+#define VIRTQ_USED_F_NO_NOTIFY 1
 
 struct virtq_desc {
 	uint64_t addr;
@@ -108,6 +109,18 @@ int virtq_push(struct virtq *vq, const struct guest_mem *mem, uint16_t head, uin
 	vq->used_idx++;
 	__atomic_store((uint16_t *)(used + 2), &vq->used_idx, __ATOMIC_RELEASE);
 	return 0;
+}
+
+bool virtq_set_notify(struct virtq *vq, const struct guest_mem *mem, bool want)
+{
+	if (!vq->ready || !virtq_valid(vq, mem))
+		return false;
+	uint8_t *used = gpa_ptr(mem, vq->used, used_bytes(vq->size));
+	uint16_t flags = want ? 0 : VIRTQ_USED_F_NO_NOTIFY;
+	__atomic_store((uint16_t *)used, &flags, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); // the flag before the index read (2.7.10)
+	const uint8_t *avail = gpa_ptr(mem, vq->avail, avail_bytes(vq->size));
+	return load16(avail + 2) != vq->last_avail;
 }
 
 bool virtq_want_interrupt(const struct virtq *vq, const struct guest_mem *mem)

@@ -34,6 +34,12 @@ bool virtq_valid(const struct virtq *vq, const struct guest_mem *mem);
 int virtq_pop(struct virtq *vq, const struct guest_mem *mem, struct virtq_chain *chain);
 // Returns a chain to the driver with `written` bytes put in its writable buffers.
 int virtq_push(struct virtq *vq, const struct guest_mem *mem, uint16_t head, uint32_t written);
+// Asks the driver to notify, or not to, when it makes buffers available (VIRTQ_USED_F_NO_NOTIFY,
+// virtio 1.2, 2.7.10): a device that takes buffers only when it has something for them (a
+// receive queue) needs a notify only while it waits for one. Returns whether buffers are
+// available, read after the flag is published: a caller that asked for a notify and gets true
+// must take them itself, as the driver may have looked at the flag before it changed.
+bool virtq_set_notify(struct virtq *vq, const struct guest_mem *mem, bool want);
 // Whether the driver asked not to be interrupted (VIRTQ_AVAIL_F_NO_INTERRUPT).
 bool virtq_want_interrupt(const struct virtq *vq, const struct guest_mem *mem);
 
