@@ -29,7 +29,9 @@ key=$({
 out=$cache/$key
 finish() {
 	if [ -n "$copy_to" ]; then
-		cmp -s "$out/vmlinux" "$copy_to" 2>/dev/null || cp "$out/vmlinux" "$copy_to"
+		# A new file renamed into place: running VMs map the old one's pages and keep them.
+		cmp -s "$out/vmlinux" "$copy_to" 2>/dev/null ||
+			{ cp "$out/vmlinux" "$copy_to.new" && mv -f "$copy_to.new" "$copy_to"; }
 	fi
 	echo "$out/vmlinux"
 	exit 0
