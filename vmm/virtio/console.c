@@ -15,6 +15,7 @@
 #define CTRL_RX_Q 2 // host -> guest control messages
 #define CTRL_TX_Q 3 // guest -> host control messages
 #define CTRL_PENDING_MAX 16
+#define CONSOLE_QUEUE_MAX 32
 
 enum {
 	VIRTIO_CONSOLE_DEVICE_READY = 0,
@@ -303,6 +304,9 @@ int virtio_console_new(const int *fds, const char *const *names, unsigned nports
 	c->dev.device_id = VIRTIO_ID_CONSOLE;
 	c->dev.features = VIRTIO_CONSOLE_F_MULTIPORT;
 	c->dev.nqueues = 2 + 2 * nports; // port 0's pair, the control pair, then one pair per port
+	// The guest posts a page for every entry of every receive queue at boot; 32 pages
+	// (128 KiB) in flight per port is plenty for a stream, and transmit is served at notify.
+	c->dev.queue_max = CONSOLE_QUEUE_MAX;
 	c->dev.ops = &console_ops;
 	c->dev.priv = c;
 	virtio_dev_init(&c->dev);

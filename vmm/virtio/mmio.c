@@ -91,7 +91,7 @@ static uint32_t reg_read(struct virtio_dev *dev, uint64_t off)
 	case REG_VENDOR_ID: return VIRTIO_VENDOR;
 	case REG_DEV_FEATURES:
 		return dev->dev_feat_sel < 2 ? (uint32_t)(dev->features >> (32 * dev->dev_feat_sel)) : 0;
-	case REG_QUEUE_NUM_MAX: return vq ? VIRTQ_MAX_SIZE : 0;
+	case REG_QUEUE_NUM_MAX: return vq ? virtio_queue_max(dev) : 0;
 	case REG_QUEUE_READY: return vq ? vq->ready : 0;
 	case REG_INT_STATUS: return dev->isr;
 	case REG_STATUS: return dev->status;
@@ -124,7 +124,7 @@ static void reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
 	case REG_QUEUE_SEL: dev->queue_sel = v; break;
 	case REG_QUEUE_NUM:
 		if (vq_writable)
-			vq->size = v <= VIRTQ_MAX_SIZE ? (uint16_t)v : 0;
+			vq->size = v <= virtio_queue_max(dev) ? (uint16_t)v : 0;
 		break;
 	case REG_QUEUE_READY:
 		if (!vq)

@@ -27,6 +27,7 @@ struct virtio_dev_ops {
 struct virtio_dev {
 	uint32_t device_id;
 	uint64_t features; // offered; VIRTIO_F_VERSION_1 is always added
+	uint16_t queue_max; // the largest queue the driver may set up; 0: VIRTQ_MAX_SIZE
 	unsigned nqueues;
 	const struct virtio_dev_ops *ops;
 	void *priv;
@@ -42,6 +43,10 @@ struct virtio_dev {
 };
 
 void virtio_dev_init(struct virtio_dev *dev);
+static inline uint16_t virtio_queue_max(const struct virtio_dev *dev)
+{
+	return dev->queue_max ? dev->queue_max : VIRTQ_MAX_SIZE;
+}
 // The bus handler for the device's 4 KiB window; `opaque` is the struct virtio_dev.
 void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write);
 // Tells the driver that used buffers are waiting (if it wants to know).
