@@ -20,7 +20,7 @@
 #define MP_EXTINT 3
 #define APIC_VERSION 0x14
 #define IOAPIC_VERSION 0x11
-#define IOAPIC_PINS 16 // the ISA IRQs; virtio slots use 5..14
+#define IOAPIC_PINS 16 // the ISA IRQs; virtio slots use 5..15
 
 struct mpf {
 	char signature[4];

@@ -108,8 +108,9 @@ static void print_table(const struct trace *t)
 		t->exits[TRACE_EXIT_PIO], t->exits[TRACE_EXIT_MMIO], t->exits[TRACE_EXIT_OTHER]);
 	fprintf(stderr, "  VMM RSS without guest RAM: %" PRIu64 " KiB; process peak (with guest RAM): %" PRIu64
 		" KiB\n", t->vmm_rss_kib, t->peak_rss_kib);
-	fprintf(stderr, "  guest pages touched: %" PRIu64 " (%.1f MiB)\n", t->guest_touched,
-		(double)t->guest_touched * 4096 / (1 << 20));
+	fprintf(stderr, "  guest pages touched: %" PRIu64 " (%.1f MiB); reported free and released: %.1f MiB\n",
+		t->guest_touched, (double)t->guest_touched * 4096 / (1 << 20),
+		(double)t->reported_bytes / (1 << 20));
 }
 
 static int write_json(const struct trace *t, const char *path)
@@ -127,6 +128,7 @@ static int write_json(const struct trace *t, const char *path)
 	json_object_object_add(o, "vmm_rss_kib", json_object_new_uint64(t->vmm_rss_kib));
 	json_object_object_add(o, "peak_rss_kib", json_object_new_uint64(t->peak_rss_kib));
 	json_object_object_add(o, "guest_pages_touched", json_object_new_uint64(t->guest_touched));
+	json_object_object_add(o, "guest_reported_bytes", json_object_new_uint64(t->reported_bytes));
 	json_object_object_add(o, "status", json_object_new_int(t->status));
 	int r = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) < 0 ? -EIO : 0;
 	json_object_put(o);

@@ -29,6 +29,7 @@ struct trace {
 	uint64_t vmm_rss_kib;    // resident memory that is not guest RAM, at the end
 	uint64_t peak_rss_kib;   // VmHWM: the whole process's peak, guest RAM included
 	uint64_t guest_touched;  // guest RAM pages resident at the end: what the guest touched
+	uint64_t reported_bytes; // free guest memory the guest reported and clearvm gave back
 	int status;
 };
 

@@ -130,6 +130,10 @@ static int add_devices(struct vm *vm)
 	vm->console = dev;
 	if ((r = add_virtio(vm, dev)) < 0)
 		return r;
+	if ((r = virtio_balloon_new(vm->mem_fd, &vm->trace.reported_bytes, &dev)) < 0)
+		return log_err(r, "virtio-balloon");
+	if ((r = add_virtio(vm, dev)) < 0)
+		return r;
 	if (cfg->console && (r = bus_add(&vm->pio, LAYOUT_SERIAL_PORT, 8, serial_access, vm)) < 0)
 		return log_err(r, "serial port");
 	return 0;

@@ -18,4 +18,8 @@ int virtio_console_new(const int *fds, const char *const *names, unsigned nports
 ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *data, size_t len);
 // Closes the host end of a port: once its queued bytes are read, the guest reads EOF.
 void virtio_console_close(struct virtio_dev *dev, unsigned port);
+// virtio-balloon with free page reporting: the host memory behind pages the guest reports
+// free is released (guest RAM is file mem_fd, offset = guest-physical address); the bytes
+// released are added to *reported (may be NULL).
+int virtio_balloon_new(int mem_fd, uint64_t *reported, struct virtio_dev **out);
 void virtio_dev_free(struct virtio_dev *dev);
