@@ -27,9 +27,17 @@
 //   tty-size  u32 array {rows, cols}: the pty's first window size
 //   milestones  empty: write milestones to ABI_MILESTONE_PORT (else none: no exits for them)
 // and one subnode "volume@N" per volume: tag (string), target (string), readonly (empty).
+// A pod (rkt stage1) instead has one subnode "app@N" per app holding name (string) and the
+// workload properties above (argv to root-readonly, and its volume@N subnodes); hostname,
+// stdin, tty, tty-size and milestones stay at the root. Each app runs chrooted into its own
+// root; when it ends guest-init writes (N << 16 | status) to ABI_APP_EXIT_PORT, and when all
+// have ended it reports the first non-zero status (in the order they ended), else 0.
 #define ABI_SPEC_PATH "/clearvm/spec.dtb"
 #define ABI_ROOT_TAG "clearvm-root"
 #define ABI_VOLUME_TAG "clearvm-vol"
+#define ABI_APP_TAG "clearvm-app"
+#define ABI_APP_EXIT_PORT 0x5f8
+#define ABI_MAX_APPS 8
 
 // virtio-console ports, found by name: "stdout" and "stderr" carry the workload's output;
 // "stdin" its input (with -i; the host closing the port is EOF); "control" carries

@@ -89,10 +89,10 @@ static void *read_spec(size_t *size)
 }
 
 // A NUL-separated string list property as a NULL-terminated array (pointing into the FDT).
-static char **strlist(const void *fdt, const char *name)
+static char **strlist(const void *fdt, int node, const char *name)
 {
 	int len;
-	const char *p = fdt_getprop(fdt, 0, name, &len);
+	const char *p = fdt_getprop(fdt, node, name, &len);
 	if (!p || len < 0 || (len > 0 && p[len - 1] != '\0')) {
 		errno = EINVAL;
 		fail(name);
@@ -110,10 +110,10 @@ static char **strlist(const void *fdt, const char *name)
 	return v;
 }
 
-static const char *str(const void *fdt, const char *name)
+static const char *str(const void *fdt, int node, const char *name)
 {
 	int len;
-	const char *p = fdt_getprop(fdt, 0, name, &len);
+	const char *p = fdt_getprop(fdt, node, name, &len);
 	if (!p || len <= 0 || p[len - 1] != '\0') {
 		errno = EINVAL;
 		fail(name);
@@ -121,10 +121,10 @@ static const char *str(const void *fdt, const char *name)
 	return p;
 }
 
-static unsigned u32(const void *fdt, const char *name)
+static unsigned u32(const void *fdt, int node, const char *name)
 {
 	int len;
-	const fdt32_t *p = fdt_getprop(fdt, 0, name, &len);
+	const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
 	if (!p || len != 4) {
 		errno = EINVAL;
 		fail(name);
@@ -146,26 +146,26 @@ static void mount_if_dir(const char *src, const char *target, const char *fstype
 
 static const char p9_opts[] = "trans=virtio,version=9p2000.L,msize=524288,cache=mmap";
 
-static void mount_root(const char *tag, bool readonly, const char *hostname)
+// Mounts the 9p share `tag` at dir, with a file from the initramfs holding the hostname
+// bound over its /etc/hostname (as docker shows the container's name; the rootfs's own file
+// is never written).
+static void mount_share_root(const char *tag, bool readonly, const char *dir)
 {
-	const char *opts = p9_opts;
-	if (mkdir("/newroot", 0755) < 0 && errno != EEXIST)
-		fail("mkdir /newroot");
-	if (mount(tag, "/newroot", "9p", readonly ? MS_RDONLY : 0, opts) < 0)
+	char path[300];
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		fail("mkdir for a root");
+	if (mount(tag, dir, "9p", readonly ? MS_RDONLY : 0, p9_opts) < 0)
 		fail("mounting the container's root over 9p");
-	// /etc/hostname shows the container's name, as under docker: a file from the initramfs
-	// mounted over the rootfs's own, which is never written.
-	int fd = open("/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, hostname, strlen(hostname)) < 0 || write(fd, "\n", 1) < 0)
-		fail("writing /hostname");
-	close(fd);
 	struct stat hst;
-	if (lstat("/newroot/etc/hostname", &hst) == 0 && S_ISREG(hst.st_mode) &&
-	    mount("/hostname", "/newroot/etc/hostname", NULL, MS_BIND | MS_RDONLY, NULL) < 0)
+	snprintf(path, sizeof(path), "%s/etc/hostname", dir);
+	if (lstat(path, &hst) == 0 && S_ISREG(hst.st_mode) &&
+	    mount("/hostname", path, NULL, MS_BIND | MS_RDONLY, NULL) < 0)
 		say("clearvm: guest-init: /etc/hostname: %s", strerror(errno));
-	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
-	    chdir("/") < 0)
-		fail("switching to the container's root");
+}
+
+// What a container expects to find mounted, from inside its root (after chroot).
+static void mount_basics(void)
+{
 	unsigned long nodev = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	mount_if_dir("proc", "/proc", "proc", nodev, NULL);
 	mount_if_dir("sysfs", "/sys", "sysfs", nodev, NULL);
@@ -180,6 +180,25 @@ static void mount_root(const char *tag, bool readonly, const char *hostname)
 	symlink("/proc/self/fd/0", "/dev/stdin");
 	symlink("/proc/self/fd/1", "/dev/stdout");
 	symlink("/proc/self/fd/2", "/dev/stderr");
+}
+
+static void write_hostname_file(const char *hostname)
+{
+	int fd = open("/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, hostname, strlen(hostname)) < 0 || write(fd, "\n", 1) < 0)
+		fail("writing /hostname");
+	close(fd);
+}
+
+// A single container: its root becomes PID 1's root too.
+static void mount_root(const void *fdt)
+{
+	mount_share_root(str(fdt, 0, "root-tag"), fdt_getprop(fdt, 0, "root-readonly", NULL) != NULL,
+			 "/newroot");
+	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		fail("switching to the container's root");
+	mount_basics();
 }
 
 // mkdir -p inside the (new) root: a volume's mount point, made when the rootfs lacks it.
@@ -202,10 +221,13 @@ static int mkdir_p(const char *path)
 	}
 }
 
-static void mount_volumes(const void *fdt, const char *opts)
+// The volume@N subnodes of `parent`, mounted from inside the workload's root.
+static void mount_volumes(const void *fdt, int parent)
 {
 	int node;
-	fdt_for_each_subnode(node, fdt, 0) {
+	fdt_for_each_subnode(node, fdt, parent) {
+		if (strncmp(fdt_get_name(fdt, node, NULL), "volume@", 7))
+			continue;
 		const char *tag = fdt_getprop(fdt, node, "tag", NULL);
 		const char *target = fdt_getprop(fdt, node, "target", NULL);
 		bool ro = fdt_getprop(fdt, node, "readonly", NULL) != NULL;
@@ -213,7 +235,7 @@ static void mount_volumes(const void *fdt, const char *opts)
 			errno = EINVAL;
 			fail("a volume in the launch spec");
 		}
-		if (mkdir_p(target) < 0 || mount(tag, target, "9p", ro ? MS_RDONLY : 0, opts) < 0) {
+		if (mkdir_p(target) < 0 || mount(tag, target, "9p", ro ? MS_RDONLY : 0, p9_opts) < 0) {
 			say("clearvm: guest-init: volume at %s: %s", target, strerror(errno));
 			report(ABI_STATUS_INIT_FAILED);
 		}
@@ -259,8 +281,7 @@ static int exit_status(int ws)
 	return ABI_STATUS_INIT_FAILED;
 }
 
-// The workload's process: its stdio, its identity, its directory, then exec. An exec error
-// goes back to PID 1 through errpipe (close-on-exec, so success closes it empty).
+// One workload: a single container, or one app of a pod (with its own root under /apps).
 struct identity {
 	uid_t uid;
 	gid_t gid;
@@ -268,9 +289,45 @@ struct identity {
 	size_t ngroups;
 };
 
+struct workload {
+	const char *name; // a pod's app: its name; else NULL
+	char root[32];    // a pod's app: where its root is mounted; else "" (PID 1's root)
+	char **argv, **env;
+	const char *cwd;
+	struct identity id;
+	pid_t pid;
+	int status;  // -1 while it runs
+	int errpipe; // read end: an errno from the child when its exec failed
+};
+
+static void load_workload(const void *fdt, int node, struct workload *w)
+{
+	w->argv = strlist(fdt, node, "argv");
+	w->env = strlist(fdt, node, "env");
+	w->cwd = str(fdt, node, "cwd");
+	w->id.uid = u32(fdt, node, "uid");
+	w->id.gid = u32(fdt, node, "gid");
+	int glen;
+	const fdt32_t *groups = fdt_getprop(fdt, node, "groups", &glen);
+	for (int i = 0; groups && i < glen / 4 && w->id.ngroups < 64; i++)
+		w->id.groups[w->id.ngroups++] = fdt32_to_cpu(groups[i]);
+	w->status = -1;
+	if (!w->argv[0]) {
+		errno = EINVAL;
+		fail("empty argv");
+	}
+}
+
+static int exec_status(int e)
+{
+	return e == ENOENT || e == ENOTDIR ? ABI_STATUS_NOT_FOUND : ABI_STATUS_CANNOT_EXEC;
+}
+
+// The workload's process: its root, stdio, identity, directory, then exec. An error before or
+// at exec goes back to PID 1 through errpipe (close-on-exec, so success closes it empty) and
+// becomes the exit status (127: not found, 126: cannot run).
 // With a pty, in, out and errfd are all its slave side, which becomes the controlling terminal.
-static __attribute__((noreturn)) void child(char **argv, char **env, const char *cwd,
-					    const struct identity *id, int in, int out, int errfd,
+static __attribute__((noreturn)) void child(const struct workload *w, int in, int out, int errfd,
 					    bool tty, int errpipe)
 {
 	if (in < 0)
@@ -279,29 +336,32 @@ static __attribute__((noreturn)) void child(char **argv, char **env, const char 
 		in = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int e = 0;
 	setsid();
-	if (tty && ioctl(in, TIOCSCTTY, 0) < 0)
+	if (w->root[0] && (chroot(w->root) < 0 || chdir("/") < 0))
+		e = errno;
+	if (!e && tty && ioctl(in, TIOCSCTTY, 0) < 0)
 		e = errno;
 	if (!e && (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0))
 		e = errno;
 	umask(022);
-	if (!e && (setgroups(id->ngroups, id->groups) < 0 || setgid(id->gid) < 0 || setuid(id->uid) < 0))
+	if (!e && (setgroups(w->id.ngroups, w->id.groups) < 0 || setgid(w->id.gid) < 0 ||
+		   setuid(w->id.uid) < 0))
 		e = errno;
-	if (!e && chdir(cwd) < 0)
+	if (!e && chdir(w->cwd) < 0)
 		e = errno;
 	if (!e) {
-		environ = env;
-		execvp(argv[0], argv);
+		environ = w->env;
+		execvp(w->argv[0], w->argv);
 		e = errno;
 	}
 	if (write(errpipe, &e, sizeof(e)) < 0) {
 		// the parent sees EOF and reports a generic failure
 	}
-	_exit(ABI_STATUS_INIT_FAILED);
+	_exit(exec_status(e));
 }
 
 // A pty for the workload: master for PID 1 (out[0] reads what the workload writes, in[1] takes
 // its input), slave for the workload (out[1] and in[0]), sized as the host's terminal.
-static void open_pty(const void *fdt, const struct identity *id, int out[2], int in[2])
+static void open_pty(const void *fdt, uid_t owner, int out[2], int in[2])
 {
 	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
@@ -309,7 +369,7 @@ static void open_pty(const void *fdt, const struct identity *id, int out[2], int
 	int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		fail("opening the pty's slave");
-	if (fchown(slave, id->uid, (gid_t)-1) < 0)
+	if (fchown(slave, owner, (gid_t)-1) < 0)
 		say("clearvm: guest-init: pty owner: %s", strerror(errno));
 	int len;
 	const fdt32_t *size = fdt_getprop(fdt, 0, "tty-size", &len);
@@ -325,30 +385,51 @@ static void open_pty(const void *fdt, const struct identity *id, int out[2], int
 }
 
 // Acts on complete control messages in buf[0..*len), keeping a partial one for later.
-static void control(unsigned char *buf, size_t *len, pid_t pid, int tty_fd)
+static void control(unsigned char *buf, size_t *len, const struct workload *ws, unsigned n, int tty_fd)
 {
 	size_t off = 0;
 	for (; *len - off >= sizeof(struct abi_control); off += sizeof(struct abi_control)) {
 		struct abi_control m;
 		memcpy(&m, buf + off, sizeof(m));
-		if (m.kind == ABI_CONTROL_SIGNAL) {
-			kill(pid, m.signal); // forwarded by the host: SIGINT, SIGTERM, SIGHUP, SIGKILL
-		} else if (m.kind == ABI_CONTROL_RESIZE && tty_fd >= 0) {
-			struct winsize ws = {.ws_row = m.rows, .ws_col = m.cols};
-			ioctl(tty_fd, TIOCSWINSZ, &ws); // the kernel sends SIGWINCH to the foreground group
+		for (unsigned i = 0; m.kind == ABI_CONTROL_SIGNAL && i < n; i++)
+			if (ws[i].status < 0) // forwarded by the host: SIGINT, SIGTERM, SIGHUP, SIGKILL
+				kill(ws[i].pid, m.signal);
+		if (m.kind == ABI_CONTROL_RESIZE && tty_fd >= 0) {
+			struct winsize wsz = {.ws_row = m.rows, .ws_col = m.cols};
+			ioctl(tty_fd, TIOCSWINSZ, &wsz); // the kernel sends SIGWINCH to the foreground group
 		}
 	}
 	memmove(buf, buf + off, *len - off);
 	*len -= off;
 }
 
+// Records a reaped workload's status (returned; -1 when pid was none of them); a pod's app's
+// is told to the VMM at once.
+static int reaped(struct workload *ws, unsigned n, pid_t pid, int wstatus, bool pod)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (ws[i].pid != pid || ws[i].status >= 0)
+			continue;
+		ws[i].status = exit_status(wstatus);
+		int e = 0;
+		if (read(ws[i].errpipe, &e, sizeof(e)) == (ssize_t)sizeof(e))
+			say("clearvm: %s: %s", ws[i].argv[0], strerror(e));
+		close(ws[i].errpipe);
+		if (pod)
+			outl(i << 16 | (unsigned)ws[i].status, ABI_APP_EXIT_PORT);
+		return ws[i].status;
+	}
+	return -1;
+}
+
 // Relays the workload's output (out_r, err_r) to its ports and the stdin port to in_w until
 // the workload ends; then stops whatever it left behind (as docker does) and drains what is
 // still buffered. With a tty, out_r and in_w are both the pty's master. Returns the status.
-static int relay(pid_t pid, int port_out, int port_ctl, int port_in, int out_r, int err_r, int in_w,
-		 bool tty)
+static int relay(struct workload *ws, unsigned n, bool pod, int port_out, int port_ctl, int port_in,
+		 int out_r, int err_r, int in_w, bool tty)
 {
-	int status = -1;
+	int status = -1; // all ended: the first non-zero status in the order they ended, else 0
+	int first_failure = -1;
 	struct pollfd fds[5] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN},
 				{.fd = port_ctl, .events = POLLIN}, {.fd = port_in, .events = POLLIN},
 				{.fd = -1, .events = POLLOUT}};
@@ -358,11 +439,18 @@ static int relay(pid_t pid, int port_out, int port_ctl, int port_in, int out_r, 
 	size_t inlen = 0, inoff = 0, ctllen = 0;
 	bool killed = false;
 	for (;;) {
-		int ws;
+		int wstatus;
 		pid_t w;
-		while ((w = waitpid(-1, &ws, WNOHANG)) > 0)
-			if (w == pid)
-				status = exit_status(ws);
+		while ((w = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+			int st = reaped(ws, n, w, wstatus, pod);
+			if (st > 0 && first_failure < 0)
+				first_failure = st;
+		}
+		bool over = true;
+		for (unsigned i = 0; i < n; i++)
+			over = over && ws[i].status >= 0;
+		if (over)
+			status = first_failure > 0 ? first_failure : 0;
 		if (status >= 0 && !killed) {
 			kill(-1, SIGKILL);
 			killed = true;
@@ -384,7 +472,7 @@ static int relay(pid_t pid, int port_out, int port_ctl, int port_in, int out_r, 
 			ssize_t got = read(port_ctl, ctl + ctllen, sizeof(ctl) - ctllen);
 			if (got > 0 && status < 0) {
 				ctllen += (size_t)got;
-				control(ctl, &ctllen, pid, tty ? out_r : -1);
+				control(ctl, &ctllen, ws, n, tty ? out_r : -1);
 			}
 		}
 		if (fds[3].fd >= 0 && (fds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -429,6 +517,48 @@ static int relay(pid_t pid, int port_out, int port_ctl, int port_in, int out_r, 
 	return status;
 }
 
+// A pod: each app's root at /apps/N, with the basics and its volumes mounted from inside it
+// (a child chrooted there, so its symlinks resolve as the app will see them).
+static void mount_apps(const void *fdt, struct workload *ws, unsigned n)
+{
+	mkdir("/apps", 0755);
+	unsigned i = 0;
+	int node;
+	fdt_for_each_subnode(node, fdt, 0) {
+		if (strncmp(fdt_get_name(fdt, node, NULL), "app@", 4) || i == n)
+			continue;
+		struct workload *w = &ws[i];
+		snprintf(w->root, sizeof(w->root), "/apps/%u", i);
+		mount_share_root(str(fdt, node, "root-tag"),
+				 fdt_getprop(fdt, node, "root-readonly", NULL) != NULL, w->root);
+		pid_t pid = fork();
+		if (pid < 0)
+			fail("fork");
+		if (pid == 0) {
+			if (chroot(w->root) < 0 || chdir("/") < 0)
+				fail("entering an app's root");
+			mount_basics();
+			mount_volumes(fdt, node);
+			_exit(0);
+		}
+		int wstatus;
+		if (waitpid(pid, &wstatus, 0) < 0 || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus))
+			report(ABI_STATUS_INIT_FAILED); // the child said why
+		w->name = str(fdt, node, "name");
+		load_workload(fdt, node, w);
+		i++;
+	}
+}
+
+static unsigned count_apps(const void *fdt)
+{
+	unsigned n = 0;
+	int node;
+	fdt_for_each_subnode(node, fdt, 0)
+		n += !strncmp(fdt_get_name(fdt, node, NULL), "app@", 4);
+	return n;
+}
+
 int main(void)
 {
 	if (getpid() != 1)
@@ -445,7 +575,7 @@ int main(void)
 	if (null > 2)
 		close(null);
 	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	if (ioperm(ABI_EXIT_PORT, 8, 1) < 0)
+	if (ioperm(ABI_EXIT_PORT, ABI_APP_EXIT_PORT + 4 - ABI_EXIT_PORT, 1) < 0)
 		return 1; // without the exit port there is no one to tell; the VMM times out
 	// The spec first: it is in the initramfs already, and says whether to send milestones.
 	size_t spec_size;
@@ -459,33 +589,34 @@ int main(void)
 	if (port_out < 0 || err_fd < 0 || port_ctl < 0)
 		fail("finding the console ports");
 
-	char **argv = strlist(fdt, "argv");
-	char **env = strlist(fdt, "env");
-	const char *cwd = str(fdt, "cwd");
-	struct identity id = {.uid = u32(fdt, "uid"), .gid = u32(fdt, "gid")};
-	int glen;
-	const fdt32_t *groups = fdt_getprop(fdt, 0, "groups", &glen);
-	for (int i = 0; groups && i < glen / 4 && id.ngroups < 64; i++)
-		id.groups[id.ngroups++] = fdt32_to_cpu(groups[i]);
-	const char *hostname = str(fdt, "hostname");
-	if (!argv[0]) {
-		errno = EINVAL;
-		fail("empty argv");
-	}
+	const char *hostname = str(fdt, 0, "hostname");
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		fail("sethostname");
+	write_hostname_file(hostname);
 	umount("/sys");
-	mount_root(str(fdt, "root-tag"), fdt_getprop(fdt, 0, "root-readonly", NULL) != NULL, hostname);
-	mount_volumes(fdt, p9_opts);
+	unsigned n = count_apps(fdt);
+	bool pod = n > 0;
+	static struct workload ws[ABI_MAX_APPS];
+	if (n > ABI_MAX_APPS) {
+		errno = E2BIG;
+		fail("apps in the launch spec");
+	}
+	if (pod) {
+		mount_apps(fdt, ws, n);
+	} else {
+		n = 1;
+		load_workload(fdt, 0, &ws[0]);
+		mount_root(fdt);
+		mount_volumes(fdt, 0);
+	}
 	milestone(ABI_MILESTONE_ROOT);
 
-	// The workload's stdio: pipes (out, err, and in with -i), or one pty for all three.
+	// The workloads' stdio: pipes (out, err, and in with -i), or one pty for all three; in a
+	// pod all apps write to the same pipes and only the first reads stdin or has the pty.
 	bool tty = fdt_getprop(fdt, 0, "tty", NULL) != NULL;
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1}, execp[2], port_in = -1;
-	if (pipe2(execp, O_CLOEXEC) < 0)
-		fail("pipe");
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1}, port_in = -1;
 	if (tty)
-		open_pty(fdt, &id, outp, inp);
+		open_pty(fdt, ws[0].id.uid, outp, inp);
 	else if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		fail("pipe");
 	if (fdt_getprop(fdt, 0, "stdin", NULL)) {
@@ -494,25 +625,24 @@ int main(void)
 			fail("the stdin port");
 	}
 	milestone(ABI_MILESTONE_EXEC);
-	pid_t pid = fork();
-	if (pid < 0)
-		fail("fork");
-	if (pid == 0)
-		child(argv, env, cwd, &id, inp[0], outp[1], tty ? outp[1] : errp[1], tty, execp[1]);
+	for (unsigned i = 0; i < n; i++) {
+		int execp[2];
+		if (pipe2(execp, O_CLOEXEC) < 0)
+			fail("pipe");
+		ws[i].pid = fork();
+		if (ws[i].pid < 0)
+			fail("fork");
+		if (ws[i].pid == 0)
+			child(&ws[i], i == 0 ? inp[0] : -1, outp[1], tty ? outp[1] : errp[1], tty && i == 0,
+			      execp[1]);
+		close(execp[1]);
+		ws[i].errpipe = execp[0];
+	}
 	close(outp[1]); // with a tty, the slave: the master reports EIO once the workload's side is gone
-	close(execp[1]);
 	if (!tty) {
 		close(errp[1]);
 		if (inp[0] >= 0)
 			close(inp[0]);
 	}
-
-	int e = 0;
-	ssize_t n = read(execp[0], &e, sizeof(e));
-	close(execp[0]);
-	if (n == (ssize_t)sizeof(e)) {
-		say("clearvm: %s: %s", argv[0], strerror(e));
-		report(e == ENOENT || e == ENOTDIR ? ABI_STATUS_NOT_FOUND : ABI_STATUS_CANNOT_EXEC);
-	}
-	report(relay(pid, port_out, port_ctl, port_in, outp[0], errp[0], inp[1], tty));
+	report(relay(ws, n, pod, port_out, port_ctl, port_in, outp[0], errp[0], inp[1], tty));
 }

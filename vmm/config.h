@@ -21,6 +21,8 @@ struct vm_volume {
 	bool readonly;
 };
 
+#define CONFIG_MAX_APPS 8
+
 struct vm_config {
 	const char *rootfs;
 	const char *kernel;
@@ -49,6 +51,12 @@ struct vm_config {
 	bool verbose;
 	bool boot_trace;        // --boot-trace: the phase table on stderr at exit
 	const char *stats_json; // --stats-json FILE: the same as JSON (NULL: none)
+	// A pod (the rkt stage1): several apps in one VM, each with its own rootfs, argv, env,
+	// workdir, identity and volumes, described by a vm_config of its own (only those fields
+	// are read); the pod's own rootfs, argv, env and volumes are then unused.
+	struct vm_config *apps;
+	unsigned napps;
+	const char *app_name; // of an app: its name in the pod
 };
 
 // Exit statuses of clearvm itself, as docker and podman use them.

@@ -39,12 +39,58 @@ static int prop_strlist(void *fdt, const char *name, char *const *list)
 	return fdt_property(fdt, name, buf, (int)size) ? -EINVAL : 0;
 }
 
+// The size an FDT for one workload needs, generously.
+static size_t workload_size(const struct vm_config *w)
+{
+	size_t size = 1024 + strlist_size(w->argv) + strlist_size(w->env) + strlen(w->workdir);
+	for (unsigned i = 0; i < w->nvolumes; i++)
+		size += 128 + strlen(w->volumes[i].guest);
+	return size + (w->app_name ? strlen(w->app_name) : 0);
+}
+
+// One workload's properties and volume subnodes in the current node; its volumes take the
+// share tags from *next_volume on (spec_share_tags gives the VMM the same order).
+static int put_workload(void *fdt, const struct vm_config *w, const char *root_tag, unsigned *next_volume)
+{
+	int r = prop_strlist(fdt, "argv", w->argv);
+	if (r < 0 || (r = prop_strlist(fdt, "env", w->env)) < 0)
+		return r;
+	fdt32_t groups[CONFIG_MAX_GROUPS];
+	for (unsigned i = 0; i < w->ngroups; i++)
+		groups[i] = cpu_to_fdt32(w->groups[i]);
+	r = fdt_property_string(fdt, "cwd", w->workdir);
+	r = r ?: fdt_property_u32(fdt, "uid", w->uid);
+	r = r ?: fdt_property_u32(fdt, "gid", w->gid);
+	r = r ?: fdt_property(fdt, "groups", groups, (int)(w->ngroups * sizeof(groups[0])));
+	r = r ?: fdt_property_string(fdt, "root-tag", root_tag);
+	if (!r && w->read_only)
+		r = fdt_property(fdt, "root-readonly", NULL, 0);
+	for (unsigned i = 0; i < w->nvolumes && !r; i++) {
+		char node[32], tag[32];
+		snprintf(node, sizeof(node), "volume@%u", i);
+		spec_volume_tag((*next_volume)++, tag, sizeof(tag));
+		r = fdt_begin_node(fdt, node);
+		r = r ?: fdt_property_string(fdt, "tag", tag);
+		r = r ?: fdt_property_string(fdt, "target", w->volumes[i].guest);
+		if (!r && w->volumes[i].readonly)
+			r = fdt_property(fdt, "readonly", NULL, 0);
+		r = r ?: fdt_end_node(fdt);
+	}
+	return r ? -EINVAL : 0;
+}
+
+void spec_app_tag(unsigned index, char *buf, size_t size)
+{
+	snprintf(buf, size, ABI_APP_TAG "%u", index);
+}
+
 int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 {
-	size_t size = 8192 + strlist_size(cfg->argv) + strlist_size(cfg->env) + strlen(cfg->workdir) +
-		      strlen(cfg->hostname);
-	for (unsigned i = 0; i < cfg->nvolumes; i++)
-		size += 128 + strlen(cfg->volumes[i].guest);
+	size_t size = 8192 + strlen(cfg->hostname);
+	for (unsigned a = 0; a < cfg->napps; a++)
+		size += workload_size(&cfg->apps[a]);
+	if (!cfg->napps)
+		size += workload_size(cfg);
 	if (size > INT32_MAX)
 		return -E2BIG;
 	_cleanup_free_ void *fdt = malloc(size);
@@ -53,46 +99,33 @@ int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 	int r = fdt_create(fdt, (int)size);
 	r = r ?: fdt_finish_reservemap(fdt);
 	r = r ?: fdt_begin_node(fdt, "");
-	if (r)
-		return -EINVAL;
-	if ((r = prop_strlist(fdt, "argv", cfg->argv)) < 0 || (r = prop_strlist(fdt, "env", cfg->env)) < 0)
-		return r;
-	fdt32_t groups[CONFIG_MAX_GROUPS];
-	for (unsigned i = 0; i < cfg->ngroups; i++)
-		groups[i] = cpu_to_fdt32(cfg->groups[i]);
-	r = fdt_property_string(fdt, "cwd", cfg->workdir);
-	r = r ?: fdt_property_u32(fdt, "uid", cfg->uid);
-	r = r ?: fdt_property_u32(fdt, "gid", cfg->gid);
-	r = r ?: fdt_property(fdt, "groups", groups, (int)(cfg->ngroups * sizeof(groups[0])));
 	r = r ?: fdt_property_string(fdt, "hostname", cfg->hostname);
-	r = r ?: fdt_property_string(fdt, "root-tag", ABI_ROOT_TAG);
-	if (!r && cfg->read_only)
-		r = fdt_property(fdt, "root-readonly", NULL, 0);
 	if (!r && cfg->interactive)
 		r = fdt_property(fdt, "stdin", NULL, 0);
 	if (!r && cfg->tty)
 		r = fdt_property(fdt, "tty", NULL, 0);
-	if (!r && (cfg->boot_trace || cfg->stats_json || cfg->verbose))
+	if (!r && (cfg->boot_trace || cfg->stats_json || cfg->verbose || cfg->napps))
 		r = fdt_property(fdt, "milestones", NULL, 0);
 	if (!r && cfg->tty && cfg->tty_rows && cfg->tty_cols) {
 		fdt32_t wsize[2] = {cpu_to_fdt32(cfg->tty_rows), cpu_to_fdt32(cfg->tty_cols)};
 		r = fdt_property(fdt, "tty-size", wsize, sizeof(wsize));
 	}
-	for (unsigned i = 0; i < cfg->nvolumes && !r; i++) {
-		char node[32], tag[32];
-		snprintf(node, sizeof(node), "volume@%u", i);
-		spec_volume_tag(i, tag, sizeof(tag));
-		r = fdt_begin_node(fdt, node);
-		r = r ?: fdt_property_string(fdt, "tag", tag);
-		r = r ?: fdt_property_string(fdt, "target", cfg->volumes[i].guest);
-		if (!r && cfg->volumes[i].readonly)
-			r = fdt_property(fdt, "readonly", NULL, 0);
-		r = r ?: fdt_end_node(fdt);
-	}
-	r = r ?: fdt_end_node(fdt);
-	r = r ?: fdt_finish(fdt);
 	if (r)
 		return -EINVAL;
+	unsigned next_volume = 0;
+	if (!cfg->napps && (r = put_workload(fdt, cfg, ABI_ROOT_TAG, &next_volume)) < 0)
+		return r;
+	for (unsigned a = 0; a < cfg->napps && !r; a++) {
+		char node[32], tag[32];
+		snprintf(node, sizeof(node), "app@%u", a);
+		spec_app_tag(a, tag, sizeof(tag));
+		if (fdt_begin_node(fdt, node) || fdt_property_string(fdt, "name", cfg->apps[a].app_name))
+			return -EINVAL;
+		r = put_workload(fdt, &cfg->apps[a], tag, &next_volume);
+		r = r ?: (fdt_end_node(fdt) ? -EINVAL : 0);
+	}
+	if (r || fdt_end_node(fdt) || fdt_finish(fdt))
+		return r ? r : -EINVAL;
 	*out_size = fdt_totalsize(fdt);
 	*out = steal_pointer(&fdt);
 	return 0;

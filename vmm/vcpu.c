@@ -164,6 +164,14 @@ static void handle_io(struct vcpu *vcpu)
 			if (data[0] >= ABI_MILESTONE_INIT && data[0] <= ABI_MILESTONE_EXEC)
 				trace_mark(&vm->trace, phase[data[0]]);
 			log_debug("milestone %u at %.1f ms", data[0], elapsed_ms(vm));
+			if (vm->hooks.milestone)
+				vm->hooks.milestone(vm->hooks.ctx, data[0]);
+		} else if (write && port == ABI_APP_EXIT_PORT && run->io.size == 4) {
+			uint32_t v;
+			memcpy(&v, data, 4);
+			log_debug("app %u ended with %u at %.1f ms", v >> 16, v & 0xff, elapsed_ms(vm));
+			if (vm->hooks.app_exited && vm->cfg->napps > (v >> 16))
+				vm->hooks.app_exited(vm->hooks.ctx, v >> 16, (int)(v & 0xff));
 		} else if (!bus_dispatch(&vm->pio, port, data, run->io.size, write) && !write) {
 			memset(data, 0xff, run->io.size); // nothing there: a floating bus
 		}

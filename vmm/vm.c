@@ -111,15 +111,29 @@ static int add_share(struct vm *vm, const char *dir, bool readonly, const char *
 	return add_virtio(vm, dev);
 }
 
+// A workload's root and its volumes, tagged in the order the launch spec names them.
+static int add_workload_shares(struct vm *vm, const struct vm_config *w, const char *root_tag,
+			       unsigned *next_volume)
+{
+	int r = add_share(vm, w->rootfs, w->read_only, root_tag);
+	for (unsigned i = 0; i < w->nvolumes && r == 0; i++) {
+		char tag[32];
+		spec_volume_tag((*next_volume)++, tag, sizeof(tag));
+		r = add_share(vm, w->volumes[i].host, w->volumes[i].readonly, tag);
+	}
+	return r;
+}
+
 static int add_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct virtio_dev *dev;
-	int r = add_share(vm, cfg->rootfs, cfg->read_only, ABI_ROOT_TAG);
-	for (unsigned i = 0; i < cfg->nvolumes && r == 0; i++) {
+	unsigned next_volume = 0;
+	int r = cfg->napps ? 0 : add_workload_shares(vm, cfg, ABI_ROOT_TAG, &next_volume);
+	for (unsigned a = 0; a < cfg->napps && r == 0; a++) {
 		char tag[32];
-		spec_volume_tag(i, tag, sizeof(tag));
-		r = add_share(vm, cfg->volumes[i].host, cfg->volumes[i].readonly, tag);
+		spec_app_tag(a, tag, sizeof(tag));
+		r = add_workload_shares(vm, &cfg->apps[a], tag, &next_volume);
 	}
 	if (r < 0)
 		return r;

@@ -25,8 +25,16 @@ struct vcpu {
 	bool started;
 };
 
+// What a caller (the rkt stage1) learns while the VM runs; called from a vCPU thread.
+struct vm_hooks {
+	void *ctx;
+	void (*app_exited)(void *ctx, unsigned app, int status); // a pod's app ended
+	void (*milestone)(void *ctx, unsigned milestone);        // ABI_MILESTONE_* reached
+};
+
 struct vm {
 	const struct vm_config *cfg;
+	struct vm_hooks hooks;
 	int kvm_fd, vm_fd, mem_fd;
 	struct guest_mem mem;
 	size_t run_size;

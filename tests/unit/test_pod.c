@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// The rkt pod manifest: a two-app pod becomes one VM's configuration; every malformed or
+// unsupported manifest is refused with an error.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../harness/tap.h"
+#include "../../vmm/rkt/pod.h"
+
+static char dir[] = "/tmp/clearvm-test-pod-XXXXXX";
+
+static void put(const char *rel, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void make_rootfs(const char *app)
+{
+	char path[512];
+	static const char *const sub[] = {"stage1", "stage1/rootfs", "stage1/rootfs/opt",
+					  "stage1/rootfs/opt/stage2"};
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, sub[i]);
+		mkdir(path, 0755);
+	}
+	const char *parts[] = {"", "/rootfs", "/rootfs/etc"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/stage1/rootfs/opt/stage2/%s%s", dir, app, parts[i]);
+		mkdir(path, 0755);
+	}
+	snprintf(path, sizeof(path), "stage1/rootfs/opt/stage2/%s/rootfs/etc/passwd", app);
+	put(path, "root:x:0:0:root:/root:/bin/sh\nweb:x:1000:1000:web:/home/web:/bin/sh\n");
+	snprintf(path, sizeof(path), "stage1/rootfs/opt/stage2/%s/rootfs/etc/group", app);
+	put(path, "root:x:0:\nweb:x:1000:\nlogs:x:2000:web\n");
+}
+
+static const char good[] =
+	"{\"acVersion\":\"1.30.0\",\"acKind\":\"PodManifest\",\"apps\":["
+	"{\"name\":\"front\",\"image\":{\"name\":\"x\"},\"app\":{\"exec\":[\"/bin/sh\",\"-c\",\"echo hi\"],"
+	"\"user\":\"web\",\"group\":\"web\",\"workingDirectory\":\"/srv\","
+	"\"environment\":[{\"name\":\"MODE\",\"value\":\"prod\"}],"
+	"\"mountPoints\":[{\"name\":\"data\",\"path\":\"/data\",\"readOnly\":true}],"
+	"\"isolators\":[{\"name\":\"resource/memory\",\"value\":{\"limit\":\"64M\"}},"
+	"{\"name\":\"resource/memory\",\"value\":{\"limit\":\"128Mi\"}},"
+	"{\"name\":\"resource/cpu\",\"value\":{\"limit\":\"1500m\"}}]},"
+	"\"mounts\":[{\"volume\":\"data\",\"path\":\"/data\"}]},"
+	"{\"name\":\"back\",\"image\":{\"name\":\"y\"},\"app\":{\"exec\":[\"/bin/true\"],"
+	"\"isolators\":[{\"name\":\"resource/memory\",\"value\":{\"limit\":\"32M\"}}]},"
+	"\"mounts\":[{\"volume\":\"scratch\",\"path\":\"/scratch\"}]}],"
+	"\"volumes\":[{\"name\":\"data\",\"kind\":\"host\",\"source\":\"/srv/data\",\"readOnly\":false},"
+	"{\"name\":\"scratch\",\"kind\":\"empty\",\"mode\":\"0770\",\"uid\":1000,\"gid\":1000}]}";
+
+static int load(const char *text, struct pod *pod)
+{
+	int r = pod_load(text, strlen(text), dir, pod);
+	pod_free(pod);
+	return r;
+}
+
+static bool has_env(const struct vm_config *c, const char *kv)
+{
+	for (size_t i = 0; i < c->nenv; i++)
+		if (!strcmp(c->env[i], kv))
+			return true;
+	return false;
+}
+
+int main(void)
+{
+	uint64_t v;
+	ok(pod_parse_bytes("128M", &v) == 0 && v == 128000000, "128M is decimal");
+	ok(pod_parse_bytes("128Mi", &v) == 0 && v == 128u << 20, "128Mi is binary");
+	ok(pod_parse_bytes("4096", &v) == 0 && v == 4096, "a plain number is bytes");
+	ok(pod_parse_bytes("12Q", &v) < 0 && pod_parse_bytes("-1M", &v) < 0 && pod_parse_bytes("", &v) < 0,
+	   "unknown suffixes, signs and nothing are refused");
+	ok(pod_parse_bytes("99999999999999T", &v) < 0, "an overflowing quantity is refused");
+	ok(pod_parse_millicores("500m", &v) == 0 && v == 500, "500m is half a core");
+	ok(pod_parse_millicores("1.5", &v) == 0 && v == 1500, "1.5 cores");
+	ok(pod_parse_millicores("2", &v) == 0 && v == 2000, "2 cores");
+	ok(pod_parse_millicores("x", &v) < 0 && pod_parse_millicores("1.5x", &v) < 0, "junk is refused");
+
+	ok(mkdtemp(dir) != NULL, "pod directory %s", dir);
+	make_rootfs("front");
+	make_rootfs("back");
+
+	struct pod pod;
+	is(pod_load(good, strlen(good), dir, &pod), 0, "a two-app pod loads");
+	const struct vm_config *vm = &pod.vm, *f = &pod.apps[0], *b = &pod.apps[1];
+	is(vm->napps, 2, "both apps");
+	ok(!strcmp(f->app_name, "front") && !strcmp(b->app_name, "back"), "in manifest order");
+	ok(strstr(f->rootfs, "/stage1/rootfs/opt/stage2/front/rootfs") != NULL, "each app's own rootfs");
+	ok(!strcmp(f->argv[0], "/bin/sh") && !strcmp(f->argv[2], "echo hi") && !f->argv[3], "exec is argv");
+	ok(f->uid == 1000 && f->gid == 1000, "user and group names resolved in the app's rootfs");
+	ok(f->ngroups == 2 && f->groups[1] == 2000, "with the user's supplementary groups");
+	ok(!strcmp(f->workdir, "/srv") && !strcmp(b->workdir, "/"), "working directory, / by default");
+	ok(has_env(f, "MODE=prod") && has_env(f, "AC_APP_NAME=front") && has_env(f, "HOME=/home/web"),
+	   "environment, AC_APP_NAME and HOME");
+	ok(has_env(b, "PATH=" CONFIG_DEFAULT_PATH) && b->uid == 0, "defaults: PATH, root");
+	ok(f->nvolumes == 1 && !strcmp(f->volumes[0].host, "/srv/data") && !strcmp(f->volumes[0].guest, "/data"),
+	   "a host volume at its mount path");
+	ok(f->volumes[0].readonly, "read-only from the app's mount point");
+	char empty[600];
+	snprintf(empty, sizeof(empty), "%s/clearvm/volumes/scratch", dir);
+	struct stat st;
+	ok(b->nvolumes == 1 && !strcmp(b->volumes[0].host, empty), "an empty volume lives in the pod directory");
+	ok(stat(empty, &st) == 0 && (st.st_mode & 07777) == 0770 && st.st_uid == 1000, "with its mode and owner");
+	is(vm->memory_mib, 64 + 128 + 31, "memory: the last limit of each app, summed, plus the overhead");
+	is(vm->cpus, 2, "cpus: 1500m rounds up to 2");
+	pod_free(&pod);
+
+	char *bad;
+	is(load("{\"acKind\":\"PodManifest\"", &pod), -EINVAL, "truncated JSON");
+	is(load("{\"acKind\":\"ImageManifest\",\"apps\":[]}", &pod), -EINVAL, "not a pod manifest");
+	is(load("{\"acKind\":\"PodManifest\",\"apps\":[]}", &pod), -EINVAL, "no apps");
+	bad = strdup(good);
+	memcpy(strstr(bad, "\"front\""), "\"Front\"", 7);
+	is(load(bad, &pod), -EINVAL, "an app name that is not an AC name");
+	free(bad);
+	bad = strdup(good);
+	memcpy(strstr(bad, "\"back\""), "\"gone\"", 6);
+	is(load(bad, &pod), -EINVAL, "an app whose rootfs is missing");
+	free(bad);
+	bad = strdup(good);
+	memcpy(strstr(bad, "resource/cpu"), "os/linux/xx1", 12);
+	is(load(bad, &pod), -EINVAL, "an isolator clearvm cannot honour");
+	free(bad);
+	bad = strdup(good);
+	memcpy(strstr(bad, "\"1500m\""), "\"lots!\"", 7);
+	is(load(bad, &pod), -EINVAL, "a cpu limit that is not a quantity");
+	free(bad);
+	bad = strdup(good);
+	memcpy(strstr(bad, "\"volume\":\"data\""), "\"volume\":\"nope\"", 15);
+	is(load(bad, &pod), -EINVAL, "a mount of a volume the pod does not have");
+	free(bad);
+	bad = strdup(good);
+	memcpy(strstr(bad, "\"kind\":\"host\""), "\"kind\":\"nfs!\"", 13);
+	is(load(bad, &pod), -EINVAL, "a volume kind other than host or empty");
+	free(bad);
+	bad = strdup(good);
+	memcpy(strstr(bad, "\"exec\":[\"/bin/true\"]"), "\"exec\":[         1]", 20);
+	is(load(bad, &pod), -EINVAL, "an exec entry that is not a string");
+	free(bad);
+	bad = strdup(good);
+	memcpy(strstr(bad, "\"user\":\"web\""), "\"user\":\"who\"", 12);
+	is(load(bad, &pod), -EINVAL, "a user the app's rootfs does not know");
+	free(bad);
+
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ok(system(cmd) == 0, "cleaned up");
+	return tap_done();
+}
