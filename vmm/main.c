@@ -6,10 +6,13 @@
 #include <time.h>
 
 #include "config.h"
+#include "rkt/stage1.h"
 #include "vm.h"
 
 int main(int argc, char **argv)
 {
+	if (argc > 0 && stage1_invoked(argv[0]))
+		return stage1_main(argc, argv);
 	struct vm vm;
 	memset(&vm, 0, sizeof(vm));
 	trace_start(&vm.trace);

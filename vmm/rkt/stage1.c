@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: Apache-2.0
+// clearvm as an rkt stage1 (interface version 6): the run, stop and gc entrypoints, one
+// static binary chosen by the name it is run as (rkt-run, rkt-stop, ...). run boots one VM
+// for the whole pod and keeps the files rkt reads up to date as its apps end.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../guest-init/abi.h"
+#include "../vm.h"
+#include "pod.h"
+#include "stage1.h"
+
+#define POD_MANIFEST_MAX (16 << 20)
+
+struct stage1 {
+	const struct vm_config *cfg;
+};
+
+// Writes `text` to path by renaming a complete new file into place: a reader never sees half.
+static int write_file(const char *path, const char *text)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return log_err(errno, "%s", tmp);
+	int r = write_all(fd, text, strlen(text));
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	return r < 0 ? log_err(r, "%s", path) : 0;
+}
+
+// rkt status reads each app's decimal exit status from rkt/status/APP.
+static void app_exited(void *ctx, unsigned app, int status)
+{
+	struct stage1 *s = ctx;
+	char path[PATH_MAX], text[16];
+	snprintf(path, sizeof(path), "stage1/rootfs/rkt/status/%s", s->cfg->apps[app].app_name);
+	snprintf(text, sizeof(text), "%d", status);
+	write_file(path, text);
+}
+
+// Every app has been started: rkt may now enter the pod.
+static void milestone(void *ctx, unsigned m)
+{
+	(void)ctx;
+	if (m != ABI_MILESTONE_EXEC)
+		return;
+	unlink("stage1/rootfs/rkt/supervisor-status");
+	if (symlink("ready", "stage1/rootfs/rkt/supervisor-status") < 0)
+		log_err(errno, "stage1/rootfs/rkt/supervisor-status");
+}
+
+static int read_text(const char *path, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return log_err(errno, "%s", path);
+	if (!S_ISREG(st.st_mode) || st.st_size > POD_MANIFEST_MAX)
+		return log_err(EINVAL, "%s: not a regular file of at most 16 MiB", path);
+	char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t n = read(fd, buf, (size_t)st.st_size);
+	if (n != st.st_size) {
+		free(buf);
+		return log_err(n < 0 ? errno : EIO, "reading %s", path);
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+// The kernel and initramfs beside this binary in the stage1 rootfs.
+static int stage1_files(struct vm_config *cfg, char *kernel, char *initramfs, size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return log_err(errno, "/proc/self/exe");
+	exe[n] = '\0';
+	const char *dir = dirname(exe);
+	snprintf(kernel, size, "%s/vmlinux", dir);
+	snprintf(initramfs, size, "%s/initramfs.cpio", dir);
+	if (access(kernel, R_OK) < 0 || access(initramfs, R_OK) < 0)
+		return log_err(errno, "the stage1's kernel and initramfs (%s/vmlinux, initramfs.cpio)", dir);
+	cfg->kernel = kernel;
+	cfg->initramfs = initramfs;
+	return 0;
+}
+
+// rkt/env/APP: the environment each app runs with, KEY=VALUE lines.
+static int write_envs(const struct vm_config *cfg)
+{
+	for (unsigned a = 0; a < cfg->napps; a++) {
+		const struct vm_config *app = &cfg->apps[a];
+		size_t len = 1;
+		for (size_t i = 0; i < app->nenv; i++)
+			len += strlen(app->env[i]) + 1;
+		_cleanup_free_ char *text = calloc(1, len);
+		if (!text)
+			return -ENOMEM;
+		for (size_t i = 0; i < app->nenv; i++) {
+			strcat(text, app->env[i]);
+			strcat(text, "\n");
+		}
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "stage1/rootfs/rkt/env/%s", app->app_name);
+		int r = write_file(path, text);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+// --net=LIST: until clearvm has guest networking only loopback exists; "default" says so
+// once, any other network is refused rather than silently missing.
+static int check_net(const char *list)
+{
+	_cleanup_free_ char *copy = strdup(list);
+	if (!copy)
+		return -ENOMEM;
+	for (char *save = NULL, *net = strtok_r(copy, ",", &save); net; net = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(net, ':'); // NAME:ARGS
+		if (colon)
+			*colon = '\0';
+		if (!strcmp(net, "default"))
+			log_msg("--net=default: the clearvm stage1 has no guest networking yet; the pod gets loopback only");
+		else if (strcmp(net, "none") != 0)
+			return log_err(0, "--net=%s: not supported by the clearvm stage1 (none, or default for "
+					  "loopback only)", net);
+	}
+	return 0;
+}
+
+static bool flag(const char *arg, const char *name, const char **value)
+{
+	size_t n = strlen(name);
+	if (strncmp(arg, name, n))
+		return false;
+	if (arg[n] == '=') {
+		*value = arg + n + 1;
+		return true;
+	}
+	if (arg[n] == '\0') {
+		*value = "true";
+		return true;
+	}
+	return false;
+}
+
+static int run(int argc, char **argv)
+{
+	const char *v, *net = "default", *hostname = NULL, *uuid = NULL;
+	bool debug = false, interactive = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (flag(a, "--debug", &v))
+			debug = strcmp(v, "false") != 0;
+		else if (flag(a, "--net", &v))
+			net = v;
+		else if (flag(a, "--interactive", &v))
+			interactive = strcmp(v, "false") != 0;
+		else if (flag(a, "--hostname", &v))
+			hostname = v;
+		else if (flag(a, "--mutable", &v) && strcmp(v, "false"))
+			return log_err(0, "--mutable: the clearvm stage1 runs fixed pods (no rkt app add/rm)");
+		else if (a[0] == '-' && a[1] == '-')
+			continue; // --local-config, --private-users, --dns-conf-mode, --ipc, future flags
+		else
+			uuid = a;
+	}
+	log_verbose = debug;
+	if (!uuid)
+		return log_err(0, "run: no pod UUID given");
+	int r = check_net(net);
+	if (r < 0)
+		return r;
+	char pod_dir[PATH_MAX];
+	if (!getcwd(pod_dir, sizeof(pod_dir)))
+		return log_err(errno, "the pod directory");
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if ((r = read_text("pod", &text, &len)) < 0)
+		return r;
+	static struct pod pod;
+	r = pod_load(text, len, pod_dir, &pod);
+	struct vm_config *cfg = &pod.vm;
+	char kernel[PATH_MAX], initramfs[PATH_MAX], host[80];
+	snprintf(host, sizeof(host), "rkt-%s", uuid);
+	cfg->hostname = hostname ? hostname : host;
+	cfg->verbose = debug;
+	cfg->interactive = interactive;
+	if (r == 0 && interactive && cfg->napps != 1)
+		r = log_err(0, "--interactive: only for a pod of one app (this one has %u)", cfg->napps);
+	if (r == 0 && interactive && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		cfg->tty = true;
+		r = tty_check(cfg);
+	}
+	r = r ?: stage1_files(cfg, kernel, initramfs, sizeof(kernel));
+	r = r ?: write_envs(cfg);
+	if (r < 0) {
+		pod_free(&pod);
+		return r;
+	}
+
+	static struct vm vm;
+	struct stage1 s = {.cfg = cfg};
+	int status = EXIT_CLEARVM_FAILED;
+	trace_start(&vm.trace);
+	vm.hooks = (struct vm_hooks){.ctx = &s, .app_exited = app_exited, .milestone = milestone};
+	if (vm_build(&vm, cfg) == 0) {
+		char pid[32];
+		snprintf(pid, sizeof(pid), "%d", (int)getpid()); // rkt enter targets this process
+		if (write_file("pid", pid) == 0)
+			status = vm_run(&vm);
+	}
+	vm_destroy(&vm);
+	pod_free(&pod);
+	return status;
+}
+
+// stop [--force] UUID: a graceful stop is SIGTERM, which clearvm forwards to every app (and
+// follows with SIGKILL after the stop timeout); --force kills the VM at once.
+static int stop(int argc, char **argv)
+{
+	const char *v;
+	bool force = false;
+	for (int i = 1; i < argc; i++)
+		if (flag(argv[i], "--force", &v))
+			force = strcmp(v, "false") != 0;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = read_text("pid", &text, &len);
+	if (r < 0)
+		return r;
+	char *end;
+	long pid = strtol(text, &end, 10);
+	if (pid <= 1 || (*end && *end != '\n'))
+		return log_err(0, "stop: pid file holds %s, not a process id", text);
+	if (kill((pid_t)pid, force ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
+		return log_err(errno, "stop: pod process %ld", pid);
+	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
+}
+
+// gc [--debug] [--local-config DIR] UUID, in the exited pod's directory: what clearvm left
+// there beyond rkt's own files is the "empty" volumes.
+static int gc(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct stat st;
+	if (lstat("clearvm", &st) < 0)
+		return errno == ENOENT ? 0 : log_err(errno, "gc: clearvm");
+	if (nftw("clearvm", remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return log_err(errno, "gc: removing clearvm/");
+	return 0;
+}
+
+static int unsupported(int argc, char **argv)
+{
+	(void)argc;
+	return log_err(0, "%s: not supported by the clearvm stage1: a pod's apps are fixed when its VM starts",
+		       basename(argv[0]));
+}
+
+bool stage1_invoked(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+	return !strncmp(base ? base + 1 : argv0, "rkt-", 4);
+}
+
+int stage1_main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} entry[] = {{"rkt-run", run},
+		     {"rkt-stop", stop},
+		     {"rkt-gc", gc},
+		     {"rkt-enter", unsupported},
+		     {"rkt-app-add", unsupported},
+		     {"rkt-app-rm", unsupported},
+		     {"rkt-app-start", unsupported},
+		     {"rkt-app-stop", unsupported},
+		     {"rkt-attach", unsupported}};
+	const char *base = strrchr(argv[0], '/');
+	base = base ? base + 1 : argv[0];
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < ARRAY_SIZE(entry); i++) {
+		if (strcmp(base, entry[i].name))
+			continue;
+		int r = entry[i].fn(argc, argv);
+		fflush(stdout);
+		return r < 0 ? EXIT_CLEARVM_FAILED : r;
+	}
+	log_err(0, "%s: not a clearvm stage1 entrypoint", base);
+	return EXIT_CLEARVM_FAILED;
+}
