@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libfdt.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -180,6 +182,19 @@ static void mount_basics(void)
 	symlink("/proc/self/fd/0", "/dev/stdin");
 	symlink("/proc/self/fd/1", "/dev/stdout");
 	symlink("/proc/self/fd/2", "/dev/stderr");
+}
+
+// Loopback networking, as docker's --net=none and rkt's pods have it: lo is up.
+static void loopback_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	strcpy(ifr.ifr_name, "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0 ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(s, SIOCSIFFLAGS, &ifr) < 0))
+		say("clearvm: guest-init: bringing up lo: %s", strerror(errno));
+	if (s >= 0)
+		close(s);
 }
 
 static void write_hostname_file(const char *hostname)
@@ -592,6 +607,7 @@ int main(void)
 	const char *hostname = str(fdt, 0, "hostname");
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		fail("sethostname");
+	loopback_up();
 	write_hostname_file(hostname);
 	umount("/sys");
 	unsigned n = count_apps(fdt);
