@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# clearvm as an rkt stage1, end to end: the ACI checked as appc and rkt require, then pod
+# directories laid out as rkt 1.30 leaves them (two apps, a host and an empty volume,
+# isolators, an environment, a non-root user) and the entrypoints called as rkt calls them,
+# with every file and exit status rkt reads checked. TAP output.
+# Usage: rkt.sh BUILD_DIR
+set -uo pipefail
+build=$(cd "$1" && pwd)
+source "$(dirname "$0")/../harness/tap.sh"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-rkt.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+aci=$build/clearvm-stage1.aci
+
+# --- The image: a valid ACI (appc image format) that rkt accepts as a stage1.
+mkdir -p "$work/aci" && tar -xf "$aci" -C "$work/aci"
+check "the ACI is a tar of manifest and rootfs/" test -f "$work/aci/manifest" -a -d "$work/aci/rootfs"
+check "with the directories rkt requires (rkt/status, rkt/env, opt/stage2)" \
+	test -d "$work/aci/rootfs/rkt/status" -a -d "$work/aci/rootfs/rkt/env" -a -d "$work/aci/rootfs/opt/stage2"
+validation=$(python3 - "$work/aci" <<'PY'
+import json, os, re, subprocess, sys
+root = sys.argv[1]
+m = json.load(open(os.path.join(root, "manifest")))
+ac_ident = re.compile(r"^[a-z0-9]+([-._~/][a-z0-9]+)*$")
+errors = []
+if m.get("acKind") != "ImageManifest": errors.append("acKind")
+if not re.match(r"^\d+\.\d+\.\d+", m.get("acVersion", "")): errors.append("acVersion")
+if not ac_ident.match(m.get("name", "")): errors.append("name")
+labels = {l["name"]: l["value"] for l in m.get("labels", [])}
+if labels.get("os") != "linux" or labels.get("arch") != "amd64": errors.append("os/arch labels")
+if not all(ac_ident.match(l) for l in labels): errors.append("label names")
+ann = {a["name"]: a["value"] for a in m.get("annotations", [])}
+if not all(ac_ident.match(a) for a in ann): errors.append("annotation names")
+if ann.get("coreos.com/rkt/stage1/interface-version") != "6": errors.append("interface-version")
+for e in ["run", "enter", "gc", "stop", "app/add", "app/rm", "app/start", "app/stop", "attach"]:
+    path = ann.get("coreos.com/rkt/stage1/" + e)
+    if not path or not path.startswith("/"):
+        errors.append("entrypoint " + e); continue
+    f = os.path.realpath(os.path.join(root, "rootfs", path.lstrip("/")))
+    if not f.startswith(os.path.realpath(os.path.join(root, "rootfs")) + "/") or not os.access(f, os.X_OK):
+        errors.append("entrypoint %s: %s not an executable in rootfs" % (e, path)); continue
+    hdr = subprocess.run(["readelf", "-lW", f], capture_output=True, text=True).stdout
+    if "Requesting program interpreter" in hdr or "LOAD" not in hdr:
+        errors.append("entrypoint %s is not a static ELF" % e)
+print("ok" if not errors else "bad: " + ", ".join(errors))
+PY
+)
+check "the manifest passes appc's rules and names every entrypoint, static (got: $validation)" test "$validation" = ok
+
+# --- A pod directory as rkt run leaves it: stage1 unpacked, apps under opt/stage2.
+uuid_n=0
+make_pod() { # make_pod MANIFEST_JSON APP... -> sets $pod and $uuid
+	uuid_n=$((uuid_n + 1))
+	uuid=$(printf '6d0c1c1e-0000-4000-8000-%012d' "$uuid_n")
+	pod=$work/pods/run/$uuid
+	mkdir -p "$pod/stage1"
+	cp "$work/aci/manifest" "$pod/stage1/manifest"
+	cp -a "$work/aci/rootfs" "$pod/stage1/rootfs"
+	printf '%s' "$1" > "$pod/pod"
+	shift
+	for app in "$@"; do
+		local r=$pod/stage1/rootfs/opt/stage2/$app/rootfs
+		mkdir -p "$(dirname "$r")"
+		cp -a "$build/rootfs" "$r"
+		echo "web:x:1000:1000:web:/home/web:/bin/sh" >> "$r/etc/passwd"
+		echo "web:x:1000:" >> "$r/etc/group"
+		mkdir -p "$r/srv"
+		echo "$app" > "$r/etc/marker"
+		printf '{"acKind":"ImageManifest","acVersion":"0.8.11","name":"example.com/%s"}' "$app" \
+			> "$pod/stage1/rootfs/opt/stage2/$app/manifest"
+	done
+}
+# Runs an entrypoint the way rkt does: in the pod directory, with argv[0] the entrypoint's path
+# in the stage1 rootfs; run also holds the pod's lock and passes it as RKT_LOCK_FD.
+entry() { # entry NAME ARGS...
+	local name=$1
+	shift
+	if [ "$name" = run ]; then
+		( exec {lock}<"$pod" && flock -x "$lock" && export RKT_LOCK_FD=$lock && cd "$pod" &&
+		  exec "$pod/stage1/rootfs/rkt-run" "$@" )
+	else
+		( cd "$pod" && exec "$pod/stage1/rootfs/rkt-$name" "$@" )
+	fi
+}
+
+mkdir -p "$work/data" && echo in-data > "$work/data/in" && chmod 0777 "$work/data"
+two_apps='{"acVersion":"1.30.0","acKind":"PodManifest","apps":[
+ {"name":"front","image":{"name":"example.com/front"},"app":{
+   "exec":["/bin/sh","-c","id -u; id -g; id -G; echo MODE=$MODE; echo app=$AC_APP_NAME; hostname; pwd; cat /data/in; touch /data/written; echo s > /scratch/f && echo scratch-ok"],
+   "user":"web","group":"web","workingDirectory":"/srv",
+   "environment":[{"name":"MODE","value":"prod"}],
+   "mountPoints":[{"name":"data","path":"/data"}]},
+  "mounts":[{"volume":"data","path":"/data"},{"volume":"scratch","path":"/scratch"}]},
+ {"name":"back","image":{"name":"example.com/back"},"app":{
+   "exec":["/bin/sh","-c","sleep 1; grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo; echo back >&2; exit 3"],
+   "isolators":[{"name":"resource/memory","value":{"limit":"200Mi"}},{"name":"resource/cpu","value":{"limit":"1500m"}}]}}],
+ "volumes":[{"name":"data","kind":"host","source":"'"$work/data"'"},
+            {"name":"scratch","kind":"empty","mode":"0777"}]}'
+make_pod "$two_apps" front back
+entry run --net=none --local-config=/etc/rkt --hostname=web-pod --some-future-flag=1 "$uuid" \
+	> "$work/out" 2> "$work/err"
+rc=$?
+check "run exits with the pod's status: the failing app's 3 (got $rc)" test $rc = 3
+check "rkt/status/front holds 0" test "$(cat "$pod/stage1/rootfs/rkt/status/front" 2>&1)" = 0
+check "rkt/status/back holds 3" test "$(cat "$pod/stage1/rootfs/rkt/status/back" 2>&1)" = 3
+check "pid holds the run entrypoint's process id" grep -Eqx '[0-9]+' "$pod/pid"
+check "supervisor-status points at ready" test "$(readlink "$pod/stage1/rootfs/rkt/supervisor-status")" = ready
+check "rkt/env/front lists the app's environment" \
+	grep -qx MODE=prod "$pod/stage1/rootfs/rkt/env/front"
+check "with AC_APP_NAME and HOME from the app's passwd" \
+	sh -c "grep -qx AC_APP_NAME=front '$pod/stage1/rootfs/rkt/env/front' && grep -qx HOME=/home/web '$pod/stage1/rootfs/rkt/env/front'"
+out=$(cat "$work/out")
+check "front runs as its user and group (1000)" test "$(echo "$out" | head -2 | tr '\n' ' ')" = "1000 1000 "
+check "with its environment" grep -qx MODE=prod <<< "$out"
+check "and AC_APP_NAME" grep -qx app=front <<< "$out"
+check "--hostname sets the pod's hostname" grep -qx web-pod <<< "$out"
+check "in its working directory" grep -qx /srv <<< "$out"
+check "the host volume is mounted at its path" grep -qx in-data <<< "$out"
+check "and the app's writes reach the host, as its user" test "$(stat -c %u "$work/data/written" 2>&1)" = 1000
+check "the empty volume is writable" grep -qx scratch-ok <<< "$out"
+mem=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' <<< "$out")
+check "resource/memory 200Mi gives the VM 200 MiB + the overhead (MemTotal ${mem:-?} kB)" \
+	test "${mem:-0}" -gt $((200 * 1024)) -a "${mem:-0}" -lt $((264 * 1024))
+check "resource/cpu 1500m gives 2 vCPUs" grep -qx 2 <<< "$out"
+check "the apps' stderr comes out on run's stderr" grep -qx back "$work/err"
+check "--net=none prints no warning" test -z "$(grep -v '^back$' "$work/err")"
+
+entry gc --debug --local-config /etc/rkt "$uuid"; rc=$?
+check "gc succeeds (got $rc)" test $rc = 0
+check "and removes the empty volume clearvm made in the pod directory" test ! -e "$pod/clearvm"
+check "but leaves the host volume alone" test -f "$work/data/in"
+
+# --- --net: default is loopback only and says so; other networks are refused.
+one_app() { # one_app EXEC_JSON
+	printf '{"acVersion":"1.30.0","acKind":"PodManifest","apps":[{"name":"solo","image":{"name":"x"},"app":{"exec":%s}}]}' "$1"
+}
+make_pod "$(one_app '["/bin/sh","-c","cat /sys/class/net/lo/operstate; ls /sys/class/net"]')" solo
+out=$(entry run --net=default "$uuid" 2> "$work/err"); rc=$?
+check "--net=default runs (got $rc)" test $rc = 0
+check "with one warning line saying loopback only" test "$(grep -c 'loopback only' "$work/err")" = 1
+check "and the pod sees only lo" test "$(echo "$out" | tail -1)" = lo
+check "which is up" test "$(echo "$out" | head -1)" = unknown
+entry run --net=mynet "$uuid" 2> "$work/err"; rc=$?
+check "--net=mynet is refused (got $rc)" test $rc != 0
+check "with one clear line" test "$(wc -l < "$work/err")" = 1 -a -n "$(grep 'mynet' "$work/err")"
+
+# --- --interactive: stdin reaches the app.
+make_pod "$(one_app '["/bin/sh","-c","read l; echo got:$l"]')" solo
+out=$(echo hello | entry run --interactive --net=none "$uuid" 2> "$work/err"); rc=$?
+check "--interactive passes stdin through (got '$out', $rc: $(head -c 200 "$work/err"))" test "$out" = got:hello -a $rc = 0
+
+# --- Pod-level errors: one line, non-zero, nothing left running.
+make_pod '{"acKind":"PodManifest","apps":[' solo
+entry run --net=none "$uuid" 2> "$work/err"; rc=$?
+check "a bad manifest: non-zero (got $rc) and one line" test $rc != 0 -a "$(wc -l < "$work/err")" = 1
+check "and no status files" test -z "$(ls "$pod/stage1/rootfs/rkt/status")"
+make_pod "$(one_app '["/bin/true"]')" other
+entry run --net=none "$uuid" 2> "$work/err"; rc=$?
+check "a missing app rootfs: non-zero (got $rc), named" test $rc != 0 -a -n "$(grep 'solo' "$work/err")"
+make_pod '{"acKind":"PodManifest","apps":[{"name":"solo","image":{"name":"x"},"app":{"exec":["/bin/true"],"isolators":[{"name":"os/linux/capabilities-retain-set","value":{"set":["CAP_NET_ADMIN"]}}]}}]}' solo
+entry run --net=none "$uuid" 2> "$work/err"; rc=$?
+check "an unsupported isolator: non-zero (got $rc), named" test $rc != 0 -a -n "$(grep 'capabilities-retain-set' "$work/err")"
+entry app-add --debug=false --app=x --uuid="$uuid" 2> "$work/err"; rc=$?
+check "app add is refused with a reason (got $rc)" test $rc != 0 -a -s "$work/err"
+
+# --- enter: a command inside a running app, with its stdio and exit status.
+make_pod '{"acVersion":"1.30.0","acKind":"PodManifest","apps":[
+ {"name":"front","image":{"name":"x"},"app":{"exec":["/bin/sleep","100"],"user":"web"}},
+ {"name":"back","image":{"name":"y"},"app":{"exec":["/bin/sleep","100"]}}]}' front back
+entry run --net=none "$uuid" > /dev/null 2>&1 &
+runner=$!
+for _ in $(seq 600); do [ -L "$pod/stage1/rootfs/rkt/supervisor-status" ] && break; sleep 0.1; done
+pid=$(cat "$pod/pid" 2>/dev/null)
+out=$(entry enter --pid="$pid" --appname=front -- /bin/sh -c 'cat /etc/marker; id -u; echo to-err >&2; exit 7' \
+	2> "$work/err" < /dev/null); rc=$?
+check "enter runs the command in the app's root (got '$(echo $out)')" test "$(echo "$out" | head -1)" = front
+check "as root" test "$(echo "$out" | sed -n 2p)" = 0
+check "with its exit status (7, got $rc)" test $rc = 7
+check "and its stderr apart" test "$(cat "$work/err")" = to-err
+out=$(echo piped | entry enter --pid="$pid" --appname=back -- /bin/sh -c 'cat /etc/marker; cat'); rc=$?
+check "enter reaches another app's root, and stdin with its EOF (got '$(echo $out)', $rc)" \
+	test "$(echo $out)" = "back piped" -a $rc = 0
+out=$(entry enter --pid="$pid" --appname=front -- /bin/sh -c 'ps -o comm | grep -c sleep' < /dev/null)
+check "the apps keep running beside the entered command (2 sleeps seen, got $out)" test "$out" = 2
+entry enter --pid="$pid" --appname=nope -- /bin/true 2> "$work/err" < /dev/null; rc=$?
+check "enter into an app the pod lacks: 125 (got $rc) and a reason" test $rc = 125 -a -n "$(grep nope "$work/err")"
+entry enter --pid="$pid" --appname=front -- /no/such/cmd 2> "$work/err" < /dev/null; rc=$?
+check "enter with a missing command: 127 (got $rc)" test $rc = 127
+entry stop "$uuid"
+wait $runner; rc=$?
+check "the pod still stops cleanly after enter sessions (143, got $rc)" test $rc = 143
+entry enter --pid="$pid" --appname=front -- /bin/true 2> "$work/err" < /dev/null; rc=$?
+check "enter into a pod that ended fails with a reason (got $rc)" test $rc != 0 -a -s "$work/err"
+
+# --- stop: graceful (the apps get SIGTERM) and --force (the VM dies at once).
+make_pod "$(one_app '["/bin/sleep","100"]')" solo
+entry run --net=none "$uuid" > /dev/null 2>&1 &
+runner=$!
+for _ in $(seq 600); do [ -L "$pod/stage1/rootfs/rkt/supervisor-status" ] && break; sleep 0.1; done
+check "a long pod reaches ready" test -L "$pod/stage1/rootfs/rkt/supervisor-status"
+check "pid names the running entrypoint" \
+	sh -c "readlink /proc/$(cat "$pod/pid")/exe | grep -q '$pod/stage1/rootfs/clearvm\$'"
+check "and holds the pod's lock while it runs" sh -c "! flock -n '$pod' true"
+entry stop "$uuid"; rc=$?
+check "stop succeeds (got $rc)" test $rc = 0
+wait $runner; rc=$?
+check "the pod ends with the app's SIGTERM status 143 (got $rc)" test $rc = 143
+check "rkt/status/solo holds 143" test "$(cat "$pod/stage1/rootfs/rkt/status/solo" 2>&1)" = 143
+check "and the lock is released" flock -n "$pod" true
+
+make_pod "$(one_app '["/bin/sh","-c","trap \"\" TERM; sleep 100"]')" solo
+entry run --net=none "$uuid" > /dev/null 2>&1 &
+runner=$!
+for _ in $(seq 600); do [ -L "$pod/stage1/rootfs/rkt/supervisor-status" ] && break; sleep 0.1; done
+entry stop --force "$uuid"; rc=$?
+check "stop --force succeeds (got $rc)" test $rc = 0
+wait $runner; rc=$?
+check "and the pod is killed at once (got $rc)" test $rc = 137
+check "no VMM process is left" sh -c "! kill -0 $(cat "$pod/pid") 2> /dev/null"
+
+tap_done
