@@ -61,6 +61,27 @@ struct abi_control {
 #define ABI_CONTROL_RESIZE 2
 _Static_assert(sizeof(struct abi_control) == 8, "the control message is 8 bytes on the wire");
 
+// rkt enter, in a pod: the "enter" port carries requests, each this header then `size` bytes
+// of NUL-terminated strings: the app's name, `argc` arguments, then KEY=VALUE environment. The
+// command runs as root in the app's root; its stdio goes through the "enter-stdout",
+// "enter-stderr" and "enter-stdin" ports and its status (as ABI_EXIT_PORT's) is written to
+// ABI_ENTER_EXIT_PORT. One session at a time; the host closes enter-stdin when it has the
+// status, and opens it again for the next.
+struct abi_enter_header {
+	unsigned int size;
+	unsigned short argc;
+	unsigned short reserved;
+};
+#define ABI_ENTER_EXIT_PORT 0x5fc
+#define ABI_ENTER_DONE 0x10000 // written by PID 1 once the session's helper is gone
+#define ABI_ENTER_MAX 32768
+#define ABI_ENTER_MAX_STRINGS 1024
+#define ABI_PORT_ENTER 4
+#define ABI_PORT_ENTER_STDOUT 5
+#define ABI_PORT_ENTER_STDERR 6
+#define ABI_PORT_ENTER_STDIN 7
+#define ABI_NR_POD_PORTS 8
+
 // Statuses guest-init itself reports when it cannot run the workload.
 #define ABI_STATUS_CANNOT_EXEC 126
 #define ABI_STATUS_NOT_FOUND 127

@@ -437,17 +437,137 @@ static int reaped(struct workload *ws, unsigned n, pid_t pid, int wstatus, bool 
 	return -1;
 }
 
+// rkt enter (pods only): requests come on the "enter" port (struct abi_enter_header, then
+// NUL-terminated strings: the app's name, argc arguments, then KEY=VALUE environment); one
+// session at a time runs in a helper process, whose command's stdio goes through the
+// enter-stdout/-stderr/-stdin ports and whose status goes to ABI_ENTER_EXIT_PORT.
+static int enter_ports[4] = {-1, -1, -1, -1}; // request, stdout, stderr, stdin
+static pid_t enter_helper = -1;
+static unsigned char enter_buf[sizeof(struct abi_enter_header) + ABI_ENTER_MAX];
+static size_t enter_len;
+
+static int relay(struct workload *ws, unsigned n, bool pod, bool pid1, int port_out, int port_ctl,
+		 int port_in, int out_r, int err_r, int in_w, bool tty);
+
+static void enter_read(void)
+{
+	ssize_t got = read(enter_ports[0], enter_buf + enter_len, sizeof(enter_buf) - enter_len);
+	if (got > 0)
+		enter_len += (size_t)got;
+}
+
+// Splits a request's strings; false when it is malformed. argv and env point into buf.
+static bool enter_parse(unsigned char *buf, size_t len, unsigned argc, const char **app, char **argv,
+			char **env, size_t max)
+{
+	size_t i = 0, k = 0, e = 0;
+	const char *strs[ABI_ENTER_MAX_STRINGS];
+	while (i < len && k < ABI_ENTER_MAX_STRINGS) {
+		unsigned char *nul = memchr(buf + i, '\0', len - i);
+		if (!nul)
+			return false;
+		strs[k++] = (const char *)buf + i;
+		i = (size_t)(nul - buf) + 1;
+	}
+	if (i != len || k < 1 + argc || argc == 0 || argc >= max || k - 1 - argc >= max)
+		return false;
+	*app = strs[0];
+	for (unsigned a = 0; a < argc; a++)
+		argv[a] = (char *)strs[1 + a];
+	argv[argc] = NULL;
+	for (size_t j = 1 + argc; j < k; j++)
+		env[e++] = (char *)strs[j];
+	env[e] = NULL;
+	return true;
+}
+
+// The helper: runs the command in the app's root as root, relays its stdio, reports its status,
+// then reads the stdin port to the EOF the host sends once it has the status, so nothing of
+// this session is left for the next.
+static __attribute__((noreturn)) void enter_session(const unsigned char *req, size_t size, unsigned argc,
+						    const struct workload *ws, unsigned n)
+{
+	static unsigned char strings[ABI_ENTER_MAX];
+	static char *argv[ABI_ENTER_MAX_STRINGS], *env[ABI_ENTER_MAX_STRINGS];
+	memcpy(strings, req, size);
+	err_fd = enter_ports[2];
+	const char *app = NULL;
+	struct workload cmd = {.cwd = "/", .status = -1, .argv = argv, .env = env};
+	int status = ABI_STATUS_INIT_FAILED;
+	if (!enter_parse(strings, size, argc, &app, argv, env, ABI_ENTER_MAX_STRINGS)) {
+		say("clearvm: guest-init: a malformed enter request");
+	} else {
+		unsigned i = 0;
+		while (i < n && strcmp(ws[i].name, app))
+			i++;
+		if (i == n) {
+			say("clearvm: enter: no app named %s in this pod", app);
+		} else {
+			memcpy(cmd.root, ws[i].root, sizeof(cmd.root));
+			int outp[2], errp[2], inp[2], execp[2];
+			if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0 ||
+			    pipe2(execp, O_CLOEXEC) < 0 || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0 ||
+			    (cmd.pid = fork()) < 0) {
+				say("clearvm: guest-init: enter: %s", strerror(errno));
+			} else {
+				if (cmd.pid == 0)
+					child(&cmd, inp[0], outp[1], errp[1], false, execp[1]);
+				close(outp[1]);
+				close(errp[1]);
+				close(inp[0]);
+				close(execp[1]);
+				cmd.errpipe = execp[0];
+				status = relay(&cmd, 1, false, false, enter_ports[1], -1, dup(enter_ports[3]),
+					       outp[0], errp[0], inp[1], false);
+			}
+		}
+	}
+	outl((unsigned)status, ABI_ENTER_EXIT_PORT);
+	char sink[4096];
+	struct pollfd in = {.fd = enter_ports[3], .events = POLLIN};
+	while (poll(&in, 1, -1) >= 0) {
+		ssize_t got = read(enter_ports[3], sink, sizeof(sink));
+		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+	_exit(0);
+}
+
+// Starts a session for the next complete request, if any.
+static void enter_start(struct workload *ws, unsigned n)
+{
+	struct abi_enter_header h;
+	if (enter_len < sizeof(h))
+		return;
+	memcpy(&h, enter_buf, sizeof(h));
+	if (h.size > ABI_ENTER_MAX) { // a broken stream: nothing after it can be trusted
+		enter_len = 0;
+		return;
+	}
+	size_t total = sizeof(h) + h.size;
+	if (enter_len < total)
+		return;
+	enter_helper = fork();
+	if (enter_helper == 0)
+		enter_session(enter_buf + sizeof(h), h.size, h.argc, ws, n);
+	if (enter_helper < 0)
+		say("clearvm: guest-init: enter: fork: %s", strerror(errno));
+	memmove(enter_buf, enter_buf + total, enter_len - total);
+	enter_len -= total;
+}
+
 // Relays the workload's output (out_r, err_r) to its ports and the stdin port to in_w until
 // the workload ends; then stops whatever it left behind (as docker does) and drains what is
 // still buffered. With a tty, out_r and in_w are both the pty's master. Returns the status.
-static int relay(struct workload *ws, unsigned n, bool pod, int port_out, int port_ctl, int port_in,
-		 int out_r, int err_r, int in_w, bool tty)
+// PID 1 (pid1) also stops what the workloads left behind and, in a pod, serves enter requests.
+static int relay(struct workload *ws, unsigned n, bool pod, bool pid1, int port_out, int port_ctl,
+		 int port_in, int out_r, int err_r, int in_w, bool tty)
 {
 	int status = -1; // all ended: the first non-zero status in the order they ended, else 0
 	int first_failure = -1;
-	struct pollfd fds[5] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN},
+	struct pollfd fds[6] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN},
 				{.fd = port_ctl, .events = POLLIN}, {.fd = port_in, .events = POLLIN},
-				{.fd = -1, .events = POLLOUT}};
+				{.fd = -1, .events = POLLOUT}, {.fd = -1, .events = POLLIN}};
 	int dst[2] = {port_out, err_fd};
 	static char buf[65536], inbuf[16384];
 	static unsigned char ctl[64];
@@ -460,13 +580,17 @@ static int relay(struct workload *ws, unsigned n, bool pod, int port_out, int po
 			int st = reaped(ws, n, w, wstatus, pod);
 			if (st > 0 && first_failure < 0)
 				first_failure = st;
+			if (w == enter_helper) {
+				enter_helper = -1;
+				outl(ABI_ENTER_DONE, ABI_ENTER_EXIT_PORT); // the next session may start
+			}
 		}
 		bool over = true;
 		for (unsigned i = 0; i < n; i++)
 			over = over && ws[i].status >= 0;
 		if (over)
 			status = first_failure > 0 ? first_failure : 0;
-		if (status >= 0 && !killed) {
+		if (status >= 0 && !killed && pid1) {
 			kill(-1, SIGKILL);
 			killed = true;
 		}
@@ -480,9 +604,14 @@ static int relay(struct workload *ws, unsigned n, bool pod, int port_out, int po
 		// stdin: read the port only when the workload has taken what came before.
 		fds[3].fd = status < 0 && inlen == inoff ? port_in : -1;
 		fds[4].fd = status < 0 && inlen > inoff ? in_w : -1;
-		int r = poll(fds, 5, status >= 0 ? 100 : 20);
+		fds[5].fd = pid1 && pod && status < 0 ? enter_ports[0] : -1;
+		int r = poll(fds, 6, status >= 0 ? 100 : 20);
 		if (r < 0 && errno != EINTR)
 			fail("poll");
+		if (fds[5].fd >= 0 && (fds[5].revents & POLLIN))
+			enter_read();
+		if (pid1 && pod && status < 0 && enter_helper < 0)
+			enter_start(ws, n);
 		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN)) {
 			ssize_t got = read(port_ctl, ctl + ctllen, sizeof(ctl) - ctllen);
 			if (got > 0 && status < 0) {
@@ -590,7 +719,7 @@ int main(void)
 	if (null > 2)
 		close(null);
 	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	if (ioperm(ABI_EXIT_PORT, ABI_APP_EXIT_PORT + 4 - ABI_EXIT_PORT, 1) < 0)
+	if (ioperm(ABI_EXIT_PORT, ABI_ENTER_EXIT_PORT + 4 - ABI_EXIT_PORT, 1) < 0)
 		return 1; // without the exit port there is no one to tell; the VMM times out
 	// The spec first: it is in the initramfs already, and says whether to send milestones.
 	size_t spec_size;
@@ -603,6 +732,15 @@ int main(void)
 	int port_ctl = open_port("control", O_RDONLY | O_NONBLOCK);
 	if (port_out < 0 || err_fd < 0 || port_ctl < 0)
 		fail("finding the console ports");
+	// Found through /sys while PID 1 still sees it.
+	static const char *const enter_names[4] = {"enter", "enter-stdout", "enter-stderr", "enter-stdin"};
+	static const int enter_flags[4] = {O_RDONLY | O_NONBLOCK, O_WRONLY, O_WRONLY, O_RDONLY | O_NONBLOCK};
+	for (int i = 0; i < 4 && count_apps(fdt); i++)
+		if ((enter_ports[i] = open_port(enter_names[i], enter_flags[i])) < 0)
+			fail("finding the enter ports");
+	int port_in = -1;
+	if (fdt_getprop(fdt, 0, "stdin", NULL) && (port_in = open_port("stdin", O_RDONLY | O_NONBLOCK)) < 0)
+		fail("the stdin port");
 
 	const char *hostname = str(fdt, 0, "hostname");
 	if (sethostname(hostname, strlen(hostname)) < 0)
@@ -630,16 +768,13 @@ int main(void)
 	// The workloads' stdio: pipes (out, err, and in with -i), or one pty for all three; in a
 	// pod all apps write to the same pipes and only the first reads stdin or has the pty.
 	bool tty = fdt_getprop(fdt, 0, "tty", NULL) != NULL;
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1}, port_in = -1;
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
 	if (tty)
 		open_pty(fdt, ws[0].id.uid, outp, inp);
 	else if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		fail("pipe");
-	if (fdt_getprop(fdt, 0, "stdin", NULL)) {
-		port_in = open_port("stdin", O_RDONLY | O_NONBLOCK);
-		if (port_in < 0 || (!tty && pipe2(inp, O_CLOEXEC) < 0) || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0)
-			fail("the stdin port");
-	}
+	if (port_in >= 0 && ((!tty && pipe2(inp, O_CLOEXEC) < 0) || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0))
+		fail("the stdin pipe");
 	milestone(ABI_MILESTONE_EXEC);
 	for (unsigned i = 0; i < n; i++) {
 		int execp[2];
@@ -660,5 +795,5 @@ int main(void)
 		if (inp[0] >= 0)
 			close(inp[0]);
 	}
-	report(relay(ws, n, pod, port_out, port_ctl, port_in, outp[0], errp[0], inp[1], tty));
+	report(relay(ws, n, pod, true, port_out, port_ctl, port_in, outp[0], errp[0], inp[1], tty));
 }

@@ -57,6 +57,7 @@ struct vm_config {
 	struct vm_config *apps;
 	unsigned napps;
 	const char *app_name; // of an app: its name in the pod
+	const char *enter_socket; // a pod: the abstract socket rkt enter connects to (NULL: no enter)
 };
 
 // Exit statuses of clearvm itself, as docker and podman use them.

@@ -70,22 +70,25 @@ static void *evloop_thread(void *arg)
 	bool in_open = vm->cfg->interactive;
 	int64_t kill_at = -1, stop_at = -1;
 	for (;;) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[3 + ENTER_POLLFDS] = {
 			{.fd = vm->stop_fd, .events = POLLIN},
 			{.fd = vm->signal_fd, .events = POLLIN},
 			{.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
 		};
 		// While the stdin port's buffer is full, poll again soon rather than read more.
-		int timeout = in_open ? 50 : -1;
+		int timeout = in_open ? 50 : -1, enter_timeout = enter_pollfds(vm, fds + 3);
+		if (enter_timeout >= 0)
+			timeout = timeout < 0 ? enter_timeout : MIN(timeout, enter_timeout);
 		int64_t next = stop_at >= 0 ? stop_at : kill_at;
 		if (next >= 0) {
 			int64_t left = next - now_ms();
 			timeout = (int)MAX(0, timeout < 0 ? left : MIN(left, timeout));
 		}
-		if (poll(fds, 3, timeout) < 0 && errno != EINTR)
+		if (poll(fds, ARRAY_SIZE(fds), timeout) < 0 && errno != EINTR)
 			return NULL;
 		if (fds[0].revents)
 			return NULL;
+		enter_events(vm, fds + 3);
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si = {0};
 			if (read(vm->signal_fd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH) {

@@ -166,6 +166,10 @@ static void handle_io(struct vcpu *vcpu)
 			log_debug("milestone %u at %.1f ms", data[0], elapsed_ms(vm));
 			if (vm->hooks.milestone)
 				vm->hooks.milestone(vm->hooks.ctx, data[0]);
+		} else if (write && port == ABI_ENTER_EXIT_PORT && run->io.size == 4) {
+			uint32_t v;
+			memcpy(&v, data, 4);
+			enter_guest_port(vm, v);
 		} else if (write && port == ABI_APP_EXIT_PORT && run->io.size == 4) {
 			uint32_t v;
 			memcpy(&v, data, 4);

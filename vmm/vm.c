@@ -137,9 +137,11 @@ static int add_devices(struct vm *vm)
 	}
 	if (r < 0)
 		return r;
-	static const int fds[ABI_NR_PORTS] = {STDOUT_FILENO, STDERR_FILENO, -1, -1};
-	static const char *const names[ABI_NR_PORTS] = {"stdout", "stderr", "stdin", "control"};
-	if ((r = virtio_console_new(fds, names, ABI_NR_PORTS, &dev)) < 0)
+	// A pod also gets the ports of rkt enter (guest-init/abi.h).
+	static const int fds[ABI_NR_POD_PORTS] = {STDOUT_FILENO, STDERR_FILENO, -1, -1, -1, -1, -1, -1};
+	static const char *const names[ABI_NR_POD_PORTS] = {
+		"stdout", "stderr", "stdin", "control", "enter", "enter-stdout", "enter-stderr", "enter-stdin"};
+	if ((r = virtio_console_new(fds, names, cfg->napps ? ABI_NR_POD_PORTS : ABI_NR_PORTS, &dev)) < 0)
 		return log_err(r, "virtio-console");
 	vm->console = dev;
 	if ((r = add_virtio(vm, dev)) < 0)
@@ -231,6 +233,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	int r;
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->mem_fd = vm->signal_fd = vm->stop_fd = -1;
+	enter_init(&vm->enter);
 	vm->nvcpus = cfg->cpus;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
@@ -256,6 +259,8 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 			return r;
 	trace_mark(&vm->trace, TRACE_VM_CREATED);
 	if ((r = add_devices(vm)) < 0)
+		return r;
+	if (cfg->enter_socket && (r = enter_listen(vm, cfg->enter_socket)) < 0)
 		return r;
 
 	struct loaded_kernel k;
@@ -341,6 +346,7 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	enter_close(&vm->enter);
 	for (unsigned i = 0; i < vm->ndevs; i++)
 		virtio_dev_free(vm->devs[i]);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {

@@ -10,6 +10,7 @@
 #include "../firmware/layout.h"
 #include "bus.h"
 #include "config.h"
+#include "enter.h"
 #include "guestmem.h"
 #include "trace.h"
 #include "virtio/devices.h"
@@ -58,6 +59,7 @@ struct vm {
 	int status;         // the workload's status, or EXIT_CLEARVM_FAILED
 	char why[160];      // set when the VM failed
 	struct trace trace; // phases, exits, memory (reported with --boot-trace/--stats-json)
+	struct enter enter; // rkt enter sessions (a pod with cfg->enter_socket)
 };
 
 // The one linear recipe: KVM, memory, irqchip, vCPUs, devices, firmware tables, kernel.

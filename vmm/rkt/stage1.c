@@ -13,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../../guest-init/abi.h"
+#include "../util.h"
 #include "../vm.h"
 #include "pod.h"
 #include "stage1.h"
@@ -164,6 +167,16 @@ static bool flag(const char *arg, const char *name, const char **value)
 	return false;
 }
 
+// The enter socket of the pod in dir (run's and enter's working directory): named after a
+// hash of the path, so that it fits any path and needs no file.
+static void enter_socket_name(const char *dir, char *buf, size_t size)
+{
+	uint64_t h = 14695981039346656037ULL; // FNV-1a
+	for (const char *p = dir; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	snprintf(buf, size, "clearvm-enter-%016" PRIx64, h);
+}
+
 static int run(int argc, char **argv)
 {
 	const char *v, *net = "default", *hostname = NULL, *uuid = NULL;
@@ -214,6 +227,9 @@ static int run(int argc, char **argv)
 	}
 	r = r ?: stage1_files(cfg, kernel, initramfs, sizeof(kernel));
 	r = r ?: write_envs(cfg);
+	char socket_name[64];
+	enter_socket_name(pod_dir, socket_name, sizeof(socket_name));
+	cfg->enter_socket = socket_name;
 	if (r < 0) {
 		pod_free(&pod);
 		return r;
@@ -258,6 +274,77 @@ static int stop(int argc, char **argv)
 	return 0;
 }
 
+// enter --pid=PID --appname=APP -- CMD ARGS...: runs CMD as root in the app's root inside the
+// running pod, with this process's stdin, stdout and stderr, and exits with its status.
+static int enter(int argc, char **argv)
+{
+	const char *v, *app = NULL;
+	int i = 1;
+	for (; i < argc && strcmp(argv[i], "--"); i++)
+		if (flag(argv[i], "--appname", &v))
+			app = v;
+	char *sh[] = {"/bin/sh", NULL}, **cmd = i + 1 < argc ? argv + i + 1 : sh;
+	if (!app || !*app)
+		return log_err(0, "enter: --appname=APP is required");
+	static uint8_t req[sizeof(struct abi_enter_header) + ABI_ENTER_MAX];
+	struct abi_enter_header h = {0};
+	size_t off = sizeof(h);
+	const char *term = getenv("TERM");
+	char term_kv[256] = "";
+	if (term)
+		snprintf(term_kv, sizeof(term_kv), "TERM=%s", term);
+	const char *extra[] = {"PATH=" CONFIG_DEFAULT_PATH, "HOME=/root", term ? term_kv : NULL};
+	const char *strs[ABI_ENTER_MAX_STRINGS];
+	size_t n = 0;
+	strs[n++] = app;
+	for (char **c = cmd; *c && n < ABI_ENTER_MAX_STRINGS - ARRAY_SIZE(extra); c++, h.argc++)
+		strs[n++] = *c;
+	for (size_t k = 0; k < ARRAY_SIZE(extra); k++)
+		if (extra[k])
+			strs[n++] = extra[k];
+	for (size_t k = 0; k < n; k++) {
+		size_t l = strlen(strs[k]) + 1;
+		if (off + l > sizeof(req))
+			return log_err(E2BIG, "enter: the command");
+		memcpy(req + off, strs[k], l);
+		off += l;
+	}
+	h.size = (unsigned)(off - sizeof(h));
+	memcpy(req, &h, sizeof(h));
+
+	char dir[PATH_MAX], name[64];
+	if (!getcwd(dir, sizeof(dir)))
+		return log_err(errno, "enter: the pod directory");
+	enter_socket_name(dir, name, sizeof(name));
+	struct sockaddr_un sa;
+	socklen_t salen = enter_address(name, &sa);
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, salen) < 0)
+		return log_err(errno, "enter: no running pod in %s", dir);
+	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(fds))];
+	} ctl = {0};
+	struct iovec iov = {.iov_base = req, .iov_len = off};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	if (sendmsg(s, &msg, 0) != (ssize_t)off)
+		return log_err(errno, "enter: sending the request");
+	uint32_t status;
+	ssize_t got;
+	do
+		got = read(s, &status, sizeof(status));
+	while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)sizeof(status))
+		return log_err(0, "enter: the pod ended before the command did");
+	return (int)(status & 0xff);
+}
+
 static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st;
@@ -300,7 +387,7 @@ int stage1_main(int argc, char **argv)
 	} entry[] = {{"rkt-run", run},
 		     {"rkt-stop", stop},
 		     {"rkt-gc", gc},
-		     {"rkt-enter", unsupported},
+		     {"rkt-enter", enter},
 		     {"rkt-app-add", unsupported},
 		     {"rkt-app-rm", unsupported},
 		     {"rkt-app-start", unsupported},

@@ -10,7 +10,7 @@
 
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_CONSOLE_F_MULTIPORT (1ULL << 1)
-#define CONSOLE_MAX_PORTS 4
+#define CONSOLE_MAX_PORTS 8
 #define RX_PENDING_MAX 65536
 #define CTRL_RX_Q 2 // host -> guest control messages
 #define CTRL_TX_Q 3 // guest -> host control messages
@@ -240,6 +240,31 @@ ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *d
 	}
 	pthread_mutex_unlock(&dev->lock);
 	return (ssize_t)n;
+}
+
+void virtio_console_set_fd(struct virtio_dev *dev, unsigned port, int fd)
+{
+	struct virtio_console *c = dev->priv;
+	if (port >= c->nports)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	c->fds[port] = fd;
+	pthread_mutex_unlock(&dev->lock);
+}
+
+void virtio_console_reopen(struct virtio_dev *dev, unsigned port)
+{
+	struct virtio_console *c = dev->priv;
+	if (port >= c->nports)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	c->closed[port] = false;
+	c->rx_len[port] = 0;
+	if (c->ready[port])
+		queue_ctrl(c, port, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL);
+	if (virtio_driver_ok(dev))
+		flush_ctrl(c);
+	pthread_mutex_unlock(&dev->lock);
 }
 
 void virtio_console_close(struct virtio_dev *dev, unsigned port)

@@ -18,6 +18,10 @@ int virtio_console_new(const int *fds, const char *const *names, unsigned nports
 ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *data, size_t len);
 // Closes the host end of a port: once its queued bytes are read, the guest reads EOF.
 void virtio_console_close(struct virtio_dev *dev, unsigned port);
+// Connects the host end of a closed port again, with nothing queued: the guest reads anew.
+void virtio_console_reopen(struct virtio_dev *dev, unsigned port);
+// Where the guest's writes to a port go from now on (-1: dropped).
+void virtio_console_set_fd(struct virtio_dev *dev, unsigned port, int fd);
 // virtio-balloon with free page reporting: the host memory behind pages the guest reports
 // free is released (guest RAM is file mem_fd, offset = guest-physical address); the bytes
 // released are added to *reported (may be NULL).

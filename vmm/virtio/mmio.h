@@ -8,7 +8,7 @@
 
 #include "virtq.h"
 
-#define VIRTIO_MAX_QUEUES 10
+#define VIRTIO_MAX_QUEUES 18 // a console with 8 ports
 #define VIRTIO_F_VERSION_1 (1ULL << 32)
 
 struct virtio_dev;

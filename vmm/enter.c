@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+// rkt enter, the VMM's side: an abstract unix socket named after the pod directory takes one
+// session at a time (abstract: a pod directory may sit on a file system without sockets).
+// The client (the rkt-enter entrypoint) sends a request (struct abi_enter_header and its
+// strings, the app's name first) with its stdin, stdout and stderr attached (SCM_RIGHTS);
+// clearvm passes the request to guest-init, points the enter ports at the client's stdout and
+// stderr, feeds its stdin in, and answers with the command's 4-byte status.
+// Runs on the I/O thread; the vCPU thread reports the guest's status and end of session.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../guest-init/abi.h"
+#include "enter.h"
+#include "vm.h"
+
+static void close_client(struct enter *e)
+{
+	for (int i = 0; i < 3; i++)
+		if (e->fds[i] >= 0)
+			close(e->fds[i]);
+	if (e->client >= 0)
+		close(e->client);
+	e->client = e->fds[0] = e->fds[1] = e->fds[2] = -1;
+	e->in_open = false;
+}
+
+socklen_t enter_address(const char *name, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	size_t len = MIN(strlen(name), sizeof(sa->sun_path) - 1);
+	memcpy(sa->sun_path + 1, name, len); // sun_path[0] = 0: the abstract namespace
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+}
+
+int enter_listen(struct vm *vm, const char *name)
+{
+	struct enter *e = &vm->enter;
+	struct sockaddr_un sa;
+	socklen_t len = enter_address(name, &sa);
+	e->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	e->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (e->listen_fd < 0 || e->wake_fd < 0 || bind(e->listen_fd, (struct sockaddr *)&sa, len) < 0 ||
+	    listen(e->listen_fd, 8) < 0)
+		return log_err(errno, "enter socket @%s", name);
+	return 0;
+}
+
+void enter_init(struct enter *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->listen_fd = e->wake_fd = e->client = e->fds[0] = e->fds[1] = e->fds[2] = -1;
+	e->status = -1;
+}
+
+void enter_close(struct enter *e)
+{
+	close_client(e);
+	if (e->listen_fd >= 0)
+		close(e->listen_fd);
+	if (e->wake_fd >= 0)
+		close(e->wake_fd);
+	e->listen_fd = e->wake_fd = -1;
+}
+
+static void answer(struct enter *e, int status)
+{
+	uint32_t st = (uint32_t)status;
+	if (e->client >= 0 && write(e->client, &st, sizeof(st)) < 0)
+		log_debug("enter: the client left before its status");
+	close_client(e);
+}
+
+// One request from a new client: the header and strings in one message, the 3 fds with it.
+static void take_request(struct vm *vm, int client)
+{
+	struct enter *e = &vm->enter;
+	static uint8_t req[sizeof(struct abi_enter_header) + ABI_ENTER_MAX];
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+	} ctl;
+	struct iovec iov = {.iov_base = req, .iov_len = sizeof(req)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
+	e->client = client;
+	// An abstract socket anyone on the host can reach: only root and clearvm's own user may
+	// run commands in the pod.
+	struct ucred peer;
+	socklen_t plen = sizeof(peer);
+	if (getsockopt(client, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0 ||
+	    (peer.uid != 0 && peer.uid != geteuid())) {
+		log_msg("enter: refused a client of uid %d", (int)peer.uid);
+		answer(e, EXIT_CLEARVM_FAILED);
+		return;
+	}
+	ssize_t n = recvmsg(client, &msg, MSG_CMSG_CLOEXEC);
+	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(3 * sizeof(int)))
+		memcpy(e->fds, CMSG_DATA(c), 3 * sizeof(int));
+	struct abi_enter_header h;
+	if (n < (ssize_t)sizeof(h) || e->fds[2] < 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		answer(e, EXIT_CLEARVM_FAILED);
+		return;
+	}
+	memcpy(&h, req, sizeof(h));
+	const char *app = (const char *)req + sizeof(h);
+	size_t size = (size_t)n - sizeof(h);
+	bool known = false;
+	for (unsigned i = 0; h.size == size && memchr(app, '\0', size) && i < vm->cfg->napps; i++)
+		known = known || !strcmp(app, vm->cfg->apps[i].app_name);
+	if (!known) {
+		dprintf(e->fds[2], "clearvm: enter: no app named %.64s in this pod\n", h.size == size ? app : "?");
+		answer(e, EXIT_CLEARVM_FAILED);
+		return;
+	}
+	__atomic_store_n(&e->busy, true, __ATOMIC_RELEASE);
+	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDOUT, e->fds[1]);
+	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDERR, e->fds[2]);
+	virtio_console_reopen(vm->console, ABI_PORT_ENTER_STDIN);
+	e->in_open = true;
+	e->in_len = e->in_off = 0;
+	if (virtio_console_send(vm->console, ABI_PORT_ENTER, req, (size_t)n) != n) {
+		log_err(0, "enter: the request did not fit the enter port");
+		answer(e, EXIT_CLEARVM_FAILED);
+	}
+}
+
+// Feeds the client's stdin to the session; at its end the guest reads EOF.
+static void pump_in(struct vm *vm)
+{
+	struct enter *e = &vm->enter;
+	if (e->in_off == e->in_len) {
+		ssize_t n = read(e->fds[0], e->in_buf, sizeof(e->in_buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		if (n <= 0) {
+			virtio_console_close(vm->console, ABI_PORT_ENTER_STDIN);
+			e->in_open = false;
+			return;
+		}
+		e->in_len = (size_t)n;
+		e->in_off = 0;
+	}
+	ssize_t put = virtio_console_send(vm->console, ABI_PORT_ENTER_STDIN, e->in_buf + e->in_off,
+					  e->in_len - e->in_off);
+	if (put > 0)
+		e->in_off += (size_t)put;
+}
+
+int enter_pollfds(struct vm *vm, struct pollfd *fds)
+{
+	struct enter *e = &vm->enter;
+	bool busy = __atomic_load_n(&e->busy, __ATOMIC_ACQUIRE);
+	fds[0] = (struct pollfd){.fd = e->wake_fd, .events = POLLIN};
+	fds[1] = (struct pollfd){.fd = !busy && e->client < 0 ? e->listen_fd : -1, .events = POLLIN};
+	fds[2] = (struct pollfd){.fd = e->in_open ? e->fds[0] : -1, .events = POLLIN};
+	return e->in_open ? 50 : -1; // while the stdin port is full, look again soon
+}
+
+void enter_events(struct vm *vm, const struct pollfd *fds)
+{
+	struct enter *e = &vm->enter;
+	if (fds[0].fd >= 0 && (fds[0].revents & POLLIN)) {
+		uint64_t v;
+		if (read(e->wake_fd, &v, sizeof(v)) < 0)
+			log_debug("enter: wake: %s", strerror(errno));
+		int status = __atomic_exchange_n(&e->status, -1, __ATOMIC_ACQ_REL);
+		if (status >= 0 && e->client >= 0) {
+			// Everything the command wrote is out: console output is written before the
+			// guest goes on to report. Its stdin ends for the guest's helper.
+			virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDOUT, -1);
+			virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDERR, -1);
+			virtio_console_close(vm->console, ABI_PORT_ENTER_STDIN);
+			answer(e, status);
+		}
+	}
+	if (fds[1].fd >= 0 && (fds[1].revents & POLLIN)) {
+		int client = accept4(e->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (client >= 0)
+			take_request(vm, client);
+	}
+	if (e->in_open && fds[2].fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
+		pump_in(vm);
+}
+
+void enter_guest_port(struct vm *vm, uint32_t value)
+{
+	struct enter *e = &vm->enter;
+	uint64_t one = 1;
+	if (value & ABI_ENTER_DONE)
+		__atomic_store_n(&e->busy, false, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&e->status, (int)(value & 0xff), __ATOMIC_RELEASE);
+	if (e->wake_fd >= 0 && write(e->wake_fd, &one, sizeof(one)) < 0)
+		log_debug("enter: wake: %s", strerror(errno));
+}

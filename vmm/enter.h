@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// rkt enter, the VMM's side (enter.c): a unix socket taking one session at a time.
+#pragma once
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+struct vm;
+
+struct enter {
+	int listen_fd, wake_fd; // -1: no enter socket (not a pod)
+	int client;       // the session's connection, -1: none
+	int fds[3];       // the client's stdin, stdout, stderr
+	bool in_open;     // still feeding its stdin
+	bool busy;        // a session is in the guest until it says it is done (atomic)
+	int status;       // the command's status from the guest, -1: none yet (atomic)
+	uint8_t in_buf[16384];
+	size_t in_len, in_off;
+};
+
+#define ENTER_POLLFDS 3
+
+void enter_init(struct enter *e);
+// The abstract socket address for name (no file; reachable host-wide, so callers are checked).
+socklen_t enter_address(const char *name, struct sockaddr_un *sa);
+// Listens on the abstract socket `name`. 0 or -errno (logged).
+int enter_listen(struct vm *vm, const char *name);
+void enter_close(struct enter *e);
+// The I/O thread's share: fills ENTER_POLLFDS entries, returns a poll timeout (-1: none).
+int enter_pollfds(struct vm *vm, struct pollfd *fds);
+void enter_events(struct vm *vm, const struct pollfd *fds);
+// The vCPU thread: guest-init wrote `value` to ABI_ENTER_EXIT_PORT.
+void enter_guest_port(struct vm *vm, uint32_t value);
