@@ -47,6 +47,8 @@ static const char usage[] =
 	"      --console         show the guest kernel's log on stderr\n"
 	"      --append ARGS     add ARGS to the guest kernel command line (debugging)\n"
 	"      --verbose         debug messages from clearvm itself\n"
+	"      --seccomp MODE    kill (default): a system call outside a thread's allowlist kills\n"
+	"                        clearvm; log: only log it (debugging); off: no filters\n"
 	"      --boot-trace      at exit, print when each boot phase was reached, the guest's\n"
 	"                        exits to clearvm and the memory used, on stderr\n"
 	"      --stats-json FILE write the same figures to FILE as JSON\n"
@@ -59,6 +61,7 @@ static const char usage[] =
 enum {
 	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
 	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT, OPT_BOOT_TRACE, OPT_STATS_JSON,
+	OPT_SECCOMP,
 };
 
 static const struct option options[] = {
@@ -83,6 +86,7 @@ static const struct option options[] = {
 	{"interactive", no_argument, NULL, 'i'},
 	{"tty", no_argument, NULL, 't'},
 	{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{0},
@@ -298,6 +302,16 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case OPT_READ_ONLY: cfg->read_only = true; break;
 		case 'i': cfg->interactive = true; break;
 		case 't': cfg->tty = true; break;
+		case OPT_SECCOMP:
+			if (!strcmp(optarg, "kill"))
+				cfg->seccomp = SECCOMP_KILL;
+			else if (!strcmp(optarg, "log"))
+				cfg->seccomp = SECCOMP_LOG;
+			else if (!strcmp(optarg, "off"))
+				cfg->seccomp = SECCOMP_OFF;
+			else
+				return log_err(0, "--seccomp %s: expected kill, log or off", optarg);
+			break;
 		case OPT_STOP_TIMEOUT:
 			if ((r = parse_uint("--stop-timeout", optarg, 0, 86400, &v)) < 0)
 				return r;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "seccomp.h"
+
 #define CONFIG_DEFAULT_MEMORY_MIB 256
 #define CONFIG_MIN_MEMORY_MIB 32
 #define CONFIG_MAX_CPUS 64
@@ -51,6 +53,7 @@ struct vm_config {
 	bool verbose;
 	bool boot_trace;        // --boot-trace: the phase table on stderr at exit
 	const char *stats_json; // --stats-json FILE: the same as JSON (NULL: none)
+	enum seccomp_mode seccomp; // --seccomp: kill (0, the default), log or off
 	// A pod (the rkt stage1): several apps in one VM, each with its own rootfs, argv, env,
 	// workdir, identity and volumes, described by a vm_config of its own (only those fields
 	// are read); the pod's own rootfs, argv, env and volumes are then unused.

@@ -68,6 +68,10 @@ static void *evloop_thread(void *arg)
 {
 	struct vm *vm = arg;
 	bool in_open = vm->cfg->interactive;
+	if (seccomp_enter(SECCOMP_IO, vm->cfg->seccomp) < 0) {
+		vm_finish(vm, EXIT_CLEARVM_FAILED, "I/O thread: seccomp filter");
+		return NULL;
+	}
 	int64_t kill_at = -1, stop_at = -1;
 	for (;;) {
 		struct pollfd fds[3 + ENTER_POLLFDS] = {

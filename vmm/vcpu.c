@@ -198,6 +198,10 @@ void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
 	char why[128];
+	if (seccomp_enter(SECCOMP_VCPU, vm->cfg->seccomp) < 0) {
+		vm_finish(vm, EXIT_CLEARVM_FAILED, "vCPU thread: seccomp filter");
+		return NULL;
+	}
 	if (vcpu->index == 0) {
 		trace_mark(&vm->trace, TRACE_FIRST_RUN);
 		log_debug("first KVM_RUN at %.1f ms", elapsed_ms(vm));

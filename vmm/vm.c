@@ -309,6 +309,9 @@ int vm_run(struct vm *vm)
 		}
 		vm->vcpus[i].started = true;
 	}
+	// Every thread is started: from here on the main thread only waits, stops and reports.
+	if (seccomp_enter(SECCOMP_MAIN, vm->cfg->seccomp) < 0)
+		vm_finish(vm, EXIT_CLEARVM_FAILED, "main thread: seccomp filter");
 
 	struct timespec deadline;
 	clock_gettime(CLOCK_REALTIME, &deadline);

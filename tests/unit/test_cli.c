@@ -148,6 +148,11 @@ int main(void)
 	is(PARSE(&cfg, "--rootfs", dir, "-i", "--stop-timeout", "0", "--", "true"), 0, "-i --stop-timeout 0");
 	ok(cfg.interactive && cfg.stop_timeout_s == 0, "stdin passed, immediate kill");
 	ok(PARSE(&cfg, "--rootfs", dir, "--stop-timeout", "soon", "--", "true") < 0, "a stop timeout that is not a number");
+	is(PARSE(&cfg, "--rootfs", dir, "--", "true"), 0, "seccomp by default...");
+	is(cfg.seccomp, SECCOMP_KILL, "...kills on a forbidden call");
+	ok(PARSE(&cfg, "--rootfs", dir, "--seccomp", "log", "--", "true") == 0 && cfg.seccomp == SECCOMP_LOG, "--seccomp log");
+	ok(PARSE(&cfg, "--rootfs", dir, "--seccomp", "off", "--", "true") == 0 && cfg.seccomp == SECCOMP_OFF, "--seccomp off");
+	ok(PARSE(&cfg, "--rootfs", dir, "--seccomp", "lax", "--", "true") < 0, "--seccomp lax refused");
 	snprintf(path, sizeof(path), "%s/env", dir);
 	f = fopen(path, "w");
 	fputs("# comment\n\nA=1\nB=x=y\nFROM_HOST\n", f);
