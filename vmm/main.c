@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "privs.h"
 #include "rkt/stage1.h"
 #include "vm.h"
 
@@ -16,6 +17,8 @@ int main(int argc, char **argv)
 	struct vm vm;
 	memset(&vm, 0, sizeof(vm));
 	trace_start(&vm.trace);
+	static int inherited[1024];
+	int ninherited = privs_inherited_fds(inherited, 1024, -1);
 	signal(SIGPIPE, SIG_IGN); // a closed stdout must not kill the VMM mid-run
 
 	struct vm_config cfg;
@@ -27,7 +30,7 @@ int main(int argc, char **argv)
 	log_verbose = cfg.verbose;
 	trace_mark(&vm.trace, TRACE_PARSED);
 	int status = EXIT_CLEARVM_FAILED;
-	if (vm_build(&vm, &cfg) == 0)
+	if (vm_build(&vm, &cfg) == 0 && privs_drop(inherited, MAX(ninherited, 0)) == 0)
 		status = vm_run(&vm);
 	if (cfg.boot_trace || cfg.stats_json) {
 		vm.trace.status = status;

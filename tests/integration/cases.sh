@@ -256,6 +256,29 @@ check "--seccomp=log lets it through (the command's 4, got $rc)" test $rc = 4
 CLEARVM_TEST_SECCOMP_VIOLATION=vcpu cvm --rootfs "$root" --seccomp=off -- /bin/true; rc=$?
 check "--seccomp=off has no filter (got $rc)" test $rc = 0
 
+# Once the VM is built: the file server's capabilities only, no_new_privs, a filter in every
+# thread, no inherited fds, no core dumps, bounded fds and memory.
+echo inherited-secret > "$work/inherited"
+cvm --rootfs "$root" -- /bin/sleep 4 7< "$work/inherited" &
+bg=$!
+for _ in $(seq 100); do
+	vmm=$(pgrep -x clearvm -P $bg 2>/dev/null || pgrep -nx clearvm)
+	[ -n "$vmm" ] && [ "$(ls /proc/$vmm/task 2>/dev/null | wc -l)" -ge 3 ] && break
+	sleep 0.1
+done
+status=$(cat /proc/$vmm/status 2>/dev/null)
+check "as root, only CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER and FSETID stay effective" \
+	grep -qx $'CapEff:\t000000000000001f' <<< "$status"
+check "and bounding (none can come back)" grep -qx $'CapBnd:\t000000000000001f' <<< "$status"
+caps=$(sed -n 's/^Cap\(Inh\|Amb\):\t//p' <<< "$status" | tr -d '\n')
+check "none inheritable or ambient" test "$caps" = 00000000000000000000000000000000
+check "no_new_privs and a seccomp filter in every thread" \
+	test "$(cat /proc/$vmm/task/*/status | grep -cE $'^(NoNewPrivs:\t1|Seccomp:\t2)$')" = "$(( 2 * $(ls /proc/$vmm/task | wc -l) ))"
+check "the fd it inherited is closed" test -z "$(ls -l /proc/$vmm/fd 2>/dev/null | grep inherited)"
+check "no core dumps, bounded fds and memory" \
+	sh -c "grep -Eq '^Max core file size +0 +0' /proc/$vmm/limits && grep -Eq '^Max data size +1073741824' /proc/$vmm/limits"
+wait $bg
+
 # --console shows the guest kernel's log on stderr; without it, stderr is the workload's only.
 cvm --rootfs "$root" --console -- /bin/true 2> "$work/err"
 check "--console shows the kernel log" grep -q 'Linux version' "$work/err"

@@ -20,6 +20,7 @@
 
 #include "../../guest-init/abi.h"
 #include "../util.h"
+#include "../privs.h"
 #include "../vm.h"
 #include "pod.h"
 #include "stage1.h"
@@ -201,6 +202,11 @@ static int run(int argc, char **argv)
 	log_verbose = debug;
 	if (!uuid)
 		return log_err(0, "run: no pod UUID given");
+	// Everything rkt left open is closed once the VM is built, but the pod's lock: the pod
+	// counts as running while it is held.
+	const char *lock = getenv("RKT_LOCK_FD");
+	static int inherited[1024];
+	int ninherited = privs_inherited_fds(inherited, 1024, lock ? atoi(lock) : -1);
 	int r = check_net(net);
 	if (r < 0)
 		return r;
@@ -240,7 +246,7 @@ static int run(int argc, char **argv)
 	int status = EXIT_CLEARVM_FAILED;
 	trace_start(&vm.trace);
 	vm.hooks = (struct vm_hooks){.ctx = &s, .app_exited = app_exited, .milestone = milestone};
-	if (vm_build(&vm, cfg) == 0) {
+	if (vm_build(&vm, cfg) == 0 && privs_drop(inherited, MAX(ninherited, 0)) == 0) {
 		char pid[32];
 		snprintf(pid, sizeof(pid), "%d", (int)getpid()); // rkt enter targets this process
 		if (write_file("pid", pid) == 0)

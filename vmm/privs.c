@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// What clearvm keeps of its privileges once the VM is built: the capabilities the file server
+// needs to act on any owner's files (when run as root), nothing inheritable or ambient, no new
+// privileges through exec, no inherited fds, bounded fds and memory, and no core dumps (a
+// core would hold the guest's memory).
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "privs.h"
+#include "util.h"
+
+#define VMM_MAX_FDS 65536           // 9 shares x 4096 live fids, with room for the rest
+#define VMM_MAX_DATA (1ULL << 30)   // the VMM's own private memory (guest RAM is shared: not in it)
+
+// The file server's: chown (CHOWN), read, write and search any file (DAC_OVERRIDE,
+// DAC_READ_SEARCH: also linkat of an fd), chmod and utimes of any file (FOWNER), keep set-id
+// bits on write (FSETID).
+#define KEEP_CAPS ((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_DAC_READ_SEARCH) | \
+		   (1ULL << CAP_FOWNER) | (1ULL << CAP_FSETID))
+
+int privs_inherited_fds(int *fds, int max, int keep)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -errno;
+	int self = dirfd(d);
+	struct dirent *e;
+	while ((e = readdir(d)) && n < max) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end || e->d_name[0] == '.' || fd < 3 || fd == self || fd == keep)
+			continue;
+		fds[n++] = (int)fd;
+	}
+	closedir(d);
+	return n;
+}
+
+int privs_drop(const int *inherited, int ninherited)
+{
+	for (int i = 0; i < ninherited; i++)
+		close(inherited[i]);
+	// The bounding set first: dropping from it needs CAP_SETPCAP, which goes next. Without it
+	// (not root) there is nothing to drop.
+	for (unsigned long c = 0; c <= 63; c++)
+		if (!(KEEP_CAPS & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL &&
+		    errno != EPERM)
+			return log_err(errno, "dropping capability %lu", c);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &h, data) < 0)
+		return log_err(errno, "capget");
+	for (int i = 0; i < 2; i++) {
+		uint32_t keep = (uint32_t)(KEEP_CAPS >> (32 * i));
+		data[i].effective &= keep;
+		data[i].permitted &= keep;
+		data[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &h, data) < 0)
+		return log_err(errno, "capset");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return log_err(errno, "no_new_privs");
+	struct rlimit fds, data_lim = {VMM_MAX_DATA, VMM_MAX_DATA}, core = {0, 0};
+	if (getrlimit(RLIMIT_NOFILE, &fds) == 0) {
+		fds.rlim_cur = fds.rlim_max = MIN(fds.rlim_max, (rlim_t)VMM_MAX_FDS);
+		setrlimit(RLIMIT_NOFILE, &fds);
+	}
+	if (setrlimit(RLIMIT_DATA, &data_lim) < 0 || setrlimit(RLIMIT_CORE, &core) < 0)
+		return log_err(errno, "resource limits");
+	return 0;
+}
