@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+// Fuzz target: the 9p server, fed a sequence of requests against a temporary share. After
+// each request every fd the server holds must still name something beneath the share, and a
+// file beside the share must be untouched: whatever the guest sends, it stays inside.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../vmm/p9/proto.h"
+#include "../../vmm/p9/server.h"
+#include "../../vmm/p9/wire.h"
+#include "fuzz.h"
+
+#define MSIZE 8192
+static char base[] = "/tmp/clearvm-fuzz-p9-XXXXXX";
+static char root[64], outside[80], proc_fd[64];
+static bool before[4096]; // fds open before this input's server existed: not its own
+
+static int rm(const char *p, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if (f->level == 0)
+		return 0;
+	return type == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+static void cleanup(void)
+{
+	nftw(base, rm, 16, FTW_DEPTH | FTW_PHYS);
+	rmdir(base);
+}
+
+static void setup(void)
+{
+	if (!mkdtemp(base))
+		abort();
+	atexit(cleanup);
+	snprintf(root, sizeof(root), "%s/root", base);
+	snprintf(outside, sizeof(outside), "%s/outside", base);
+	snprintf(proc_fd, sizeof(proc_fd), "/proc/%d/fd", getpid());
+	if (mkdir(root, 0755) < 0)
+		abort();
+	FILE *f = fopen(outside, "w");
+	if (!f || fputs("untouched", f) < 0 || fclose(f))
+		abort();
+}
+
+// Every fd the server opened names the share, something in it, or our /proc/self/fd.
+static void check_confined(void)
+{
+	size_t rl = strlen(root);
+	for (int fd = 3; fd < 4096; fd++) {
+		if (before[fd] || fcntl(fd, F_GETFD) < 0)
+			continue;
+		char link[64], target[4096];
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		bool inside = !strncmp(target, root, rl) && (target[rl] == '\0' || target[rl] == '/');
+		if (!inside && strcmp(target, proc_fd)) {
+			fprintf(stderr, "fd %d names %s, outside the share %s\n", fd, target, root);
+			abort();
+		}
+	}
+	char buf[16] = {0};
+	FILE *f = fopen(outside, "r");
+	if (!f || !fgets(buf, sizeof(buf), f) || strcmp(buf, "untouched")) {
+		fprintf(stderr, "the file beside the share changed: %s\n", buf);
+		abort();
+	}
+	fclose(f);
+}
+
+static size_t handle(struct p9_server *srv, const uint8_t *req, size_t len)
+{
+	static uint8_t resp[P9_MSIZE_MAX];
+	return p9_server_handle(srv, req, len, resp, sizeof(resp));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool ready;
+	if (!ready) {
+		setup();
+		ready = true;
+	}
+	for (int fd = 0; fd < 4096; fd++) // libFuzzer and the sanitizers open their own as they go
+		before[fd] = fcntl(fd, F_GETFD) >= 0;
+	struct p9_server *srv;
+	if (p9_server_new(root, size && (data[0] & 1), &srv) < 0)
+		abort();
+	// Version and attach first, so the input starts with a usable fid 0 at the share's root.
+	static uint8_t req[MSIZE];
+	struct p9_out w;
+	p9_out_init(&w, req, sizeof(req));
+	p9_out_begin(&w, P9_TVERSION, 0xffff);
+	p9_put_u32(&w, MSIZE);
+	p9_put_str(&w, "9P2000.L", 8);
+	p9_out_finish(&w);
+	handle(srv, req, w.len);
+	p9_out_init(&w, req, sizeof(req));
+	p9_out_begin(&w, P9_TATTACH, 1);
+	p9_put_u32(&w, 0);
+	p9_put_u32(&w, P9_NOFID);
+	p9_put_str(&w, "root", 4);
+	p9_put_str(&w, "", 0);
+	p9_put_u32(&w, 0);
+	p9_out_finish(&w);
+	handle(srv, req, w.len);
+	// Then the input as requests, each taking the length its own size field claims (clamped).
+	size_t off = size ? 1 : 0;
+	while (off + 7 <= size) {
+		uint32_t len;
+		memcpy(&len, data + off, 4);
+		if (len < 7 || len > size - off)
+			len = (uint32_t)(size - off);
+		handle(srv, data + off, len);
+		check_confined();
+		off += len;
+	}
+	p9_server_free(srv);
+	nftw(root, rm, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Fuzzes one target with libFuzzer (clang, with ASan and UBSan) for SECONDS, starting from its
+# seed corpus in tests/fuzz/corpus/TARGET; inputs that found new coverage are kept in a
+# temporary corpus (pass --keep to add them to the seeds). A crashing input is written to
+# tests/fuzz/regressions/TARGET/, which `meson test` replays from then on: commit it with the fix.
+# Usage: tests/fuzz/run.sh [--keep] TARGET [SECONDS]   (targets: loader virtq p9-server)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+keep=0
+if [ "${1:-}" = --keep ]; then keep=1; shift; fi
+target=${1:?usage: run.sh [--keep] TARGET [SECONDS]} seconds=${2:-60}
+case $target in
+loader) files="vmm/loader.c" ;;
+virtq) files="vmm/virtio/virtq.c" ;;
+p9-server) files="vmm/p9/wire.c vmm/p9/fid.c vmm/p9/server.c vmm/log.c" ;;
+*) echo "run.sh: no target $target (loader, virtq, p9-server)" >&2; exit 2 ;;
+esac
+if ! command -v clang > /dev/null; then
+	echo "run.sh: libFuzzer needs clang: apt-get install clang" >&2
+	exit 2
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# shellcheck disable=SC2046
+clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-o "$work/fuzz" "$here/fuzz_${target//-/_}.c" $(for f in $files; do echo "$src/$f"; done)
+mkdir -p "$work/corpus" "$here/regressions/$target"
+cp "$here/corpus/$target"/* "$work/corpus/"
+"$work/fuzz" -max_total_time="$seconds" -print_final_stats=1 -max_len=65536 \
+	-artifact_prefix="$here/regressions/$target/" "$work/corpus" 2>&1 |
+	grep -E '^#[0-9]+.*(DONE|pulse)|stat::|ERROR|SUMMARY|Test unit written|cov:' | tail -n 12
+echo "corpus: $(ls "$work/corpus" | wc -l) inputs"
+if [ "$keep" = 1 ]; then cp -n "$work/corpus"/* "$here/corpus/$target/"; fi
