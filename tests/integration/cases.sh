@@ -279,6 +279,62 @@ check "no core dumps, bounded fds and memory" \
 	sh -c "grep -Eq '^Max core file size +0 +0' /proc/$vmm/limits && grep -Eq '^Max data size +1073741824' /proc/$vmm/limits"
 wait $bg
 
+# Escapes tried from inside the guest: device nodes, a symlink swapped in while the guest walks
+# the path, and more open files than the file server keeps fids for.
+cvm --rootfs "$root" -- /bin/sh -c 'mknod /blockdev b 8 0; mknod /chardev c 1 3' 2> /dev/null
+check "mknod of block and char devices fails and leaves nothing on the host" \
+	test ! -e "$root/blockdev" -a ! -e "$root/chardev"
+mkdir -p "$root/race/dir" "$work/outdir" && echo inside > "$root/race/dir/f" && echo host-only > "$work/outdir/f"
+ln -s "$work/outdir" "$root/race/lnk"
+(
+	while [ ! -e "$work/race-done" ]; do
+		mv -T "$root/race/dir" "$root/race/d" && mv -T "$root/race/d" "$root/race/dir"
+		mv -T "$root/race/lnk" "$root/race/d" && mv -T "$root/race/d" "$root/race/lnk"
+	done
+) 2> /dev/null &
+swapper=$!
+out=$(cvm --rootfs "$root" -- /bin/sh -c 'i=0; while [ $i -lt 400 ]; do cat /race/d/f /race/d/../d/f 2>/dev/null; i=$((i+1)); done')
+touch "$work/race-done"
+wait $swapper
+check "a directory swapped for a symlink to the host while the guest walks it: never the host's file" \
+	test -z "$(grep host-only <<< "$out")"
+check "(the guest did read through the directory: $(grep -c inside <<< "$out") times)" grep -q inside <<< "$out"
+mkdir -p "$root/many" && for i in $(seq 0 999); do : > "$root/many/f$i"; done
+cp "$build/tests/fsprobe" "$root/fsprobe"
+out=$(cvm --rootfs "$root" -- /bin/sh -c 'for p in 1 2 3 4 5; do /fsprobe fids /many & done; wait; cat /race/dir/f')
+opened=$(( $(sed -n 's/^opened //p' <<< "$out" | paste -sd+ -) + 0 ))
+# Each open file costs the server a fid and two host fds, so its fd limit comes first.
+check "5,000 files held open at once run into the file server's limits (opened ${opened:-?})" \
+	test "${opened:-5000}" -lt 5000 -a "${opened:-0}" -gt 500
+check "and it goes on serving once they are closed" test "$(tail -1 <<< "$out")" = inside
+rm -rf "$root/many" "$root/race" "$root/fsprobe"
+
+# Hostile guests (tests/tools/badguest.S): each ends with 125 and a reason, or, when clearvm
+# survives what it did, with the status it reports; many in a row leave nothing behind.
+bad() { "$build/clearvm" --kernel "$build/tests/badguest-$1" --initramfs "$build/initramfs.cpio" \
+	--rootfs "$root" --timeout "${2:-60}" -- /bin/true; }
+leftovers() { ls -d /tmp/clearvm* /dev/shm/* 2>/dev/null | sort; }
+before=$(leftovers)
+bad hang 3 2> "$work/err"; rc=$?
+check "a guest that never reports: 125 at --timeout (got $rc)" test $rc = 125 -a -n "$(grep timeout "$work/err")"
+bad triple 2> "$work/err"; rc=$?
+check "a guest that triple-faults: 125 (got $rc)" test $rc = 125
+check "with one line saying the kernel stopped" test "$(grep -c 'kernel stopped' "$work/err")" = 1
+bad flood; rc=$?
+check "a guest writing garbage all over the virtio registers: clearvm survives, its 7 (got $rc)" test $rc = 7
+bad corrupt; rc=$?
+check "a guest whose queue loops and points outside RAM: clearvm survives, its 9 (got $rc)" test $rc = 9
+mem_before=$(sed -n 's/^MemAvailable: *//p' /proc/meminfo)
+wrong=0
+for i in $(seq 15); do
+	bad triple 2> /dev/null; [ $? = 125 ] || wrong=$((wrong + 1))
+	bad corrupt; [ $? = 9 ] || wrong=$((wrong + 1))
+done
+echo "# 30 hostile runs: MemAvailable $mem_before -> $(sed -n 's/^MemAvailable: *//p' /proc/meminfo)"
+check "30 hostile runs in a row all end as they should ($wrong did not)" test $wrong = 0
+check "and leave no clearvm process behind" test -z "$(pgrep -x clearvm)"
+check "nor files in /tmp or /dev/shm" test "$(leftovers)" = "$before"
+
 # --console shows the guest kernel's log on stderr; without it, stderr is the workload's only.
 cvm --rootfs "$root" --console -- /bin/true 2> "$work/err"
 check "--console shows the kernel log" grep -q 'Linux version' "$work/err"

@@ -190,6 +190,22 @@ static int probe_statfs(const char *path)
 	return 0;
 }
 
+// Holds open as many of DIR/f0 .. DIR/f999 as it can for 3 s (many of these together exhaust
+// the file server's fids), then says how many.
+static int probe_fids(const char *dir)
+{
+	int n = 0;
+	for (int i = 0; i < 1000; i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		if (open(path, O_RDONLY) >= 0)
+			n++;
+	}
+	sleep(3);
+	printf("opened %d\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -197,11 +213,12 @@ int main(int argc, char **argv)
 		int (*fn)(const char *);
 	} probes[] = {{"lock", probe_lock},     {"xattr", probe_xattr}, {"sparse", probe_sparse},
 		      {"xattr-other", probe_xattr_other}, {"xattr-names", probe_xattr_names},
-		      {"append", probe_append}, {"fsync", probe_fsync}, {"statfs", probe_statfs}};
+		      {"append", probe_append}, {"fsync", probe_fsync}, {"statfs", probe_statfs},
+		      {"fids", probe_fids}};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; argc == 3 && i < sizeof(probes) / sizeof(probes[0]); i++)
 		if (!strcmp(argv[1], probes[i].name))
 			return probes[i].fn(argv[2]);
-	fprintf(stderr, "usage: fsprobe lock|xattr|xattr-other|xattr-names|sparse|append|fsync|statfs PATH\n");
+	fprintf(stderr, "usage: fsprobe lock|xattr|xattr-other|xattr-names|sparse|append|fsync|statfs|fids PATH\n");
 	return 2;
 }
