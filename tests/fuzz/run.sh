@@ -4,7 +4,7 @@
 # seed corpus in tests/fuzz/corpus/TARGET; inputs that found new coverage are kept in a
 # temporary corpus (pass --keep to add them to the seeds). A crashing input is written to
 # tests/fuzz/regressions/TARGET/, which `meson test` replays from then on: commit it with the fix.
-# Usage: tests/fuzz/run.sh [--keep] TARGET [SECONDS]   (targets: loader virtq p9-server)
+# Usage: tests/fuzz/run.sh [--keep] TARGET [SECONDS]   (targets: loader virtq p9-server spec)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -15,7 +15,8 @@ case $target in
 loader) files="vmm/loader.c" ;;
 virtq) files="vmm/virtio/virtq.c" ;;
 p9-server) files="vmm/p9/wire.c vmm/p9/fid.c vmm/p9/server.c vmm/log.c" ;;
-*) echo "run.sh: no target $target (loader, virtq, p9-server)" >&2; exit 2 ;;
+spec) files="vmm/spec.c -lfdt" ;;
+*) echo "run.sh: no target $target (loader, virtq, p9-server, spec)" >&2; exit 2 ;;
 esac
 if ! command -v clang > /dev/null; then
 	echo "run.sh: libFuzzer needs clang: apt-get install clang" >&2
@@ -25,7 +26,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # shellcheck disable=SC2046
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-o "$work/fuzz" "$here/fuzz_${target//-/_}.c" $(for f in $files; do echo "$src/$f"; done)
+	-o "$work/fuzz" "$here/fuzz_${target//-/_}.c" $(for f in $files; do case $f in -*) echo "$f" ;; *) echo "$src/$f" ;; esac; done)
 mkdir -p "$work/corpus" "$here/regressions/$target"
 cp "$here/corpus/$target"/* "$work/corpus/"
 "$work/fuzz" -max_total_time="$seconds" -print_final_stats=1 -max_len=65536 \
