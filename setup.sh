@@ -14,6 +14,7 @@ packages=(
 	linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils  # the guest kernel
 	qemu-system-x86 kmod                                   # the test bed
 	tmux                                                   # the interactive -t tests
+	procps util-linux python3                              # pgrep, flock, JSON checks in tests
 )
 missing=()
 for p in "${packages[@]}"; do
