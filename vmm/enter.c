@@ -101,8 +101,16 @@ static void take_request(struct vm *vm, int client)
 	}
 	ssize_t n = recvmsg(client, &msg, MSG_CMSG_CLOEXEC);
 	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(3 * sizeof(int)))
-		memcpy(e->fds, CMSG_DATA(c), 3 * sizeof(int));
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int got[3];
+		memcpy(got, CMSG_DATA(c), MIN(nfds, 3) * sizeof(int));
+		for (size_t i = 0; i < MIN(nfds, 3); i++) // all three, or none kept
+			if (nfds == 3)
+				e->fds[i] = got[i];
+			else
+				close(got[i]);
+	}
 	struct abi_enter_header h;
 	if (n < (ssize_t)sizeof(h) || e->fds[2] < 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		answer(e, EXIT_CLEARVM_FAILED);
