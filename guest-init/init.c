@@ -735,7 +735,9 @@ int main(void)
 	// Found through /sys while PID 1 still sees it.
 	static const char *const enter_names[4] = {"enter", "enter-stdout", "enter-stderr", "enter-stdin"};
 	static const int enter_flags[4] = {O_RDONLY | O_NONBLOCK, O_WRONLY, O_WRONLY, O_RDONLY | O_NONBLOCK};
-	for (int i = 0; i < 4 && count_apps(fdt); i++)
+	unsigned n = count_apps(fdt);
+	bool pod = n > 0;
+	for (int i = 0; i < 4 && pod; i++)
 		if ((enter_ports[i] = open_port(enter_names[i], enter_flags[i])) < 0)
 			fail("finding the enter ports");
 	int port_in = -1;
@@ -748,8 +750,6 @@ int main(void)
 	loopback_up();
 	write_hostname_file(hostname);
 	umount("/sys");
-	unsigned n = count_apps(fdt);
-	bool pod = n > 0;
 	static struct workload ws[ABI_MAX_APPS];
 	if (n > ABI_MAX_APPS) {
 		errno = E2BIG;

@@ -89,12 +89,8 @@ int virtio_balloon_new(int mem_fd, uint64_t *reported, struct virtio_dev **out)
 		return -ENOMEM;
 	b->mem_fd = mem_fd;
 	b->reported = reported;
-	b->dev.device_id = VIRTIO_ID_BALLOON;
-	b->dev.features = VIRTIO_BALLOON_F_REPORTING;
-	b->dev.nqueues = 3;
-	b->dev.ops = &balloon_ops;
-	b->dev.priv = b;
-	virtio_dev_init(&b->dev);
+	virtio_dev_init(&b->dev, VIRTIO_ID_BALLOON, VIRTIO_BALLOON_F_REPORTING, REPORTING_Q + 1,
+			&balloon_ops, b);
 	*out = &b->dev;
 	return 0;
 }

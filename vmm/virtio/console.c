@@ -326,15 +326,11 @@ int virtio_console_new(const int *fds, const char *const *names, unsigned nports
 		c->fds[i] = fds[i];
 		strncpy(c->names[i], names[i], sizeof(c->names[i]) - 1);
 	}
-	c->dev.device_id = VIRTIO_ID_CONSOLE;
-	c->dev.features = VIRTIO_CONSOLE_F_MULTIPORT;
-	c->dev.nqueues = 2 + 2 * nports; // port 0's pair, the control pair, then one pair per port
+	// port 0's pair, the control pair, then one pair per port
+	virtio_dev_init(&c->dev, VIRTIO_ID_CONSOLE, VIRTIO_CONSOLE_F_MULTIPORT, 2 + 2 * nports, &console_ops, c);
 	// The guest posts a page for every entry of every receive queue at boot; 32 pages
 	// (128 KiB) in flight per port is plenty for a stream, and transmit is served at notify.
 	c->dev.queue_max = CONSOLE_QUEUE_MAX;
-	c->dev.ops = &console_ops;
-	c->dev.priv = c;
-	virtio_dev_init(&c->dev);
 	*out = &c->dev;
 	return 0;
 }

@@ -31,10 +31,15 @@ enum {
 	REG_CONFIG_GEN = 0x0fc, REG_CONFIG = 0x100,
 };
 
-void virtio_dev_init(struct virtio_dev *dev)
+void virtio_dev_init(struct virtio_dev *dev, uint32_t device_id, uint64_t features, unsigned nqueues,
+		     const struct virtio_dev_ops *ops, void *priv)
 {
+	dev->device_id = device_id;
+	dev->features = features | VIRTIO_F_VERSION_1;
+	dev->nqueues = nqueues;
+	dev->ops = ops;
+	dev->priv = priv;
 	pthread_mutex_init(&dev->lock, NULL);
-	dev->features |= VIRTIO_F_VERSION_1;
 }
 
 void virtio_dev_free(struct virtio_dev *dev)

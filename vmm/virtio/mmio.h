@@ -42,7 +42,9 @@ struct virtio_dev {
 	uint64_t driver_features;
 };
 
-void virtio_dev_init(struct virtio_dev *dev);
+// Sets a device's identity (VIRTIO_F_VERSION_1 is added to features) and its lock.
+void virtio_dev_init(struct virtio_dev *dev, uint32_t device_id, uint64_t features, unsigned nqueues,
+		     const struct virtio_dev_ops *ops, void *priv);
 static inline uint16_t virtio_queue_max(const struct virtio_dev *dev)
 {
 	return dev->queue_max ? dev->queue_max : VIRTQ_MAX_SIZE;

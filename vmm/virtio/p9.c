@@ -73,12 +73,7 @@ int virtio_p9_new(struct p9_server *srv, const char *tag, struct virtio_dev **ou
 	p->srv = srv;
 	p->tag_len = (uint16_t)tl;
 	memcpy(p->tag, tag, tl);
-	p->dev.device_id = VIRTIO_ID_9P;
-	p->dev.features = VIRTIO_9P_MOUNT_TAG;
-	p->dev.nqueues = 1;
-	p->dev.ops = &p9_ops;
-	p->dev.priv = p;
-	virtio_dev_init(&p->dev);
+	virtio_dev_init(&p->dev, VIRTIO_ID_9P, VIRTIO_9P_MOUNT_TAG, 1, &p9_ops, p);
 	*out = &p->dev;
 	return 0;
 }
