@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// What clearvm keeps of its privileges once the VM is built: the capabilities the file server
-// needs to act on any owner's files (when run as root), nothing inheritable or ambient, no new
-// privileges through exec, no inherited fds, bounded fds and memory, and no core dumps (a
-// core would hold the guest's memory).
+// What clearvm keeps of its privileges once the VM is built: the file server threads keep the
+// capabilities needed to act on any owner's files (when run as root), every other thread none;
+// nothing inheritable or ambient, no new privileges through exec, no inherited fds, bounded
+// fds and memory, and no core dumps (a core would hold the guest's memory).
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +24,7 @@
 // The file server's: chown (CHOWN), read, write and search any file (DAC_OVERRIDE,
 // DAC_READ_SEARCH: also linkat of an fd), chmod and utimes of any file (FOWNER), keep set-id
 // bits on write (FSETID).
-#define KEEP_CAPS ((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_DAC_READ_SEARCH) | \
+#define FILE_SERVER_CAPS ((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_DAC_READ_SEARCH) | \
 		   (1ULL << CAP_FOWNER) | (1ULL << CAP_FSETID))
 
 int privs_inherited_fds(int *fds, int max, int keep)
@@ -46,14 +46,13 @@ int privs_inherited_fds(int *fds, int max, int keep)
 	return n;
 }
 
-int privs_drop(const int *inherited, int ninherited)
+// The calling thread keeps only `keep`: in its effective and permitted sets and in its
+// bounding set (dropping from that needs CAP_SETPCAP, so it goes first; without it, not root,
+// there is nothing to drop); none ambient or inheritable; no new privileges through exec.
+static int drop_caps(uint64_t keep)
 {
-	for (int i = 0; i < ninherited; i++)
-		close(inherited[i]);
-	// The bounding set first: dropping from it needs CAP_SETPCAP, which goes next. Without it
-	// (not root) there is nothing to drop.
 	for (unsigned long c = 0; c <= 63; c++)
-		if (!(KEEP_CAPS & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL &&
+		if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL &&
 		    errno != EPERM)
 			return log_err(errno, "dropping capability %lu", c);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
@@ -62,15 +61,30 @@ int privs_drop(const int *inherited, int ninherited)
 	if (syscall(SYS_capget, &h, data) < 0)
 		return log_err(errno, "capget");
 	for (int i = 0; i < 2; i++) {
-		uint32_t keep = (uint32_t)(KEEP_CAPS >> (32 * i));
-		data[i].effective &= keep;
-		data[i].permitted &= keep;
+		uint32_t k = (uint32_t)(keep >> (32 * i));
+		data[i].effective &= k;
+		data[i].permitted &= k;
 		data[i].inheritable = 0;
 	}
 	if (syscall(SYS_capset, &h, data) < 0)
 		return log_err(errno, "capset");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return log_err(errno, "no_new_privs");
+	return 0;
+}
+
+int privs_confine_thread(void)
+{
+	return drop_caps(FILE_SERVER_CAPS);
+}
+
+int privs_drop(const int *inherited, int ninherited)
+{
+	for (int i = 0; i < ninherited; i++)
+		close(inherited[i]);
+	int r = drop_caps(0);
+	if (r < 0)
+		return r;
 	struct rlimit fds, data_lim = {VMM_MAX_DATA, VMM_MAX_DATA}, core = {0, 0};
 	if (getrlimit(RLIMIT_NOFILE, &fds) == 0) {
 		fds.rlim_cur = fds.rlim_max = MIN(fds.rlim_max, (rlim_t)VMM_MAX_FDS);

@@ -5,8 +5,11 @@
 // The fds open now other than 0-2 and `keep` (what clearvm inherited, when called first
 // thing): up to max into fds; returns how many, or -errno.
 int privs_inherited_fds(int *fds, int max, int keep);
-// Closes those fds; keeps only the file server's capabilities (root) and drops the rest from
-// the bounding set; no ambient or inheritable ones; no_new_privs; caps on fds and on the
-// VMM's own memory; no core dumps. Applies to the calling thread and the threads it starts
-// later: call it before starting any. 0 or -errno (logged).
+// Closes those fds; drops every capability, also from the bounding set; no_new_privs; caps on
+// fds and on the VMM's own memory; no core dumps. Capabilities are per thread: this applies to
+// the calling thread and the threads it starts later (vCPUs, I/O), not to the file server
+// threads already running, which drop theirs with privs_confine_thread(). 0 or -errno (logged).
 int privs_drop(const int *inherited, int ninherited);
+// The calling file server thread keeps only what serving any owner's files needs (chown,
+// DAC override and read-search, fowner, fsetid), and sets no_new_privs. 0 or -errno (logged).
+int privs_confine_thread(void);

@@ -51,39 +51,46 @@ static const struct rule common[] = {
 	{SCMP_SYS(getrandom), "malloc's tcache"},
 };
 
-// vCPU threads run the devices: the 9p file server (confined to its shares by openat2 and
-// O_PATH fds, not by this list), the console, the balloon and the rkt stage1's status files.
+// vCPU threads run the console and the balloon and write the rkt stage1's status files; the
+// file servers run on threads of their own (below).
 static const struct rule vcpu[] = {
-	{SCMP_SYS(openat), "9p: a fid's file opened anew through /proc/self/fd; stage1 status files"},
-	{SCMP_SYS(openat2), "9p: walks and creates with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS"},
-	{SCMP_SYS(fstatfs), "9p statfs"},
-	{SCMP_SYS(getdents64), "9p readdir"},
-	{SCMP_SYS(pread64), "9p read"},
-	{SCMP_SYS(pwrite64), "9p write"},
-	{SCMP_SYS(readlinkat), "9p readlink"},
-	{SCMP_SYS(mkdirat), "9p mkdir"},
-	{SCMP_SYS(mknodat), "9p mknod of fifos and sockets (device nodes are refused before)"},
-	{SCMP_SYS(unlinkat), "9p unlink and rmdir"},
-	{SCMP_SYS(renameat), "9p rename"},
-	{SCMP_SYS(linkat), "9p link"},
-	{SCMP_SYS(symlinkat), "9p symlink"},
-	{SCMP_SYS(fchmodat), "9p setattr mode, through /proc/self/fd"},
-	{SCMP_SYS(fchownat), "9p setattr owner, new files' owner"},
-	{SCMP_SYS(utimensat), "9p setattr times"},
-	{SCMP_SYS(ftruncate), "9p setattr size"},
-	{SCMP_SYS(fallocate), "9p fallocate; the balloon punches reported pages out of guest RAM"},
-	{SCMP_SYS(fsync), "9p fsync"},
-	{SCMP_SYS(fdatasync), "9p fsync (datasync)"},
-	{SCMP_SYS(fcntl), "9p OFD locks, fd flags"},
-	{SCMP_SYS(getxattr), "9p user.* xattrs, through /proc/self/fd"},
-	{SCMP_SYS(setxattr), "9p user.* xattrs, through /proc/self/fd"},
-	{SCMP_SYS(listxattr), "9p user.* xattrs, through /proc/self/fd"},
-	{SCMP_SYS(removexattr), "9p user.* xattrs, through /proc/self/fd"},
-	{SCMP_SYS(geteuid), "9p rootless owner mapping"},
-	{SCMP_SYS(getegid), "9p rootless owner mapping"},
+	{SCMP_SYS(openat), "stage1 status files"},
 	{SCMP_SYS(rename), "stage1: rkt/status/APP renamed into place"},
 	{SCMP_SYS(unlink), "stage1: supervisor-status replaced"},
 	{SCMP_SYS(symlink), "stage1: supervisor-status -> ready"},
+	{SCMP_SYS(fallocate), "the balloon punches reported pages out of guest RAM"},
+};
+
+// A file server thread: its share (and the fd directory) is all its mount namespace holds when
+// run as root; walks stay beneath the share by openat2 either way.
+static const struct rule p9[] = {
+	{SCMP_SYS(openat), "a fid's file opened anew through the fd directory"},
+	{SCMP_SYS(openat2), "walks and creates with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS"},
+	{SCMP_SYS(fstatfs), "statfs"},
+	{SCMP_SYS(getdents64), "readdir"},
+	{SCMP_SYS(pread64), "read"},
+	{SCMP_SYS(pwrite64), "write"},
+	{SCMP_SYS(readlinkat), "readlink"},
+	{SCMP_SYS(mkdirat), "mkdir"},
+	{SCMP_SYS(mknodat), "mknod of fifos and sockets (device nodes are refused before)"},
+	{SCMP_SYS(unlinkat), "unlink and rmdir"},
+	{SCMP_SYS(renameat), "rename"},
+	{SCMP_SYS(linkat), "link"},
+	{SCMP_SYS(symlinkat), "symlink"},
+	{SCMP_SYS(fchmodat), "setattr mode, through the fd directory"},
+	{SCMP_SYS(fchownat), "setattr owner, new files' owner"},
+	{SCMP_SYS(utimensat), "setattr times"},
+	{SCMP_SYS(ftruncate), "setattr size"},
+	{SCMP_SYS(fallocate), "fallocate"},
+	{SCMP_SYS(fsync), "fsync"},
+	{SCMP_SYS(fdatasync), "fsync (datasync)"},
+	{SCMP_SYS(fcntl), "OFD locks, fd flags"},
+	{SCMP_SYS(getxattr), "user.* xattrs, through the fd directory"},
+	{SCMP_SYS(setxattr), "user.* xattrs, through the fd directory"},
+	{SCMP_SYS(listxattr), "user.* xattrs, through the fd directory"},
+	{SCMP_SYS(removexattr), "user.* xattrs, through the fd directory"},
+	{SCMP_SYS(geteuid), "rootless owner mapping; chown only as root"},
+	{SCMP_SYS(getegid), "rootless owner mapping"},
 };
 
 // The I/O thread: stdin, signals, the terminal's size and rkt enter sessions.
@@ -132,6 +139,9 @@ int seccomp_enter(enum seccomp_role role, enum seccomp_mode mode)
 		KVM_RUN,      // the vCPU loop
 		KVM_IRQ_LINE, // devices raise their interrupt
 	};
+	static const unsigned long p9_ioctls[] = {
+		KVM_IRQ_LINE, // a reply is ready
+	};
 	static const unsigned long io_ioctls[] = {
 		TIOCGWINSZ,   // -t: the terminal's size after SIGWINCH
 		KVM_IRQ_LINE, // the console interrupts the guest when stdin or a control message arrives
@@ -148,6 +158,10 @@ int seccomp_enter(enum seccomp_role role, enum seccomp_mode mode)
 		r = r ?: add_rules(ctx, vcpu, ARRAY_SIZE(vcpu));
 		r = r ?: add_ioctls(ctx, vcpu_ioctls, ARRAY_SIZE(vcpu_ioctls));
 		break;
+	case SECCOMP_P9:
+		r = r ?: add_rules(ctx, p9, ARRAY_SIZE(p9));
+		r = r ?: add_ioctls(ctx, p9_ioctls, ARRAY_SIZE(p9_ioctls));
+		break;
 	case SECCOMP_IO:
 		r = r ?: add_rules(ctx, io, ARRAY_SIZE(io));
 		r = r ?: add_ioctls(ctx, io_ioctls, ARRAY_SIZE(io_ioctls));
@@ -163,7 +177,8 @@ int seccomp_enter(enum seccomp_role role, enum seccomp_mode mode)
 		return log_err(-r, "seccomp filter");
 	// A hidden test hook: the named role tries a call no role is allowed, and must die of it.
 	const char *t = getenv("CLEARVM_TEST_SECCOMP_VIOLATION");
-	static const char *const names[] = {[SECCOMP_VCPU] = "vcpu", [SECCOMP_IO] = "io", [SECCOMP_MAIN] = "main"};
+	static const char *const names[] = {[SECCOMP_VCPU] = "vcpu", [SECCOMP_IO] = "io", [SECCOMP_MAIN] = "main",
+					   [SECCOMP_P9] = "p9"};
 	if (t && !strcmp(t, names[role]))
 		syscall(SYS_getppid); // harmless when --seccomp=log lets it through
 	return 0;

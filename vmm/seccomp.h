@@ -2,7 +2,7 @@
 // Per-thread-role seccomp allowlists (seccomp.c).
 #pragma once
 
-enum seccomp_role { SECCOMP_VCPU, SECCOMP_IO, SECCOMP_MAIN };
+enum seccomp_role { SECCOMP_VCPU, SECCOMP_IO, SECCOMP_MAIN, SECCOMP_P9 };
 enum seccomp_mode { SECCOMP_KILL, SECCOMP_LOG, SECCOMP_OFF };
 
 // Loads the calling thread's filter for its role (threads it creates later inherit it).

@@ -99,16 +99,9 @@ static int add_virtio(struct vm *vm, struct virtio_dev *dev)
 // A 9p share of `dir` under mount tag `tag`.
 static int add_share(struct vm *vm, const char *dir, bool readonly, const char *tag)
 {
-	struct p9_server *srv;
 	struct virtio_dev *dev;
-	int r = p9_server_new(dir, readonly, &srv);
-	if (r < 0)
-		return log_err(r, "share %s", dir);
-	if ((r = virtio_p9_new(srv, tag, &dev)) < 0) {
-		p9_server_free(srv);
-		return log_err(r, "virtio-9p");
-	}
-	return add_virtio(vm, dev);
+	int r = virtio_p9_new(dir, readonly, tag, vm->cfg->seccomp, &dev);
+	return r < 0 ? r : add_virtio(vm, dev);
 }
 
 // A workload's root and its volumes, tagged in the order the launch spec names them.
@@ -228,9 +221,17 @@ static int write_firmware(struct vm *vm, gpa_t initrd, uint64_t initrd_size)
 	return r < 0 ? log_err(r, "firmware tables") : 0;
 }
 
+static void on_kick(int sig)
+{
+	(void)sig; // only interrupts KVM_RUN, or a file server's blocked call, when stopping
+}
+
 int vm_build(struct vm *vm, const struct vm_config *cfg)
 {
 	int r;
+	// No SA_RESTART: a kicked thread's blocking call must return.
+	struct sigaction sa = {.sa_handler = on_kick};
+	sigaction(SIGUSR1, &sa, NULL);
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->mem_fd = vm->signal_fd = vm->stop_fd = -1;
 	enter_init(&vm->enter);
@@ -287,15 +288,8 @@ void vm_finish(struct vm *vm, int status, const char *why)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-static void on_kick(int sig)
-{
-	(void)sig; // only interrupts KVM_RUN
-}
-
 int vm_run(struct vm *vm)
 {
-	struct sigaction sa = {.sa_handler = on_kick};
-	sigaction(SIGUSR1, &sa, NULL);
 	// -it: keys go to the guest's terminal as typed (Ctrl-C included) until the run ends.
 	if (vm->cfg->tty && vm->cfg->interactive && tty_raw() < 0)
 		return EXIT_CLEARVM_FAILED;

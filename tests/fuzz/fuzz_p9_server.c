@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int fd = 0; fd < 4096; fd++) // libFuzzer and the sanitizers open their own as they go
 		before[fd] = fcntl(fd, F_GETFD) >= 0;
 	struct p9_server *srv;
-	if (p9_server_new(root, size && (data[0] & 1), &srv) < 0)
+	if (p9_server_new(root, NULL, size && (data[0] & 1), &srv) < 0)
 		abort();
 	// Version and attach first, so the input starts with a usable fid 0 at the share's root.
 	static uint8_t req[MSIZE];

@@ -247,7 +247,7 @@ check "--boot-trace prints the table on stderr" grep -q "guest-init started" "$w
 
 # seccomp: every thread role runs under its allowlist (every other case here runs with it);
 # a call outside it kills clearvm (a hidden hook makes each role try one).
-for role in vcpu io main; do
+for role in vcpu io main p9; do
 	CLEARVM_TEST_SECCOMP_VIOLATION=$role cvm --rootfs "$root" -- /bin/true 2> /dev/null; rc=$?
 	check "a forbidden system call in the $role thread kills clearvm with SIGSYS (159, got $rc)" test $rc = 159
 done
@@ -256,20 +256,39 @@ check "--seccomp=log lets it through (the command's 4, got $rc)" test $rc = 4
 CLEARVM_TEST_SECCOMP_VIOLATION=vcpu cvm --rootfs "$root" --seccomp=off -- /bin/true; rc=$?
 check "--seccomp=off has no filter (got $rc)" test $rc = 0
 
-# Once the VM is built: the file server's capabilities only, no_new_privs, a filter in every
-# thread, no inherited fds, no core dumps, bounded fds and memory.
+# Once the VM is built: capabilities only in the file server threads, each confined to its
+# share; no_new_privs, a filter in every thread, no inherited fds, no core dumps, bounded fds
+# and memory.
+mounts_before=$(wc -l < /proc/self/mountinfo)
+mkdir -p "$work/vol"
 echo inherited-secret > "$work/inherited"
-cvm --rootfs "$root" -- /bin/sleep 4 7< "$work/inherited" &
+cvm --rootfs "$root" -v "$work/vol:/vol:ro" -- /bin/sleep 4 7< "$work/inherited" &
 bg=$!
 for _ in $(seq 100); do
 	vmm=$(pgrep -x clearvm -P $bg 2>/dev/null || pgrep -nx clearvm)
-	[ -n "$vmm" ] && [ "$(ls /proc/$vmm/task 2>/dev/null | wc -l)" -ge 3 ] && break
+	[ -n "$vmm" ] && [ "$(ls /proc/$vmm/task 2>/dev/null | wc -l)" -ge 5 ] && break
 	sleep 0.1
 done
 status=$(cat /proc/$vmm/status 2>/dev/null)
-check "as root, only CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER and FSETID stay effective" \
-	grep -qx $'CapEff:\t000000000000001f' <<< "$status"
-check "and bounding (none can come back)" grep -qx $'CapBnd:\t000000000000001f' <<< "$status"
+servers=$(grep -lx clearvm-9p /proc/$vmm/task/*/comm 2>/dev/null | xargs -r dirname)
+others=$(grep -Lx clearvm-9p /proc/$vmm/task/*/comm 2>/dev/null | xargs -r dirname)
+check "one file server thread per share (root and volume: $(wc -w <<< "$servers"))" test "$(wc -w <<< "$servers")" = 2
+check "as root, the file servers keep only CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID" \
+	test "$(cat $(sed 's|$|/status|' <<< "$servers") | grep -cx $'Cap\\(Eff\\|Bnd\\):\t000000000000001f')" = 4
+check "every other thread keeps no capability at all, not even in its bounding set" \
+	test "$(cat $(sed 's|$|/status|' <<< "$others") | grep -cx $'Cap\\(Eff\\|Prm\\|Bnd\\):\t0000000000000000')" = \
+	"$(( 3 * $(wc -w <<< "$others") ))"
+jailed=0 ro=0
+for t in $servers; do
+	[ "$(ls "$t/root" | tr '\n' ' ')" = "fd share " ] && [ "$(wc -l < "$t/mountinfo")" = 3 ] &&
+		grep -Eq '^([^ ]+ ){4}/share r[ow],nosuid,nodev' "$t/mountinfo" && jailed=$((jailed + 1))
+	grep -Eq '^([^ ]+ ){4}/share ro,' "$t/mountinfo" && ro=$((ro + 1))
+done
+check "each file server's root holds only its share and the fd directory (3 mounts, nosuid nodev)" \
+	test $jailed = 2
+check "a read-only volume's share is mounted read-only in its jail" test $ro = 1
+check "the file servers' share is the one they serve" \
+	sh -c "ls $(sed 's|$|/root/share/|' <<< "$servers" | head -1) | grep -qx bin"
 caps=$(sed -n 's/^Cap\(Inh\|Amb\):\t//p' <<< "$status" | tr -d '\n')
 check "none inheritable or ambient" test "$caps" = 00000000000000000000000000000000
 check "no_new_privs and a seccomp filter in every thread" \
@@ -278,6 +297,7 @@ check "the fd it inherited is closed" test -z "$(ls -l /proc/$vmm/fd 2>/dev/null
 check "no core dumps, bounded fds and memory" \
 	sh -c "grep -Eq '^Max core file size +0 +0' /proc/$vmm/limits && grep -Eq '^Max data size +1073741824' /proc/$vmm/limits"
 wait $bg
+check "a run leaves the host's mount table as it was" test "$(wc -l < /proc/self/mountinfo)" = "$mounts_before"
 
 # Escapes tried from inside the guest: device nodes, a symlink swapped in while the guest walks
 # the path, and more open files than the file server keeps fids for.

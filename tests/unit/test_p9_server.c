@@ -204,7 +204,7 @@ int main(void)
 	stat(top, &top_st);
 	stat(root, &root_st);
 
-	is(p9_server_new(root, false, &srv), 0, "server on a temporary share");
+	is(p9_server_new(root, NULL, false, &srv), 0, "server on a temporary share");
 	begin(P9_TVERSION);
 	p9_put_u32(&w, 65536);
 	s("9P2000.L");

@@ -49,7 +49,7 @@ int main(void)
 
 	// The server answers malformed requests with Rlerror, never by reading past them.
 	struct p9_server *srv;
-	is(p9_server_new("/", true, &srv), 0, "server on /");
+	is(p9_server_new("/", NULL, true, &srv), 0, "server on /");
 	uint8_t resp[P9_MSIZE_MAX];
 	uint8_t trunc[] = {20, 0, 0, 0, 110, 1, 0, 0, 0}; // Twalk claiming 20 bytes, has 9
 	size_t n = p9_server_handle(srv, trunc, sizeof(trunc), resp, sizeof(resp));

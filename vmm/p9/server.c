@@ -30,7 +30,8 @@ struct p9_server {
 	int root_fd;  // O_PATH | O_DIRECTORY of the share
 	dev_t root_dev;
 	ino_t root_ino;
-	int proc_fd;  // /proc/self/fd: turns an O_PATH fd into an I/O fd without a path
+	int proc_fd;  // the process's fd directory: turns an O_PATH fd into an I/O fd without a path
+	char fd_dir[32]; // its path, for the calls that take only a path (xattrs, link of an fd)
 	bool readonly;
 	uint32_t msize;
 	struct p9_fids fids;
@@ -51,12 +52,15 @@ static uint32_t gid_to_guest(const struct p9_server *srv, gid_t g)
 	return srv->map_root && g == srv->host_gid ? 0 : g;
 }
 
-int p9_server_new(const char *root, bool readonly, struct p9_server **out)
+int p9_server_new(const char *root, const char *fd_dir, bool readonly, struct p9_server **out)
 {
+	fd_dir = fd_dir ? fd_dir : "/proc/self/fd";
+	if (strlen(fd_dir) >= sizeof(((struct p9_server *)0)->fd_dir))
+		return -ENAMETOOLONG;
 	_cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return -errno;
-	_cleanup_close_ int proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int proc_fd = open(fd_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (proc_fd < 0)
 		return -errno;
 	struct stat st;
@@ -67,6 +71,7 @@ int p9_server_new(const char *root, bool readonly, struct p9_server **out)
 		return -ENOMEM;
 	srv->root_fd = steal_fd(&root_fd);
 	srv->proc_fd = steal_fd(&proc_fd);
+	snprintf(srv->fd_dir, sizeof(srv->fd_dir), "%s", fd_dir);
 	srv->root_dev = st.st_dev;
 	srv->root_ino = st.st_ino;
 	srv->readonly = readonly;
@@ -624,8 +629,8 @@ static int op_link(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
 	if ((errno != ENOENT && errno != EPERM) || S_ISLNK(f->type))
 		return -errno;
 	// Without CAP_DAC_READ_SEARCH: link the file the O_PATH fd names, via our /proc.
-	char path[32];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+	char path[48];
+	snprintf(path, sizeof(path), "%s/%d", srv->fd_dir, f->fd);
 	return linkat(AT_FDCWD, path, d->fd, name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
 }
 
@@ -672,16 +677,16 @@ static bool xattr_name_ok(struct p9_str name)
 	       !memchr(name.s, '\0', name.len);
 }
 
-static void fd_link(int fd, char *buf, size_t size)
+static void fd_link(const struct p9_server *srv, int fd, char *buf, size_t size)
 {
-	snprintf(buf, size, "/proc/self/fd/%d", fd);
+	snprintf(buf, size, "%s/%d", srv->fd_dir, fd);
 }
 
 // The value of one attribute, or (empty name) the user.* names, into x.
-static int xattr_fetch(int fd, const char *name, struct p9_xattr *x)
+static int xattr_fetch(const struct p9_server *srv, int fd, const char *name, struct p9_xattr *x)
 {
-	char path[40];
-	fd_link(fd, path, sizeof(path));
+	char path[48];
+	fd_link(srv, fd, path, sizeof(path));
 	x->value = malloc(XATTR_MAX);
 	if (!x->value)
 		return -ENOMEM;
@@ -720,7 +725,7 @@ static int op_xattrwalk(struct p9_server *srv, struct p9_in *in, struct p9_out *
 	if (!x)
 		return -ENOMEM;
 	memcpy(x->name, name.s, name.len);
-	int r = xattr_fetch(f->fd, x->name, x);
+	int r = xattr_fetch(srv, f->fd, x->name, x);
 	int fd = r < 0 ? -1 : fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
 	if (r == 0 && fd < 0)
 		r = -errno;
@@ -799,11 +804,11 @@ static int xattr_write(struct p9_xattr *x, uint64_t off, const uint8_t *data, ui
 }
 
 // At the clunk of a created xattr: set it (size 0 with XATTR_REPLACE is how Linux removes one).
-static int xattr_commit(struct p9_fid *f)
+static int xattr_commit(const struct p9_server *srv, struct p9_fid *f)
 {
 	struct p9_xattr *x = f->xattr;
-	char path[40];
-	fd_link(f->fd, path, sizeof(path));
+	char path[48];
+	fd_link(srv, f->fd, path, sizeof(path));
 	if (x->len != x->size)
 		return -EINVAL;
 	int r = x->size == 0 && (x->flags & XATTR_REPLACE) ? removexattr(path, x->name)
@@ -985,7 +990,7 @@ static int op_clunk(struct p9_server *srv, struct p9_in *in, struct p9_out *out)
 	if (in->err)
 		return -EINVAL;
 	struct p9_fid *f = p9_fid_get(&srv->fids, id);
-	int r = f && f->xattr && f->xattr->create ? xattr_commit(f) : 0;
+	int r = f && f->xattr && f->xattr->create ? xattr_commit(srv, f) : 0;
 	int rr = p9_fid_remove(&srv->fids, id);
 	return r ?: rr;
 }

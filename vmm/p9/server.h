@@ -10,8 +10,9 @@
 
 struct p9_server;
 
-// Opens `root` (which must be a directory) as the share. 0 or -errno.
-int p9_server_new(const char *root, bool readonly, struct p9_server **out);
+// Opens `root` (which must be a directory) as the share. `fd_dir` is where the calling thread
+// sees the process's own fd links (NULL: /proc/self/fd). 0 or -errno.
+int p9_server_new(const char *root, const char *fd_dir, bool readonly, struct p9_server **out);
 void p9_server_free(struct p9_server *srv);
 // Handles one request of `len` bytes; writes the reply (an Rlerror when the request fails)
 // into resp[0, cap) and returns its length. cap must be at least the negotiated msize.

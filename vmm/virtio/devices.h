@@ -2,13 +2,19 @@
 // The virtio devices clearvm plugs into virtio-mmio slots.
 #pragma once
 
-#include "../p9/server.h"
+#include <stdbool.h>
 #include <sys/types.h>
+
+#include "../p9/server.h"
+#include "../seccomp.h"
 
 #include "mmio.h"
 
-// virtio-9p: serves `srv` under mount tag `tag`. Takes ownership of srv.
-int virtio_p9_new(struct p9_server *srv, const char *tag, struct virtio_dev **out);
+// virtio-9p: serves the directory `share` under mount tag `tag`, from a thread of its own that
+// is confined to the share when clearvm runs as root and then runs under the seccomp filter of
+// the file server. Errors are logged.
+int virtio_p9_new(const char *share, bool readonly, const char *tag, enum seccomp_mode seccomp,
+		  struct virtio_dev **out);
 // virtio-console with one port per fd in `fds` (multiport): what the guest writes to port i
 // goes to fds[i] (-1: dropped). The guest finds the ports by name (/sys/class/virtio-ports/*/name).
 int virtio_console_new(const int *fds, const char *const *names, unsigned nports,

@@ -61,6 +61,7 @@ static void reset(struct virtio_dev *dev)
 	dev->status = dev->isr = dev->queue_sel = 0;
 	dev->dev_feat_sel = dev->drv_feat_sel = 0;
 	dev->driver_features = 0;
+	dev->generation++;
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
 }

@@ -14,7 +14,8 @@
 struct virtio_dev;
 
 struct virtio_dev_ops {
-	// The driver made buffers available on queue q. Called with the device lock held.
+	// The driver made buffers available on queue q. Called with the device lock held, on the
+	// vCPU that notified: a device with slow work hands it to a thread of its own.
 	void (*notify)(struct virtio_dev *dev, unsigned q);
 	// Device-specific config space, offset from 0x100; reads must fill all of data.
 	void (*config)(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint32_t len, bool write);
@@ -40,6 +41,7 @@ struct virtio_dev {
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	uint32_t status, isr, queue_sel, dev_feat_sel, drv_feat_sel, config_gen;
 	uint64_t driver_features;
+	uint32_t generation; // counts resets: work begun before one is dropped after it
 };
 
 // Sets a device's identity (VIRTIO_F_VERSION_1 is added to features) and its lock.

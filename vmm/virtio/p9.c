@@ -1,9 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// virtio-9p (virtio 1.2, 5.5 "unsupported" device 9): one request queue feeding the 9p server.
+// virtio-9p (virtio 1.2, 5.5 "unsupported" device 9): one request queue feeding a 9p server
+// that runs on a thread of its own. Run as root, that thread lives in a jail holding only its
+// share (jail.c) with the file capabilities the server needs and nothing else, under its own
+// seccomp filter; the vCPU that notifies only wakes it.
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include "../jail.h"
+#include "../privs.h"
 #include "devices.h"
 
 #define VIRTIO_ID_9P 9
@@ -16,23 +27,113 @@ struct virtio_p9 {
 	uint16_t tag_len;
 	char tag[P9_TAG_MAX];
 	uint8_t *req, *resp; // bounce buffers: the guest cannot change a request while it is parsed
+
+	// The server thread, woken through `kick` by notifies and by p9_destroy.
+	pthread_t thread;
+	bool started;
+	int kick;
+	bool stop;
+	// What the thread needs to start, and how its start went (posted once to `ready`).
+	const char *share;
+	bool readonly;
+	enum seccomp_mode seccomp;
+	sem_t ready;
+	int start_err;
+	const char *start_what;
 };
 
+// vCPU thread, device lock held: wake the server.
 static void p9_notify(struct virtio_dev *dev, unsigned q)
 {
+	(void)q;
 	struct virtio_p9 *p = dev->priv;
-	struct virtq_chain chain;
-	int r;
-	while ((r = virtq_pop(&dev->vq[q], dev->mem, &chain)) > 0) {
+	uint64_t one = 1;
+	if (write(p->kick, &one, sizeof(one)) < 0)
+		log_debug("9p: cannot wake the server: %s", strerror(errno));
+}
+
+// Serves every request available, one at a time. The device lock is held only to take a
+// request and to put its reply: a slow file operation never stalls the vCPU. A reset in
+// between (the generation changed) drops the reply.
+static void serve_queue(struct virtio_p9 *p)
+{
+	struct virtio_dev *dev = &p->dev;
+	struct virtq *vq = &dev->vq[0];
+	for (;;) {
+		struct virtq_chain chain;
+		pthread_mutex_lock(&dev->lock);
+		int r = virtio_driver_ok(dev) && vq->ready ? virtq_pop(vq, dev->mem, &chain) : 0;
+		if (r <= 0) {
+			if (r < 0)
+				virtio_needs_reset(dev, "9p queue");
+			pthread_mutex_unlock(&dev->lock);
+			return;
+		}
+		uint32_t generation = dev->generation;
 		size_t len = iov_to_buf(chain.out, chain.nout, p->req, P9_MSIZE_MAX);
 		size_t cap = MIN(chain.in_len, (uint64_t)P9_MSIZE_MAX);
+		pthread_mutex_unlock(&dev->lock);
+
 		size_t n = p9_server_handle(p->srv, p->req, len, p->resp, cap);
-		size_t put = buf_to_iov(chain.in, chain.nin, p->resp, n);
-		virtq_push(&dev->vq[q], dev->mem, chain.head, (uint32_t)put);
+
+		pthread_mutex_lock(&dev->lock);
+		if (generation == dev->generation && vq->ready) {
+			size_t put = buf_to_iov(chain.in, chain.nin, p->resp, n);
+			virtq_push(vq, dev->mem, chain.head, (uint32_t)put);
+			virtio_signal_used(dev, 0);
+		}
+		pthread_mutex_unlock(&dev->lock);
 	}
-	if (r < 0)
-		virtio_needs_reset(dev, "9p queue");
-	virtio_signal_used(dev, q);
+}
+
+// Jail (root only), server, capabilities, seccomp: in that order, each needing what the
+// previous one gives up.
+static int server_start(struct virtio_p9 *p)
+{
+	int r = jail_enter(p->share, p->readonly);
+	bool jailed = r == 0;
+	if (r < 0 && r != -EPERM) {
+		p->start_what = "confining the file server to it";
+		return r;
+	}
+	if (!jailed)
+		log_debug("9p %s: not root: served from the host's view, beneath the share only", p->share);
+	r = p9_server_new(jailed ? JAIL_SHARE : p->share, jailed ? JAIL_FDS : NULL, p->readonly, &p->srv);
+	if (r < 0) {
+		p->start_what = NULL;
+		return r;
+	}
+	if ((r = privs_confine_thread()) < 0) {
+		p->start_what = "dropping the file server's privileges";
+		return r;
+	}
+	if ((r = seccomp_enter(SECCOMP_P9, p->seccomp)) < 0) {
+		p->start_what = "file server seccomp filter";
+		return r;
+	}
+	return 0;
+}
+
+static void *server_thread(void *arg)
+{
+	struct virtio_p9 *p = arg;
+	// Signals go to the I/O thread's signalfd; only the kick that stops this thread gets in.
+	sigset_t kick;
+	sigemptyset(&kick);
+	sigaddset(&kick, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	pthread_setname_np(pthread_self(), "clearvm-9p");
+	p->start_err = server_start(p);
+	bool ok = p->start_err == 0;
+	sem_post(&p->ready); // p->share and the start fields are not touched after this
+	while (ok && !__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t n;
+		if (read(p->kick, &n, sizeof(n)) < 0 && errno != EINTR)
+			break;
+		if (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
+			serve_queue(p);
+	}
+	return NULL;
 }
 
 static void p9_config(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint32_t len, bool write)
@@ -48,41 +149,92 @@ static void p9_config(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint3
 		memcpy(data, cfg + off, MIN(len, 2u + p->tag_len - off));
 }
 
-
-static void p9_destroy(struct virtio_dev *dev);
-
-static const struct virtio_dev_ops p9_ops = {
-	.notify = p9_notify, .config = p9_config, .destroy = p9_destroy};
-
-int virtio_p9_new(struct p9_server *srv, const char *tag, struct virtio_dev **out)
+// Stops the server thread: woken by the eventfd when idle, by SIGUSR1 when blocked in a file
+// operation (a FIFO with no writer), repeated until it has gone.
+static void stop_server(struct virtio_p9 *p)
 {
-	size_t tl = strlen(tag);
-	if (tl == 0 || tl > P9_TAG_MAX)
-		return -EINVAL;
-	struct virtio_p9 *p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	p->req = malloc(P9_MSIZE_MAX);
-	p->resp = malloc(P9_MSIZE_MAX);
-	if (!p->req || !p->resp) {
-		free(p->req);
-		free(p->resp);
-		free(p);
-		return -ENOMEM;
+	__atomic_store_n(&p->stop, true, __ATOMIC_RELEASE);
+	uint64_t one = 1;
+	for (;;) {
+		if (write(p->kick, &one, sizeof(one)) < 0)
+			log_debug("9p: cannot wake the server: %s", strerror(errno));
+		pthread_kill(p->thread, SIGUSR1);
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 20 * 1000 * 1000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		if (pthread_timedjoin_np(p->thread, NULL, &t) != ETIMEDOUT)
+			return;
 	}
-	p->srv = srv;
-	p->tag_len = (uint16_t)tl;
-	memcpy(p->tag, tag, tl);
-	virtio_dev_init(&p->dev, VIRTIO_ID_9P, VIRTIO_9P_MOUNT_TAG, 1, &p9_ops, p);
-	*out = &p->dev;
-	return 0;
 }
 
 static void p9_destroy(struct virtio_dev *dev)
 {
 	struct virtio_p9 *p = dev->priv;
+	if (p->started)
+		stop_server(p);
+	sem_destroy(&p->ready);
+	if (p->kick >= 0)
+		close(p->kick);
 	p9_server_free(p->srv);
 	free(p->req);
 	free(p->resp);
 	free(p);
+}
+
+static const struct virtio_dev_ops p9_ops = {
+	.notify = p9_notify, .config = p9_config, .destroy = p9_destroy};
+
+// Starts the server thread with every signal blocked (it unblocks SIGUSR1 itself) and waits
+// until it serves or has failed.
+static int start_thread(struct virtio_p9 *p)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int r = pthread_create(&p->thread, NULL, server_thread, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r)
+		return log_err(r, "share %s: file server thread", p->share);
+	p->started = true;
+	while (sem_wait(&p->ready) < 0 && errno == EINTR)
+		;
+	if (p->start_err < 0)
+		return p->start_what ? log_err(p->start_err, "share %s: %s", p->share, p->start_what)
+				     : log_err(p->start_err, "share %s", p->share);
+	return 0;
+}
+
+int virtio_p9_new(const char *share, bool readonly, const char *tag, enum seccomp_mode seccomp,
+		  struct virtio_dev **out)
+{
+	size_t tl = strlen(tag);
+	if (tl == 0 || tl > P9_TAG_MAX)
+		return log_err(EINVAL, "9p mount tag %s", tag);
+	struct virtio_p9 *p = calloc(1, sizeof(*p));
+	if (!p)
+		return log_err(ENOMEM, "virtio-9p");
+	p->kick = eventfd(0, EFD_CLOEXEC);
+	sem_init(&p->ready, 0, 0);
+	p->req = malloc(P9_MSIZE_MAX);
+	p->resp = malloc(P9_MSIZE_MAX);
+	p->tag_len = (uint16_t)tl;
+	memcpy(p->tag, tag, tl);
+	p->share = share;
+	p->readonly = readonly;
+	p->seccomp = seccomp;
+	virtio_dev_init(&p->dev, VIRTIO_ID_9P, VIRTIO_9P_MOUNT_TAG, 1, &p9_ops, p);
+	int r = p->kick < 0	      ? log_err(errno, "virtio-9p: eventfd")
+		: !p->req || !p->resp ? log_err(ENOMEM, "virtio-9p")
+				      : start_thread(p);
+	if (r < 0) {
+		virtio_dev_free(&p->dev);
+		return r;
+	}
+	p->share = NULL;
+	*out = &p->dev;
+	return 0;
 }

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+// The file server's jail: a thread inside it reaches its share and the fd directory and no
+// other host file, even by the plain path calls a server bug would make; the share is never a
+// source of devices; a read-only share cannot be written; the rest of the process and the host
+// keep their mounts. Needs root (CAP_SYS_ADMIN), as jailing does.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "../harness/tap.h"
+#include "../../vmm/jail.h"
+#include "../../vmm/p9/server.h"
+
+static char top[] = "/tmp/clearvm-jail.XXXXXX";
+static char share[64], outside[64];
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0, c;
+	while (f && (c = fgetc(f)) != EOF)
+		n += c == '\n';
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static int open_err(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return -errno;
+}
+
+static void *in_jail(void *arg)
+{
+	(void)arg;
+	is(jail_enter(share, false), 0, "a thread enters the jail of its share");
+	char buf[16] = {0};
+	int fd = open(JAIL_SHARE "/inside", O_RDONLY);
+	ok(fd >= 0 && read(fd, buf, sizeof(buf)) == 7 && !memcmp(buf, "inside\n", 7),
+	   "the share's file is read through " JAIL_SHARE);
+	if (fd >= 0)
+		close(fd);
+	is(open_err(outside, O_RDONLY), -ENOENT, "the host file beside the share: not there (%s)", outside);
+	is(open_err(JAIL_SHARE "/../outside", O_RDONLY), -ENOENT, ".. out of the share: not there");
+	is(open_err("/etc/passwd", O_RDONLY), -ENOENT, "any other host path: not there");
+	is(open_err("/proc/self/root/etc/passwd", O_RDONLY), -ENOENT, "no /proc to jump out through");
+	DIR *d = opendir("/");
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	is(n, 2, "the jail's root holds the share and the fd directory only");
+	is(mkdir("/new", 0755) < 0 ? -errno : 0, -EROFS, "the jail's root cannot be written");
+	is(open_err(JAIL_SHARE "/null", O_RDWR), -EACCES, "a device node in the share cannot be opened");
+	struct p9_server *srv = NULL;
+	is(p9_server_new(JAIL_SHARE, JAIL_FDS, false, &srv), 0, "the file server starts inside it");
+	p9_server_free(srv);
+	is(open_err(JAIL_SHARE "/written", O_WRONLY | O_CREAT), 0, "a writable share is written");
+	return NULL;
+}
+
+static void *in_readonly_jail(void *arg)
+{
+	(void)arg;
+	is(jail_enter(share, true), 0, "a thread enters a read-only jail");
+	is(open_err(JAIL_SHARE "/new", O_WRONLY | O_CREAT), -EROFS, "its share cannot be written");
+	return NULL;
+}
+
+static void run(void *(*fn)(void *))
+{
+	pthread_t t;
+	pthread_create(&t, NULL, fn, NULL);
+	pthread_join(t, NULL);
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP jailing needs root\n");
+		return 0;
+	}
+	if (!mkdtemp(top))
+		return 1;
+	snprintf(share, sizeof(share), "%s/share", top);
+	snprintf(outside, sizeof(outside), "%s/outside", top);
+	mkdir(share, 0755);
+	FILE *f = fopen(outside, "w");
+	fputs("host-only\n", f);
+	fclose(f);
+	char path[96];
+	snprintf(path, sizeof(path), "%s/inside", share);
+	f = fopen(path, "w");
+	fputs("inside\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/null", share);
+	ok(mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0, "a device node in the share (made on the host)");
+
+	int mounts = count_lines("/proc/self/mountinfo");
+	run(in_jail);
+	run(in_readonly_jail);
+	is(count_lines("/proc/self/mountinfo"), mounts, "the process and the host keep their mounts");
+	is(open_err(outside, O_RDONLY), 0, "the other threads still see the host");
+	snprintf(path, sizeof(path), "%s/written", share);
+	is(open_err(path, O_RDONLY), 0, "what the jailed thread wrote is in the share on the host");
+
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+	if (system(cmd) != 0)
+		return 1;
+	return tap_done();
+}
