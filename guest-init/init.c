@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <libfdt.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "abi.h"
+#include "spec_read.h"
 
 #define PORT_WAIT_MS 5000
 
@@ -82,56 +82,8 @@ static void *read_spec(size_t *size)
 	if (!buf || read(fd, buf, (size_t)st.st_size) != st.st_size)
 		fail("reading the launch spec");
 	close(fd);
-	if (fdt_check_full(buf, (size_t)st.st_size) != 0) {
-		errno = EINVAL;
-		fail("launch spec is not a valid FDT");
-	}
 	*size = (size_t)st.st_size;
 	return buf;
-}
-
-// A NUL-separated string list property as a NULL-terminated array (pointing into the FDT).
-static char **strlist(const void *fdt, int node, const char *name)
-{
-	int len;
-	const char *p = fdt_getprop(fdt, node, name, &len);
-	if (!p || len < 0 || (len > 0 && p[len - 1] != '\0')) {
-		errno = EINVAL;
-		fail(name);
-	}
-	size_t n = 0;
-	for (int i = 0; i < len; i++)
-		n += p[i] == '\0';
-	char **v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		fail("memory");
-	for (size_t i = 0; i < n; i++) {
-		v[i] = (char *)p;
-		p += strlen(p) + 1;
-	}
-	return v;
-}
-
-static const char *str(const void *fdt, int node, const char *name)
-{
-	int len;
-	const char *p = fdt_getprop(fdt, node, name, &len);
-	if (!p || len <= 0 || p[len - 1] != '\0') {
-		errno = EINVAL;
-		fail(name);
-	}
-	return p;
-}
-
-static unsigned u32(const void *fdt, int node, const char *name)
-{
-	int len;
-	const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
-	if (!p || len != 4) {
-		errno = EINVAL;
-		fail(name);
-	}
-	return fdt32_to_cpu(*p);
 }
 
 // Mounts fstype at target inside the new root when the rootfs has that directory; the
@@ -206,10 +158,9 @@ static void write_hostname_file(const char *hostname)
 }
 
 // A single container: its root becomes PID 1's root too.
-static void mount_root(const void *fdt)
+static void mount_root(const struct launch_workload *w)
 {
-	mount_share_root(str(fdt, 0, "root-tag"), fdt_getprop(fdt, 0, "root-readonly", NULL) != NULL,
-			 "/newroot");
+	mount_share_root(w->root_tag, w->root_readonly, "/newroot");
 	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
 		fail("switching to the container's root");
@@ -236,22 +187,13 @@ static int mkdir_p(const char *path)
 	}
 }
 
-// The volume@N subnodes of `parent`, mounted from inside the workload's root.
-static void mount_volumes(const void *fdt, int parent)
+// A workload's volumes, mounted from inside its root.
+static void mount_volumes(const struct launch_workload *w)
 {
-	int node;
-	fdt_for_each_subnode(node, fdt, parent) {
-		if (strncmp(fdt_get_name(fdt, node, NULL), "volume@", 7))
-			continue;
-		const char *tag = fdt_getprop(fdt, node, "tag", NULL);
-		const char *target = fdt_getprop(fdt, node, "target", NULL);
-		bool ro = fdt_getprop(fdt, node, "readonly", NULL) != NULL;
-		if (!tag || !target) {
-			errno = EINVAL;
-			fail("a volume in the launch spec");
-		}
-		if (mkdir_p(target) < 0 || mount(tag, target, "9p", ro ? MS_RDONLY : 0, p9_opts) < 0) {
-			say("clearvm: guest-init: volume at %s: %s", target, strerror(errno));
+	for (size_t i = 0; i < w->nvolumes; i++) {
+		const struct launch_volume *v = &w->volumes[i];
+		if (mkdir_p(v->target) < 0 || mount(v->tag, v->target, "9p", v->readonly ? MS_RDONLY : 0, p9_opts) < 0) {
+			say("clearvm: guest-init: volume at %s: %s", v->target, strerror(errno));
 			report(ABI_STATUS_INIT_FAILED);
 		}
 	}
@@ -300,7 +242,7 @@ static int exit_status(int ws)
 struct identity {
 	uid_t uid;
 	gid_t gid;
-	gid_t groups[64];
+	gid_t groups[LAUNCH_MAX_GROUPS];
 	size_t ngroups;
 };
 
@@ -315,22 +257,17 @@ struct workload {
 	int errpipe; // read end: an errno from the child when its exec failed
 };
 
-static void load_workload(const void *fdt, int node, struct workload *w)
+static void load_workload(const struct launch_workload *lw, struct workload *w)
 {
-	w->argv = strlist(fdt, node, "argv");
-	w->env = strlist(fdt, node, "env");
-	w->cwd = str(fdt, node, "cwd");
-	w->id.uid = u32(fdt, node, "uid");
-	w->id.gid = u32(fdt, node, "gid");
-	int glen;
-	const fdt32_t *groups = fdt_getprop(fdt, node, "groups", &glen);
-	for (int i = 0; groups && i < glen / 4 && w->id.ngroups < 64; i++)
-		w->id.groups[w->id.ngroups++] = fdt32_to_cpu(groups[i]);
+	w->name = lw->name;
+	w->argv = lw->argv;
+	w->env = lw->env;
+	w->cwd = lw->cwd;
+	w->id.uid = lw->uid;
+	w->id.gid = lw->gid;
+	w->id.ngroups = lw->ngroups;
+	memcpy(w->id.groups, lw->groups, lw->ngroups * sizeof(lw->groups[0]));
 	w->status = -1;
-	if (!w->argv[0]) {
-		errno = EINVAL;
-		fail("empty argv");
-	}
 }
 
 static int exec_status(int e)
@@ -376,7 +313,7 @@ static __attribute__((noreturn)) void child(const struct workload *w, int in, in
 
 // A pty for the workload: master for PID 1 (out[0] reads what the workload writes, in[1] takes
 // its input), slave for the workload (out[1] and in[0]), sized as the host's terminal.
-static void open_pty(const void *fdt, uid_t owner, int out[2], int in[2])
+static void open_pty(const struct launch_spec *ls, uid_t owner, int out[2], int in[2])
 {
 	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
@@ -386,11 +323,8 @@ static void open_pty(const void *fdt, uid_t owner, int out[2], int in[2])
 		fail("opening the pty's slave");
 	if (fchown(slave, owner, (gid_t)-1) < 0)
 		say("clearvm: guest-init: pty owner: %s", strerror(errno));
-	int len;
-	const fdt32_t *size = fdt_getprop(fdt, 0, "tty-size", &len);
-	if (size && len == 8) {
-		struct winsize ws = {.ws_row = (unsigned short)fdt32_to_cpu(size[0]),
-				     .ws_col = (unsigned short)fdt32_to_cpu(size[1])};
+	if (ls->tty_size) {
+		struct winsize ws = {.ws_row = ls->tty_rows, .ws_col = ls->tty_cols};
 		ioctl(master, TIOCSWINSZ, &ws);
 	}
 	out[0] = master;
@@ -663,18 +597,14 @@ static int relay(struct workload *ws, unsigned n, bool pod, bool pid1, int port_
 
 // A pod: each app's root at /apps/N, with the basics and its volumes mounted from inside it
 // (a child chrooted there, so its symlinks resolve as the app will see them).
-static void mount_apps(const void *fdt, struct workload *ws, unsigned n)
+static void mount_apps(const struct launch_spec *ls, struct workload *ws)
 {
 	mkdir("/apps", 0755);
-	unsigned i = 0;
-	int node;
-	fdt_for_each_subnode(node, fdt, 0) {
-		if (strncmp(fdt_get_name(fdt, node, NULL), "app@", 4) || i == n)
-			continue;
+	for (unsigned i = 0; i < ls->napps; i++) {
+		const struct launch_workload *lw = &ls->apps[i];
 		struct workload *w = &ws[i];
 		snprintf(w->root, sizeof(w->root), "/apps/%u", i);
-		mount_share_root(str(fdt, node, "root-tag"),
-				 fdt_getprop(fdt, node, "root-readonly", NULL) != NULL, w->root);
+		mount_share_root(lw->root_tag, lw->root_readonly, w->root);
 		pid_t pid = fork();
 		if (pid < 0)
 			fail("fork");
@@ -682,25 +612,14 @@ static void mount_apps(const void *fdt, struct workload *ws, unsigned n)
 			if (chroot(w->root) < 0 || chdir("/") < 0)
 				fail("entering an app's root");
 			mount_basics();
-			mount_volumes(fdt, node);
+			mount_volumes(lw);
 			_exit(0);
 		}
 		int wstatus;
 		if (waitpid(pid, &wstatus, 0) < 0 || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus))
 			report(ABI_STATUS_INIT_FAILED); // the child said why
-		w->name = str(fdt, node, "name");
-		load_workload(fdt, node, w);
-		i++;
+		load_workload(lw, w);
 	}
-}
-
-static unsigned count_apps(const void *fdt)
-{
-	unsigned n = 0;
-	int node;
-	fdt_for_each_subnode(node, fdt, 0)
-		n += !strncmp(fdt_get_name(fdt, node, NULL), "app@", 4);
-	return n;
 }
 
 int main(void)
@@ -724,7 +643,10 @@ int main(void)
 	// The spec first: it is in the initramfs already, and says whether to send milestones.
 	size_t spec_size;
 	void *fdt = read_spec(&spec_size);
-	milestones = fdt_getprop(fdt, 0, "milestones", NULL) != NULL;
+	static struct launch_spec ls;
+	const char *bad;
+	int sr = launch_spec_read(fdt, spec_size, ABI_MAX_APPS, &ls, &bad);
+	milestones = sr == 0 && ls.milestones;
 	milestone(ABI_MILESTONE_INIT);
 
 	int port_out = open_port("stdout", O_WRONLY);
@@ -732,45 +654,44 @@ int main(void)
 	int port_ctl = open_port("control", O_RDONLY | O_NONBLOCK);
 	if (port_out < 0 || err_fd < 0 || port_ctl < 0)
 		fail("finding the console ports");
+	if (sr < 0) { // said once the stderr port can carry it
+		errno = -sr;
+		fail(bad);
+	}
 	// Found through /sys while PID 1 still sees it.
 	static const char *const enter_names[4] = {"enter", "enter-stdout", "enter-stderr", "enter-stdin"};
 	static const int enter_flags[4] = {O_RDONLY | O_NONBLOCK, O_WRONLY, O_WRONLY, O_RDONLY | O_NONBLOCK};
-	unsigned n = count_apps(fdt);
-	bool pod = n > 0;
+	unsigned n = ls.napps;
+	bool pod = ls.pod;
 	for (int i = 0; i < 4 && pod; i++)
 		if ((enter_ports[i] = open_port(enter_names[i], enter_flags[i])) < 0)
 			fail("finding the enter ports");
 	int port_in = -1;
-	if (fdt_getprop(fdt, 0, "stdin", NULL) && (port_in = open_port("stdin", O_RDONLY | O_NONBLOCK)) < 0)
+	if (ls.stdin && (port_in = open_port("stdin", O_RDONLY | O_NONBLOCK)) < 0)
 		fail("the stdin port");
 
-	const char *hostname = str(fdt, 0, "hostname");
+	const char *hostname = ls.hostname;
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		fail("sethostname");
 	loopback_up();
 	write_hostname_file(hostname);
 	umount("/sys");
 	static struct workload ws[ABI_MAX_APPS];
-	if (n > ABI_MAX_APPS) {
-		errno = E2BIG;
-		fail("apps in the launch spec");
-	}
 	if (pod) {
-		mount_apps(fdt, ws, n);
+		mount_apps(&ls, ws);
 	} else {
-		n = 1;
-		load_workload(fdt, 0, &ws[0]);
-		mount_root(fdt);
-		mount_volumes(fdt, 0);
+		load_workload(&ls.apps[0], &ws[0]);
+		mount_root(&ls.apps[0]);
+		mount_volumes(&ls.apps[0]);
 	}
 	milestone(ABI_MILESTONE_ROOT);
 
 	// The workloads' stdio: pipes (out, err, and in with -i), or one pty for all three; in a
 	// pod all apps write to the same pipes and only the first reads stdin or has the pty.
-	bool tty = fdt_getprop(fdt, 0, "tty", NULL) != NULL;
+	bool tty = ls.tty;
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
 	if (tty)
-		open_pty(fdt, ws[0].id.uid, outp, inp);
+		open_pty(&ls, ws[0].id.uid, outp, inp);
 	else if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		fail("pipe");
 	if (port_in >= 0 && ((!tty && pipe2(inp, O_CLOEXEC) < 0) || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0))

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fuzz target: the launch spec builder. Any argv, environment, directory, hostname and volumes
-// (any bytes but NUL) must come out as a valid FDT in a cpio archive that gives them back
-// exactly, or be refused; never a malformed spec.
+// Fuzz target: the launch spec from the VMM's builder to guest-init's reader. Any argv,
+// environment, directory, hostname and volume (any bytes but NUL) must come out as a spec
+// that guest-init reads back exactly, in a cpio archive, or be refused; never a malformed spec.
 #include <libfdt.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../guest-init/spec_read.h"
 #include "../../vmm/spec.h"
 #include "fuzz.h"
 
@@ -21,18 +22,12 @@ static size_t split(char *data, size_t size, char **out, size_t max)
 	return n;
 }
 
-static bool same_list(const void *fdt, const char *prop, char *const *list)
+static bool same_list(char *const *got, char *const *want)
 {
-	int len;
-	const char *p = fdt_getprop(fdt, 0, prop, &len);
-	size_t off = 0;
-	for (; *list; list++) {
-		size_t l = strlen(*list) + 1;
-		if (!p || off + l > (size_t)len || memcmp(p + off, *list, l))
+	for (; *want; got++, want++)
+		if (!*got || strcmp(*got, *want))
 			return false;
-		off += l;
-	}
-	return p && off == (size_t)len;
+	return !*got;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -59,16 +54,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vm_config cfg = {.workdir = s[0], .hostname = s[1], .argv = argv, .env = env, .nenv = e,
 				.rootfs = "/", .nvolumes = 1};
 	cfg.volumes[0] = (struct vm_volume){.host = "/", .guest = s[2], .readonly = size & 1};
+	cfg.nvolumes = s[2][0] == '/'; // the command line takes absolute targets only
 	uint8_t *archive;
 	size_t archive_size;
 	void *fdt;
 	size_t fdt_size;
 	if (a && spec_build_fdt(&cfg, &fdt, &fdt_size) == 0) {
-		if (fdt_check_full(fdt, fdt_size) != 0 || !same_list(fdt, "argv", argv) || !same_list(fdt, "env", env))
+		struct launch_spec ls;
+		const char *bad;
+		if (launch_spec_read(fdt, fdt_size, 8, &ls, &bad) != 0 || ls.pod || ls.napps != 1)
 			abort();
-		const char *cwd = fdt_getprop(fdt, 0, "cwd", NULL);
-		if (!cwd || strcmp(cwd, s[0]))
+		const struct launch_workload *w = &ls.apps[0];
+		if (!same_list(w->argv, argv) || !same_list(w->env, env) || strcmp(w->cwd, s[0]) ||
+		    strcmp(ls.hostname, s[1]) || w->nvolumes != cfg.nvolumes)
 			abort();
+		if (w->nvolumes && (strcmp(w->volumes[0].target, s[2]) || w->volumes[0].readonly != (size & 1)))
+			abort();
+		launch_spec_free(&ls);
 		free(fdt);
 		if (spec_build_archive(&cfg, &archive, &archive_size) != 0 || archive_size % 4)
 			abort();

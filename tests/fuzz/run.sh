@@ -4,7 +4,7 @@
 # seed corpus in tests/fuzz/corpus/TARGET; inputs that found new coverage are kept in a
 # temporary corpus (pass --keep to add them to the seeds). A crashing input is written to
 # tests/fuzz/regressions/TARGET/, which `meson test` replays from then on: commit it with the fix.
-# Usage: tests/fuzz/run.sh [--keep] TARGET [SECONDS]   (targets: loader virtq p9-wire p9-server spec)
+# Usage: tests/fuzz/run.sh [--keep] TARGET [SECONDS]   (targets: loader virtq p9-wire p9-server spec launch-spec)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -16,8 +16,9 @@ loader) files="vmm/loader.c" ;;
 virtq) files="vmm/virtio/virtq.c" ;;
 p9-wire) files="vmm/p9/wire.c" ;;
 p9-server) files="vmm/p9/wire.c vmm/p9/fid.c vmm/p9/server.c vmm/log.c" ;;
-spec) files="vmm/spec.c -lfdt" ;;
-*) echo "run.sh: no target $target (loader, virtq, p9-wire, p9-server, spec)" >&2; exit 2 ;;
+spec) files="vmm/spec.c guest-init/spec_read.c -lfdt" ;;
+launch-spec) files="guest-init/spec_read.c -lfdt" ;;
+*) echo "run.sh: no target $target (loader, virtq, p9-wire, p9-server, spec, launch-spec)" >&2; exit 2 ;;
 esac
 if ! command -v clang > /dev/null; then
 	echo "run.sh: libFuzzer needs clang: apt-get install clang" >&2

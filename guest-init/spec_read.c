@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+// guest-init's reader of the launch spec (a flattened device tree built by the VMM's spec.c):
+// each property is checked for its type and length before it is used, strings must end in
+// their NUL, and a malformed spec is one error naming the field, never a crash.
+#include <errno.h>
+#include <libfdt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec_read.h"
+
+// A NUL-separated string list property as a NULL-terminated array (pointing into the FDT).
+static int strlist(const void *fdt, int node, const char *name, char ***out)
+{
+	int len;
+	const char *p = fdt_getprop(fdt, node, name, &len);
+	if (!p || len < 0 || (len > 0 && p[len - 1] != '\0'))
+		return -EINVAL;
+	size_t n = 0;
+	for (int i = 0; i < len; i++)
+		n += p[i] == '\0';
+	char **v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = (char *)p;
+		p += strlen(p) + 1;
+	}
+	*out = v;
+	return 0;
+}
+
+static const char *str(const void *fdt, int node, const char *name)
+{
+	int len;
+	const char *p = fdt_getprop(fdt, node, name, &len);
+	return p && len > 0 && p[len - 1] == '\0' && strlen(p) == (size_t)len - 1 ? p : NULL;
+}
+
+static int u32(const void *fdt, int node, const char *name, uint32_t *out)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
+	if (!p || len != 4)
+		return -EINVAL;
+	*out = fdt32_to_cpu(*p);
+	return 0;
+}
+
+static bool flag(const void *fdt, int node, const char *name)
+{
+	return fdt_getprop(fdt, node, name, NULL) != NULL;
+}
+
+static bool is_node(const void *fdt, int node, const char *prefix)
+{
+	const char *name = fdt_get_name(fdt, node, NULL);
+	return name && !strncmp(name, prefix, strlen(prefix));
+}
+
+static int read_volumes(const void *fdt, int parent, struct launch_workload *w, const char **bad)
+{
+	int node;
+	fdt_for_each_subnode(node, fdt, parent) {
+		if (!is_node(fdt, node, "volume@"))
+			continue;
+		*bad = "a volume";
+		if (w->nvolumes == LAUNCH_MAX_VOLUMES)
+			return -E2BIG;
+		struct launch_volume *v = &w->volumes[w->nvolumes++];
+		v->tag = str(fdt, node, "tag");
+		v->target = str(fdt, node, "target");
+		v->readonly = flag(fdt, node, "readonly");
+		if (!v->tag || !v->target || v->target[0] != '/')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int read_workload(const void *fdt, int node, struct launch_workload *w, const char **bad)
+{
+	int r;
+	if ((r = strlist(fdt, node, "argv", &w->argv)) < 0)
+		return *bad = "argv", r;
+	if (!w->argv[0])
+		return *bad = "argv (empty)", -EINVAL;
+	if ((r = strlist(fdt, node, "env", &w->env)) < 0)
+		return *bad = "env", r;
+	if (!(w->cwd = str(fdt, node, "cwd")))
+		return *bad = "cwd", -EINVAL;
+	if (u32(fdt, node, "uid", &w->uid) < 0)
+		return *bad = "uid", -EINVAL;
+	if (u32(fdt, node, "gid", &w->gid) < 0)
+		return *bad = "gid", -EINVAL;
+	int glen;
+	const fdt32_t *groups = fdt_getprop(fdt, node, "groups", &glen);
+	if (groups && (glen % 4 || glen / 4 > LAUNCH_MAX_GROUPS))
+		return *bad = "groups", -EINVAL;
+	for (int i = 0; groups && i < glen / 4; i++)
+		w->groups[w->ngroups++] = fdt32_to_cpu(groups[i]);
+	if (!(w->root_tag = str(fdt, node, "root-tag")))
+		return *bad = "root-tag", -EINVAL;
+	w->root_readonly = flag(fdt, node, "root-readonly");
+	return read_volumes(fdt, node, w, bad);
+}
+
+bool launch_spec_milestones(const void *fdt)
+{
+	return flag(fdt, 0, "milestones");
+}
+
+int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct launch_spec *s,
+		     const char **bad)
+{
+	memset(s, 0, sizeof(*s));
+	*bad = "the launch spec (not a valid FDT)";
+	if (size > INT32_MAX || fdt_check_full(fdt, size) != 0)
+		return -EINVAL;
+	s->milestones = flag(fdt, 0, "milestones");
+	s->tty = flag(fdt, 0, "tty");
+	s->stdin = flag(fdt, 0, "stdin");
+	int len;
+	const fdt32_t *ts = fdt_getprop(fdt, 0, "tty-size", &len);
+	if (ts && len == 8) {
+		s->tty_size = true;
+		s->tty_rows = (uint16_t)fdt32_to_cpu(ts[0]);
+		s->tty_cols = (uint16_t)fdt32_to_cpu(ts[1]);
+	}
+	if (!(s->hostname = str(fdt, 0, "hostname")))
+		return *bad = "hostname", -EINVAL;
+	int node;
+	fdt_for_each_subnode(node, fdt, 0)
+		s->napps += is_node(fdt, node, "app@");
+	s->pod = s->napps > 0;
+	if (s->napps > max_apps)
+		return *bad = "apps", -E2BIG;
+	s->apps = calloc(s->pod ? s->napps : 1, sizeof(*s->apps));
+	if (!s->apps)
+		return *bad = "memory", -ENOMEM;
+	if (!s->pod) {
+		s->napps = 1;
+		return read_workload(fdt, 0, &s->apps[0], bad);
+	}
+	unsigned i = 0;
+	fdt_for_each_subnode(node, fdt, 0) {
+		if (!is_node(fdt, node, "app@"))
+			continue;
+		struct launch_workload *w = &s->apps[i++];
+		if (!(w->name = str(fdt, node, "name")))
+			return *bad = "an app's name", -EINVAL;
+		int r = read_workload(fdt, node, w, bad);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void launch_spec_free(struct launch_spec *s)
+{
+	for (unsigned i = 0; s->apps && i < s->napps; i++) {
+		free(s->apps[i].argv);
+		free(s->apps[i].env);
+	}
+	free(s->apps);
+	memset(s, 0, sizeof(*s));
+}

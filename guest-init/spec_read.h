@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// The launch spec as guest-init reads it: every field checked and read at once, before any of
+// it is used (spec_read.c). Pure: no system calls, so it is unit-tested and fuzzed on the host.
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LAUNCH_MAX_GROUPS 64
+#define LAUNCH_MAX_VOLUMES 64
+
+struct launch_volume {
+	const char *tag, *target; // target: absolute
+	bool readonly;
+};
+
+// A single container (the root node) or one app of a pod (an app@N node).
+struct launch_workload {
+	const char *name; // an app's name; NULL for a single container
+	const char *root_tag;
+	bool root_readonly;
+	char **argv, **env; // NULL-terminated; argv never empty; the strings point into the FDT
+	const char *cwd;
+	uint32_t uid, gid;
+	uint32_t groups[LAUNCH_MAX_GROUPS];
+	size_t ngroups;
+	struct launch_volume volumes[LAUNCH_MAX_VOLUMES];
+	size_t nvolumes;
+};
+
+struct launch_spec {
+	bool milestones, tty, stdin;
+	bool tty_size; // tty_rows and tty_cols are given
+	uint16_t tty_rows, tty_cols;
+	const char *hostname;
+	struct launch_workload *apps; // napps of them for a pod, else one: the single container
+	unsigned napps;
+	bool pod;
+};
+
+// Only whether milestones are wanted: read before anything else (it has its own port).
+bool launch_spec_milestones(const void *fdt);
+// Checks the FDT of `size` bytes and reads it all into *s. 0; or -EINVAL (-E2BIG: more apps
+// than max_apps, -ENOMEM) with *bad naming what is wrong. s points into fdt: keep it.
+int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct launch_spec *s,
+		     const char **bad);
+void launch_spec_free(struct launch_spec *s);

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+// guest-init's launch spec reader against the VMM's builder: a pod's every field comes back,
+// and a malformed spec is refused with the field named.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libfdt.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "../harness/tap.h"
+#include "../../guest-init/abi.h"
+#include "../../guest-init/spec_read.h"
+#include "../../vmm/spec.h"
+
+// The spec with property `prop` of the root node set to `len` bytes of `val` (NULL: deleted).
+static void *with_prop(const void *fdt, size_t size, const char *prop, const void *val, int len)
+{
+	size_t big = size + 256;
+	void *copy = malloc(big);
+	fdt_open_into(fdt, copy, (int)big);
+	if (val)
+		fdt_setprop(copy, 0, prop, val, len);
+	else
+		fdt_delprop(copy, 0, prop);
+	fdt_pack(copy);
+	return copy;
+}
+
+int main(void)
+{
+	char *web_argv[] = {"/bin/httpd", "-f", NULL}, *db_argv[] = {"/bin/db", NULL};
+	char *env[] = {"PATH=/bin", NULL};
+	static struct vm_config apps[2];
+	apps[0] = (struct vm_config){.app_name = "web", .argv = web_argv, .env = env, .nenv = 1,
+				     .workdir = "/srv", .uid = 33, .gid = 33, .groups = {4, 5}, .ngroups = 2,
+				     .nvolumes = 1, .volumes = {{.host = "/", .guest = "/data", .readonly = true}}};
+	apps[1] = (struct vm_config){.app_name = "db", .argv = db_argv, .env = env, .nenv = 1,
+				     .workdir = "/", .read_only = true};
+	struct vm_config pod = {.hostname = "rkt-42", .napps = 2, .apps = apps, .tty = true,
+				.tty_rows = 50, .tty_cols = 132};
+	void *fdt;
+	size_t size;
+	is(spec_build_fdt(&pod, &fdt, &size), 0, "a pod's spec built");
+	struct launch_spec ls;
+	const char *bad = NULL;
+	is(launch_spec_read(fdt, size, 8, &ls, &bad), 0, "read back by guest-init's reader");
+	ok(ls.pod && ls.napps == 2 && !strcmp(ls.hostname, "rkt-42"), "two apps, the hostname");
+	ok(ls.milestones && ls.tty && ls.tty_size && ls.tty_rows == 50 && ls.tty_cols == 132 && !ls.stdin,
+	   "flags and the window size");
+	const struct launch_workload *w = &ls.apps[0], *d = &ls.apps[1];
+	ok(!strcmp(w->name, "web") && !strcmp(w->argv[0], "/bin/httpd") && !strcmp(w->argv[1], "-f") &&
+	   !w->argv[2] && !strcmp(w->env[0], "PATH=/bin") && !w->env[1] && !strcmp(w->cwd, "/srv"),
+	   "the first app's name, argv, env and directory");
+	ok(w->uid == 33 && w->gid == 33 && w->ngroups == 2 && w->groups[1] == 5, "its identity");
+	ok(w->nvolumes == 1 && !strcmp(w->volumes[0].target, "/data") && w->volumes[0].readonly &&
+	   !strcmp(w->volumes[0].tag, ABI_VOLUME_TAG "0") && !strcmp(w->root_tag, ABI_APP_TAG "0") && !w->root_readonly,
+	   "its volume and root share");
+	ok(!strcmp(d->name, "db") && d->root_readonly && d->nvolumes == 0 && !strcmp(d->root_tag, ABI_APP_TAG "1"),
+	   "the second app");
+	launch_spec_free(&ls);
+	is(launch_spec_read(fdt, size, 1, &ls, &bad), -E2BIG, "more apps than allowed: refused");
+	ok(bad && !strcmp(bad, "apps"), "naming the apps");
+	launch_spec_free(&ls);
+	free(fdt);
+
+	char *argv[] = {"/bin/true", NULL};
+	struct vm_config one = {.hostname = "h", .argv = argv, .env = env, .nenv = 1, .workdir = "/"};
+	is(spec_build_fdt(&one, &fdt, &size), 0, "a single container's spec built");
+	is(launch_spec_read(fdt, size - 1, 8, &ls, &bad), -EINVAL, "cut short by a byte: refused");
+	launch_spec_free(&ls);
+	static const struct {
+		const char *prop, *val;
+		int len;
+		const char *named;
+	} broken[] = {
+		{"hostname", "abc", 3, "hostname"},     // no NUL
+		{"hostname", "a\0b", 4, "hostname"},    // a NUL inside
+		{"argv", "", 0, "argv (empty)"},
+		{"argv", "/bin/x", 6, "argv"},          // the last string unterminated
+		{"uid", "\0\0\0", 3, "uid"},            // not 4 bytes
+		{"groups", "\0\0\0\0\0", 5, "groups"},  // not a multiple of 4
+		{"cwd", NULL, 0, "cwd"},                // missing
+		{"root-tag", NULL, 0, "root-tag"},
+	};
+	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+		void *b = with_prop(fdt, size, broken[i].prop, broken[i].val, broken[i].len);
+		bad = NULL;
+		int r = launch_spec_read(b, fdt_totalsize(b), 8, &ls, &bad);
+		ok(r == -EINVAL && bad && !strcmp(bad, broken[i].named), "%s %s: refused, naming %s",
+		   broken[i].prop, broken[i].val ? "malformed" : "missing", broken[i].named);
+		launch_spec_free(&ls);
+		free(b);
+	}
+	free(fdt);
+	return tap_done();
+}
