@@ -10,6 +10,11 @@
 #define ABI_MILESTONE_INIT 1
 #define ABI_MILESTONE_ROOT 2
 #define ABI_MILESTONE_EXEC 3
+// Written (always, whatever the spec says) by the guest-init of a template boot, one with no
+// launch spec in its initramfs, when it is ready to wait for one: the VMM saves the VM there.
+// Every VM restored from that template goes on from this write: guest-init then reads its
+// launch spec from the "spec" port to EOF.
+#define ABI_MILESTONE_TEMPLATE 8
 
 // The launch spec: a flattened device tree in the file ABI_SPEC_PATH of the initramfs (a
 // second cpio appended to guest-init's own). Properties of the root node:
@@ -26,6 +31,10 @@
 //             to the "stdout" port (stdout and stderr merged, as a terminal shows them)
 //   tty-size  u32 array {rows, cols}: the pty's first window size
 //   milestones  empty: write milestones to ABI_MILESTONE_PORT (else none: no exits for them)
+//   realtime-ns  u64 (two u32, high first): the host's CLOCK_REALTIME when the spec was made;
+//             given to a VM restored from a template, whose clock stopped when it was saved
+//   seed      bytes: mixed into the guest's random pool, and the pool reseeded, so that VMs
+//             restored from one template never share random numbers
 // and one subnode "volume@N" per volume: tag (string), target (string), readonly (empty).
 // A pod (rkt stage1) instead has one subnode "app@N" per app holding name (string) and the
 // workload properties above (argv to root-readonly, and its volume@N subnodes); hostname,
@@ -47,6 +56,9 @@
 #define ABI_PORT_STDIN 2
 #define ABI_PORT_CONTROL 3
 #define ABI_NR_PORTS 4
+// A VM restored from a template has one more port, "spec", carrying its launch spec.
+#define ABI_PORT_SPEC 4
+#define ABI_NR_TEMPLATE_PORTS 5
 
 // One control message, host to guest, always this size (the port is a byte stream: the reader
 // reassembles messages). Integers are little-endian, as on both sides of an x86 VM.

@@ -15,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/random.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "abi.h"
@@ -227,6 +229,66 @@ static int open_port(const char *name, int flags)
 	}
 	errno = ENODEV;
 	return -1;
+}
+
+// A template boot (no spec in the initramfs): tell the VMM we are ready, which saves the VM
+// right here. Only VMs restored from it go on: their spec comes on the "spec" port, to EOF.
+static void *wait_for_spec(size_t *size)
+{
+	outb(ABI_MILESTONE_TEMPLATE, ABI_MILESTONE_PORT);
+	int fd = open_port("spec", O_RDONLY);
+	if (fd < 0)
+		fail("the spec port");
+	size_t cap = 65536, len = 0;
+	unsigned char *buf = malloc(cap);
+	for (;;) {
+		if (!buf)
+			fail("memory for the launch spec");
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail("reading the launch spec");
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	*size = len;
+	return buf;
+}
+
+// A restored VM: the host's time (the guest's clock stopped when the template was saved), and
+// fresh randomness (every VM from the template starts with the template's pool). Returns
+// what failed, or NULL.
+static const char *apply_restore(const struct launch_spec *ls)
+{
+	if (ls->realtime) {
+		struct timespec ts = {.tv_sec = (time_t)(ls->realtime_ns / 1000000000),
+				      .tv_nsec = (long)(ls->realtime_ns % 1000000000)};
+		if (clock_settime(CLOCK_REALTIME, &ts) < 0)
+			return "setting the clock";
+	}
+	if (!ls->seed_len)
+		return NULL;
+	struct {
+		struct rand_pool_info info;
+		unsigned char buf[256];
+	} e;
+	if (ls->seed_len > sizeof(e.buf))
+		return "the random seed";
+	e.info.entropy_count = (int)(ls->seed_len * 8);
+	e.info.buf_size = (int)ls->seed_len;
+	memcpy(e.buf, ls->seed, ls->seed_len);
+	int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+	const char *err = NULL;
+	if (fd < 0 || ioctl(fd, RNDADDENTROPY, &e) < 0 || ioctl(fd, RNDRESEEDCRNG) < 0)
+		err = "reseeding the random pool";
+	if (fd >= 0)
+		close(fd);
+	return err;
 }
 
 static int exit_status(int ws)
@@ -642,10 +704,11 @@ int main(void)
 		return 1; // without the exit port there is no one to tell; the VMM times out
 	// The spec first: it is in the initramfs already, and says whether to send milestones.
 	size_t spec_size;
-	void *fdt = read_spec(&spec_size);
+	void *fdt = access(ABI_SPEC_PATH, F_OK) == 0 ? read_spec(&spec_size) : wait_for_spec(&spec_size);
 	static struct launch_spec ls;
 	const char *bad;
 	int sr = launch_spec_read(fdt, spec_size, ABI_MAX_APPS, &ls, &bad);
+	const char *restore_err = sr == 0 ? apply_restore(&ls) : NULL;
 	milestones = sr == 0 && ls.milestones;
 	milestone(ABI_MILESTONE_INIT);
 
@@ -658,6 +721,8 @@ int main(void)
 		errno = -sr;
 		fail(bad);
 	}
+	if (restore_err)
+		fail(restore_err);
 	// Found through /sys while PID 1 still sees it.
 	static const char *const enter_names[4] = {"enter", "enter-stdout", "enter-stderr", "enter-stdin"};
 	static const int enter_flags[4] = {O_RDONLY | O_NONBLOCK, O_WRONLY, O_WRONLY, O_RDONLY | O_NONBLOCK};

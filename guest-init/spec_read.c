@@ -128,6 +128,15 @@ int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct lau
 	}
 	if (!(s->hostname = str(fdt, 0, "hostname")))
 		return *bad = "hostname", -EINVAL;
+	const fdt32_t *rt = fdt_getprop(fdt, 0, "realtime-ns", &len);
+	if (rt && len != 8)
+		return *bad = "realtime-ns", -EINVAL;
+	if (rt) {
+		s->realtime = true;
+		s->realtime_ns = (uint64_t)fdt32_to_cpu(rt[0]) << 32 | fdt32_to_cpu(rt[1]);
+	}
+	s->seed = fdt_getprop(fdt, 0, "seed", &len);
+	s->seed_len = s->seed ? (size_t)len : 0;
 	int node;
 	fdt_for_each_subnode(node, fdt, 0)
 		s->napps += is_node(fdt, node, "app@");

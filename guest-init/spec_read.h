@@ -37,6 +37,11 @@ struct launch_spec {
 	struct launch_workload *apps; // napps of them for a pod, else one: the single container
 	unsigned napps;
 	bool pod;
+	// Given to a VM restored from a template (guest-init/abi.h).
+	bool realtime;
+	uint64_t realtime_ns;
+	const uint8_t *seed;
+	size_t seed_len;
 };
 
 // Only whether milestones are wanted: read before anything else (it has its own port).

@@ -47,6 +47,9 @@ static const char usage[] =
 	"      --console         show the guest kernel's log on stderr\n"
 	"      --append ARGS     add ARGS to the guest kernel command line (debugging)\n"
 	"      --verbose         debug messages from clearvm itself\n"
+	"      --no-template     boot the kernel cold instead of starting from a template\n"
+	"      --template-dir DIR  where templates are kept (default:\n"
+	"                        $XDG_CACHE_HOME or ~/.cache, then clearvm/templates)\n"
 	"      --seccomp MODE    kill (default): a system call outside a thread's allowlist kills\n"
 	"                        clearvm; log: only log it (debugging); off: no filters\n"
 	"      --boot-trace      at exit, print when each boot phase was reached, the guest's\n"
@@ -61,7 +64,7 @@ static const char usage[] =
 enum {
 	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
 	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT, OPT_BOOT_TRACE, OPT_STATS_JSON,
-	OPT_SECCOMP,
+	OPT_SECCOMP, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR,
 };
 
 static const struct option options[] = {
@@ -87,6 +90,8 @@ static const struct option options[] = {
 	{"tty", no_argument, NULL, 't'},
 	{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 	{"seccomp", required_argument, NULL, OPT_SECCOMP},
+	{"no-template", no_argument, NULL, OPT_NO_TEMPLATE},
+	{"template-dir", required_argument, NULL, OPT_TEMPLATE_DIR},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{0},
@@ -285,6 +290,12 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case OPT_VERBOSE: cfg->verbose = true; break;
 		case OPT_BOOT_TRACE: cfg->boot_trace = true; break;
 		case OPT_STATS_JSON: cfg->stats_json = optarg; break;
+		case OPT_NO_TEMPLATE: cfg->no_template = true; break;
+		case OPT_TEMPLATE_DIR:
+			if (!optarg[0])
+				return log_err(0, "--template-dir: an empty path");
+			cfg->template_dir = optarg;
+			break;
 		case OPT_ENV_FILE:
 			if ((r = read_env_file(cfg, optarg)) < 0)
 				return r;

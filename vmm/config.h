@@ -54,6 +54,8 @@ struct vm_config {
 	bool boot_trace;        // --boot-trace: the phase table on stderr at exit
 	const char *stats_json; // --stats-json FILE: the same as JSON (NULL: none)
 	enum seccomp_mode seccomp; // --seccomp: kill (0, the default), log or off
+	bool no_template;         // --no-template: a cold boot
+	const char *template_dir; // --template-dir (NULL: the user's cache)
 	// A pod (the rkt stage1): several apps in one VM, each with its own rootfs, argv, env,
 	// workdir, identity and volumes, described by a vm_config of its own (only those fields
 	// are read); the pod's own rootfs, argv, env and volumes are then unused.

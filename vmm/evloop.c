@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The I/O thread: forwards clearvm's stdin (with -i) to the guest's stdin port, ending in EOF,
+// The I/O thread: sends a restored VM its launch spec; forwards clearvm's stdin (with -i) to the guest's stdin port, ending in EOF,
 // SIGINT/SIGTERM/SIGHUP to the workload through the control port, and with -t the terminal's
 // size whenever SIGWINCH says it changed; a workload still there
 // --stop-timeout seconds after a forwarded signal gets SIGKILL, as under docker, and a guest
@@ -64,6 +64,22 @@ static bool pump_stdin(struct vm *vm)
 	return true;
 }
 
+// A restored VM's launch spec, into the spec port as the guest takes it, then EOF. Returns
+// whether some is still to send.
+static bool pump_spec(struct vm *vm)
+{
+	if (!vm->spec || vm->spec_sent == vm->spec_len)
+		return false;
+	ssize_t put = virtio_console_send(vm->console, ABI_PORT_SPEC, vm->spec + vm->spec_sent,
+					  vm->spec_len - vm->spec_sent);
+	if (put > 0)
+		vm->spec_sent += (size_t)put;
+	if (vm->spec_sent < vm->spec_len)
+		return true;
+	virtio_console_close(vm->console, ABI_PORT_SPEC);
+	return false;
+}
+
 static void *evloop_thread(void *arg)
 {
 	struct vm *vm = arg;
@@ -73,6 +89,7 @@ static void *evloop_thread(void *arg)
 		return NULL;
 	}
 	int64_t kill_at = -1, stop_at = -1;
+	bool spec_left = pump_spec(vm);
 	for (;;) {
 		struct pollfd fds[3 + ENTER_POLLFDS] = {
 			{.fd = vm->stop_fd, .events = POLLIN},
@@ -80,7 +97,7 @@ static void *evloop_thread(void *arg)
 			{.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
 		};
 		// While the stdin port's buffer is full, poll again soon rather than read more.
-		int timeout = in_open ? 50 : -1, enter_timeout = enter_pollfds(vm, fds + 3);
+		int timeout = spec_left ? 5 : in_open ? 50 : -1, enter_timeout = enter_pollfds(vm, fds + 3);
 		if (enter_timeout >= 0)
 			timeout = timeout < 0 ? enter_timeout : MIN(timeout, enter_timeout);
 		int64_t next = stop_at >= 0 ? stop_at : kill_at;
@@ -93,6 +110,8 @@ static void *evloop_thread(void *arg)
 		if (fds[0].revents)
 			return NULL;
 		enter_events(vm, fds + 3);
+		if (spec_left)
+			spec_left = pump_spec(vm);
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si = {0};
 			if (read(vm->signal_fd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH) {

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "privs.h"
 #include "rkt/stage1.h"
+#include "template.h"
 #include "vm.h"
 
 int main(int argc, char **argv)
@@ -30,6 +31,14 @@ int main(int argc, char **argv)
 	log_verbose = cfg.verbose;
 	trace_mark(&vm.trace, TRACE_PARSED);
 	int status = EXIT_CLEARVM_FAILED;
+	struct template tpl = {.mem_fd = -1};
+	vm.trace.path = "cold";
+	if (template_wanted(&cfg) && template_get(&cfg, &tpl) == 0) {
+		vm.mode = VM_RESTORE;
+		vm.tpl = &tpl;
+		vm.trace.path = tpl.built ? "template-built" : "template";
+		vm.trace.template_build_ms = tpl.build_ms;
+	}
 	if (vm_build(&vm, &cfg) == 0 && privs_drop(inherited, MAX(ninherited, 0)) == 0)
 		status = vm_run(&vm);
 	if (cfg.boot_trace || cfg.stats_json) {
@@ -40,6 +49,7 @@ int main(int argc, char **argv)
 			status = EXIT_CLEARVM_FAILED;
 	}
 	vm_destroy(&vm);
+	template_release(&tpl);
 	config_free(&cfg);
 	fflush(stdout);
 	return status;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "../guest-init/abi.h"
 #include "spec.h"
@@ -180,4 +182,31 @@ int spec_build_archive(const struct vm_config *cfg, uint8_t **out, size_t *out_s
 	size_t fdt_size;
 	int r = spec_build_fdt(cfg, &fdt, &fdt_size);
 	return r < 0 ? r : spec_build_cpio(ABI_SPEC_PATH, fdt, fdt_size, out, out_size);
+}
+
+int spec_build_restored(const struct vm_config *cfg, void **out, size_t *out_size)
+{
+	_cleanup_free_ void *fdt = NULL;
+	size_t size;
+	int r = spec_build_fdt(cfg, &fdt, &size);
+	if (r < 0)
+		return r;
+	size_t big = size + 256;
+	_cleanup_free_ void *spec = malloc(big);
+	uint8_t seed[SPEC_SEED_BYTES];
+	if (!spec)
+		return -ENOMEM;
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		return -errno;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	fdt32_t rt[2] = {cpu_to_fdt32((uint32_t)(ns >> 32)), cpu_to_fdt32((uint32_t)ns)};
+	if (fdt_open_into(fdt, spec, (int)big) || fdt_setprop(spec, 0, "realtime-ns", rt, sizeof(rt)) ||
+	    fdt_setprop(spec, 0, "seed", seed, sizeof(seed)) || fdt_pack(spec))
+		return -EINVAL;
+	explicit_bzero(seed, sizeof(seed));
+	*out_size = fdt_totalsize(spec);
+	*out = steal_pointer(&spec);
+	return 0;
 }

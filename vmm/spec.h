@@ -9,6 +9,10 @@
 
 // Builds the spec FDT for cfg into a malloc'd buffer. 0 or -errno.
 int spec_build_fdt(const struct vm_config *cfg, void **fdt, size_t *size);
+// The spec for a VM restored from a template: the same, plus the host's time now and
+// SPEC_SEED_BYTES from getrandom() for the guest's random pool. 0 or -errno.
+#define SPEC_SEED_BYTES 64
+int spec_build_restored(const struct vm_config *cfg, void **fdt, size_t *size);
 // The 9p mount tags: volume `index` (counted over the whole VM: a pod's apps in order, each
 // app's volumes in order) and the root of app `index` of a pod.
 void spec_volume_tag(unsigned index, char *buf, size_t size);

@@ -89,11 +89,19 @@ void trace_measure(struct trace *t, const void *ram, uint64_t ram_size)
 
 static void print_table(const struct trace *t)
 {
-	static const char *const label[TRACE_NR] = {
-		"clearvm started", "options parsed", "VM created", "kernel loaded", "first KVM_RUN",
-		"guest-init started", "root mounted", "workload exec'd", "workload exited", "clearvm exit",
+	const char *path = t->path ? t->path : "cold";
+	bool restored = strcmp(path, "cold") != 0;
+	const char *const label[TRACE_NR] = {
+		"clearvm started", "options parsed", "VM created",
+		restored ? "template restored" : "kernel loaded", "first KVM_RUN",
+		restored ? "guest-init has spec" : "guest-init started", "root mounted", "workload exec'd",
+		"workload exited", "clearvm exit",
 	};
 	fprintf(stderr, "clearvm: boot trace, ms since clearvm started (+ms since the previous phase)\n");
+	if (!strcmp(path, "template-built"))
+		fprintf(stderr, "  path: template, built by this run first (%.1f ms)\n", t->template_build_ms);
+	else
+		fprintf(stderr, "  path: %s\n", restored ? "template" : "cold boot");
 	int64_t prev = 0;
 	for (int p = 0; p < TRACE_NR; p++) {
 		if (p && !t->at_ns[p]) {
@@ -130,6 +138,8 @@ static int write_json(const struct trace *t, const char *path)
 	json_object_object_add(o, "guest_pages_touched", json_object_new_uint64(t->guest_touched));
 	json_object_object_add(o, "guest_reported_bytes", json_object_new_uint64(t->reported_bytes));
 	json_object_object_add(o, "status", json_object_new_int(t->status));
+	json_object_object_add(o, "path", json_object_new_string(t->path ? t->path : "cold"));
+	json_object_object_add(o, "template_build_ms", json_object_new_double(t->template_build_ms));
 	int r = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY) < 0 ? -EIO : 0;
 	json_object_put(o);
 	return r < 0 ? log_err(0, "--stats-json %s: cannot write it", path) : 0;

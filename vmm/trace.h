@@ -31,6 +31,11 @@ struct trace {
 	uint64_t guest_touched;  // guest RAM pages resident at the end: what the guest touched
 	uint64_t reported_bytes; // free guest memory the guest reported and clearvm gave back
 	int status;
+	// How the VM started: "cold", "template" (restored from one: TRACE_KERNEL_LOADED is then
+	// the template's memory and state set back) or "template-built" (this run built it first,
+	// in template_build_ms, between TRACE_PARSED and TRACE_VM_CREATED).
+	const char *path;
+	double template_build_ms;
 };
 
 void trace_start(struct trace *t);

@@ -155,6 +155,12 @@ static void handle_io(struct vcpu *vcpu)
 			trace_mark(&vm->trace, TRACE_EXITED);
 			log_debug("status %u reported at %.1f ms", status, elapsed_ms(vm));
 			vm_finish(vm, (int)(status & 0xff), NULL);
+		} else if (write && port == ABI_MILESTONE_PORT && data[0] == ABI_MILESTONE_TEMPLATE) {
+			if (vm->mode != VM_TEMPLATE_BUILD)
+				continue; // a restored guest-init, past its template point
+			log_debug("template point at %.1f ms", elapsed_ms(vm));
+			__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_RELEASE);
+			vm_finish(vm, VM_STATUS_TEMPLATE_READY, NULL);
 		} else if (write && port == ABI_MILESTONE_PORT) {
 			static const enum trace_phase phase[] = {
 				[ABI_MILESTONE_INIT] = TRACE_INIT,
@@ -254,7 +260,7 @@ void *vcpu_thread(void *arg)
 			vm_finish(vm, EXIT_CLEARVM_FAILED, why);
 			return NULL;
 		}
-		if (__atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE))
-			return NULL;
+		// Stopping (immediate_exit): the next KVM_RUN completes this exit without running
+		// the guest further and returns EINTR, so the vCPU's state is whole (a template).
 	}
 }

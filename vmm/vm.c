@@ -15,7 +15,9 @@
 #include "../guest-init/abi.h"
 #include "loader.h"
 #include "p9/server.h"
+#include "snapshot.h"
 #include "spec.h"
+#include "template.h"
 #include "vm.h"
 
 static int map_ram(struct vm *vm)
@@ -148,6 +150,43 @@ static int add_devices(struct vm *vm)
 	return 0;
 }
 
+// A template's devices, the same for every VM restored from it: the root and CONFIG_MAX_VOLUMES
+// 9p slots (spare ones have no share), a console with the spec port, the balloon. A template
+// boot has no shares and no host ends for the console.
+static int add_template_devices(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	bool restore = vm->mode == VM_RESTORE;
+	struct virtio_dev *dev;
+	int r = virtio_p9_new(restore ? cfg->rootfs : NULL, cfg->read_only, ABI_ROOT_TAG, cfg->seccomp, &dev);
+	r = r ?: add_virtio(vm, dev);
+	for (unsigned i = 0; i < CONFIG_MAX_VOLUMES && r == 0; i++) {
+		char tag[32];
+		spec_volume_tag(i, tag, sizeof(tag));
+		bool used = restore && i < cfg->nvolumes;
+		r = virtio_p9_new(used ? cfg->volumes[i].host : NULL, used && cfg->volumes[i].readonly, tag,
+				  cfg->seccomp, &dev);
+		r = r ?: add_virtio(vm, dev);
+	}
+	if (r < 0)
+		return r;
+	static const int fds[ABI_NR_TEMPLATE_PORTS] = {STDOUT_FILENO, STDERR_FILENO, -1, -1, -1};
+	static const int none[ABI_NR_TEMPLATE_PORTS] = {-1, -1, -1, -1, -1};
+	static const char *const names[ABI_NR_TEMPLATE_PORTS] = {"stdout", "stderr", "stdin", "control", "spec"};
+	if ((r = virtio_console_new(restore ? fds : none, names, ABI_NR_TEMPLATE_PORTS, &dev)) < 0)
+		return log_err(r, "virtio-console");
+	vm->console = dev;
+	if ((r = add_virtio(vm, dev)) < 0)
+		return r;
+	if ((r = virtio_balloon_new(vm->mem_fd, &vm->trace.reported_bytes, &dev)) < 0)
+		return log_err(r, "virtio-balloon");
+	if ((r = add_virtio(vm, dev)) < 0)
+		return r;
+	if (cfg->console && (r = bus_add(&vm->pio, LAYOUT_SERIAL_PORT, 8, serial_access, vm)) < 0)
+		return log_err(r, "serial port");
+	return 0;
+}
+
 // Maps a whole file read-only; *fdp (if given) gets the open file, for mapping parts of it again.
 static int read_file(const char *what, const char *path, uint8_t **out, size_t *size, int *fdp)
 {
@@ -178,7 +217,9 @@ static int load_images(struct vm *vm, struct loaded_kernel *k, gpa_t *initrd, ui
 	int r = read_file("kernel", cfg->kernel, &img, &size, &fd);
 	if (r < 0)
 		return r;
-	r = loader_load_elf(img, size, fd, vm->mem.base, vm->mem.size, k);
+	// A template's memory is saved from the memfd: everything goes there (copied, not mapped).
+	bool cold = vm->mode == VM_COLD;
+	r = loader_load_elf(img, size, cold ? fd : -1, vm->mem.base, vm->mem.size, k);
 	munmap(img, size);
 	if (r == -ENOEXEC)
 		return log_err(0, "kernel %s: not an uncompressed x86-64 vmlinux", cfg->kernel);
@@ -186,8 +227,8 @@ static int load_images(struct vm *vm, struct loaded_kernel *k, gpa_t *initrd, ui
 		return log_err(r, "kernel %s", cfg->kernel);
 
 	_cleanup_free_ uint8_t *spec = NULL;
-	size_t spec_size;
-	if ((r = spec_build_archive(cfg, &spec, &spec_size)) < 0)
+	size_t spec_size = 0;
+	if (cold && (r = spec_build_archive(cfg, &spec, &spec_size)) < 0)
 		return log_err(r, "launch spec");
 	_cleanup_close_ int initramfs_fd = -1;
 	if ((r = read_file("initramfs", cfg->initramfs, &img, &size, &initramfs_fd)) < 0)
@@ -200,12 +241,13 @@ static int load_images(struct vm *vm, struct loaded_kernel *k, gpa_t *initrd, ui
 			       (unsigned long long)total, (unsigned long long)cfg->memory_mib);
 	}
 	uint8_t *dst = gpa_ptr(&vm->mem, *initrd, total);
-	r = loader_place(dst, img, size, initramfs_fd, 0);
+	r = loader_place(dst, img, size, cold ? initramfs_fd : -1, 0);
 	munmap(img, size);
 	if (r < 0)
 		return log_err(r, "initramfs %s", cfg->initramfs);
 	memset(dst + size, 0, first - size);
-	memcpy(dst + first, spec, spec_size);
+	if (spec_size)
+		memcpy(dst + first, spec, spec_size);
 	*initrd_size = total;
 	return 0;
 }
@@ -219,6 +261,25 @@ static int write_firmware(struct vm *vm, gpa_t initrd, uint64_t initrd_size)
 	r = r ?: fw_write_mptable(vm->mem.base, vm->mem.size, vm->nvcpus);
 	r = r ?: fw_write_boot_params(vm->mem.base, vm->mem.size, &fw);
 	return r < 0 ? log_err(r, "firmware tables") : 0;
+}
+
+// The template's memory goes in copy-on-write over guest RAM (pages the guest only reads stay
+// shared with every VM from the template), then its state, then the spec to send.
+static int restore_template(struct vm *vm)
+{
+	const struct template *t = vm->tpl;
+	void *p = mmap(vm->mem.base, vm->mem.size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, t->mem_fd, 0);
+	if (p == MAP_FAILED)
+		return log_err(errno, "template memory %s", t->path);
+	int r = plug_ram(vm);
+	if (r < 0 || (r = snapshot_restore(vm, t->snap)) < 0)
+		return r;
+	void *fdt;
+	if ((r = spec_build_restored(vm->cfg, &fdt, &vm->spec_len)) < 0)
+		return log_err(r, "launch spec");
+	vm->spec = fdt;
+	return 0;
 }
 
 static void on_kick(int sig)
@@ -259,11 +320,16 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 		if ((r = vcpu_create(vm, i)) < 0)
 			return r;
 	trace_mark(&vm->trace, TRACE_VM_CREATED);
-	if ((r = add_devices(vm)) < 0)
+	if ((r = vm->mode == VM_COLD ? add_devices(vm) : add_template_devices(vm)) < 0)
 		return r;
 	if (cfg->enter_socket && (r = enter_listen(vm, cfg->enter_socket)) < 0)
 		return r;
 
+	if (vm->mode == VM_RESTORE) {
+		r = restore_template(vm);
+		trace_mark(&vm->trace, TRACE_KERNEL_LOADED);
+		return r;
+	}
 	struct loaded_kernel k;
 	gpa_t initrd = 0;
 	uint64_t initrd_size = 0;
@@ -288,13 +354,8 @@ void vm_finish(struct vm *vm, int status, const char *why)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-int vm_run(struct vm *vm)
+static void start_vcpus(struct vm *vm)
 {
-	// -it: keys go to the guest's terminal as typed (Ctrl-C included) until the run ends.
-	if (vm->cfg->tty && vm->cfg->interactive && tty_raw() < 0)
-		return EXIT_CLEARVM_FAILED;
-	if (evloop_start(vm) < 0)
-		return EXIT_CLEARVM_FAILED;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		int r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
 		if (r) {
@@ -303,10 +364,11 @@ int vm_run(struct vm *vm)
 		}
 		vm->vcpus[i].started = true;
 	}
-	// Every thread is started: from here on the main thread only waits, stops and reports.
-	if (seccomp_enter(SECCOMP_MAIN, vm->cfg->seccomp) < 0)
-		vm_finish(vm, EXIT_CLEARVM_FAILED, "main thread: seccomp filter");
+}
 
+// Until the run is over or the timeout (then: 125 and why).
+static void wait_done(struct vm *vm)
+{
 	struct timespec deadline;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += vm->cfg->timeout_s;
@@ -322,8 +384,12 @@ int vm_run(struct vm *vm)
 		}
 	}
 	pthread_mutex_unlock(&vm->lock);
+}
 
-	// Stop every vCPU: immediate_exit makes the next KVM_RUN return, the signal the current one.
+// Stops every vCPU: immediate_exit makes the next KVM_RUN return (after completing the exit
+// the vCPU was handling), the signal the current one.
+static void stop_vcpus(struct vm *vm)
+{
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (!v->started)
@@ -332,13 +398,40 @@ int vm_run(struct vm *vm)
 		pthread_kill(v->thread, SIGUSR1);
 	}
 	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vm->vcpus[i].started)
+		if (vm->vcpus[i].started) {
 			pthread_join(vm->vcpus[i].thread, NULL);
+			vm->vcpus[i].started = false;
+		}
+}
+
+int vm_run(struct vm *vm)
+{
+	// -it: keys go to the guest's terminal as typed (Ctrl-C included) until the run ends.
+	if (vm->cfg->tty && vm->cfg->interactive && tty_raw() < 0)
+		return EXIT_CLEARVM_FAILED;
+	if (evloop_start(vm) < 0)
+		return EXIT_CLEARVM_FAILED;
+	start_vcpus(vm);
+	// Every thread is started: from here on the main thread only waits, stops and reports.
+	if (seccomp_enter(SECCOMP_MAIN, vm->cfg->seccomp) < 0)
+		vm_finish(vm, EXIT_CLEARVM_FAILED, "main thread: seccomp filter");
+	wait_done(vm);
+	stop_vcpus(vm);
 	evloop_stop(vm);
 	tty_restore();
 	if (vm->why[0])
 		log_msg("%s", vm->why);
 	return vm->status;
+}
+
+int vm_run_template(struct vm *vm)
+{
+	start_vcpus(vm);
+	wait_done(vm);
+	stop_vcpus(vm);
+	if (vm->status != VM_STATUS_TEMPLATE_READY)
+		return log_err(EIO, "template boot: %s", vm->why[0] ? vm->why : "the guest ended before it was ready");
+	return 0;
 }
 
 void vm_destroy(struct vm *vm)
@@ -366,4 +459,5 @@ void vm_destroy(struct vm *vm)
 	if (vm->stop_fd >= 0)
 		close(vm->stop_fd);
 	free(vm->cpuid);
+	free(vm->spec);
 }

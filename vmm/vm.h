@@ -16,6 +16,13 @@
 #include "virtio/devices.h"
 
 struct vm;
+struct template;
+
+// How a VM starts: a cold boot of the kernel with the launch spec in the initramfs; a boot
+// that only goes as far as guest-init waiting for a spec, to be saved as a template; or a VM
+// set back from a template, its spec sent on the "spec" port.
+enum vm_mode { VM_COLD, VM_TEMPLATE_BUILD, VM_RESTORE };
+#define VM_STATUS_TEMPLATE_READY (-2) // vm->status once a template boot reached its point
 
 struct vcpu {
 	struct vm *vm;
@@ -35,6 +42,10 @@ struct vm_hooks {
 
 struct vm {
 	const struct vm_config *cfg;
+	enum vm_mode mode;          // set before vm_build
+	const struct template *tpl; // VM_RESTORE: the template to set back
+	uint8_t *spec;              // VM_RESTORE: the launch spec, sent on the spec port
+	size_t spec_len, spec_sent;
 	struct vm_hooks hooks;
 	int kvm_fd, vm_fd, mem_fd;
 	struct guest_mem mem;
@@ -66,6 +77,9 @@ struct vm {
 int vm_build(struct vm *vm, const struct vm_config *cfg);
 // Runs the vCPUs until the workload's status is reported, the guest dies, or the timeout.
 int vm_run(struct vm *vm);
+// VM_TEMPLATE_BUILD: runs the vCPUs until guest-init is ready for a spec, and stops them
+// there. 0 or -errno (logged).
+int vm_run_template(struct vm *vm);
 void vm_destroy(struct vm *vm);
 // Called by a vCPU thread: the run is over with `status` (why: NULL when the guest reported).
 void vm_finish(struct vm *vm, int status, const char *why);

@@ -308,10 +308,56 @@ static void console_destroy(struct virtio_dev *dev)
 	free(dev->priv);
 }
 
+// What the guest's driver and the device agreed on (ports ready and open, control messages not
+// yet taken). Bytes waiting to go to the guest are not kept: a template has none.
+struct console_state {
+	uint32_t nports, npending;
+	bool ready[CONSOLE_MAX_PORTS], open[CONSOLE_MAX_PORTS], closed[CONSOLE_MAX_PORTS];
+	struct ctrl_msg pending[CTRL_PENDING_MAX];
+};
+
+static int console_save(struct virtio_dev *dev, uint8_t *buf, size_t cap)
+{
+	struct virtio_console *c = dev->priv;
+	struct console_state st = {.nports = c->nports, .npending = c->npending};
+	for (unsigned p = 0; p < c->nports; p++)
+		if (c->rx_len[p])
+			return -EBUSY;
+	if (cap < sizeof(st))
+		return -ENOSPC;
+	memcpy(st.ready, c->ready, sizeof(st.ready));
+	memcpy(st.open, c->open, sizeof(st.open));
+	memcpy(st.closed, c->closed, sizeof(st.closed));
+	memcpy(st.pending, c->pending, sizeof(st.pending));
+	memcpy(buf, &st, sizeof(st));
+	return (int)sizeof(st);
+}
+
+static int console_restore(struct virtio_dev *dev, const uint8_t *buf, size_t len)
+{
+	struct virtio_console *c = dev->priv;
+	struct console_state st;
+	if (len != sizeof(st))
+		return -EINVAL;
+	memcpy(&st, buf, sizeof(st));
+	if (st.nports != c->nports || st.npending > CTRL_PENDING_MAX)
+		return -EINVAL;
+	memcpy(c->ready, st.ready, sizeof(c->ready));
+	memcpy(c->open, st.open, sizeof(c->open));
+	memcpy(c->closed, st.closed, sizeof(c->closed));
+	memcpy(c->pending, st.pending, sizeof(c->pending));
+	c->npending = st.npending;
+	for (unsigned i = 0; i < c->npending; i++)
+		c->pending[i].name[sizeof(c->pending[i].name) - 1] = '\0';
+	return 0;
+}
+
 static const struct virtio_dev_ops console_ops = {.notify = console_notify,
 						  .config = console_config,
 						  .reset = console_reset,
-						  .destroy = console_destroy};
+						  .destroy = console_destroy,
+						  .save = console_save,
+						  .restore = console_restore};
 
 int virtio_console_new(const int *fds, const char *const *names, unsigned nports,
 		       struct virtio_dev **out)

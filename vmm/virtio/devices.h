@@ -12,7 +12,8 @@
 
 // virtio-9p: serves the directory `share` under mount tag `tag`, from a thread of its own that
 // is confined to the share when clearvm runs as root and then runs under the seccomp filter of
-// the file server. Errors are logged.
+// the file server. share NULL: a slot with the tag but no share (a template's spare slots).
+// Errors are logged.
 int virtio_p9_new(const char *share, bool readonly, const char *tag, enum seccomp_mode seccomp,
 		  struct virtio_dev **out);
 // virtio-console with one port per fd in `fds` (multiport): what the guest writes to port i

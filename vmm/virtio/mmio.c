@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // virtio-mmio register file. Every access is bounds- and width-checked; a driver that
 // misbehaves gets DEVICE_NEEDS_RESET, never a VMM crash.
+#include <errno.h>
 #include <string.h>
 
 #include "devices.h"
@@ -40,6 +41,50 @@ void virtio_dev_init(struct virtio_dev *dev, uint32_t device_id, uint64_t featur
 	dev->ops = ops;
 	dev->priv = priv;
 	pthread_mutex_init(&dev->lock, NULL);
+}
+
+int virtio_dev_save(struct virtio_dev *dev, struct virtio_dev_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->device_id = dev->device_id;
+	st->nqueues = dev->nqueues;
+	st->status = dev->status;
+	st->isr = dev->isr;
+	st->queue_sel = dev->queue_sel;
+	st->dev_feat_sel = dev->dev_feat_sel;
+	st->drv_feat_sel = dev->drv_feat_sel;
+	st->config_gen = dev->config_gen;
+	st->driver_features = dev->driver_features;
+	memcpy(st->vq, dev->vq, sizeof(st->vq));
+	if (!dev->ops->save)
+		return 0;
+	int n = dev->ops->save(dev, st->own, sizeof(st->own));
+	if (n < 0)
+		return n;
+	st->own_len = (uint32_t)n;
+	return 0;
+}
+
+int virtio_dev_restore(struct virtio_dev *dev, const struct virtio_dev_state *st)
+{
+	if (st->device_id != dev->device_id || st->nqueues != dev->nqueues || st->own_len > sizeof(st->own))
+		return -EINVAL;
+	for (unsigned q = 0; q < dev->nqueues; q++) {
+		const struct virtq *vq = &st->vq[q];
+		if (vq->size > virtio_queue_max(dev) || (vq->ready && !virtq_valid(vq, dev->mem)))
+			return -EINVAL;
+	}
+	dev->status = st->status;
+	dev->isr = st->isr;
+	dev->queue_sel = st->queue_sel;
+	dev->dev_feat_sel = st->dev_feat_sel;
+	dev->drv_feat_sel = st->drv_feat_sel;
+	dev->config_gen = st->config_gen;
+	dev->driver_features = st->driver_features & dev->features;
+	memcpy(dev->vq, st->vq, sizeof(dev->vq));
+	if (dev->ops->restore)
+		return dev->ops->restore(dev, st->own, st->own_len);
+	return st->own_len ? -EINVAL : 0;
 }
 
 void virtio_dev_free(struct virtio_dev *dev)

@@ -23,6 +23,10 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *dev);
 	// Frees the device and whatever it owns.
 	void (*destroy)(struct virtio_dev *dev);
+	// A template (optional): the device's own state into buf (at most cap bytes; the length,
+	// or -ENOSPC), and back into a device built the same way (0, or -EINVAL when malformed).
+	int (*save)(struct virtio_dev *dev, uint8_t *buf, size_t cap);
+	int (*restore)(struct virtio_dev *dev, const uint8_t *buf, size_t len);
 };
 
 struct virtio_dev {
@@ -43,6 +47,20 @@ struct virtio_dev {
 	uint64_t driver_features;
 	uint32_t generation; // counts resets: work begun before one is dropped after it
 };
+
+// A device's state in a template: the transport's registers and queues, then its own.
+#define VIRTIO_OWN_STATE_MAX 2048
+struct virtio_dev_state {
+	uint32_t device_id, nqueues, status, isr, queue_sel, dev_feat_sel, drv_feat_sel, config_gen;
+	uint64_t driver_features;
+	struct virtq vq[VIRTIO_MAX_QUEUES];
+	uint32_t own_len;
+	uint8_t own[VIRTIO_OWN_STATE_MAX];
+};
+// Both with the device lock held by the caller or the device not running. 0 or -errno.
+int virtio_dev_save(struct virtio_dev *dev, struct virtio_dev_state *st);
+// Checks what it restores as guest input: queues inside RAM, sizes in range, the same device.
+int virtio_dev_restore(struct virtio_dev *dev, const struct virtio_dev_state *st);
 
 // Sets a device's identity (VIRTIO_F_VERSION_1 is added to features) and its lock.
 void virtio_dev_init(struct virtio_dev *dev, uint32_t device_id, uint64_t features, unsigned nqueues,

@@ -47,6 +47,10 @@ static void p9_notify(struct virtio_dev *dev, unsigned q)
 {
 	(void)q;
 	struct virtio_p9 *p = dev->priv;
+	if (!p->started) { // a template's spare slot, with no share behind it
+		virtio_needs_reset(dev, "9p: no share in this slot");
+		return;
+	}
 	uint64_t one = 1;
 	if (write(p->kick, &one, sizeof(one)) < 0)
 		log_debug("9p: cannot wake the server: %s", strerror(errno));
@@ -229,7 +233,8 @@ int virtio_p9_new(const char *share, bool readonly, const char *tag, enum seccom
 	virtio_dev_init(&p->dev, VIRTIO_ID_9P, VIRTIO_9P_MOUNT_TAG, 1, &p9_ops, p);
 	int r = p->kick < 0	      ? log_err(errno, "virtio-9p: eventfd")
 		: !p->req || !p->resp ? log_err(ENOMEM, "virtio-9p")
-				      : start_thread(p);
+		: share		      ? start_thread(p)
+				      : 0;
 	if (r < 0) {
 		virtio_dev_free(&p->dev);
 		return r;
