@@ -104,9 +104,49 @@ static int read_workload(const void *fdt, int node, struct launch_workload *w, c
 	return read_volumes(fdt, node, w, bad);
 }
 
-bool launch_spec_milestones(const void *fdt)
+static uint32_t be32_at(const uint8_t *p)
 {
-	return flag(fdt, 0, "milestones");
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+// Walks the structure block's tokens with every length bounded before libfdt sees it: the
+// libfdt of Debian 12 (1.6.1) loops forever in fdt_check_full on a property whose length is
+// negative (found by fuzzing this reader).
+static bool tokens_bounded(const uint8_t *fdt, size_t size)
+{
+	if (size < 40)
+		return false;
+	uint32_t total = be32_at(fdt + 4), off = be32_at(fdt + 8), len = be32_at(fdt + 36);
+	if (total > size || off > total || len > total - off)
+		return false;
+	const uint8_t *p = fdt + off, *end = p + len;
+	while (p + 4 <= end) {
+		uint32_t tag = be32_at(p);
+		p += 4;
+		if (tag == FDT_BEGIN_NODE) {
+			const uint8_t *nul = memchr(p, '\0', (size_t)(end - p));
+			if (!nul)
+				return false;
+			size_t skip = ((size_t)(nul - p) + 1 + 3) & ~(size_t)3;
+			if (skip > (size_t)(end - p))
+				return false;
+			p += skip;
+		} else if (tag == FDT_PROP) {
+			if (end - p < 8)
+				return false;
+			size_t plen = be32_at(p);
+			p += 8;
+			size_t skip = (plen + 3) & ~(size_t)3;
+			if (plen > (size_t)(end - p) || skip > (size_t)(end - p))
+				return false;
+			p += skip;
+		} else if (tag == FDT_END) {
+			return true;
+		} else if (tag != FDT_END_NODE && tag != FDT_NOP) {
+			return false;
+		}
+	}
+	return false;
 }
 
 int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct launch_spec *s,
@@ -114,7 +154,7 @@ int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct lau
 {
 	memset(s, 0, sizeof(*s));
 	*bad = "the launch spec (not a valid FDT)";
-	if (size > INT32_MAX || fdt_check_full(fdt, size) != 0)
+	if (size > INT32_MAX || !tokens_bounded(fdt, size) || fdt_check_full(fdt, size) != 0)
 		return -EINVAL;
 	s->milestones = flag(fdt, 0, "milestones");
 	s->tty = flag(fdt, 0, "tty");

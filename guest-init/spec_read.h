@@ -44,8 +44,6 @@ struct launch_spec {
 	size_t seed_len;
 };
 
-// Only whether milestones are wanted: read before anything else (it has its own port).
-bool launch_spec_milestones(const void *fdt);
 // Checks the FDT of `size` bytes and reads it all into *s. 0; or -EINVAL (-E2BIG: more apps
 // than max_apps, -ENOMEM) with *bad naming what is wrong. s points into fdt: keep it.
 int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct launch_spec *s,
