@@ -7,6 +7,7 @@
 #include "util.h"
 
 bool log_verbose;
+bool log_demoted;
 
 int log_err(int err, const char *fmt, ...)
 {
@@ -15,7 +16,11 @@ int log_err(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (err)
+	if (log_demoted && !log_verbose)
+		; // said again, if it matters, by what the caller does next
+	else if (log_demoted)
+		fprintf(stderr, "clearvm: debug: %s%s%s\n", buf, err ? ": " : "", err ? strerror(err < 0 ? -err : err) : "");
+	else if (err)
 		fprintf(stderr, "clearvm: %s: %s\n", buf, strerror(err < 0 ? -err : err));
 	else
 		fprintf(stderr, "clearvm: %s\n", buf);

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 		vm.trace.path = tpl.built ? "template-built" : "template";
 		vm.trace.template_build_ms = tpl.build_ms;
 	}
-	if (vm_build(&vm, &cfg) == 0 && privs_drop(inherited, MAX(ninherited, 0)) == 0)
+	if (vm_build(&vm, &cfg) == 0 && privs_drop(inherited, MAX(ninherited, 0), vm.mem.size) == 0)
 		status = vm_run(&vm);
 	if (cfg.boot_trace || cfg.stats_json) {
 		vm.trace.status = status;

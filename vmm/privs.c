@@ -78,14 +78,16 @@ int privs_confine_thread(void)
 	return drop_caps(FILE_SERVER_CAPS);
 }
 
-int privs_drop(const int *inherited, int ninherited)
+int privs_drop(const int *inherited, int ninherited, uint64_t guest_ram)
 {
 	for (int i = 0; i < ninherited; i++)
 		close(inherited[i]);
 	int r = drop_caps(0);
 	if (r < 0)
 		return r;
-	struct rlimit fds, data_lim = {VMM_MAX_DATA, VMM_MAX_DATA}, core = {0, 0};
+	// Guest RAM restored from a template is a private mapping, which Linux counts as data.
+	rlim_t data = (rlim_t)(VMM_MAX_DATA + guest_ram);
+	struct rlimit fds, data_lim = {data, data}, core = {0, 0};
 	if (getrlimit(RLIMIT_NOFILE, &fds) == 0) {
 		fds.rlim_cur = fds.rlim_max = MIN(fds.rlim_max, (rlim_t)VMM_MAX_FDS);
 		setrlimit(RLIMIT_NOFILE, &fds);

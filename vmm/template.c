@@ -23,7 +23,7 @@
 #include "template.h"
 #include "vm.h"
 
-#define TEMPLATE_BOOT_TIMEOUT_S 120
+#define TEMPLATE_BOOT_TIMEOUT_S 60
 
 bool template_wanted(const struct vm_config *cfg)
 {
@@ -179,9 +179,12 @@ static int build(const struct vm_config *cfg, struct template *t, const char *me
 	memset(&vm, 0, sizeof(vm));
 	vm.mode = VM_TEMPLATE_BUILD;
 	trace_start(&vm.trace);
+	// Whatever fails here is said by the cold boot that follows, if it fails there too.
+	log_demoted = true;
 	int r = vm_build(&vm, &c);
 	r = r ?: vm_run_template(&vm);
 	r = r ?: snapshot_save(&vm, t->snap);
+	log_demoted = false;
 	char mem_tmp[PATH_MAX + 32], state_tmp[PATH_MAX + 32];
 	snprintf(mem_tmp, sizeof(mem_tmp), "%s.%d.tmp", mem_path, getpid());
 	snprintf(state_tmp, sizeof(state_tmp), "%s.%d.tmp", t->path, getpid());

@@ -48,6 +48,8 @@ int log_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool log_verbose;
+// While set (a template build, which falls back to a cold boot), errors are debug messages.
+extern bool log_demoted;
 
 // true when [off, off+len) fits in [0, size), without overflow.
 static inline bool range_ok(uint64_t off, uint64_t len, uint64_t size)

@@ -426,9 +426,40 @@ int vm_run(struct vm *vm)
 
 int vm_run_template(struct vm *vm)
 {
+	// SIGINT, SIGTERM and SIGHUP wait (blocked) for the run's I/O thread, which forwards
+	// them; one that arrives meanwhile ends the template boot at once.
+	sigset_t stop, old, pending;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
 	start_vcpus(vm);
-	wait_done(vm);
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += vm->cfg->timeout_s;
+	pthread_mutex_lock(&vm->lock);
+	while (!vm->done) {
+		struct timespec tick;
+		clock_gettime(CLOCK_REALTIME, &tick);
+		tick.tv_nsec += 20 * 1000 * 1000;
+		if (tick.tv_nsec >= 1000000000) {
+			tick.tv_sec++;
+			tick.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&vm->cond, &vm->lock, &tick);
+		sigpending(&pending);
+		bool signalled = sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+				 sigismember(&pending, SIGHUP);
+		if (!vm->done && (signalled || tick.tv_sec > deadline.tv_sec)) {
+			vm->done = true;
+			vm->status = EXIT_CLEARVM_FAILED;
+			snprintf(vm->why, sizeof(vm->why), "%s", signalled ? "a signal came" : "it took too long");
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
 	stop_vcpus(vm);
+	(void)old; // the stop signals stay blocked: the run's signalfd takes them
 	if (vm->status != VM_STATUS_TEMPLATE_READY)
 		return log_err(EIO, "template boot: %s", vm->why[0] ? vm->why : "the guest ended before it was ready");
 	return 0;

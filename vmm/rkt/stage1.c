@@ -246,7 +246,7 @@ static int run(int argc, char **argv)
 	int status = EXIT_CLEARVM_FAILED;
 	trace_start(&vm.trace);
 	vm.hooks = (struct vm_hooks){.ctx = &s, .app_exited = app_exited, .milestone = milestone};
-	if (vm_build(&vm, cfg) == 0 && privs_drop(inherited, MAX(ninherited, 0)) == 0) {
+	if (vm_build(&vm, cfg) == 0 && privs_drop(inherited, MAX(ninherited, 0), vm.mem.size) == 0) {
 		char pid[32];
 		snprintf(pid, sizeof(pid), "%d", (int)getpid()); // rkt enter targets this process
 		if (write_file("pid", pid) == 0)
