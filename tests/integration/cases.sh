@@ -11,7 +11,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-it.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 cp -a "$build/rootfs" "$root"
-cvm() { "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 120 "$@"; }
+# CLEARVM_TEST_COLD=1 (meson's vm-cold): every case boots cold; else from templates, built
+# by the first case in the directory run.sh chose (XDG_CACHE_HOME).
+cvm() {
+	"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 120 \
+		${CLEARVM_TEST_COLD:+--no-template} "$@"
+}
 
 # The issue's example: separate streams and the exact status.
 cvm --rootfs "$root" -- /bin/sh -c 'echo out; echo err >&2; exit 42' > "$work/out" 2> "$work/err"
@@ -243,7 +248,60 @@ pages=$(sed -n 's/^ *"guest_pages_touched": *\([0-9]*\),*$/\1/p' "$work/stats.js
 check "freed guest memory is given back: $((${pages:-0} / 256)) MiB resident at the end, under 100" \
 	test "${pages:-999999}" -lt $((100 * 256))
 check "and the guest reported it" grep -Eq '"guest_reported_bytes": *[1-9]' "$work/stats.json"
-check "--boot-trace prints the table on stderr" grep -q "guest-init started" "$work/err"
+check "--boot-trace prints the table on stderr" grep -q "workload exec'd" "$work/err"
+if [ -n "${CLEARVM_TEST_COLD:-}" ]; then
+	check "--no-template: the trace says cold" grep -Eq '"path": *"cold"' "$work/stats.json"
+else
+	check "the trace says the run started from a template" grep -Eq '"path": *"template(-built)?"' "$work/stats.json"
+fi
+
+# Templates (run once, by the template pass): the first run for a set of inputs builds one,
+# later runs start from it with their own randomness and the host's time; concurrent first
+# runs build one; changed inputs or a damaged template are never restored.
+if [ -z "${CLEARVM_TEST_COLD:-}" ]; then
+	tdir=$(mktemp -d /dev/shm/clearvm-tpl.XXXXXX)
+	tpl() { cvm --template-dir "$tdir" --stats-json "$work/$1.json" "${@:2}"; }
+	path_of() { sed -n 's/^ *"path": *"\(.*\)",*$/\1/p' "$work/$1.json"; }
+	tpl t1 --rootfs "$root" -- /bin/true; rc=$?
+	check "the first run builds the template ($(path_of t1), status $rc)" test "$(path_of t1)/$rc" = template-built/0
+	check "one template, memory and state, in the directory" \
+		test "$(ls "$tdir"/*.mem | wc -l)/$(ls "$tdir"/*.state | wc -l)" = 1/1
+	rand='head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n"; echo; date +%s'
+	tpl t2 --rootfs "$root" -- /bin/sh -c "$rand" > "$work/r1"; rc=$?
+	host_now=$(date +%s)
+	tpl t3 --rootfs "$root" -- /bin/sh -c "$rand" > "$work/r2"
+	check "the next runs start from it ($(path_of t2), $(path_of t3), status $rc)" \
+		test "$(path_of t2)/$(path_of t3)/$rc" = template/template/0
+	check "two containers from one template read different random bytes" \
+		sh -c "[ \"\$(head -c 64 $work/r1)\" != \"\$(head -c 64 $work/r2)\" ] && [ \$(head -1 $work/r1 | wc -c) = 65 ]"
+	guest_now=$(sed -n 2p "$work/r1")
+	check "a restored guest's clock is the host's (guest $guest_now, host $host_now)" \
+		test "${guest_now:-0}" -ge $((host_now - 3)) -a "${guest_now:-0}" -le $((host_now + 1))
+	tdir2=$(mktemp -d /dev/shm/clearvm-tpl.XXXXXX)
+	for i in 1 2 3; do
+		cvm --template-dir "$tdir2" --stats-json "$work/c$i.json" --rootfs "$root" -- /bin/true &
+	done
+	wait
+	check "three first runs at once build one template, and all start from it" \
+		test "$(cat "$work"/c[123].json | grep -Ec '"path": *"template-built"')/$(cat "$work"/c[123].json | grep -Ec '"path": *"template"')/$(ls "$tdir2"/*.mem | wc -l)" = 1/2/1
+	cp "$build/vmlinux" "$work/vmlinux.new"
+	"$build/clearvm" --kernel "$work/vmlinux.new" --initramfs "$build/initramfs.cpio" --timeout 120 \
+		--template-dir "$tdir" --stats-json "$work/t4.json" --rootfs "$root" -- /bin/true; rc=$?
+	check "a changed kernel is not restored from the old template: a new one is built ($(path_of t4), $rc)" \
+		test "$(path_of t4)/$rc/$(ls "$tdir"/*.mem | wc -l)" = template-built/0/2
+	truncate -s 100 "$tdir"/*.state
+	tpl t5 --rootfs "$root" -- /bin/true; rc=$?
+	check "a damaged template is built again, never used ($(path_of t5), $rc)" test "$(path_of t5)/$rc" = template-built/0
+	tpl t6 --no-template --rootfs "$root" -- /bin/true; rc=$?
+	check "--no-template boots cold ($(path_of t6), $rc)" test "$(path_of t6)/$rc" = cold/0
+	cvm --template-dir /proc/no-such-dir --stats-json "$work/t7.json" --rootfs "$root" -- /bin/true; rc=$?
+	check "a template directory that cannot be made: a cold boot that works ($(path_of t7), $rc)" \
+		test "$(path_of t7)/$rc" = cold/0
+	tpl t8 --memory 1536 --rootfs "$root" -- /bin/sh -c 'exit 6'; rc=$?
+	check "a 1.5 GiB VM from its template: its RAM counts in the VMM's memory limit ($(path_of t8), $rc)" \
+		test "$(path_of t8)/$rc" = template-built/6
+	rm -rf "$tdir" "$tdir2"
+fi
 
 # seccomp: every thread role runs under its allowlist (every other case here runs with it);
 # a call outside it kills clearvm (a hidden hook makes each role try one).
@@ -262,13 +320,14 @@ check "--seccomp=off has no filter (got $rc)" test $rc = 0
 mounts_before=$(wc -l < /proc/self/mountinfo)
 mkdir -p "$work/vol"
 echo inherited-secret > "$work/inherited"
-cvm --rootfs "$root" -v "$work/vol:/vol:ro" -- /bin/sleep 4 7< "$work/inherited" &
+cvm --rootfs "$root" -v "$work/vol:/vol:ro" -- /bin/sleep 8 7< "$work/inherited" &
 bg=$!
 for _ in $(seq 100); do
 	vmm=$(pgrep -x clearvm -P $bg 2>/dev/null || pgrep -nx clearvm)
 	[ -n "$vmm" ] && [ "$(ls /proc/$vmm/task 2>/dev/null | wc -l)" -ge 5 ] && break
 	sleep 0.1
 done
+sleep 1 # every thread has started and set itself up
 status=$(cat /proc/$vmm/status 2>/dev/null)
 servers=$(grep -lx clearvm-9p /proc/$vmm/task/*/comm 2>/dev/null | xargs -r dirname)
 others=$(grep -Lx clearvm-9p /proc/$vmm/task/*/comm 2>/dev/null | xargs -r dirname)
@@ -294,8 +353,8 @@ check "none inheritable or ambient" test "$caps" = 00000000000000000000000000000
 check "no_new_privs and a seccomp filter in every thread" \
 	test "$(cat /proc/$vmm/task/*/status | grep -cE $'^(NoNewPrivs:\t1|Seccomp:\t2)$')" = "$(( 2 * $(ls /proc/$vmm/task | wc -l) ))"
 check "the fd it inherited is closed" test -z "$(ls -l /proc/$vmm/fd 2>/dev/null | grep inherited)"
-check "no core dumps, bounded fds and memory" \
-	sh -c "grep -Eq '^Max core file size +0 +0' /proc/$vmm/limits && grep -Eq '^Max data size +1073741824' /proc/$vmm/limits"
+check "no core dumps, bounded fds and memory (1 GiB beside 256 MiB of guest RAM)" \
+	sh -c "grep -Eq '^Max core file size +0 +0' /proc/$vmm/limits && grep -Eq '^Max data size +1342177280' /proc/$vmm/limits"
 wait $bg
 check "a run leaves the host's mount table as it was" test "$(wc -l < /proc/self/mountinfo)" = "$mounts_before"
 
