@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // clearvm-bench: boots a kernel, rootfs and command N times with clearvm and prints min, p50,
 // p90, p99 and max of every boot phase, as a table and as JSON, beside the bare KVM floor. --parallel K boots K VMs at a
-// time and reports the memory they used together; --compare qemu alternates each clearvm run
-// with QEMU microvm booting the same kernel, initramfs, launch spec, memory and rootfs.
+// time and reports the memory they used together and how much the host's used memory grew
+// while they ran; --compare qemu alternates each clearvm run with QEMU microvm booting the same
+// kernel, initramfs, launch spec, memory and rootfs; --compare cold adds a clearvm run that
+// boots cold. clearvm starts from a template of its own directory, built by a first run that
+// is not counted (--no-template: every run boots cold).
 //
-//   clearvm-bench [--runs N] [--parallel K] [--compare qemu] [--json FILE] [--memory MIB]
+//   clearvm-bench [--runs N] [--parallel K] [--compare qemu|cold]... [--no-template]
+//                 [--json FILE] [--memory MIB]
 //                 --kernel VMLINUX --initramfs CPIO --rootfs DIR -- COMMAND [ARG...]
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +31,7 @@
 #include "../guest-init/abi.h"
 #include "../vmm/config.h"
 #include "../vmm/spec.h"
+#include "../vmm/util.h"
 
 #define MAX_RUNS 10000
 #define MAX_PARALLEL 64
@@ -38,9 +43,9 @@ static const char *const phases[] = {
 #define NPHASES (sizeof(phases) / sizeof(phases[0]))
 #define P_FIRST_RUN 3 // phases[P_FIRST_RUN]: clearvm's host-side setup ends there
 // Series: each phase, then whole-run wall times and per-run figures.
-enum { S_WALL = NPHASES, S_QEMU_WALL, S_FLOOR, S_EXITS, S_VMM_RSS, S_TOUCHED_MIB, NSERIES };
-static const char *const extra_names[] = {"wall_ms", "qemu_wall_ms", "kvm_floor_ms", "exits",
-					  "vmm_rss_kib", "guest_touched_mib"};
+enum { S_WALL = NPHASES, S_QEMU_WALL, S_COLD_WALL, S_FLOOR, S_EXITS, S_VMM_RSS, S_TOUCHED_MIB, NSERIES };
+static const char *const extra_names[] = {"wall_ms", "qemu_wall_ms", "cold_wall_ms", "kvm_floor_ms",
+					  "exits", "vmm_rss_kib", "guest_touched_mib"};
 
 struct series {
 	double *v;
@@ -49,7 +54,8 @@ struct series {
 
 static struct opts {
 	unsigned runs, parallel, memory;
-	bool qemu;
+	bool qemu, cold, no_template;
+	char template_dir[PATH_MAX];
 	const char *json, *kernel, *initramfs, *rootfs;
 	char **cmd;
 	char clearvm[PATH_MAX + 16];
@@ -131,9 +137,27 @@ static bool collect(const char *path, struct series *s)
 	return true;
 }
 
-// K clearvm boots at once; their wall times and figures go into s. Returns the memory the K
-// used together at their ends (VMM RSS + guest pages touched), in MiB.
-static double round_clearvm(unsigned k, const char *dir, struct series *s)
+// The host's memory in use (MemTotal - MemAvailable), in MiB.
+static double host_used_mib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	double total = 0, avail = 0, v;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %lf kB", &v) == 1)
+			total = v;
+		else if (sscanf(line, "MemAvailable: %lf kB", &v) == 1)
+			avail = v;
+	}
+	if (f)
+		fclose(f);
+	return (total - avail) / 1024;
+}
+
+// K clearvm boots at once (cold: --no-template); their wall times and figures go into s.
+// Returns the memory the K used together at their ends (VMM RSS + guest pages touched, in
+// MiB); *growth gets the most the host's used memory grew while they ran.
+static double round_clearvm(unsigned k, const char *dir, bool cold, struct series *s, double *growth)
 {
 	pid_t pids[MAX_PARALLEL];
 	double t0[MAX_PARALLEL];
@@ -145,26 +169,35 @@ static double round_clearvm(unsigned k, const char *dir, struct series *s)
 		snprintf(mem, sizeof(mem), "%u", o.memory);
 		char *argv[64] = {o.clearvm, "--kernel", (char *)o.kernel, "--initramfs", (char *)o.initramfs,
 				  "--rootfs", (char *)o.rootfs, "--memory", mem, "--timeout", "300",
-				  "--stats-json", json[i], "--"};
-		int n = 13;
+				  "--stats-json", json[i], "--template-dir", o.template_dir,
+				  cold ? "--no-template" : "--template-dir", o.template_dir, "--"};
+		int n = 18;
 		for (char **c = o.cmd; *c && n < 63; c++)
 			argv[n++] = *c;
 		argv[n] = NULL;
 		t0[i] = now_ms();
 		pids[i] = spawn(argv);
 	}
-	for (unsigned done = 0; done < k; done++) {
+	double before = host_used_mib();
+	*growth = 0;
+	for (unsigned done = 0; done < k;) {
 		int ws;
-		pid_t pid = wait(&ws);
+		pid_t pid = waitpid(-1, &ws, WNOHANG);
+		if (pid <= 0) {
+			*growth = MAX(*growth, host_used_mib() - before);
+			usleep(20000);
+			continue;
+		}
+		done++;
 		for (unsigned i = 0; i < k; i++)
 			if (pids[i] == pid) {
-				add(&s[S_WALL], now_ms() - t0[i]);
+				add(&s[cold ? S_COLD_WALL : S_WALL], now_ms() - t0[i]);
 				if (!WIFEXITED(ws) || WEXITSTATUS(ws) == 125)
 					fprintf(stderr, "\nclearvm-bench: a clearvm run failed (status %d)\n", WEXITSTATUS(ws));
 			}
 	}
 	for (unsigned i = 0; i < k; i++) {
-		if (!collect(json[i], s))
+		if (!cold && !collect(json[i], s))
 			die("no stats from clearvm in %s", json[i]);
 		unlink(json[i]);
 	}
@@ -298,7 +331,7 @@ static void parse(int argc, char **argv)
 		{"compare", required_argument, NULL, 'q'}, {"json", required_argument, NULL, 'j'},
 		{"memory", required_argument, NULL, 'm'},  {"kernel", required_argument, NULL, 'k'},
 		{"initramfs", required_argument, NULL, 'i'}, {"rootfs", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},          {0}};
+		{"no-template", no_argument, NULL, 'T'},   {"help", no_argument, NULL, 'h'}, {0}};
 	int c;
 	char *end;
 	while ((c = getopt_long(argc, argv, "+n:p:m:h", opts, NULL)) != -1) {
@@ -308,14 +341,22 @@ static void parse(int argc, char **argv)
 		case 'n': if (!num || !v || v > MAX_RUNS) die("--runs %s: expected 1 to 10000", optarg); o.runs = (unsigned)v; break;
 		case 'p': if (!num || !v || v > MAX_PARALLEL) die("--parallel %s: expected 1 to 64", optarg); o.parallel = (unsigned)v; break;
 		case 'm': if (!num || v < 32 || v > 3072) die("--memory %s: expected 32 to 3072", optarg); o.memory = (unsigned)v; break;
-		case 'q': if (strcmp(optarg, "qemu")) die("--compare %s: only qemu is known", optarg); o.qemu = true; break;
+		case 'q':
+			if (!strcmp(optarg, "qemu"))
+				o.qemu = true;
+			else if (!strcmp(optarg, "cold"))
+				o.cold = true;
+			else
+				die("--compare %s: expected qemu or cold", optarg);
+			break;
+		case 'T': o.no_template = true; break;
 		case 'j': o.json = optarg; break;
 		case 'k': o.kernel = optarg; break;
 		case 'i': o.initramfs = optarg; break;
 		case 'r': o.rootfs = optarg; break;
 		case 'h':
-			puts("usage: clearvm-bench [--runs N] [--parallel K] [--compare qemu] [--json FILE]\n"
-			     "                     [--memory MIB] --kernel VMLINUX --initramfs CPIO --rootfs DIR\n"
+			puts("usage: clearvm-bench [--runs N] [--parallel K] [--compare qemu|cold]... [--no-template]\n"
+			     "                     [--json FILE] [--memory MIB] --kernel VMLINUX --initramfs CPIO --rootfs DIR\n"
 			     "                     -- COMMAND [ARG...]");
 			exit(0);
 		default: die("%s: unknown option (see --help)", argv[optind - 1]);
@@ -348,22 +389,39 @@ int main(int argc, char **argv)
 	if (o.qemu)
 		make_qemu_initrd(initrd);
 
-	size_t cap = (size_t)o.runs * o.parallel;
-	struct series s[NSERIES], mem = {calloc(o.runs, sizeof(double)), 0};
+	size_t cap = (size_t)o.runs * o.parallel + 1;
+	struct series s[NSERIES], mem = {calloc(o.runs, sizeof(double)), 0}, grow = {calloc(o.runs, sizeof(double)), 0};
 	for (int i = 0; i < NSERIES; i++)
 		s[i] = (struct series){calloc(cap, sizeof(double)), 0};
+	snprintf(o.template_dir, sizeof(o.template_dir), "%s/templates", dir);
+	double g, template_mib = 0;
+	if (!o.no_template) { // builds the template: not counted
+		struct series scratch[NSERIES];
+		for (int i = 0; i < NSERIES; i++)
+			scratch[i] = (struct series){calloc(cap, sizeof(double)), 0};
+		round_clearvm(1, dir, false, scratch, &g);
+		template_mib = scratch[S_TOUCHED_MIB].n ? scratch[S_TOUCHED_MIB].v[0] : 0;
+		for (int i = 0; i < NSERIES; i++)
+			free(scratch[i].v);
+	}
 	for (unsigned r = 0; r < o.runs; r++) {
 		fprintf(stderr, "\rclearvm-bench: run %u/%u", r + 1, o.runs);
 		double floor_ms = kvm_floor();
 		if (floor_ms >= 0)
 			add(&s[S_FLOOR], floor_ms);
-		add(&mem, round_clearvm(o.parallel, dir, s));
+		add(&mem, round_clearvm(o.parallel, dir, o.no_template, s, &g));
+		add(&grow, g);
+		if (o.cold)
+			round_clearvm(1, dir, true, s, &g);
 		if (o.qemu)
 			add(&s[S_QEMU_WALL], run_qemu(initrd));
 	}
 	fprintf(stderr, "\n");
 	unlink(initrd);
-	rmdir(dir);
+	char rm[PATH_MAX + 16];
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	if (system(rm) != 0)
+		fprintf(stderr, "clearvm-bench: could not remove %s\n", dir);
 
 	printf("%u runs of %u VM%s, %u MiB, ms since clearvm started unless named\n", o.runs, o.parallel,
 	       o.parallel > 1 ? "s at once" : "", o.memory);
@@ -373,10 +431,18 @@ int main(int argc, char **argv)
 	for (int i = S_WALL; i < NSERIES; i++)
 		print_row(extra_names[i - S_WALL], &s[i]);
 	print_row("memory_together_mib", &mem);
+	print_row("host_growth_mib", &grow);
+	if (!o.no_template)
+		printf("template run: %.1f MiB of guest memory touched; %u VMs at once from it grew the host's "
+		       "used memory by %.1f MiB (p50), %.2fx one VM\n", template_mib, o.parallel, pct(&grow, 50),
+		       template_mib > 0 ? pct(&grow, 50) / template_mib : 0);
 	// (print_row sorted every series: percentiles below read them sorted)
 	double ratio = o.qemu && s[S_QEMU_WALL].n ? pct(&s[S_WALL], 50) / pct(&s[S_QEMU_WALL], 50) : 0;
 	if (o.qemu)
 		printf("clearvm/qemu wall time, p50: %.2f\n", ratio);
+	double cold_ratio = o.cold && s[S_COLD_WALL].n ? pct(&s[S_WALL], 50) / pct(&s[S_COLD_WALL], 50) : 0;
+	if (o.cold)
+		printf("clearvm/clearvm --no-template wall time, p50: %.2f\n", cold_ratio);
 	double setup = s[S_FLOOR].n ? pct(&s[P_FIRST_RUN], 50) / pct(&s[S_FLOOR], 50) : 0;
 	if (s[S_FLOOR].n)
 		printf("clearvm start to first KVM_RUN / bare KVM floor, p50: %.2f\n", setup);
@@ -393,6 +459,10 @@ int main(int argc, char **argv)
 			if (s[i].n)
 				json_object_object_add(root, extra_names[i - S_WALL], json_row(&s[i]));
 		json_object_object_add(root, "memory_together_mib", json_row(&mem));
+		json_object_object_add(root, "host_growth_mib", json_row(&grow));
+		json_object_object_add(root, "template", json_object_new_boolean(!o.no_template));
+		if (o.cold)
+			json_object_object_add(root, "clearvm_cold_ratio_p50", json_object_new_double(cold_ratio));
 		if (o.qemu)
 			json_object_object_add(root, "clearvm_qemu_ratio_p50", json_object_new_double(ratio));
 		if (s[S_FLOOR].n)
