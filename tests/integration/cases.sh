@@ -77,6 +77,17 @@ cvm --rootfs "$root" -- /bin/sh -c 'cat /shadowlink; cat /up/etc/shadow; cat /es
 check "a link to /etc/shadow reads the rootfs's own file" test "$(grep -c guest-shadow "$work/out")" = 2
 check "no link reaches a host file outside the rootfs" test -z "$(grep host-secret "$work/out")"
 check "../../.. resolves to the rootfs's root" grep -q '^shadowlink$' "$work/out"
+# A magic link written on the host (/proc/1/root is the host's root there) is only a name in
+# the guest, resolved in the guest's own /proc; a hard link the guest makes to a symlink that
+# points out is that symlink again, never the host file it names.
+ln -s "/proc/1/root$work/outside" "$root/magic"
+cvm --rootfs "$root" -- /bin/sh -c 'cat /magic; ln /escape /hardesc && cat /hardesc; ln /magic /hardmagic; cat /hardmagic' \
+	> "$work/out" 2>&1
+check "a /proc/1/root magic link or a hard link of a link out never reads the host file" \
+	test -z "$(grep host-secret "$work/out")"
+check "the hard links are symlinks in the rootfs, not links to the host file" \
+	test -L "$root/hardesc" -a -L "$root/hardmagic" -a "$(stat -c %h "$work/outside")" = 1
+rm -f "$root/magic" "$root/hardesc" "$root/hardmagic"
 
 # Nothing is written into the rootfs that the workload did not write.
 touch "$work/stamp"
@@ -392,7 +403,7 @@ rm -rf "$root/many" "$root/race" "$root/fsprobe"
 # survives what it did, with the status it reports; many in a row leave nothing behind.
 bad() { "$build/clearvm" --kernel "$build/tests/badguest-$1" --initramfs "$build/initramfs.cpio" \
 	--rootfs "$root" --timeout "${2:-60}" -- /bin/true; }
-leftovers() { ls -d /tmp/clearvm* /dev/shm/* 2>/dev/null | sort; }
+leftovers() { ls -d /tmp/clearvm* /dev/shm/* 2>/dev/null | grep -vxF "${XDG_CACHE_HOME:-/none}" | sort; }
 before=$(leftovers)
 bad hang 3 2> "$work/err"; rc=$?
 check "a guest that never reports: 125 at --timeout (got $rc)" test $rc = 125 -a -n "$(grep timeout "$work/err")"

@@ -61,7 +61,7 @@ run_both() {
 	local user=()
 	[ "$who" = u1 ] && user=(-u u1)
 	"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 900 \
-		"${user[@]}" --rootfs "$vm_root" -- /bin/sh /diff/run "$who" > "$work/$who.vm.out" 2> "$work/$who.vm.err"
+		${CLEARVM_TEST_COLD:+--no-template} "${user[@]}" --rootfs "$vm_root" -- /bin/sh /diff/run "$who" > "$work/$who.vm.out" 2> "$work/$who.vm.err"
 	echo $? > "$work/$who.vm.rc"
 }
 

@@ -28,7 +28,7 @@ wait_for() {
 }
 type_line() { tmx send-keys -t cvm -l -- "$1" && tmx send-keys -t cvm Enter; }
 
-cvm="$build/clearvm --kernel $build/vmlinux --initramfs $build/initramfs.cpio --timeout 300"
+cvm="$build/clearvm --kernel $build/vmlinux --initramfs $build/initramfs.cpio --timeout 300 ${CLEARVM_TEST_COLD:+--no-template}"
 export TERM=xterm-256color
 tmx new-session -d -s cvm -x 100 -y 30 "stty -g > $work/before; $cvm -it -u 1000:1000 --rootfs $root -- /bin/sh; \
 	echo \$? > $work/rc; stty -g > $work/after; echo host-shell-back; sleep 600"
