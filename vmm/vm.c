@@ -90,6 +90,11 @@ static int add_virtio(struct vm *vm, struct virtio_dev *dev)
 	int r = bus_add(&vm->mmio, base, LAYOUT_VIRTIO_SIZE, virtio_mmio_access, dev);
 	if (r < 0)
 		return log_err(r, "virtio slot %u", slot);
+	// Without the ioeventfd the notify is an MMIO exit, handled the same way in the end.
+	struct kvm_ioeventfd io = {.datamatch = 0, .addr = base + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4,
+				   .fd = dev->notify_fd, .flags = KVM_IOEVENTFD_FLAG_DATAMATCH};
+	if (dev->notify_fd >= 0 && ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
+		log_debug("virtio slot %u: KVM_IOEVENTFD: %s", slot, strerror(errno));
 	size_t len = strlen(vm->cmdline);
 	int n = snprintf(vm->cmdline + len, sizeof(vm->cmdline) - len, " virtio_mmio.device=4K@%#llx:%u",
 			 (unsigned long long)base, dev->irq);

@@ -24,7 +24,7 @@ enum {
 	REG_DEV_FEATURES = 0x010, REG_DEV_FEATURES_SEL = 0x014,
 	REG_DRV_FEATURES = 0x020, REG_DRV_FEATURES_SEL = 0x024,
 	REG_QUEUE_SEL = 0x030, REG_QUEUE_NUM_MAX = 0x034, REG_QUEUE_NUM = 0x038,
-	REG_QUEUE_READY = 0x044, REG_QUEUE_NOTIFY = 0x050,
+	REG_QUEUE_READY = 0x044, REG_QUEUE_NOTIFY = VIRTIO_MMIO_QUEUE_NOTIFY,
 	REG_INT_STATUS = 0x060, REG_INT_ACK = 0x064, REG_STATUS = 0x070,
 	REG_QUEUE_DESC_LO = 0x080, REG_QUEUE_DESC_HI = 0x084,
 	REG_QUEUE_AVAIL_LO = 0x090, REG_QUEUE_AVAIL_HI = 0x094,
@@ -40,6 +40,7 @@ void virtio_dev_init(struct virtio_dev *dev, uint32_t device_id, uint64_t featur
 	dev->nqueues = nqueues;
 	dev->ops = ops;
 	dev->priv = priv;
+	dev->notify_fd = -1;
 	pthread_mutex_init(&dev->lock, NULL);
 }
 

@@ -10,6 +10,7 @@
 
 #define VIRTIO_MAX_QUEUES 18 // a console with 8 ports
 #define VIRTIO_F_VERSION_1 (1ULL << 32)
+#define VIRTIO_MMIO_QUEUE_NOTIFY 0x050 // the register the driver writes a queue's index to
 
 struct virtio_dev;
 
@@ -40,6 +41,9 @@ struct virtio_dev {
 	void (*raise_irq)(void *ctx, unsigned irq); // edge on the device's IRQ line
 	void *irq_ctx;
 	unsigned irq;
+	// An eventfd KVM signals itself when the driver notifies queue 0 (an ioeventfd: no exit to
+	// clearvm), or -1: notifies come as MMIO exits to ops->notify.
+	int notify_fd;
 
 	pthread_mutex_t lock;
 	struct virtq vq[VIRTIO_MAX_QUEUES];

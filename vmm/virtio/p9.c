@@ -209,6 +209,7 @@ static int start_thread(struct virtio_p9 *p)
 	if (p->start_err < 0)
 		return p->start_what ? log_err(p->start_err, "share %s: %s", p->share, p->start_what)
 				     : log_err(p->start_err, "share %s", p->share);
+	p->dev.notify_fd = p->kick; // the guest's notify can wake the server without an exit
 	return 0;
 }
 
