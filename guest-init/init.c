@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,17 +232,20 @@ static int open_port(const char *name, int flags)
 	return -1;
 }
 
-// A template boot (no spec in the initramfs): tell the VMM we are ready, which saves the VM
-// right here. Only VMs restored from it go on: their spec comes on the "spec" port, to EOF.
+// A template boot (no spec in the initramfs): open the "spec" port and tell the VMM we are
+// ready, which saves the VM right here. Only VMs restored from it go on: their spec comes on
+// that port, to EOF.
 static void *wait_for_spec(size_t *size)
 {
-	outb(ABI_MILESTONE_TEMPLATE, ABI_MILESTONE_PORT);
 	int fd = open_port("spec", O_RDONLY);
 	if (fd < 0)
 		fail("the spec port");
-	size_t cap = 65536, len = 0;
+	outb(ABI_MILESTONE_TEMPLATE, ABI_MILESTONE_PORT);
+	// The FDT says its own size (big-endian, bytes 4-7): read that much, or to EOF when the
+	// host sends less.
+	size_t cap = 65536, len = 0, want = SIZE_MAX;
 	unsigned char *buf = malloc(cap);
-	for (;;) {
+	while (len < want) {
 		if (!buf)
 			fail("memory for the launch spec");
 		ssize_t n = read(fd, buf + len, cap - len);
@@ -252,6 +256,8 @@ static void *wait_for_spec(size_t *size)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (want == SIZE_MAX && len >= 8)
+			want = (size_t)buf[4] << 24 | (size_t)buf[5] << 16 | (size_t)buf[6] << 8 | buf[7];
 		if (len == cap)
 			buf = realloc(buf, cap *= 2);
 	}
@@ -702,7 +708,13 @@ int main(void)
 	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (ioperm(ABI_EXIT_PORT, ABI_ENTER_EXIT_PORT + 4 - ABI_EXIT_PORT, 1) < 0)
 		return 1; // without the exit port there is no one to tell; the VMM times out
-	// The spec first: it is in the initramfs already, and says whether to send milestones.
+	// The ports every run needs, then the spec (which says whether to send milestones): a
+	// template is saved with them open, so a VM restored from it has that much done.
+	int port_out = open_port("stdout", O_WRONLY);
+	err_fd = open_port("stderr", O_WRONLY);
+	int port_ctl = open_port("control", O_RDONLY | O_NONBLOCK);
+	if (port_out < 0 || err_fd < 0 || port_ctl < 0)
+		fail("finding the console ports");
 	size_t spec_size;
 	void *fdt = access(ABI_SPEC_PATH, F_OK) == 0 ? read_spec(&spec_size) : wait_for_spec(&spec_size);
 	static struct launch_spec ls;
@@ -711,12 +723,6 @@ int main(void)
 	const char *restore_err = sr == 0 ? apply_restore(&ls) : NULL;
 	milestones = sr == 0 && ls.milestones;
 	milestone(ABI_MILESTONE_INIT);
-
-	int port_out = open_port("stdout", O_WRONLY);
-	err_fd = open_port("stderr", O_WRONLY);
-	int port_ctl = open_port("control", O_RDONLY | O_NONBLOCK);
-	if (port_out < 0 || err_fd < 0 || port_ctl < 0)
-		fail("finding the console ports");
 	if (sr < 0) { // said once the stderr port can carry it
 		errno = -sr;
 		fail(bad);
