@@ -268,7 +268,7 @@ int snapshot_read(int fd, struct snapshot *s, uint64_t key, uint64_t mem_size, u
 	    h.dev_size != sizeof(s->devs[0]) || h.key != key || h.mem_size != mem_size ||
 	    h.nvcpus != nvcpus || h.ndevs > LAYOUT_VIRTIO_SLOTS)
 		return -ESTALE;
-	memset(s, 0, sizeof(*s));
+	// Only what the file holds is written: the arrays' unused tail stays untouched memory.
 	s->vm = h.vm;
 	s->nvcpus = h.nvcpus;
 	s->ndevs = h.ndevs;
