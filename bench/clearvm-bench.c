@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,6 +139,23 @@ static bool collect(const char *path, struct series *s)
 	return true;
 }
 
+// What the template's saved guest memory holds (the allocated blocks of its sparse file), MiB.
+static double template_size_mib(void)
+{
+	DIR *d = opendir(o.template_dir);
+	struct dirent *e;
+	double mib = 0;
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		struct stat st;
+		if (n > 4 && !strcmp(e->d_name + n - 4, ".mem") && fstatat(dirfd(d), e->d_name, &st, 0) == 0)
+			mib += (double)st.st_blocks * 512 / (1 << 20);
+	}
+	if (d)
+		closedir(d);
+	return mib;
+}
+
 // The host's memory in use (MemTotal - MemAvailable), in MiB.
 static double host_used_mib(void)
 {
@@ -154,10 +173,12 @@ static double host_used_mib(void)
 	return (total - avail) / 1024;
 }
 
-// K clearvm boots at once (cold: --no-template); their wall times and figures go into s.
+// K clearvm boots at once (cold: --no-template); their wall times and figures go into s, or
+// (extra: the cold runs of --compare cold) only their wall times, as cold_wall_ms.
 // Returns the memory the K used together at their ends (VMM RSS + guest pages touched, in
 // MiB); *growth gets the most the host's used memory grew while they ran.
-static double round_clearvm(unsigned k, const char *dir, bool cold, struct series *s, double *growth)
+static double round_clearvm(unsigned k, const char *dir, bool cold, bool extra, struct series *s,
+			    double *growth)
 {
 	pid_t pids[MAX_PARALLEL];
 	double t0[MAX_PARALLEL];
@@ -191,13 +212,13 @@ static double round_clearvm(unsigned k, const char *dir, bool cold, struct serie
 		done++;
 		for (unsigned i = 0; i < k; i++)
 			if (pids[i] == pid) {
-				add(&s[cold ? S_COLD_WALL : S_WALL], now_ms() - t0[i]);
+				add(&s[extra ? S_COLD_WALL : S_WALL], now_ms() - t0[i]);
 				if (!WIFEXITED(ws) || WEXITSTATUS(ws) == 125)
 					fprintf(stderr, "\nclearvm-bench: a clearvm run failed (status %d)\n", WEXITSTATUS(ws));
 			}
 	}
 	for (unsigned i = 0; i < k; i++) {
-		if (!cold && !collect(json[i], s))
+		if (!extra && !collect(json[i], s))
 			die("no stats from clearvm in %s", json[i]);
 		unlink(json[i]);
 	}
@@ -404,8 +425,8 @@ int main(int argc, char **argv)
 		struct series scratch[NSERIES];
 		for (int i = 0; i < NSERIES; i++)
 			scratch[i] = (struct series){calloc(cap, sizeof(double)), 0};
-		round_clearvm(1, dir, false, scratch, &g);
-		template_mib = scratch[S_TOUCHED_MIB].n ? scratch[S_TOUCHED_MIB].v[0] : 0;
+		round_clearvm(1, dir, false, false, scratch, &g);
+		template_mib = template_size_mib();
 		for (int i = 0; i < NSERIES; i++)
 			free(scratch[i].v);
 	}
@@ -414,10 +435,10 @@ int main(int argc, char **argv)
 		double floor_ms = kvm_floor();
 		if (floor_ms >= 0)
 			add(&s[S_FLOOR], floor_ms);
-		add(&mem, round_clearvm(o.parallel, dir, o.no_template, s, &g));
+		add(&mem, round_clearvm(o.parallel, dir, o.no_template, false, s, &g));
 		add(&grow, g);
 		if (o.cold)
-			round_clearvm(1, dir, true, s, &g);
+			round_clearvm(1, dir, true, true, s, &g);
 		if (o.qemu)
 			add(&s[S_QEMU_WALL], run_qemu(initrd));
 	}
@@ -438,9 +459,9 @@ int main(int argc, char **argv)
 	print_row("memory_together_mib", &mem);
 	print_row("host_growth_mib", &grow);
 	if (!o.no_template)
-		printf("template run: %.1f MiB of guest memory touched; %u VMs at once from it grew the host's "
-		       "used memory by %.1f MiB (p50), %.2fx one VM\n", template_mib, o.parallel, pct(&grow, 50),
-		       template_mib > 0 ? pct(&grow, 50) / template_mib : 0);
+		printf("template: %.1f MiB of saved guest memory; %u VMs at once from it grew the host's "
+		       "used memory by %.1f MiB (p50), %.2fx the template\n", template_mib, o.parallel,
+		       pct(&grow, 50), template_mib > 0 ? pct(&grow, 50) / template_mib : 0);
 	// (print_row sorted every series: percentiles below read them sorted)
 	double ratio = o.qemu && s[S_QEMU_WALL].n ? pct(&s[S_WALL], 50) / pct(&s[S_QEMU_WALL], 50) : 0;
 	if (o.qemu)
