@@ -111,10 +111,11 @@ static uint32_t be32_at(const uint8_t *p)
 
 // Walks the structure block's tokens with every length bounded before libfdt sees it: the
 // libfdt of Debian 12 (1.6.1) loops forever in fdt_check_full on a property whose length is
-// negative (found by fuzzing this reader).
+// negative, and crashes on a header older than version 17 (both found by fuzzing this reader).
+// The builder writes version 17, the first with the structure block's size.
 static bool tokens_bounded(const uint8_t *fdt, size_t size)
 {
-	if (size < 40)
+	if (size < 40 || be32_at(fdt + 20) < 17)
 		return false;
 	uint32_t total = be32_at(fdt + 4), off = be32_at(fdt + 8), len = be32_at(fdt + 36);
 	if (total > size || off > total || len > total - off)
