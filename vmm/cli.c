@@ -48,8 +48,8 @@ static const char usage[] =
 	"      --append ARGS     add ARGS to the guest kernel command line (debugging)\n"
 	"      --verbose         debug messages from clearvm itself\n"
 	"      --no-template     boot the kernel cold instead of starting from a template\n"
-	"      --template-dir DIR  where templates are kept (default:\n"
-	"                        $XDG_CACHE_HOME or ~/.cache, then clearvm/templates)\n"
+	"      --template-dir DIR  where templates are kept (default: $CLEARVM_TEMPLATE_DIR,\n"
+	"                        else $XDG_CACHE_HOME or ~/.cache, then clearvm/templates)\n"
 	"      --seccomp MODE    kill (default): a system call outside a thread's allowlist kills\n"
 	"                        clearvm; log: only log it (debugging); off: no filters\n"
 	"      --boot-trace      at exit, print when each boot phase was reached, the guest's\n"
@@ -250,6 +250,8 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	cfg->hostname = "clearvm";
 	cfg->stop_timeout_s = CONFIG_DEFAULT_STOP_TIMEOUT;
 	cfg->kernel = getenv("CLEARVM_KERNEL") ? getenv("CLEARVM_KERNEL") : CLEARVM_DATADIR "/vmlinux";
+	const char *tdir = getenv("CLEARVM_TEMPLATE_DIR");
+	cfg->template_dir = tdir && tdir[0] ? tdir : NULL;
 	cfg->initramfs = getenv("CLEARVM_INITRAMFS") ? getenv("CLEARVM_INITRAMFS")
 						      : CLEARVM_DATADIR "/initramfs.cpio";
 	uint64_t v;

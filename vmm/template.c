@@ -71,7 +71,8 @@ static int template_key(const struct vm_config *cfg, uint64_t *key)
 	return r;
 }
 
-// --template-dir, else $XDG_CACHE_HOME/clearvm/templates, else ~/.cache/clearvm/templates;
+// --template-dir (or $CLEARVM_TEMPLATE_DIR), else $XDG_CACHE_HOME/clearvm/templates, else
+// ~/.cache/clearvm/templates;
 // made (0700) when missing.
 static int template_dir(const struct vm_config *cfg, char *dir, size_t size)
 {

@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 cp -a "$build/rootfs" "$root"
 # CLEARVM_TEST_COLD=1 (meson's vm-cold): every case boots cold; else from templates, built
-# by the first case in the directory run.sh chose (XDG_CACHE_HOME).
+# by the first case in the directory run.sh chose (CLEARVM_TEMPLATE_DIR).
 cvm() {
 	"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 120 \
 		${CLEARVM_TEST_COLD:+--no-template} "$@"
@@ -403,7 +403,7 @@ rm -rf "$root/many" "$root/race" "$root/fsprobe"
 # survives what it did, with the status it reports; many in a row leave nothing behind.
 bad() { "$build/clearvm" --kernel "$build/tests/badguest-$1" --initramfs "$build/initramfs.cpio" \
 	--rootfs "$root" --timeout "${2:-60}" -- /bin/true; }
-leftovers() { ls -d /tmp/clearvm* /dev/shm/* 2>/dev/null | grep -vxF "${XDG_CACHE_HOME:-/none}" | sort; }
+leftovers() { ls -d /tmp/clearvm* /dev/shm/* 2>/dev/null | grep -vxF "${CLEARVM_TEMPLATE_DIR:-/none}" | sort; }
 before=$(leftovers)
 bad hang 3 2> "$work/err"; rc=$?
 check "a guest that never reports: 125 at --timeout (got $rc)" test $rc = 125 -a -n "$(grep timeout "$work/err")"

@@ -11,11 +11,11 @@ build=$(cd "$1" && pwd)
 cases=$(realpath "${2:-$here/cases.sh}")
 out=$(mktemp)
 # Templates go to a fresh directory on a tmpfs (inside the test bed: its own /dev/shm).
-export XDG_CACHE_HOME=/dev/shm/clearvm-test-cache.$$
-trap 'rm -f "$out"; rm -rf "$XDG_CACHE_HOME"' EXIT
+export CLEARVM_TEMPLATE_DIR=/dev/shm/clearvm-test-templates.$$
+trap 'rm -f "$out"; rm -rf "$CLEARVM_TEMPLATE_DIR"' EXIT
 for attempt in 1 2 3; do
 	# Each attempt gets its own limit, so three fit in meson's timeout.
-	"$here/../with-kvm" --memory 2048 --timeout 480 --env XDG_CACHE_HOME --env CLEARVM_TEST_COLD \
+	"$here/../with-kvm" --memory 2048 --timeout 480 --env CLEARVM_TEMPLATE_DIR --env CLEARVM_TEST_COLD \
 		-- "$cases" "$build" > "$out"
 	rc=$?
 	[ $rc = 240 ] && [ $attempt != 3 ] || break
