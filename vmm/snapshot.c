@@ -60,25 +60,27 @@ static int save_msrs(struct vm *vm, struct vcpu *v, struct snap_vcpu *s)
 	return 0;
 }
 
+// The parts of a vCPU's state each one ioctl gets and sets, in the order they are set back.
+static const struct {
+	unsigned long get, set;
+	size_t off;
+	const char *name;
+} vcpu_parts[] = {
+	{KVM_GET_REGS, KVM_SET_REGS, offsetof(struct snap_vcpu, regs), "regs"},
+	{KVM_GET_SREGS, KVM_SET_SREGS, offsetof(struct snap_vcpu, sregs), "sregs"},
+	{KVM_GET_XSAVE, KVM_SET_XSAVE, offsetof(struct snap_vcpu, xsave), "xsave"},
+	{KVM_GET_XCRS, KVM_SET_XCRS, offsetof(struct snap_vcpu, xcrs), "xcrs"},
+	{KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS, offsetof(struct snap_vcpu, debugregs), "debugregs"},
+	{KVM_GET_LAPIC, KVM_SET_LAPIC, offsetof(struct snap_vcpu, lapic), "LAPIC"},
+	{KVM_GET_MP_STATE, KVM_SET_MP_STATE, offsetof(struct snap_vcpu, mp_state), "MP state"},
+	{KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, offsetof(struct snap_vcpu, events), "events"},
+};
+
 static int save_vcpu(struct vm *vm, struct vcpu *v, struct snap_vcpu *s)
 {
-	static const struct {
-		unsigned long req;
-		size_t off;
-		const char *name;
-	} gets[] = {
-		{KVM_GET_REGS, offsetof(struct snap_vcpu, regs), "KVM_GET_REGS"},
-		{KVM_GET_SREGS, offsetof(struct snap_vcpu, sregs), "KVM_GET_SREGS"},
-		{KVM_GET_XSAVE, offsetof(struct snap_vcpu, xsave), "KVM_GET_XSAVE"},
-		{KVM_GET_XCRS, offsetof(struct snap_vcpu, xcrs), "KVM_GET_XCRS"},
-		{KVM_GET_DEBUGREGS, offsetof(struct snap_vcpu, debugregs), "KVM_GET_DEBUGREGS"},
-		{KVM_GET_LAPIC, offsetof(struct snap_vcpu, lapic), "KVM_GET_LAPIC"},
-		{KVM_GET_MP_STATE, offsetof(struct snap_vcpu, mp_state), "KVM_GET_MP_STATE"},
-		{KVM_GET_VCPU_EVENTS, offsetof(struct snap_vcpu, events), "KVM_GET_VCPU_EVENTS"},
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(gets); i++)
-		if (ioctl(v->fd, gets[i].req, (uint8_t *)s + gets[i].off) < 0)
-			return log_err(errno, "vCPU %u: %s", v->index, gets[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(vcpu_parts); i++)
+		if (ioctl(v->fd, vcpu_parts[i].get, (uint8_t *)s + vcpu_parts[i].off) < 0)
+			return log_err(errno, "vCPU %u: getting its %s", v->index, vcpu_parts[i].name);
 	return save_msrs(vm, v, s);
 }
 
@@ -162,23 +164,9 @@ static int restore_vcpu_state(struct vcpu *v, const struct snap_vcpu *s)
 	int r = set_msrs(v, s->msrs, deadline ? n - 1 : n);
 	if (r < 0)
 		return r;
-	static const struct {
-		unsigned long req;
-		size_t off;
-		const char *name;
-	} sets[] = {
-		{KVM_SET_REGS, offsetof(struct snap_vcpu, regs), "KVM_SET_REGS"},
-		{KVM_SET_SREGS, offsetof(struct snap_vcpu, sregs), "KVM_SET_SREGS"},
-		{KVM_SET_XSAVE, offsetof(struct snap_vcpu, xsave), "KVM_SET_XSAVE"},
-		{KVM_SET_XCRS, offsetof(struct snap_vcpu, xcrs), "KVM_SET_XCRS"},
-		{KVM_SET_DEBUGREGS, offsetof(struct snap_vcpu, debugregs), "KVM_SET_DEBUGREGS"},
-		{KVM_SET_LAPIC, offsetof(struct snap_vcpu, lapic), "KVM_SET_LAPIC"},
-		{KVM_SET_MP_STATE, offsetof(struct snap_vcpu, mp_state), "KVM_SET_MP_STATE"},
-		{KVM_SET_VCPU_EVENTS, offsetof(struct snap_vcpu, events), "KVM_SET_VCPU_EVENTS"},
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
-		if (ioctl(v->fd, sets[i].req, (const uint8_t *)s + sets[i].off) < 0)
-			return log_err(errno, "vCPU %u: %s", v->index, sets[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(vcpu_parts); i++)
+		if (ioctl(v->fd, vcpu_parts[i].set, (const uint8_t *)s + vcpu_parts[i].off) < 0)
+			return log_err(errno, "vCPU %u: setting its %s", v->index, vcpu_parts[i].name);
 	return deadline ? set_msrs(v, &s->msrs[n - 1], 1) : 0;
 }
 

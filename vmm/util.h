@@ -2,6 +2,8 @@
 // Small helpers shared by the whole VMM: cleanup attributes, logging, bounds arithmetic.
 #pragma once
 
+#include <time.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,6 +50,14 @@ int log_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool log_verbose;
+
+// t moved ms milliseconds later (for the timed waits of pthread, on CLOCK_REALTIME).
+static inline void timespec_add_ms(struct timespec *t, long ms)
+{
+	t->tv_nsec += (ms % 1000) * 1000000;
+	t->tv_sec += ms / 1000 + t->tv_nsec / 1000000000;
+	t->tv_nsec %= 1000000000;
+}
 // While set (a template build, which falls back to a cold boot), errors are debug messages.
 extern bool log_demoted;
 

@@ -124,10 +124,29 @@ static int add_workload_shares(struct vm *vm, const struct vm_config *w, const c
 	return r;
 }
 
+// After the shares: the console with these ports, the balloon, and with --console the serial
+// port for the kernel's log.
+static int add_console_and_rest(struct vm *vm, const int *fds, const char *const *names, unsigned nports)
+{
+	struct virtio_dev *dev;
+	int r = virtio_console_new(fds, names, nports, &dev);
+	if (r < 0)
+		return log_err(r, "virtio-console");
+	vm->console = dev;
+	if ((r = add_virtio(vm, dev)) < 0)
+		return r;
+	if ((r = virtio_balloon_new(vm->mem_fd, &vm->trace.reported_bytes, &dev)) < 0)
+		return log_err(r, "virtio-balloon");
+	if ((r = add_virtio(vm, dev)) < 0)
+		return r;
+	if (vm->cfg->console && (r = bus_add(&vm->pio, LAYOUT_SERIAL_PORT, 8, serial_access, vm)) < 0)
+		return log_err(r, "serial port");
+	return 0;
+}
+
 static int add_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	struct virtio_dev *dev;
 	unsigned next_volume = 0;
 	int r = cfg->napps ? 0 : add_workload_shares(vm, cfg, ABI_ROOT_TAG, &next_volume);
 	for (unsigned a = 0; a < cfg->napps && r == 0; a++) {
@@ -141,18 +160,7 @@ static int add_devices(struct vm *vm)
 	static const int fds[ABI_NR_POD_PORTS] = {STDOUT_FILENO, STDERR_FILENO, -1, -1, -1, -1, -1, -1};
 	static const char *const names[ABI_NR_POD_PORTS] = {
 		"stdout", "stderr", "stdin", "control", "enter", "enter-stdout", "enter-stderr", "enter-stdin"};
-	if ((r = virtio_console_new(fds, names, cfg->napps ? ABI_NR_POD_PORTS : ABI_NR_PORTS, &dev)) < 0)
-		return log_err(r, "virtio-console");
-	vm->console = dev;
-	if ((r = add_virtio(vm, dev)) < 0)
-		return r;
-	if ((r = virtio_balloon_new(vm->mem_fd, &vm->trace.reported_bytes, &dev)) < 0)
-		return log_err(r, "virtio-balloon");
-	if ((r = add_virtio(vm, dev)) < 0)
-		return r;
-	if (cfg->console && (r = bus_add(&vm->pio, LAYOUT_SERIAL_PORT, 8, serial_access, vm)) < 0)
-		return log_err(r, "serial port");
-	return 0;
+	return add_console_and_rest(vm, fds, names, cfg->napps ? ABI_NR_POD_PORTS : ABI_NR_PORTS);
 }
 
 // A template's devices, the same for every VM restored from it: the root and CONFIG_MAX_VOLUMES
@@ -178,18 +186,7 @@ static int add_template_devices(struct vm *vm)
 	static const int fds[ABI_NR_TEMPLATE_PORTS] = {STDOUT_FILENO, STDERR_FILENO, -1, -1, -1};
 	static const int none[ABI_NR_TEMPLATE_PORTS] = {-1, -1, -1, -1, -1};
 	static const char *const names[ABI_NR_TEMPLATE_PORTS] = {"stdout", "stderr", "stdin", "control", "spec"};
-	if ((r = virtio_console_new(restore ? fds : none, names, ABI_NR_TEMPLATE_PORTS, &dev)) < 0)
-		return log_err(r, "virtio-console");
-	vm->console = dev;
-	if ((r = add_virtio(vm, dev)) < 0)
-		return r;
-	if ((r = virtio_balloon_new(vm->mem_fd, &vm->trace.reported_bytes, &dev)) < 0)
-		return log_err(r, "virtio-balloon");
-	if ((r = add_virtio(vm, dev)) < 0)
-		return r;
-	if (cfg->console && (r = bus_add(&vm->pio, LAYOUT_SERIAL_PORT, 8, serial_access, vm)) < 0)
-		return log_err(r, "serial port");
-	return 0;
+	return add_console_and_rest(vm, restore ? fds : none, names, ABI_NR_TEMPLATE_PORTS);
 }
 
 // Maps a whole file read-only; *fdp (if given) gets the open file, for mapping parts of it again.
@@ -447,11 +444,7 @@ int vm_run_template(struct vm *vm)
 	while (!vm->done) {
 		struct timespec tick;
 		clock_gettime(CLOCK_REALTIME, &tick);
-		tick.tv_nsec += 20 * 1000 * 1000;
-		if (tick.tv_nsec >= 1000000000) {
-			tick.tv_sec++;
-			tick.tv_nsec -= 1000000000;
-		}
+		timespec_add_ms(&tick, 20);
 		pthread_cond_timedwait(&vm->cond, &vm->lock, &tick);
 		sigpending(&pending);
 		bool signalled = sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||

@@ -165,11 +165,7 @@ static void stop_server(struct virtio_p9 *p)
 		pthread_kill(p->thread, SIGUSR1);
 		struct timespec t;
 		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_nsec += 20 * 1000 * 1000;
-		if (t.tv_nsec >= 1000000000) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000;
-		}
+		timespec_add_ms(&t, 20);
 		if (pthread_timedjoin_np(p->thread, NULL, &t) != ETIMEDOUT)
 			return;
 	}
