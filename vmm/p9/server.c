@@ -786,7 +786,8 @@ static int xattr_read(struct p9_server *srv, struct p9_xattr *x, uint64_t off, u
 	uint8_t *data = p9_put_space(out, n);
 	if (!data)
 		return -ENOSPC;
-	memcpy(data, x->value + off, n);
+	if (n) // an offset past the end reads nothing: value + off would point nowhere
+		memcpy(data, x->value + off, n);
 	return 0;
 }
 
