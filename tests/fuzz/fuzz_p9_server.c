@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fuzz target: the 9p server, fed a sequence of requests against a temporary share. After
+// Fuzz target: the 9p server, fed a sequence of requests against a temporary share (a small tree
+// with symlinks that point out, rebuilt for every input). After
 // each request every fd the server holds must still name something beneath the share, and a
 // file beside the share must be untouched: whatever the guest sends, it stays inside.
 #define _GNU_SOURCE
@@ -53,25 +54,77 @@ static void setup(void)
 		abort();
 }
 
+// The share each input starts from, with one-letter names a mutation can hit: a directory, files,
+// and symlinks that point out of the share (relative, absolute, through a magic link) or loop.
+static void populate(void)
+{
+	char p[128], abs_outside[128];
+	snprintf(abs_outside, sizeof(abs_outside), "/proc/self/root%s", outside);
+	struct {
+		const char *name, *link;
+	} links[] = {{"u", "../outside"}, {"a", outside}, {"m", abs_outside}, {"l", "."}, {"d/p", "../.."}};
+	if (chmod(root, 0755) < 0)
+		abort();
+	snprintf(p, sizeof(p), "%s/d", root);
+	if (mkdir(p, 0755) < 0)
+		abort();
+	const char *files[] = {"f", "d/g"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, files[i]);
+		FILE *f = fopen(p, "w");
+		if (!f || fputs("inside", f) < 0 || fclose(f))
+			abort();
+	}
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, links[i].name);
+		if (symlink(links[i].link, p) < 0)
+			abort();
+	}
+}
+
+// Calls fn for each fd this process has open (a listing of /proc/self/fd: far cheaper than
+// probing every possible number).
+static void each_fd(void (*fn)(int fd))
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		abort();
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] != '.' && fd != dirfd(d) && fd < 4096)
+			fn(fd);
+	}
+	closedir(d);
+}
+
+static void mark_before(int fd)
+{
+	before[fd] = true;
+}
+
 // Every fd the server opened names the share, something in it, or our /proc/self/fd.
+static void check_fd(int fd)
+{
+	if (before[fd])
+		return;
+	char link[64], target[4096];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return;
+	target[n] = '\0';
+	size_t rl = strlen(root);
+	bool inside = !strncmp(target, root, rl) && (target[rl] == '\0' || target[rl] == '/');
+	if (!inside && strcmp(target, proc_fd)) {
+		fprintf(stderr, "fd %d names %s, outside the share %s\n", fd, target, root);
+		abort();
+	}
+}
+
 static void check_confined(void)
 {
-	size_t rl = strlen(root);
-	for (int fd = 3; fd < 4096; fd++) {
-		if (before[fd] || fcntl(fd, F_GETFD) < 0)
-			continue;
-		char link[64], target[4096];
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		ssize_t n = readlink(link, target, sizeof(target) - 1);
-		if (n < 0)
-			continue;
-		target[n] = '\0';
-		bool inside = !strncmp(target, root, rl) && (target[rl] == '\0' || target[rl] == '/');
-		if (!inside && strcmp(target, proc_fd)) {
-			fprintf(stderr, "fd %d names %s, outside the share %s\n", fd, target, root);
-			abort();
-		}
-	}
+	each_fd(check_fd);
 	char buf[16] = {0};
 	FILE *f = fopen(outside, "r");
 	if (!f || !fgets(buf, sizeof(buf), f) || strcmp(buf, "untouched")) {
@@ -94,8 +147,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 		ready = true;
 	}
-	for (int fd = 0; fd < 4096; fd++) // libFuzzer and the sanitizers open their own as they go
-		before[fd] = fcntl(fd, F_GETFD) >= 0;
+	populate();
+	memset(before, 0, sizeof(before)); // libFuzzer and the sanitizers open their own as they go
+	each_fd(mark_before);
 	struct p9_server *srv;
 	if (p9_server_new(root, NULL, size && (data[0] & 1), &srv) < 0)
 		abort();

@@ -4,13 +4,20 @@
 # seed corpus in tests/fuzz/corpus/TARGET; inputs that found new coverage are kept in a
 # temporary corpus (pass --keep to add them to the seeds). A crashing input is written to
 # tests/fuzz/regressions/TARGET/, which `meson test` replays from then on: commit it with the fix.
-# Usage: tests/fuzz/run.sh [--keep] TARGET [SECONDS]   (targets: loader virtq p9-wire p9-server spec launch-spec)
+# --jobs N fuzzes in N processes at once (libFuzzer's fork mode), sharing one corpus.
+# Usage: tests/fuzz/run.sh [--keep] [--jobs N] TARGET [SECONDS]   (targets: loader virtq p9-wire p9-server spec launch-spec)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-keep=0
-if [ "${1:-}" = --keep ]; then keep=1; shift; fi
-target=${1:?usage: run.sh [--keep] TARGET [SECONDS]} seconds=${2:-60}
+keep=0 jobs=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--keep) keep=1; shift ;;
+	--jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
+	*) break ;;
+	esac
+done
+target=${1:?usage: run.sh [--keep] [--jobs N] TARGET [SECONDS]} seconds=${2:-60}
 case $target in
 loader) files="vmm/loader.c" ;;
 virtq) files="vmm/virtio/virtq.c" ;;
@@ -31,7 +38,9 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-o "$work/fuzz" "$here/fuzz_${target//-/_}.c" $(for f in $files; do case $f in -*) echo "$f" ;; *) echo "$src/$f" ;; esac; done)
 mkdir -p "$work/corpus" "$here/regressions/$target"
 cp "$here/corpus/$target"/* "$work/corpus/"
-"$work/fuzz" -max_total_time="$seconds" -print_final_stats=1 -max_len=65536 \
+fork=()
+if [ "$jobs" -gt 0 ]; then fork=(-fork="$jobs"); fi
+"$work/fuzz" "${fork[@]}" -max_total_time="$seconds" -print_final_stats=1 -max_len=65536 \
 	-artifact_prefix="$here/regressions/$target/" "$work/corpus" 2>&1 |
 	grep -E '^#[0-9]+.*(DONE|pulse)|stat::|ERROR|SUMMARY|Test unit written|cov:' | tail -n 12
 echo "corpus: $(ls "$work/corpus" | wc -l) inputs"
