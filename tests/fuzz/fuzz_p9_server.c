@@ -5,13 +5,14 @@
 // file beside the share must be untouched: whatever the guest sends, it stays inside.
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../../vmm/p9/proto.h"
@@ -24,19 +25,49 @@ static char base[] = "/tmp/clearvm-fuzz-p9-XXXXXX";
 static char root[64], outside[80], proc_fd[64];
 static bool before[4096]; // fds open before this input's server existed: not its own
 
-static int rm(const char *p, const struct stat *st, int type, struct FTW *f)
+// Empties a directory without long paths or deep recursion (an input can nest directories past
+// PATH_MAX): files go at once, a directory that is not empty has its entries moved up to dir.
+static int empty_dir(int dir)
 {
-	(void)st;
-	(void)f;
-	if (f->level == 0)
-		return 0;
-	return type == FTW_DP ? rmdir(p) : unlink(p);
+	for (unsigned moved = 0;;) {
+		DIR *d = fdopendir(dup(dir));
+		if (!d)
+			return -1;
+		rewinddir(d); // the dup shares the offset the last pass left at the end
+		bool any = false;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			any = true;
+			fchmodat(dir, e->d_name, 0700, 0); // a guest's chmod 0 must not stop this (not root)
+			if (unlinkat(dir, e->d_name, 0) == 0 || unlinkat(dir, e->d_name, AT_REMOVEDIR) == 0)
+				continue;
+			int sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			DIR *sd = sub < 0 ? NULL : fdopendir(sub);
+			struct dirent *c;
+			while (sd && (c = readdir(sd))) {
+				char up[32];
+				do
+					snprintf(up, sizeof(up), "~%u", moved++);
+				while (c->d_name[0] != '.' &&
+				       renameat2(sub, c->d_name, dir, up, RENAME_NOREPLACE) < 0 && errno == EEXIST);
+			}
+			if (sd)
+				closedir(sd);
+		}
+		closedir(d);
+		if (!any)
+			return 0;
+	}
 }
 
 static void cleanup(void)
 {
-	nftw(base, rm, 16, FTW_DEPTH | FTW_PHYS);
-	rmdir(base);
+	int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && empty_dir(fd) == 0)
+		rmdir(base);
+	close(fd);
 }
 
 static void setup(void)
@@ -63,7 +94,11 @@ static void populate(void)
 	struct {
 		const char *name, *link;
 	} links[] = {{"u", "../outside"}, {"a", outside}, {"m", abs_outside}, {"l", "."}, {"d/p", "../.."}};
-	if (chmod(root, 0755) < 0)
+	char names[4096]; // the share's root itself stays: put back its mode, owner and xattrs
+	ssize_t n = listxattr(root, names, sizeof(names));
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1)
+		removexattr(root, names + i);
+	if (chmod(root, 0755) < 0 || chown(root, getuid(), getgid()) < 0)
 		abort();
 	snprintf(p, sizeof(p), "%s/d", root);
 	if (mkdir(p, 0755) < 0)
@@ -145,9 +180,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static bool ready;
 	if (!ready) {
 		setup();
+		populate();
 		ready = true;
 	}
-	populate();
 	memset(before, 0, sizeof(before)); // libFuzzer and the sanitizers open their own as they go
 	each_fd(mark_before);
 	struct p9_server *srv;
@@ -183,6 +218,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += len;
 	}
 	p9_server_free(srv);
-	nftw(root, rm, 16, FTW_DEPTH | FTW_PHYS);
+	// The next input starts from the same share. Done here, so that an input that leaves
+	// something this cannot undo is the one reported.
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || empty_dir(fd) < 0) {
+		perror("emptying the share");
+		abort();
+	}
+	close(fd);
+	populate();
 	return 0;
 }
