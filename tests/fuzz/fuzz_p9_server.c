@@ -146,7 +146,7 @@ static void check_fd(int fd)
 	char link[64], target[4096];
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
+	if (n < 0) // gone, or a path longer than a page (only deep inside the share, nested by the input)
 		return;
 	target[n] = '\0';
 	size_t rl = strlen(root);
