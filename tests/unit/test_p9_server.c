@@ -340,6 +340,23 @@ int main(void)
 
 	test_xattrs(root);
 
+	// Tauth (afid uname aname n_uname) and Trename (fid dfid name) are refused as such, never
+	// read as some other request of the same shape.
+	begin(P9_TAUTH);
+	p9_put_u32(&w, 40);
+	s("user.colour");
+	s("");
+	p9_put_u32(&w, 0);
+	is(send_req(), EOPNOTSUPP, "Tauth: EOPNOTSUPP");
+	is(walk1(0, 41, "hello"), 0, "a fid to rename");
+	begin(P9_TRENAME);
+	p9_put_u32(&w, 41);
+	p9_put_u32(&w, 42);
+	s("user.colour");
+	is(send_req(), EOPNOTSUPP, "Trename: EOPNOTSUPP (Linux renames with Trenameat)");
+	is(clunk(42), EBADF, "and it made no fid");
+	clunk(41);
+
 	is(clunk(6), 0, "Tclunk");
 	is(clunk(6), EBADF, "a clunked fid is gone");
 	is(walk1(99999999, 9, "hello"), EBADF, "an unknown fid");

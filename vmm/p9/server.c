@@ -1043,10 +1043,10 @@ static p9_op op_for(uint8_t type)
 	case P9_TGETLOCK: return op_getlock;
 	case P9_TCLUNK: return op_clunk;
 	case P9_TREMOVE: return op_remove;
-	case P9_TAUTH:    // no authentication: the transport is private to one guest
-	case P9_TRENAME:  // Linux uses Trenameat
 	case P9_TXATTRWALK: return op_xattrwalk;
 	case P9_TXATTRCREATE: return op_xattrcreate;
+	case P9_TAUTH:    // no authentication: the transport is private to one guest
+	case P9_TRENAME:  // Linux uses Trenameat
 		return op_unsupported;
 	default:
 		return NULL;
