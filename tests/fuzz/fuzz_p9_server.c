@@ -40,21 +40,32 @@ static int empty_dir(int dir)
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 				continue;
 			any = true;
-			fchmodat(dir, e->d_name, 0700, 0); // a guest's chmod 0 must not stop this (not root)
 			if (unlinkat(dir, e->d_name, 0) == 0 || unlinkat(dir, e->d_name, AT_REMOVEDIR) == 0)
 				continue;
+			// A directory that is not empty (the input made it): never follow a symlink here,
+			// nor chmod through one, since the input's links may name anything on the host.
 			int sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0 && fchmod(sub, 0700) < 0) // a guest's chmod 0 must not stop this (not root)
+				return -1;
 			DIR *sd = sub < 0 ? NULL : fdopendir(sub);
 			struct dirent *c;
 			while (sd && (c = readdir(sd))) {
+				if (!strcmp(c->d_name, ".") || !strcmp(c->d_name, ".."))
+					continue;
 				char up[32];
+				int r;
 				do
 					snprintf(up, sizeof(up), "~%u", moved++);
-				while (c->d_name[0] != '.' &&
-				       renameat2(sub, c->d_name, dir, up, RENAME_NOREPLACE) < 0 && errno == EEXIST);
+				while ((r = renameat2(sub, c->d_name, dir, up, RENAME_NOREPLACE)) < 0 && errno == EEXIST);
+				if (r < 0) {
+					closedir(sd);
+					return -1;
+				}
 			}
 			if (sd)
 				closedir(sd);
+			else
+				return -1; // neither removable nor a directory to empty
 		}
 		closedir(d);
 		if (!any)
@@ -81,7 +92,7 @@ static void setup(void)
 	if (mkdir(root, 0755) < 0)
 		abort();
 	FILE *f = fopen(outside, "w");
-	if (!f || fputs("untouched", f) < 0 || fclose(f))
+	if (!f || fputs("untouched", f) < 0 || fclose(f) || chmod(outside, 0600) < 0)
 		abort();
 }
 
@@ -157,12 +168,16 @@ static void check_fd(int fd)
 	}
 }
 
+// ... and the file beside the share keeps its content and its mode (also through the reset
+// between inputs, which must never act through the input's symlinks).
 static void check_confined(void)
 {
 	each_fd(check_fd);
 	char buf[16] = {0};
+	struct stat st;
 	FILE *f = fopen(outside, "r");
-	if (!f || !fgets(buf, sizeof(buf), f) || strcmp(buf, "untouched")) {
+	if (!f || !fgets(buf, sizeof(buf), f) || strcmp(buf, "untouched") || fstat(fileno(f), &st) < 0 ||
+	    (st.st_mode & 07777) != 0600) {
 		fprintf(stderr, "the file beside the share changed: %s\n", buf);
 		abort();
 	}
@@ -227,5 +242,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(fd);
 	populate();
+	check_confined();
 	return 0;
 }
