@@ -7,7 +7,7 @@ set -uo pipefail
 build=$(cd "$1" && pwd)
 source "$(dirname "$0")/../harness/tap.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-it.XXXXXX")
+work=$(mktemp -d "${CLEARVM_TEST_TMPDIR:-${TMPDIR:-/tmp}}/clearvm-it.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 cp -a "$build/rootfs" "$root"
@@ -132,7 +132,7 @@ check "an unknown user is 125 before any VM (got $rc)" test $rc = 125
 [ -n "${CLEARVM_IN_TESTBED:-}" ] && chmod 0666 /dev/kvm # only on the test bed's throwaway /dev
 as_user=(setpriv --reuid=4321 --regid=4321 --clear-groups)
 if [ "$(id -u)" = 0 ] && "${as_user[@]}" test -w /dev/kvm 2>/dev/null; then
-	udir=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-user.XXXXXX") && chmod 755 "$udir"
+	udir=$(mktemp -d "${CLEARVM_TEST_TMPDIR:-${TMPDIR:-/tmp}}/clearvm-user.XXXXXX") && chmod 755 "$udir"
 	cp -a "$build/rootfs" "$udir/root" && chown -R 4321:4321 "$udir/root"
 	out=$("${as_user[@]}" "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" \
 		--timeout 120 --rootfs "$udir/root" -- /bin/sh -c 'id -u; stat -c "%u %g" /etc/passwd; touch /made;

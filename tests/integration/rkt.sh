@@ -9,7 +9,7 @@ set -uo pipefail
 build=$(cd "$1" && pwd)
 source "$(dirname "$0")/../harness/tap.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-rkt.XXXXXX")
+work=$(mktemp -d "${CLEARVM_TEST_TMPDIR:-${TMPDIR:-/tmp}}/clearvm-rkt.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 aci=$build/clearvm-stage1.aci
 

@@ -12,12 +12,17 @@ cases=$(realpath "${2:-$here/cases.sh}")
 out=$(mktemp)
 # Templates go to a fresh directory on a tmpfs (inside the test bed: its own /dev/shm).
 export CLEARVM_TEMPLATE_DIR=/dev/shm/clearvm-test-templates.$$
-trap 'rm -f "$out"; rm -rf "$CLEARVM_TEMPLATE_DIR"' EXIT
+# The cases' work directories go under one scratch directory in /tmp (which the test bed shares
+# with the host), emptied after every attempt: a test bed that froze never ran their own cleanup.
+export CLEARVM_TEST_TMPDIR
+CLEARVM_TEST_TMPDIR=$(mktemp -d /tmp/clearvm-scratch.XXXXXX) && chmod 755 "$CLEARVM_TEST_TMPDIR" || exit 1
+trap 'rm -f "$out"; rm -rf "$CLEARVM_TEMPLATE_DIR" "$CLEARVM_TEST_TMPDIR"' EXIT
 for attempt in 1 2 3; do
 	# Each attempt gets its own limit, so three fit in meson's timeout.
 	"$here/../with-kvm" --memory 2048 --timeout 480 --env CLEARVM_TEMPLATE_DIR --env CLEARVM_TEST_COLD \
-		-- "$cases" "$build" > "$out"
+		--env CLEARVM_TEST_TMPDIR -- "$cases" "$build" > "$out"
 	rc=$?
+	find "$CLEARVM_TEST_TMPDIR" -mindepth 1 -delete
 	[ $rc = 240 ] && [ $attempt != 3 ] || break
 	echo "# the test bed failed (see stderr); running the cases again"
 done

@@ -7,7 +7,7 @@ set -uo pipefail
 build=$(cd "$1" && pwd)
 source "$(dirname "$0")/../harness/tap.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-tty.XXXXXX")
+work=$(mktemp -d "${CLEARVM_TEST_TMPDIR:-${TMPDIR:-/tmp}}/clearvm-tty.XXXXXX")
 # tmux's socket on a tmpfs: /tmp may be a file system without sockets (9p in the test bed).
 sock=$(mktemp -u /dev/shm/clearvm-tty.XXXXXX)
 tmx() { tmux -S "$sock" "$@"; }
