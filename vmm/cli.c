@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "kvm_host.h"
 #include "util.h"
 #include "../firmware/layout.h"
 
@@ -57,6 +58,8 @@ static const char usage[] =
 	"      --stats-json FILE write the same figures to FILE as JSON\n"
 	"  -h, --help            this text\n"
 	"      --version         clearvm's version\n"
+	"      --check-kvm       say whether this host's /dev/kvm can run guests (missing,\n"
+	"                        software or hardware); exit 0 only for hardware\n"
 	"\n"
 	"Exit status: COMMAND's own; 128+N when it died of signal N; 125 when clearvm failed;\n"
 	"126 when COMMAND cannot be executed; 127 when it is not found.\n";
@@ -64,7 +67,7 @@ static const char usage[] =
 enum {
 	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
 	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT, OPT_BOOT_TRACE, OPT_STATS_JSON,
-	OPT_SECCOMP, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR,
+	OPT_SECCOMP, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM,
 };
 
 static const struct option options[] = {
@@ -94,6 +97,7 @@ static const struct option options[] = {
 	{"template-dir", required_argument, NULL, OPT_TEMPLATE_DIR},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"check-kvm", no_argument, NULL, OPT_CHECK_KVM},
 	{0},
 };
 
@@ -332,6 +336,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case 'h': fputs(usage, stdout); return 1;
 		case OPT_VERSION: printf("clearvm %s\n", CLEARVM_VERSION); return 1;
+		case OPT_CHECK_KVM: return kvm_host_report() == 0 ? 1 : -ENOTSUP;
 		case '?':
 		default:
 			if (optopt)

@@ -5,16 +5,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "kvm_host.h"
 #include "vm.h"
 
 #define CPUID_1_ECX_TSC_DEADLINE (1U << 24)
-
-// A software KVM that cannot deliver a guest's SYSCALL from CPL3 to CPL0 (kvm_pvm) would boot
-// a kernel whose init dies at its first system call; say so at once instead.
-int kvm_host_runs_user_space(void)
-{
-	return access("/sys/module/kvm_pvm", F_OK) == 0 ? -ENOTSUP : 0;
-}
 
 // KVM_GET_SUPPORTED_CPUID never lists the TSC-deadline timer (api.rst, "CPUID bits"): it is
 // there when KVM emulates the local APIC, as it does here (KVM_CREATE_IRQCHIP). Without it the
@@ -40,12 +34,16 @@ int kvm_open_checked(struct vm *vm)
 		{KVM_CAP_PIT2, "KVM_CAP_PIT2"},
 		{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
 	};
+	// A software KVM that cannot deliver a guest's SYSCALL from CPL3 to CPL0 (kvm_pvm) would
+	// boot a kernel whose init dies at its first system call: say so at once instead.
+	int r = kvm_host_refuse(kvm_host_kind());
+	if (r < 0)
+		return r;
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0 && errno == EACCES)
+		return log_err(errno, "/dev/kvm (ask for access to it, e.g. the kvm group)");
 	if (vm->kvm_fd < 0)
 		return log_err(errno, "/dev/kvm");
-	if (kvm_host_runs_user_space() < 0)
-		return log_err(0, "/dev/kvm: this host's KVM (kvm_pvm, a software KVM) cannot run a "
-				  "guest's user space; use a hardware KVM host or tests/testbed/run");
 	int v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (v != KVM_API_VERSION)
 		return log_err(ENOTSUP, "/dev/kvm: API version %d, need %d", v, KVM_API_VERSION);
@@ -57,20 +55,26 @@ int kvm_open_checked(struct vm *vm)
 		return log_err(errno, "KVM_GET_VCPU_MMAP_SIZE");
 	vm->run_size = (size_t)size;
 
-	int n = 64;
-	for (;;) {
+	if ((r = kvm_supported_cpuid(vm->kvm_fd, &vm->cpuid)) < 0)
+		return log_err(r, "KVM_GET_SUPPORTED_CPUID");
+	offer_tsc_deadline(vm);
+	return 0;
+}
+
+int kvm_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out)
+{
+	for (int n = 64;; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (size_t)n * sizeof(c->entries[0]));
 		if (!c)
 			return -ENOMEM;
 		c->nent = (uint32_t)n;
-		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
-			vm->cpuid = c;
-			offer_tsc_deadline(vm);
+		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			*out = c;
 			return 0;
 		}
+		int err = errno;
 		free(c);
-		if (errno != E2BIG || n >= 4096)
-			return log_err(errno, "KVM_GET_SUPPORTED_CPUID");
-		n *= 2;
+		if (err != E2BIG || n >= 4096)
+			return -err;
 	}
 }

@@ -3,9 +3,10 @@
 # The test bed is honest: on the host's software KVM the SYSCALL probe fails; inside the test
 # bed it passes; CMD's exit status, stdout and stderr come back separate; files written inside
 # are on the host; a test bed failure has its own status. TAP output.
-# Usage: selftest.sh PATH-TO-syscall-probe
+# Usage: selftest.sh PATH-TO-syscall-probe PATH-TO-clearvm
 set -uo pipefail
 probe=$1
+clearvm=$2
 here=$(cd "$(dirname "$0")" && pwd)
 source "$(dirname "$0")/../harness/tap.sh"
 
@@ -13,14 +14,22 @@ work=$(mktemp -d /tmp/testbed-selftest.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-if [ -e /sys/module/kvm_pvm ]; then
-	"$probe" > host.out 2>&1
-	rc=$?
+# What the host's own KVM does with the probe, by what clearvm says it is.
+"$probe" > host.out 2>&1
+rc=$?
+kind=$("$clearvm" --check-kvm)
+case "$kind" in
+software:*)
 	check "the host's software KVM fails the SYSCALL probe (exit $rc)" test $rc = 1
-	check "and says it cannot run guest user space" grep -q 'cannot run guest user space' host.out
-else
-	echo "# host KVM is not kvm_pvm: the host-side probe check does not apply here"
-fi
+	check "and says it cannot run guest user space" grep -q 'cannot run guest user space' host.out ;;
+missing:*)
+	check "the host has no /dev/kvm: the probe cannot open it (exit $rc)" test $rc = 2
+	check "and says so" grep -q '/dev/kvm: No such file or directory' host.out ;;
+hardware:*)
+	check "the host's hardware KVM passes the SYSCALL probe (exit $rc)" test $rc = 0 ;;
+*)
+	check "clearvm --check-kvm names the host's KVM (got '$kind')" false ;;
+esac
 
 "$here/run" -- sh -c "$probe; echo out-line; echo err-line >&2; echo written-inside > file; exit 7" > out 2> err
 rc=$?
