@@ -22,7 +22,7 @@
 
 #define MSIZE 8192
 static char base[] = "/tmp/clearvm-fuzz-p9-XXXXXX";
-static char root[64], outside[80], proc_fd[64];
+static char root[64], outside[80];
 static bool before[4096]; // fds open before this input's server existed: not its own
 
 // Empties a directory without long paths or deep recursion (an input can nest directories past
@@ -88,7 +88,6 @@ static void setup(void)
 	atexit(cleanup);
 	snprintf(root, sizeof(root), "%s/root", base);
 	snprintf(outside, sizeof(outside), "%s/outside", base);
-	snprintf(proc_fd, sizeof(proc_fd), "/proc/%d/fd", getpid());
 	if (mkdir(root, 0755) < 0)
 		abort();
 	FILE *f = fopen(outside, "w");
@@ -162,8 +161,23 @@ static void check_fd(int fd)
 	target[n] = '\0';
 	size_t rl = strlen(root);
 	bool inside = !strncmp(target, root, rl) && (target[rl] == '\0' || target[rl] == '/');
+	char proc_fd[64]; // this process's, which may be a replay's child of the one that set up
+	snprintf(proc_fd, sizeof(proc_fd), "/proc/%d/fd", getpid());
 	if (!inside && strcmp(target, proc_fd)) {
 		fprintf(stderr, "fd %d names %s, outside the share %s\n", fd, target, root);
+		abort();
+	}
+}
+
+// Once the server is freed, every fd it opened is closed: none may leak, whatever the input.
+static void check_released(int fd)
+{
+	if (!before[fd]) {
+		char link[64], target[4096] = "?";
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		target[n < 0 ? 1 : n] = '\0';
+		fprintf(stderr, "fd %d (%s) is still open after the server was freed\n", fd, target);
 		abort();
 	}
 }
@@ -233,6 +247,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += len;
 	}
 	p9_server_free(srv);
+	each_fd(check_released);
 	// The next input starts from the same share. Done here, so that an input that leaves
 	// something this cannot undo is the one reported.
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -202,10 +202,11 @@ static int op_version(struct p9_server *srv, struct p9_in *in, struct p9_out *ou
 	struct p9_str ver = p9_get_str(in);
 	if (in->err)
 		return -EINVAL;
+	// Refused before it is stored: every I/O size is msize less a header.
+	if (msize < 4096)
+		return -EINVAL;
 	p9_fids_free(&srv->fids);
 	srv->msize = MIN(msize, P9_MSIZE_MAX);
-	if (srv->msize < 4096)
-		return -EINVAL;
 	p9_put_u32(out, srv->msize);
 	if (ver.len == strlen(P9_VERSION) && !memcmp(ver.s, P9_VERSION, ver.len))
 		p9_put_str(out, P9_VERSION, strlen(P9_VERSION));
@@ -529,6 +530,8 @@ static int op_lcreate(struct p9_server *srv, struct p9_in *in, struct p9_out *ou
 	int oflags, r;
 	if ((r = name_op_check(srv, in, f, s, name)) < 0 || (r = open_flags(srv, flags, &oflags)) < 0)
 		return r;
+	if (f->io_fd >= 0)
+		return -EBUSY; // the fid's open file would be lost (a host fd leaked per request)
 	// O_EXCL: never open something that already exists there, such as a device node.
 	_cleanup_close_ int io = openat(f->fd, name, oflags | O_CREAT | O_EXCL | O_NOFOLLOW |
 						O_CLOEXEC | O_NOCTTY, mode & 07777);
@@ -687,13 +690,24 @@ static int xattr_fetch(const struct p9_server *srv, int fd, const char *name, st
 {
 	char path[48];
 	fd_link(srv, fd, path, sizeof(path));
-	x->value = malloc(XATTR_MAX);
-	if (!x->value)
-		return -ENOMEM;
-	ssize_t n = name[0] ? getxattr(path, name, x->value, XATTR_MAX)
-			    : listxattr(path, (char *)x->value, XATTR_MAX);
+	// Sized from the value (asked with size 0 first), so a fid holds what it reads, not
+	// XATTR_MAX; a value that grew in between is asked again.
+	ssize_t n = -1;
+	for (int tries = 0; tries < 4; tries++) {
+		n = name[0] ? getxattr(path, name, NULL, 0) : listxattr(path, NULL, 0);
+		if (n < 0)
+			return errno == ENOTSUP && !name[0] ? 0 : -errno; // no xattrs at all: an empty list
+		size_t size = MIN((size_t)n, (size_t)XATTR_MAX);
+		free(x->value);
+		x->value = malloc(size ? size : 1);
+		if (!x->value)
+			return -ENOMEM;
+		n = name[0] ? getxattr(path, name, x->value, size) : listxattr(path, (char *)x->value, size);
+		if (n >= 0 || errno != ERANGE)
+			break;
+	}
 	if (n < 0)
-		return errno == ENOTSUP && !name[0] ? 0 : -errno; // no xattrs at all: an empty list
+		return errno == ENOTSUP && !name[0] ? 0 : -errno;
 	x->len = (size_t)n;
 	if (name[0])
 		return 0;
