@@ -4,6 +4,8 @@
 // breaks only the device.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -52,8 +54,28 @@ static long blocks(int fd)
 	return fstat(fd, &st) == 0 ? (long)st.st_blocks : -1;
 }
 
+// A device whose destroy takes the device lock, as a server thread may until destroy has
+// stopped it: the lock must still be there then (glibc refuses a destroyed mutex: EINVAL).
+static int lock_in_destroy = -1;
+static void locking_destroy(struct virtio_dev *dev)
+{
+	lock_in_destroy = pthread_mutex_lock(&dev->lock);
+	if (lock_in_destroy == 0)
+		pthread_mutex_unlock(&dev->lock);
+}
+
+static void test_teardown_order(void)
+{
+	static const struct virtio_dev_ops ops = {.destroy = locking_destroy};
+	struct virtio_dev *dev = calloc(1, sizeof(*dev));
+	virtio_dev_init(dev, 5, 0, 1, &ops, dev);
+	virtio_dev_free(dev);
+	is(lock_in_destroy, 0, "a device's destroy can still take its lock (freed after it)");
+}
+
 int main(void)
 {
+	test_teardown_order();
 	int fd = memfd_create("test-ram", MFD_CLOEXEC);
 	ok(fd >= 0 && ftruncate(fd, RAM) == 0, "guest RAM as a memfd");
 	uint8_t *ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -72,15 +72,9 @@ static void balloon_reset(struct virtio_dev *dev)
 	(void)dev;
 }
 
-static void balloon_destroy(struct virtio_dev *dev)
-{
-	free(dev->priv);
-}
-
 static const struct virtio_dev_ops balloon_ops = {.notify = balloon_notify,
 						  .config = balloon_config,
-						  .reset = balloon_reset,
-						  .destroy = balloon_destroy};
+						  .reset = balloon_reset};
 
 int virtio_balloon_new(int mem_fd, uint64_t *reported, struct virtio_dev **out)
 {

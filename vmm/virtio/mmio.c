@@ -2,6 +2,7 @@
 // virtio-mmio register file. Every access is bounds- and width-checked; a driver that
 // misbehaves gets DEVICE_NEEDS_RESET, never a VMM crash.
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices.h"
@@ -92,8 +93,11 @@ void virtio_dev_free(struct virtio_dev *dev)
 {
 	if (!dev)
 		return;
+	void *mem = dev->priv; // holds dev
+	if (dev->ops->destroy)
+		dev->ops->destroy(dev);
 	pthread_mutex_destroy(&dev->lock);
-	dev->ops->destroy(dev);
+	free(mem);
 }
 
 bool virtio_driver_ok(const struct virtio_dev *dev)

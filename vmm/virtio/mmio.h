@@ -22,7 +22,9 @@ struct virtio_dev_ops {
 	void (*config)(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint32_t len, bool write);
 	// The driver reset the device: drop per-session state.
 	void (*reset)(struct virtio_dev *dev);
-	// Frees the device and whatever it owns.
+	// Optional: stops the device's threads and frees whatever it owns, but not the allocation
+	// holding dev (its priv), which virtio_dev_free frees after the device lock: a server
+	// thread may take that lock until destroy has stopped it.
 	void (*destroy)(struct virtio_dev *dev);
 	// A template (optional): the device's own state into buf (at most cap bytes; the length,
 	// or -ENOSPC), and back into a device built the same way (0, or -EINVAL when malformed).

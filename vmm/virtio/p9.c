@@ -164,9 +164,9 @@ static void stop_server(struct virtio_p9 *p)
 			log_debug("9p: cannot wake the server: %s", strerror(errno));
 		pthread_kill(p->thread, SIGUSR1);
 		struct timespec t;
-		clock_gettime(CLOCK_REALTIME, &t);
+		clock_gettime(CLOCK_MONOTONIC, &t);
 		timespec_add_ms(&t, 20);
-		if (pthread_timedjoin_np(p->thread, NULL, &t) != ETIMEDOUT)
+		if (pthread_clockjoin_np(p->thread, NULL, CLOCK_MONOTONIC, &t) != ETIMEDOUT)
 			return;
 	}
 }
@@ -182,7 +182,6 @@ static void p9_destroy(struct virtio_dev *dev)
 	p9_server_free(p->srv);
 	free(p->req);
 	free(p->resp);
-	free(p);
 }
 
 static const struct virtio_dev_ops p9_ops = {
