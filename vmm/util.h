@@ -51,7 +51,7 @@ void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool log_verbose;
 
-// t moved ms milliseconds later (for the timed waits of pthread, on CLOCK_REALTIME).
+// t moved ms milliseconds later (for pthread's timed waits, all on CLOCK_MONOTONIC).
 static inline void timespec_add_ms(struct timespec *t, long ms)
 {
 	t->tv_nsec += (ms % 1000) * 1000000;
