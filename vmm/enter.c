@@ -27,7 +27,7 @@ static void close_client(struct enter *e)
 	if (e->client >= 0)
 		close(e->client);
 	e->client = e->fds[0] = e->fds[1] = e->fds[2] = -1;
-	e->in_open = false;
+	e->in_open = e->awaiting = false;
 }
 
 socklen_t enter_address(const char *name, struct sockaddr_un *sa)
@@ -77,8 +77,59 @@ static void answer(struct enter *e, int status)
 	close_client(e);
 }
 
-// One request from a new client: the header and strings in one message, the 3 fds with it.
-static void take_request(struct vm *vm, int client)
+// A new client, non-blocking: checked at once, its request read when it comes (a client that
+// connects and stalls must not hold the I/O thread, which forwards signals).
+static void take_client(struct vm *vm, int client)
+{
+	struct enter *e = &vm->enter;
+	e->client = client;
+	e->awaiting = true;
+	// An abstract socket anyone on the host can reach: only root and clearvm's own user may
+	// run commands in the pod.
+	struct ucred peer;
+	socklen_t plen = sizeof(peer);
+	if (getsockopt(client, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0 ||
+	    (peer.uid != 0 && peer.uid != geteuid())) {
+		log_msg("enter: refused a client of uid %d", (int)peer.uid);
+		answer(e, EXIT_CLEARVM_FAILED);
+	}
+}
+
+// Keeps the client's stdin, stdout and stderr when exactly three fds came; closes every fd
+// that came otherwise (all of them, over every control message: none may stay open here).
+static void take_fds(struct enter *e, struct msghdr *msg)
+{
+	int got[ENTER_MAX_FDS], n = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (n < ENTER_MAX_FDS)
+				got[n++] = fd;
+			else
+				close(fd); // cannot happen with the buffer's size, but never leak
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (n == 3)
+			e->fds[i] = got[i];
+		else
+			close(got[i]);
+}
+
+// Writes msg to fd without stdio (whose first write probes the fd with an ioctl the I/O
+// thread's seccomp role does not allow).
+static void say(int fd, const char *msg)
+{
+	if (fd >= 0 && write(fd, msg, strlen(msg)) < 0)
+		log_debug("enter: cannot tell the client: %s", strerror(errno));
+}
+
+// The client's request: the header and strings in one message, the 3 fds with it.
+static void take_request(struct vm *vm)
 {
 	struct enter *e = &vm->enter;
 	static uint8_t req[sizeof(struct abi_enter_header) + ABI_ENTER_MAX];
@@ -88,29 +139,12 @@ static void take_request(struct vm *vm, int client)
 	} ctl;
 	struct iovec iov = {.iov_base = req, .iov_len = sizeof(req)};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
-	e->client = client;
-	// An abstract socket anyone on the host can reach: only root and clearvm's own user may
-	// run commands in the pod.
-	struct ucred peer;
-	socklen_t plen = sizeof(peer);
-	if (getsockopt(client, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0 ||
-	    (peer.uid != 0 && peer.uid != geteuid())) {
-		log_msg("enter: refused a client of uid %d", (int)peer.uid);
-		answer(e, EXIT_CLEARVM_FAILED);
-		return;
-	}
-	ssize_t n = recvmsg(client, &msg, MSG_CMSG_CLOEXEC);
-	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-		size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int got[3];
-		memcpy(got, CMSG_DATA(c), MIN(nfds, 3) * sizeof(int));
-		for (size_t i = 0; i < MIN(nfds, 3); i++) // all three, or none kept
-			if (nfds == 3)
-				e->fds[i] = got[i];
-			else
-				close(got[i]);
-	}
+	ssize_t n = recvmsg(e->client, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return; // not all there yet: polled again
+	e->awaiting = false;
+	if (n > 0)
+		take_fds(e, &msg);
 	struct abi_enter_header h;
 	if (n < (ssize_t)sizeof(h) || e->fds[2] < 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		answer(e, EXIT_CLEARVM_FAILED);
@@ -123,7 +157,10 @@ static void take_request(struct vm *vm, int client)
 	for (unsigned i = 0; h.size == size && memchr(app, '\0', size) && i < vm->cfg->napps; i++)
 		known = known || !strcmp(app, vm->cfg->apps[i].app_name);
 	if (!known) {
-		dprintf(e->fds[2], "clearvm: enter: no app named %.64s in this pod\n", h.size == size ? app : "?");
+		char line[128];
+		snprintf(line, sizeof(line), "clearvm: enter: no app named %.64s in this pod\n",
+			 h.size == size ? app : "?");
+		say(e->fds[2], line);
 		answer(e, EXIT_CLEARVM_FAILED);
 		return;
 	}
@@ -166,7 +203,9 @@ int enter_pollfds(struct vm *vm, struct pollfd *fds)
 	struct enter *e = &vm->enter;
 	bool busy = __atomic_load_n(&e->busy, __ATOMIC_ACQUIRE);
 	fds[0] = (struct pollfd){.fd = e->wake_fd, .events = POLLIN};
-	fds[1] = (struct pollfd){.fd = !busy && e->client < 0 ? e->listen_fd : -1, .events = POLLIN};
+	// The listening socket while no one is in; then the new client until its request is in.
+	int door = e->awaiting ? e->client : !busy && e->client < 0 ? e->listen_fd : -1;
+	fds[1] = (struct pollfd){.fd = door, .events = POLLIN};
 	fds[2] = (struct pollfd){.fd = e->in_open ? e->fds[0] : -1, .events = POLLIN};
 	return e->in_open ? 50 : -1; // while the stdin port is full, look again soon
 }
@@ -188,10 +227,12 @@ void enter_events(struct vm *vm, const struct pollfd *fds)
 			answer(e, status);
 		}
 	}
-	if (fds[1].fd >= 0 && (fds[1].revents & POLLIN)) {
-		int client = accept4(e->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fds[1].fd >= 0 && fds[1].fd == e->listen_fd && (fds[1].revents & POLLIN)) {
+		int client = accept4(e->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (client >= 0)
-			take_request(vm, client);
+			take_client(vm, client);
+	} else if (e->awaiting && fds[1].fd == e->client && fds[1].revents) {
+		take_request(vm);
 	}
 	if (e->in_open && fds[2].fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
 		pump_in(vm);

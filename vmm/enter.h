@@ -15,6 +15,7 @@ struct enter {
 	int listen_fd, wake_fd; // -1: no enter socket (not a pod)
 	int client;       // the session's connection, -1: none
 	int fds[3];       // the client's stdin, stdout, stderr
+	bool awaiting;    // the client is connected, its request not yet read
 	bool in_open;     // still feeding its stdin
 	bool busy;        // a session is in the guest until it says it is done (atomic)
 	int status;       // the command's status from the guest, -1: none yet (atomic)
@@ -23,6 +24,7 @@ struct enter {
 };
 
 #define ENTER_POLLFDS 3
+#define ENTER_MAX_FDS 16 // fds one request may bring: more than that are closed unread
 
 void enter_init(struct enter *e);
 // The abstract socket address for name (no file; reachable host-wide, so callers are checked).
