@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -16,7 +18,8 @@
 #include "../guest-init/abi.h"
 #include "vm.h"
 
-#define KILL_GRACE_MS 2000 // after SIGKILL, how long the guest gets to report before it is stopped
+#define KILL_GRACE_MS 2000
+#define OUT_POLLFDS 8 // console ports whose readers have output waiting // after SIGKILL, how long the guest gets to report before it is stopped
 
 static int64_t now_ms(void)
 {
@@ -80,24 +83,49 @@ static bool pump_spec(struct vm *vm)
 	return false;
 }
 
+// The I/O thread cannot go on: the VM is stopped with a message (a silent end would leave
+// signals unforwarded and stdin unread while the guest runs on).
+static void *evloop_failed(struct vm *vm, const char *what, int err)
+{
+	char why[128];
+	snprintf(why, sizeof(why), "I/O thread: %s: %s", what, strerror(err));
+	vm_finish(vm, EXIT_CLEARVM_FAILED, why);
+	return NULL;
+}
+
 static void *evloop_thread(void *arg)
 {
 	struct vm *vm = arg;
 	bool in_open = vm->cfg->interactive;
+	// A hidden test hook: the loop's poll fails (EINVAL, too many fds), as a broken loop would.
+	const char *hook = getenv("CLEARVM_TEST_IO_FAILURE");
+	nfds_t nfds_extra = hook && !strcmp(hook, "poll") ? (nfds_t)1 << 30 : 0;
 	if (seccomp_enter(SECCOMP_IO, vm->cfg->seccomp) < 0) {
 		vm_finish(vm, EXIT_CLEARVM_FAILED, "I/O thread: seccomp filter");
 		return NULL;
 	}
 	int64_t kill_at = -1, stop_at = -1;
-	bool spec_left = pump_spec(vm);
+	bool spec_left = pump_spec(vm), stopping = false;
 	for (;;) {
-		struct pollfd fds[3 + ENTER_POLLFDS] = {
-			{.fd = vm->stop_fd, .events = POLLIN},
+		// The stop request, signals, stdin, the console's "output waits" and its readers that
+		// have not taken all yet (POLLOUT), the enter channel.
+		struct pollfd fds[4 + OUT_POLLFDS + ENTER_POLLFDS] = {
+			{.fd = stopping ? -1 : vm->stop_fd, .events = POLLIN},
 			{.fd = vm->signal_fd, .events = POLLIN},
-			{.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = in_open && !stopping ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = virtio_console_out_wake_fd(vm->console), .events = POLLIN},
 		};
+		for (unsigned i = 4; i < 4 + OUT_POLLFDS + ENTER_POLLFDS; i++)
+			fds[i].fd = -1;
+		unsigned nout = virtio_console_out_pollfds(vm->console, fds + 4, OUT_POLLFDS);
+		if (stopping && (nout == 0 || (vm->deadline_ms && now_ms() >= vm->deadline_ms)))
+			return NULL; // all written, or --timeout's end
+		struct pollfd *enter_fds = fds + 4 + OUT_POLLFDS;
 		// While the stdin port's buffer is full, poll again soon rather than read more.
-		int timeout = spec_left ? 5 : in_open ? 50 : -1, enter_timeout = enter_pollfds(vm, fds + 3);
+		int timeout = spec_left ? 5 : in_open ? 50 : -1;
+		int enter_timeout = stopping ? -1 : enter_pollfds(vm, enter_fds);
+		if (stopping && vm->deadline_ms)
+			timeout = (int)MAX(0, vm->deadline_ms - now_ms());
 		if (enter_timeout >= 0)
 			timeout = timeout < 0 ? enter_timeout : MIN(timeout, enter_timeout);
 		int64_t next = stop_at >= 0 ? stop_at : kill_at;
@@ -105,11 +133,29 @@ static void *evloop_thread(void *arg)
 			int64_t left = next - now_ms();
 			timeout = (int)MAX(0, timeout < 0 ? left : MIN(left, timeout));
 		}
-		if (poll(fds, ARRAY_SIZE(fds), timeout) < 0 && errno != EINTR)
-			return NULL;
-		if (fds[0].revents)
-			return NULL;
-		enter_events(vm, fds + 3);
+		if (poll(fds, ARRAY_SIZE(fds) + nfds_extra, timeout) < 0 && errno != EINTR)
+			return evloop_failed(vm, "poll", errno);
+		if (fds[3].revents & POLLIN) {
+			uint64_t v;
+			if (read(fds[3].fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				log_debug("console wake: %s", strerror(errno));
+		}
+		for (unsigned i = 0; i < nout; i++)
+			if (fds[4 + i].revents)
+				virtio_console_out_ready(vm->console, fds[4 + i].fd);
+		if (stopping) {
+			if (fds[1].revents & POLLIN)
+				return NULL; // a signal while draining: clearvm ends now
+			continue;
+		}
+		if (fds[0].revents) {
+			uint64_t v;
+			if (!vm->drain || read(vm->stop_fd, &v, sizeof(v)) < 0)
+				return NULL;
+			stopping = true; // the run is over: only the output left to write
+			continue;
+		}
+		enter_events(vm, enter_fds);
 		if (spec_left)
 			spec_left = pump_spec(vm);
 		if (fds[1].revents & POLLIN) {
@@ -160,10 +206,11 @@ int evloop_start(struct vm *vm)
 	return 0;
 }
 
-void evloop_stop(struct vm *vm)
+void evloop_stop(struct vm *vm, bool drain)
 {
 	if (!vm->evloop_started)
 		return;
+	vm->drain = drain;
 	uint64_t one = 1;
 	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
 		log_debug("evloop stop: %s", strerror(errno));

@@ -2,9 +2,20 @@
 // virtio-console with VIRTIO_CONSOLE_F_MULTIPORT (virtio 1.2, 5.3): each port is a
 // non-tty character device in the guest, named so guest-init can find it. Host-to-guest
 // bytes wait in a small per-port buffer until the guest posts receive buffers.
+// Guest-to-host bytes never block the thread that moves them: the host ends are descriptions
+// of their own, non-blocking; what a slow reader cannot take yet waits in a per-port buffer
+// while the device takes no more of that port's chains (so the guest's writer waits, not a
+// vCPU), and the I/O thread writes it out once the reader takes more.
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "devices.h"
 
@@ -16,6 +27,7 @@
 #define CTRL_TX_Q 3 // guest -> host control messages
 #define CTRL_PENDING_MAX 16
 #define CONSOLE_QUEUE_MAX 32
+#define TX_PENDING_MAX 65536 // more than one chain of Linux's driver holds (32 KiB)
 
 enum {
 	VIRTIO_CONSOLE_DEVICE_READY = 0,
@@ -43,6 +55,10 @@ struct virtio_console {
 	size_t rx_len[CONSOLE_MAX_PORTS];
 	struct ctrl_msg pending[CTRL_PENDING_MAX];
 	unsigned npending;
+	bool owned[CONSOLE_MAX_PORTS];  // fds[p] is a description of our own: closed at the end
+	uint8_t tx[CONSOLE_MAX_PORTS][TX_PENDING_MAX]; // guest-to-host bytes the reader has not taken
+	size_t tx_len[CONSOLE_MAX_PORTS];
+	int out_wake; // eventfd: output is waiting for a reader (the I/O thread polls for it)
 };
 
 // Port p's queues (5.3.2): port 0 uses 0 (receive) and 1 (transmit), port p>0 uses 2p+2 and 2p+3.
@@ -188,6 +204,77 @@ static void handle_ctrl(struct virtio_console *c, const uint8_t *buf, size_t len
 	}
 }
 
+static unsigned txq_of_port(unsigned p)
+{
+	return p == 0 ? 1 : 2 * p + 3;
+}
+
+// Writes what the fd takes now: the count, or -1 when the reader is gone (output dropped, as
+// into a closed pipe).
+static ssize_t write_some(int fd, const uint8_t *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = write(fd, buf, len);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+// Writes a port's waiting output; true when none is left.
+static bool flush_tx(struct virtio_console *c, unsigned port)
+{
+	size_t len = c->tx_len[port];
+	ssize_t n = len && c->fds[port] >= 0 ? write_some(c->fds[port], c->tx[port], len) : (ssize_t)len;
+	if (n < 0)
+		n = (ssize_t)len; // the reader is gone: dropped
+	memmove(c->tx[port], c->tx[port] + n, len - (size_t)n);
+	c->tx_len[port] = len - (size_t)n;
+	return c->tx_len[port] == 0;
+}
+
+// Takes the guest's chains on a port's transmit queue while its reader keeps up. The rest of a
+// chain the reader did not take waits in tx (a chain past its room, only a broken guest makes:
+// cut); then no more chains are taken until the I/O thread has written it out.
+static int transmit(struct virtio_console *c, unsigned port)
+{
+	struct virtio_dev *dev = &c->dev;
+	struct virtq *vq = &dev->vq[txq_of_port(port)];
+	struct virtq_chain chain;
+	int r = 0;
+	bool used = false;
+	while (flush_tx(c, port) && (r = virtq_pop(vq, dev->mem, &chain)) > 0) {
+		for (unsigned i = 0; i < chain.nout; i++) {
+			const uint8_t *p = chain.out[i].iov_base;
+			size_t len = chain.out[i].iov_len;
+			if (!c->tx_len[port] && c->fds[port] >= 0) {
+				ssize_t n = write_some(c->fds[port], p, len);
+				n = n < 0 ? (ssize_t)len : n; // the reader is gone: dropped
+				p += n;
+				len -= (size_t)n;
+			}
+			if (len && c->fds[port] >= 0) {
+				size_t room = TX_PENDING_MAX - c->tx_len[port];
+				memcpy(c->tx[port] + c->tx_len[port], p, MIN(len, room));
+				c->tx_len[port] += MIN(len, room);
+			}
+		}
+		virtq_push(vq, dev->mem, chain.head, 0);
+		used = true;
+	}
+	if (used)
+		virtio_signal_used(dev, txq_of_port(port));
+	if (c->tx_len[port]) {
+		uint64_t one = 1;
+		if (write(c->out_wake, &one, sizeof(one)) < 0)
+			log_debug("console: waking the I/O thread: %s", strerror(errno));
+	}
+	return r;
+}
+
 static void console_notify(struct virtio_dev *dev, unsigned q)
 {
 	struct virtio_console *c = dev->priv;
@@ -206,14 +293,7 @@ static void console_notify(struct virtio_dev *dev, unsigned q)
 		}
 		virtio_signal_used(dev, q);
 	} else if (port >= 0 && (unsigned)port < c->nports) {
-		while ((r = virtq_pop(&dev->vq[q], dev->mem, &chain)) > 0) {
-			for (unsigned i = 0; i < chain.nout; i++)
-				if (c->fds[port] < 0 ||
-				    write_all(c->fds[port], chain.out[i].iov_base, chain.out[i].iov_len) < 0)
-					break; // a closed stdout drops output, as a pipe would
-			virtq_push(&dev->vq[q], dev->mem, chain.head, 0);
-		}
-		virtio_signal_used(dev, q);
+		r = transmit(c, (unsigned)port);
 	}
 	if (r < 0) {
 		virtio_needs_reset(dev, "console queue");
@@ -248,8 +328,73 @@ void virtio_console_set_fd(struct virtio_dev *dev, unsigned port, int fd)
 	if (port >= c->nports)
 		return;
 	pthread_mutex_lock(&dev->lock);
+	flush_tx(c, port); // what the old reader has not taken is dropped with it
+	c->tx_len[port] = 0;
+	if (c->owned[port])
+		close(c->fds[port]);
+	c->owned[port] = false;
 	c->fds[port] = fd;
 	pthread_mutex_unlock(&dev->lock);
+}
+
+int virtio_console_out_wake_fd(struct virtio_dev *dev)
+{
+	return ((struct virtio_console *)dev->priv)->out_wake;
+}
+
+unsigned virtio_console_out_pollfds(struct virtio_dev *dev, struct pollfd *fds, unsigned max)
+{
+	struct virtio_console *c = dev->priv;
+	unsigned n = 0;
+	pthread_mutex_lock(&dev->lock);
+	for (unsigned p = 0; p < c->nports && n < max; p++)
+		if (c->tx_len[p] && c->fds[p] >= 0)
+			fds[n++] = (struct pollfd){.fd = c->fds[p], .events = POLLOUT};
+	pthread_mutex_unlock(&dev->lock);
+	return n;
+}
+
+void virtio_console_out_ready(struct virtio_dev *dev, int fd)
+{
+	struct virtio_console *c = dev->priv;
+	pthread_mutex_lock(&dev->lock);
+	for (unsigned p = 0; p < c->nports; p++)
+		if (c->fds[p] == fd && c->tx_len[p] && flush_tx(c, p) && virtio_driver_ok(dev) &&
+		    transmit(c, p) < 0)
+			virtio_needs_reset(dev, "console queue");
+	pthread_mutex_unlock(&dev->lock);
+}
+
+// The host end of an output port as a description of its own, non-blocking, so a reader that
+// stops reading makes writes fail with EAGAIN instead of blocking, without changing the
+// caller's description (a shell's terminal, an engine's pipe). Regular files never block;
+// where no description of our own can be had (a socket), the fd itself is used as it is.
+static int own_output_fd(int fd, bool *owned)
+{
+	struct stat st;
+	*owned = false;
+	if (fd < 0 || fstat(fd, &st) < 0 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))
+		return fd;
+	char path[40];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	int own = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (own < 0) {
+		log_debug("console: fd %d: no description of its own (%s): writes to it may block", fd,
+			  strerror(errno));
+		return fd;
+	}
+	*owned = true;
+	return own;
+}
+
+static void console_destroy(struct virtio_dev *dev)
+{
+	struct virtio_console *c = dev->priv;
+	for (unsigned p = 0; p < c->nports; p++)
+		if (c->owned[p])
+			close(c->fds[p]);
+	if (c->out_wake >= 0)
+		close(c->out_wake);
 }
 
 void virtio_console_reopen(struct virtio_dev *dev, unsigned port)
@@ -301,11 +446,6 @@ static void console_reset(struct virtio_dev *dev)
 	c->npending = 0;
 	memset(c->ready, 0, sizeof(c->ready));
 	memset(c->open, 0, sizeof(c->open));
-}
-
-static void console_destroy(struct virtio_dev *dev)
-{
-	free(dev->priv);
 }
 
 // What the guest's driver and the device agreed on (ports ready and open, control messages not
@@ -367,9 +507,15 @@ int virtio_console_new(const int *fds, const char *const *names, unsigned nports
 	struct virtio_console *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->out_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->out_wake < 0) {
+		int err = errno;
+		free(c);
+		return -err;
+	}
 	c->nports = nports;
 	for (unsigned i = 0; i < nports; i++) {
-		c->fds[i] = fds[i];
+		c->fds[i] = own_output_fd(fds[i], &c->owned[i]);
 		strncpy(c->names[i], names[i], sizeof(c->names[i]) - 1);
 	}
 	// port 0's pair, the control pair, then one pair per port

@@ -29,6 +29,14 @@ void virtio_console_close(struct virtio_dev *dev, unsigned port);
 void virtio_console_reopen(struct virtio_dev *dev, unsigned port);
 // Where the guest's writes to a port go from now on (-1: dropped).
 void virtio_console_set_fd(struct virtio_dev *dev, unsigned port, int fd);
+// Output the host's readers have not taken yet, for the I/O thread: the eventfd that becomes
+// readable when some is left waiting; the fds to poll for POLLOUT (at most max, the number
+// returned); and, once one of them takes more, writing its output and taking the port's next
+// chains.
+int virtio_console_out_wake_fd(struct virtio_dev *dev);
+struct pollfd;
+unsigned virtio_console_out_pollfds(struct virtio_dev *dev, struct pollfd *fds, unsigned max);
+void virtio_console_out_ready(struct virtio_dev *dev, int fd);
 // virtio-balloon with free page reporting: the host memory behind pages the guest reports
 // free is released (guest RAM is file mem_fd, offset = guest-physical address); the bytes
 // released are added to *reported (may be NULL).
