@@ -11,6 +11,28 @@
 #include "template.h"
 #include "vm.h"
 
+// Builds the VM from its template, or cold; a template that loaded but cannot be restored
+// (a KVM that refuses its saved state) gives a cold boot, as a failed template build does.
+static int boot_vm(struct vm *vm, const struct vm_config *cfg)
+{
+	if (vm->mode != VM_RESTORE)
+		return vm_build(vm, cfg);
+	log_demoted = true; // said again by the cold boot if it is not the template's fault
+	int r = vm_build(vm, cfg);
+	log_demoted = false;
+	if (r == 0)
+		return 0;
+	log_debug("the template could not be restored: booting cold");
+	struct trace trace = vm->trace;
+	vm_destroy(vm);
+	memset(vm, 0, sizeof(*vm));
+	vm->trace = trace;
+	vm->trace.path = "cold";
+	vm->trace.template_build_ms = 0;
+	vm->mode = VM_COLD;
+	return vm_build(vm, cfg);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 0 && stage1_invoked(argv[0]))
@@ -39,7 +61,8 @@ int main(int argc, char **argv)
 		vm.trace.path = tpl.built ? "template-built" : "template";
 		vm.trace.template_build_ms = tpl.build_ms;
 	}
-	if (vm_build(&vm, &cfg) == 0 && privs_drop(inherited, MAX(ninherited, 0), vm.mem.size) == 0)
+	r = boot_vm(&vm, &cfg);
+	if (r == 0 && privs_drop(inherited, MAX(ninherited, 0), vm.mem.size) == 0)
 		status = vm_run(&vm);
 	if (cfg.boot_trace || cfg.stats_json) {
 		vm.trace.status = status;

@@ -64,6 +64,17 @@ static int template_key(const struct vm_config *cfg, uint64_t *key)
 	int r = fnv_file(&h, "/proc/self/exe");
 	r = r ?: fnv_file(&h, cfg->kernel);
 	r = r ?: fnv_file(&h, cfg->initramfs);
+	// The CPU KVM offers: a template saved on another CPU (a host moved to new hardware, or a
+	// KVM module reloaded with other features) may hold state this one refuses.
+	int kvm = r ? -1 : open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	struct kvm_cpuid2 *cpuid = NULL;
+	if (!r && (kvm < 0 || (r = kvm_supported_cpuid(kvm, &cpuid)) < 0))
+		r = r ?: -errno;
+	if (cpuid)
+		h = fnv(h, cpuid->entries, cpuid->nent * sizeof(cpuid->entries[0]));
+	free(cpuid);
+	if (kvm >= 0)
+		close(kvm);
 	uint64_t nums[4] = {cfg->memory_mib, cfg->cpus, cfg->console, sizeof(struct snapshot)};
 	h = fnv(h, nums, sizeof(nums));
 	h = fnv_str(h, cfg->append);

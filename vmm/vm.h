@@ -61,6 +61,8 @@ struct vm {
 	int signal_fd, stop_fd; // the I/O thread's signals and its stop request
 	pthread_t evloop;
 	bool evloop_started;
+	bool drain;             // evloop_stop: write out the output readers have not taken first
+	int64_t deadline_ms;    // --timeout's end on CLOCK_MONOTONIC (ms), 0: none
 	uint64_t entry;
 
 	// How the run ended, guarded by lock; `done` wakes the main thread.
@@ -90,9 +92,12 @@ int vcpu_setup_boot(struct vcpu *vcpu, uint64_t entry);
 void *vcpu_thread(void *arg);
 // kvm.c
 int kvm_open_checked(struct vm *vm);
-int kvm_host_runs_user_space(void);
+// The CPUID KVM offers on this host (calloc'd), or -errno.
+int kvm_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out);
 // evloop.c: the I/O thread (stdin, forwarded signals)
 int evloop_start(struct vm *vm);
-void evloop_stop(struct vm *vm);
+// Stops the I/O thread; with drain, once the output the host's readers have not taken yet is
+// written (or a signal came, or --timeout's deadline passed).
+void evloop_stop(struct vm *vm, bool drain);
 // serial.c
 void serial_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write);
