@@ -7,8 +7,11 @@
 // boots cold. clearvm starts from a template of its own directory, built by a first run that
 // is not counted (--no-template: every run boots cold).
 //
+// Every run, counted or not, must end with --expect-status (default 0), or no figure is
+// printed at all.
+//
 //   clearvm-bench [--runs N] [--parallel K] [--compare qemu|cold]... [--no-template]
-//                 [--json FILE] [--memory MIB]
+//                 [--expect-status N] [--json FILE] [--memory MIB]
 //                 --kernel VMLINUX --initramfs CPIO --rootfs DIR -- COMMAND [ARG...]
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,6 +64,7 @@ static struct opts {
 	const char *json, *kernel, *initramfs, *rootfs;
 	char **cmd;
 	char clearvm[PATH_MAX + 16];
+	int expect; // the status every run must end with (--expect-status, default 0)
 } o = {.runs = 10, .parallel = 1, .memory = 256};
 
 static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
@@ -73,6 +77,17 @@ static void die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(2);
+}
+
+// A timed run that did not do what it was asked (the command's status is not --expect-status)
+// ends the benchmark with no figure: a failed exec is fast, and would time nothing.
+static void check_status(const char *what, int ws, int status)
+{
+	if (status == o.expect)
+		return;
+	if (WIFSIGNALED(ws))
+		die("a %s run died of signal %d: no figures", what, WTERMSIG(ws));
+	die("a %s run ended with status %d, not %d as expected: no figures", what, status, o.expect);
 }
 
 static double now_ms(void)
@@ -190,9 +205,15 @@ static double round_clearvm(unsigned k, const char *dir, bool cold, bool extra, 
 		snprintf(mem, sizeof(mem), "%u", o.memory);
 		char *argv[64] = {o.clearvm, "--kernel", (char *)o.kernel, "--initramfs", (char *)o.initramfs,
 				  "--rootfs", (char *)o.rootfs, "--memory", mem, "--timeout", "300",
-				  "--stats-json", json[i], "--template-dir", o.template_dir,
-				  cold ? "--no-template" : "--template-dir", o.template_dir, "--"};
-		int n = 18;
+				  "--stats-json", json[i]};
+		int n = 13;
+		if (cold) {
+			argv[n++] = "--no-template";
+		} else {
+			argv[n++] = "--template-dir";
+			argv[n++] = o.template_dir;
+		}
+		argv[n++] = "--";
 		for (char **c = o.cmd; *c && n < 63; c++)
 			argv[n++] = *c;
 		argv[n] = NULL;
@@ -213,8 +234,7 @@ static double round_clearvm(unsigned k, const char *dir, bool cold, bool extra, 
 		for (unsigned i = 0; i < k; i++)
 			if (pids[i] == pid) {
 				add(&s[extra ? S_COLD_WALL : S_WALL], now_ms() - t0[i]);
-				if (!WIFEXITED(ws) || WEXITSTATUS(ws) == 125)
-					fprintf(stderr, "\nclearvm-bench: a clearvm run failed (status %d)\n", WEXITSTATUS(ws));
+				check_status(cold ? "clearvm --no-template" : "clearvm", ws, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
 			}
 	}
 	for (unsigned i = 0; i < k; i++) {
@@ -275,8 +295,8 @@ static double run_qemu(const char *initrd)
 	int ws;
 	waitpid(spawn(argv), &ws, 0);
 	double t = now_ms() - t0;
-	if (!WIFEXITED(ws) || !(WEXITSTATUS(ws) & 1)) // its own errors are on stderr
-		fprintf(stderr, "\nclearvm-bench: qemu failed (status %d)\n", WEXITSTATUS(ws));
+	// isa-debug-exit: (status << 1) | 1; an even status is QEMU's own failure (said on stderr).
+	check_status("qemu", ws, WIFEXITED(ws) && (WEXITSTATUS(ws) & 1) ? WEXITSTATUS(ws) >> 1 : -1);
 	return t;
 }
 
@@ -352,7 +372,8 @@ static void parse(int argc, char **argv)
 		{"compare", required_argument, NULL, 'q'}, {"json", required_argument, NULL, 'j'},
 		{"memory", required_argument, NULL, 'm'},  {"kernel", required_argument, NULL, 'k'},
 		{"initramfs", required_argument, NULL, 'i'}, {"rootfs", required_argument, NULL, 'r'},
-		{"no-template", no_argument, NULL, 'T'},   {"help", no_argument, NULL, 'h'}, {0}};
+		{"no-template", no_argument, NULL, 'T'},   {"help", no_argument, NULL, 'h'},
+		{"expect-status", required_argument, NULL, 'x'}, {0}};
 	int c;
 	char *end;
 	while ((c = getopt_long(argc, argv, "+n:p:m:h", opts, NULL)) != -1) {
@@ -371,13 +392,14 @@ static void parse(int argc, char **argv)
 				die("--compare %s: expected qemu or cold", optarg);
 			break;
 		case 'T': o.no_template = true; break;
+		case 'x': if (!num || v > 255) die("--expect-status %s: expected 0 to 255", optarg); o.expect = (int)v; break;
 		case 'j': o.json = optarg; break;
 		case 'k': o.kernel = optarg; break;
 		case 'i': o.initramfs = optarg; break;
 		case 'r': o.rootfs = optarg; break;
 		case 'h':
 			puts("usage: clearvm-bench [--runs N] [--parallel K] [--compare qemu|cold]... [--no-template]\n"
-			     "                     [--json FILE] [--memory MIB] --kernel VMLINUX --initramfs CPIO --rootfs DIR\n"
+			     "                     [--expect-status N] [--json FILE] [--memory MIB] --kernel VMLINUX --initramfs CPIO --rootfs DIR\n"
 			     "                     -- COMMAND [ARG...]");
 			exit(0);
 		default: die("%s: unknown option (see --help)", argv[optind - 1]);
