@@ -9,6 +9,7 @@
 //   fsprobe append FILE   two O_APPEND descriptors interleave without overwriting
 //   fsprobe fsync FILE    fsync and fdatasync succeed on a written file
 //   fsprobe statfs DIR    statfs reports a block size and a block count
+//   fsprobe seccomp -     the process installs a seccomp filter and a refused call fails
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -206,6 +212,30 @@ static int probe_fids(const char *dir)
 	return 0;
 }
 
+// A workload sandboxing itself, as under docker: its seccomp mode, a filter that refuses
+// getppid with EPERM, the refused call, and the mode again.
+static int probe_seccomp(const char *unused)
+{
+	(void)unused;
+	printf("mode %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+		printf("installing a filter: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("filter installed\n");
+	long r = syscall(SYS_getppid);
+	printf("getppid: %s\n", r < 0 ? strerror(errno) : "allowed");
+	printf("mode %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -214,11 +244,11 @@ int main(int argc, char **argv)
 	} probes[] = {{"lock", probe_lock},     {"xattr", probe_xattr}, {"sparse", probe_sparse},
 		      {"xattr-other", probe_xattr_other}, {"xattr-names", probe_xattr_names},
 		      {"append", probe_append}, {"fsync", probe_fsync}, {"statfs", probe_statfs},
-		      {"fids", probe_fids}};
+		      {"fids", probe_fids}, {"seccomp", probe_seccomp}};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; argc == 3 && i < sizeof(probes) / sizeof(probes[0]); i++)
 		if (!strcmp(argv[1], probes[i].name))
 			return probes[i].fn(argv[2]);
-	fprintf(stderr, "usage: fsprobe lock|xattr|xattr-other|xattr-names|sparse|append|fsync|statfs|fids PATH\n");
+	fprintf(stderr, "usage: fsprobe lock|xattr|xattr-other|xattr-names|sparse|append|fsync|statfs|fids|seccomp PATH\n");
 	return 2;
 }
