@@ -17,3 +17,13 @@ tap_done() {
 	echo "1..$tap_n"
 	[ $tap_failed = 0 ]
 }
+# wait_until SECONDS COMMAND...: until COMMAND succeeds (asked every 0.1 s); fails after SECONDS.
+# For a condition the subject makes true (a line it printed, a file it wrote), never for time.
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
+}

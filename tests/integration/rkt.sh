@@ -93,8 +93,9 @@ two_apps='{"acVersion":"1.30.0","acKind":"PodManifest","apps":[
    "mountPoints":[{"name":"data","path":"/data"}]},
   "mounts":[{"volume":"data","path":"/data"},{"volume":"scratch","path":"/scratch"}]},
  {"name":"back","image":{"name":"example.com/back"},"app":{
-   "exec":["/bin/sh","-c","sleep 1; grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo; echo back >&2; exit 3"],
-   "isolators":[{"name":"resource/memory","value":{"limit":"200Mi"}},{"name":"resource/cpu","value":{"limit":"1500m"}}]}}],
+   "exec":["/bin/sh","-c","until [ -e /data/written ]; do sleep 0.1; done; grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo; echo back >&2; exit 3"],
+   "isolators":[{"name":"resource/memory","value":{"limit":"200Mi"}},{"name":"resource/cpu","value":{"limit":"1500m"}}]},
+  "mounts":[{"volume":"data","path":"/data"}]}],
  "volumes":[{"name":"data","kind":"host","source":"'"$work/data"'"},
             {"name":"scratch","kind":"empty","mode":"0777"}]}'
 make_pod "$two_apps" front back
@@ -185,6 +186,45 @@ out=$(entry enter --pid="$pid" --appname=front -- /bin/sh -c 'ps -o comm | grep 
 check "the apps keep running beside the entered command (2 sleeps seen, got $out)" test "$out" = 2
 entry enter --pid="$pid" --appname=nope -- /bin/true 2> "$work/err" < /dev/null; rc=$?
 check "enter into an app the pod lacks: 125 (got $rc) and a reason" test $rc = 125 -a -n "$(grep nope "$work/err")"
+# Clients that misbehave on the enter socket: none may hold the I/O thread or kill the pod.
+# (1) stderr a character device that is not a terminal, for an unknown app; (2) four fds
+# instead of three (each a file whose name the VMM's fd table would show).
+vmm_pid=$(pgrep -P "$pid" -x clearvm 2>/dev/null || echo "$pid")
+sock=$(grep -o '@clearvm-enter-[0-9a-f]*' /proc/net/unix | head -1)
+echo probe > "$work/fd-probe"
+python3 - "${sock#@}" "$work/fd-probe" > "$work/clients" 2>&1 <<'PY'
+import array, os, socket, struct, sys
+name, probe = sys.argv[1], sys.argv[2]
+def client():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect("\0" + name)
+    return s
+def request(app):
+    body = app.encode() + b"\0" + b"/bin/true\0"
+    return struct.pack("<IHH", len(body), 1, 0) + body
+def status(s):
+    s.settimeout(60)
+    data = b""
+    while len(data) < 4:
+        got = s.recv(4 - len(data))
+        if not got: return "closed"
+        data += got
+    return str(struct.unpack("<I", data)[0])
+null = os.open("/dev/null", os.O_RDWR)
+s = client()
+s.sendmsg([request("nope")], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [null, null, null]))])
+print("devnull", status(s))
+fds = [os.open(probe, os.O_RDONLY) for _ in range(4)]
+s = client()
+s.sendmsg([request("nope")], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+print("four", status(s))
+PY
+check "a client whose stderr is /dev/null, for an unknown app, gets 125 (the pod lives on)" \
+	grep -qx 'devnull 125' "$work/clients"
+check "a client sending four fds gets 125" grep -qx 'four 125' "$work/clients"
+check "and none of the four stays open in the VMM" \
+	sh -c "! ls -l /proc/$vmm_pid/fd 2>/dev/null | grep -q fd-probe"
+check "the VMM is still running after them all" kill -0 "$vmm_pid"
 entry enter --pid="$pid" --appname=front -- /no/such/cmd 2> "$work/err" < /dev/null; rc=$?
 check "enter with a missing command: 127 (got $rc)" test $rc = 127
 entry stop "$uuid"
@@ -202,10 +242,22 @@ check "a long pod reaches ready" test -L "$pod/stage1/rootfs/rkt/supervisor-stat
 check "pid names the running entrypoint" \
 	sh -c "readlink /proc/$(cat "$pod/pid")/exe | grep -q '$pod/stage1/rootfs/clearvm\$'"
 check "and holds the pod's lock while it runs" sh -c "! flock -n '$pod' true"
+# An enter client that connects and says nothing must not keep the stop from reaching the apps:
+# it stays connected until the VMM is gone.
+sock=$(grep -o '@clearvm-enter-[0-9a-f]*' /proc/net/unix | head -1)
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect("\0" + sys.argv[1])
+print("connected", flush=True)
+s.recv(4)' "${sock#@}" > "$work/stalled" 2>&1 &
+stalled=$!
+check "(a silent enter client is connected)" wait_until 30 grep -qx connected "$work/stalled"
 entry stop "$uuid"; rc=$?
 check "stop succeeds (got $rc)" test $rc = 0
 wait $runner; rc=$?
-check "the pod ends with the app's SIGTERM status 143 (got $rc)" test $rc = 143
+check "the pod ends with the app's SIGTERM status 143, a silent enter client connected (got $rc)" test $rc = 143
+wait $stalled
 check "rkt/status/solo holds 143" test "$(cat "$pod/stage1/rootfs/rkt/status/solo" 2>&1)" = 143
 check "and the lock is released" flock -n "$pod" true
 

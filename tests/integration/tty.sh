@@ -39,11 +39,19 @@ check "the shell's terminal is a pty" wait_for '^/dev/pts/[0-9]+'
 type_line 'stty size'
 check "the window size is the host terminal's (30 100)" wait_for '^30 100$'
 tmx resize-window -t cvm -x 120 -y 40
-sleep 1
-type_line 'stty size'
-check "a resize of the host terminal reaches the guest (40 120)" wait_for '^40 120$'
-type_line 'sleep 100'
-sleep 2
+# The resize reaches the guest some time after tmux makes it: ask again until it shows.
+resized() {
+	for i in $(seq 20); do
+		type_line "echo size-$i=\$(stty size)"
+		wait_for "^size-$i=" > /dev/null || return 1
+		pane | grep -q "^size-$i=40 120\$" && return 0
+	done
+	return 1
+}
+check "a resize of the host terminal reaches the guest (40 120)" resized
+# Ctrl-C once the foreground command has said it runs (its shell execs sleep).
+type_line "sh -c 'echo sleeping-now; exec sleep 100'"
+wait_for '^sleeping-now' > /dev/null
 tmx send-keys -t cvm C-c
 type_line 'echo "after-sleep=$?"'
 check "Ctrl-C interrupts the foreground command with SIGINT (130)" wait_for '^after-sleep=130'
