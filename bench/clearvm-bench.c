@@ -67,6 +67,20 @@ static struct opts {
 	int expect; // the status every run must end with (--expect-status, default 0)
 } o = {.runs = 10, .parallel = 1, .memory = 256};
 
+// The bench's scratch and template directories, removed at its end, also when it dies.
+static char scratch_dir[PATH_MAX];
+
+static void remove_dirs(void)
+{
+	char rm[3 * PATH_MAX + 16];
+	if (!scratch_dir[0])
+		return;
+	snprintf(rm, sizeof(rm), "rm -rf '%s' '%s'", scratch_dir, o.template_dir);
+	if (system(rm) != 0)
+		fprintf(stderr, "clearvm-bench: could not remove %s\n", scratch_dir);
+	scratch_dir[0] = '\0';
+}
+
 static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
 static void die(const char *fmt, ...)
 {
@@ -76,6 +90,9 @@ static void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	while (wait(NULL) > 0) // runs still going (--parallel): they end by themselves
+		;
+	remove_dirs();
 	exit(2);
 }
 
@@ -428,6 +445,7 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/clearvm-bench.XXXXXX", initrd[PATH_MAX];
 	if (!mkdtemp(dir))
 		die("mkdtemp: %s", strerror(errno));
+	snprintf(scratch_dir, sizeof(scratch_dir), "%s", dir);
 	snprintf(initrd, sizeof(initrd), "%s/qemu-initrd", dir);
 	if (o.qemu)
 		make_qemu_initrd(initrd);
@@ -466,10 +484,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "\n");
 	unlink(initrd);
-	char rm[2 * PATH_MAX + 16];
-	snprintf(rm, sizeof(rm), "rm -rf %s %s", dir, o.template_dir);
-	if (system(rm) != 0)
-		fprintf(stderr, "clearvm-bench: could not remove %s\n", dir);
+	remove_dirs();
 
 	printf("%u runs of %u VM%s, %u MiB, ms since clearvm started unless named\n", o.runs, o.parallel,
 	       o.parallel > 1 ? "s at once" : "", o.memory);

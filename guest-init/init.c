@@ -30,6 +30,7 @@
 #include "spec_read.h"
 
 #define PORT_WAIT_MS 5000
+#define POD_STOP_GRACE_S 10 // after a pod's app failed, how long the others get to end on SIGTERM
 
 static int err_fd = -1; // the stderr port once found, else the kernel log
 static bool milestones; // the launch spec asks for them (each is an exit to the VMM)
@@ -120,6 +121,13 @@ static void mount_share_root(const char *tag, bool readonly, const char *dir)
 		say("clearvm: guest-init: /etc/hostname: %s", strerror(errno));
 }
 
+// A pty instance of its own at dir, which /dev/ptmx opens.
+static void mount_devpts(const char *dir)
+{
+	mkdir(dir, 0755);
+	mount_if_dir("devpts", dir, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+}
+
 // What a container expects to find mounted, from inside its root (after chroot).
 static void mount_basics(void)
 {
@@ -127,9 +135,8 @@ static void mount_basics(void)
 	mount_if_dir("proc", "/proc", "proc", nodev, NULL);
 	mount_if_dir("sysfs", "/sys", "sysfs", nodev, NULL);
 	mount_if_dir("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
-	mkdir("/dev/pts", 0755);
+	mount_devpts("/dev/pts");
 	mkdir("/dev/shm", 01777);
-	mount_if_dir("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
 	mount_if_dir("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 	mount_if_dir("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 	mount_if_dir("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
@@ -575,13 +582,22 @@ static int relay(struct workload *ws, unsigned n, bool pod, bool pid1, int port_
 	static unsigned char ctl[64];
 	size_t inlen = 0, inoff = 0, ctllen = 0;
 	bool killed = false;
+	struct timespec pod_kill_at = {0}; // a pod whose app failed: when the others get SIGKILL
 	for (;;) {
 		int wstatus;
 		pid_t w;
 		while ((w = waitpid(-1, &wstatus, WNOHANG)) > 0) {
 			int st = reaped(ws, n, w, wstatus, pod);
-			if (st > 0 && first_failure < 0)
+			if (st > 0 && first_failure < 0) {
 				first_failure = st;
+				// As rkt's own stage1 does: an app that fails stops the pod. The others
+				// get SIGTERM, and SIGKILL if they are still there 10 s later.
+				for (unsigned i = 0; pod && i < n; i++)
+					if (ws[i].status < 0)
+						kill(ws[i].pid, SIGTERM);
+				clock_gettime(CLOCK_MONOTONIC, &pod_kill_at);
+				pod_kill_at.tv_sec += POD_STOP_GRACE_S;
+			}
 			if (w == enter_helper) {
 				enter_helper = -1;
 				outl(ABI_ENTER_DONE, ABI_ENTER_EXIT_PORT); // the next session may start
@@ -590,6 +606,13 @@ static int relay(struct workload *ws, unsigned n, bool pod, bool pid1, int port_
 		bool over = true;
 		for (unsigned i = 0; i < n; i++)
 			over = over && ws[i].status >= 0;
+		if (pod && !over && pod_kill_at.tv_sec) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			for (unsigned i = 0; now.tv_sec >= pod_kill_at.tv_sec && i < n; i++)
+				if (ws[i].status < 0)
+					kill(ws[i].pid, SIGKILL);
+		}
 		if (over)
 			status = first_failure > 0 ? first_failure : 0;
 		if (status >= 0 && !killed && pid1) {
@@ -761,6 +784,8 @@ int main(void)
 	// pod all apps write to the same pipes and only the first reads stdin or has the pty.
 	bool tty = ls.tty;
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
+	if (tty && pod) // PID 1 stays in the initramfs, whose /dev has no pty instance yet
+		mount_devpts("/dev/pts");
 	if (tty)
 		open_pty(&ls, ws[0].id.uid, outp, inp);
 	else if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)

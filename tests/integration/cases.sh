@@ -368,6 +368,21 @@ if [ -z "${CLEARVM_TEST_COLD:-}" ]; then
 	tpl t8 --memory 1536 --rootfs "$root" -- /bin/sh -c 'exit 6'; rc=$?
 	check "a 1.5 GiB VM from its template: its RAM counts in the VMM's memory limit ($(path_of t8), $rc)" \
 		test "$(path_of t8)/$rc" = template-built/6
+	# The CPU KVM offers is part of the key: kvm_amd reloaded with nested virtualization the
+	# other way offers another CPUID (the SVM bit), and a template saved before is not used.
+	if [ -n "${CLEARVM_IN_TESTBED:-}" ] && [ -e /sys/module/kvm_amd/parameters/nested ]; then
+		nested=$(cat /sys/module/kvm_amd/parameters/nested)
+		other=$([ "$nested" = 1 ] && echo 0 || echo 1)
+		modprobe -r kvm_amd && modprobe kvm_amd nested="$other" && chmod 0666 /dev/kvm
+		tpl t10 --rootfs "$root" -- /bin/true; rc=$?
+		modprobe -r kvm_amd && modprobe kvm_amd nested="$nested" && chmod 0666 /dev/kvm
+		tpl t11 --rootfs "$root" -- /bin/true; rc2=$?
+		check "a KVM offering another CPU (kvm_amd nested=$other) builds a template of its own ($(path_of t10), $rc)" \
+			test "$(path_of t10)/$rc" = template-built/0
+		check "and the first one serves again once it is back ($(path_of t11), $rc2)" test "$(path_of t11)/$rc2" = template/0
+	else
+		skip "a KVM offering another CPU builds a template of its own" "reloads kvm_amd: only in the test bed"
+	fi
 	rm -rf "$tdir" "$tdir2"
 fi
 
@@ -384,6 +399,8 @@ if [ -z "${CLEARVM_TEST_COLD:-}" ]; then
 		--rootfs "$root" -- /bin/sh -c 'exit 3' > "$work/out" 2> "$work/err"; rc=$?
 	check "a run that ends with another status than expected: no figures, an error (got $rc)" \
 		test $rc != 0 -a -z "$(grep p50 "$work/out")" -a -n "$(grep 'no figures' "$work/err")"
+	check "and the bench leaves no directory behind" \
+		test -z "$(ls -d /tmp/clearvm-bench.* /dev/shm/clearvm-bench.* 2>/dev/null)"
 	"$build/clearvm-bench" --runs 1 --expect-status 3 --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" \
 		--rootfs "$root" -- /bin/sh -c 'exit 3' > "$work/out" 2> "$work/err"; rc=$?
 	check "--expect-status 3 accepts it (got $rc)" test $rc = 0

@@ -151,6 +151,46 @@ make_pod "$(one_app '["/bin/sh","-c","read l; echo got:$l"]')" solo
 out=$(echo hello | entry run --interactive --net=none "$uuid" 2> "$work/err"); rc=$?
 check "--interactive passes stdin through (got '$out', $rc: $(head -c 200 "$work/err"))" test "$out" = got:hello -a $rc = 0
 
+# --- --interactive from a terminal (script(1) gives run a pty): the app gets a terminal.
+make_pod "$(one_app '["/bin/sh","-c","test -t 0 && test -t 1 && echo on-a-tty; exit 6"]')" solo
+export -f entry
+pod=$pod uuid=$uuid SHELL=/bin/bash script -qec 'entry run --interactive --net=none "$uuid"' /dev/null \
+	< /dev/null > "$work/out" 2>&1; rc=$?
+check "--interactive from a terminal: the app runs on a tty ($(tr -d '\r' < "$work/out" | head -c 200))" \
+	grep -q on-a-tty "$work/out"
+check "and its status comes back (6, got $(cat "$pod/stage1/rootfs/rkt/status/solo" 2>&1))" \
+	test "$(cat "$pod/stage1/rootfs/rkt/status/solo" 2>&1)" = 6
+
+# --- An image without /proc, /sys, /dev or /tmp gets them, as under rkt's own stage1.
+make_pod "$(one_app '["/bin/sh","-c","grep -c ^Name: /proc/self/status; ls /sys | grep -c kernel; test -c /dev/null && echo dev-ok; echo t > /tmp/t && echo tmp-ok"]')" solo
+rm -rf "$pod/stage1/rootfs/opt/stage2/solo/rootfs/"{proc,sys,dev,tmp}
+out=$(entry run --net=none "$uuid" 2> "$work/err"); rc=$?
+check "an image without /proc /sys /dev /tmp: all four work ($(echo $out), $rc)" test "$(echo $out)/$rc" = "1 1 dev-ok tmp-ok/0"
+
+# --- readOnlyRootFS (rkt run --readonly-rootfs): the app's root cannot be written.
+make_pod '{"acKind":"PodManifest","apps":[{"name":"solo","image":{"name":"x"},"readOnlyRootFS":true,"app":{"exec":["/bin/sh","-c","touch /ro-probe 2>&1; echo t > /tmp/t && echo tmp-ok"]}}]}' solo
+out=$(entry run --net=none "$uuid" 2> "$work/err"); rc=$?
+check "readOnlyRootFS: writes to the root fail with EROFS (got '$(echo $out)')" grep -q 'Read-only file system' <<< "$out"
+check "and nothing reached the host, while /tmp stays writable" \
+	test ! -e "$pod/stage1/rootfs/opt/stage2/solo/rootfs/ro-probe" -a -n "$(grep -x tmp-ok <<< "$out")"
+
+# --- An app that fails stops the pod: the others get SIGTERM, as under rkt's own stage1.
+make_pod '{"acKind":"PodManifest","apps":[
+ {"name":"bad","image":{"name":"x"},"app":{"exec":["/bin/sh","-c","exit 4"]}},
+ {"name":"long","image":{"name":"y"},"app":{"exec":["/bin/sleep","300"]}}]}' bad long
+start=$SECONDS
+entry run --net=none "$uuid" > /dev/null 2>&1; rc=$?
+check "a pod whose app fails ends with its status (4, got $rc) in well under the other's 300 s ($((SECONDS - start)) s)" \
+	test $rc = 4 -a $((SECONDS - start)) -lt 120
+check "the other app was stopped with SIGTERM (143, got $(cat "$pod/stage1/rootfs/rkt/status/long" 2>&1))" \
+	test "$(cat "$pod/stage1/rootfs/rkt/status/long" 2>&1)" = 143
+
+# --- --private-users is refused with one line (the VM is the pod's isolation).
+make_pod "$(one_app '["/bin/true"]')" solo
+entry run --net=none --private-users=65536:65536 "$uuid" 2> "$work/err"; rc=$?
+check "--private-users is refused (got $rc) with one line naming it" \
+	test $rc = 125 -a "$(wc -l < "$work/err")" = 1 -a -n "$(grep -- '--private-users' "$work/err")"
+
 # --- Pod-level errors: one line, non-zero, nothing left running.
 make_pod '{"acKind":"PodManifest","apps":[' solo
 entry run --net=none "$uuid" 2> "$work/err"; rc=$?

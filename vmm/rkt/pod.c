@@ -236,6 +236,7 @@ static int read_app(struct pod *pod, json_object *entry, json_object *volumes, c
 	}
 	a->argv = argv;
 
+	a->read_only = get_bool(entry, "readOnlyRootFS"); // rkt run --readonly-rootfs
 	a->workdir = get_str(app, "workingDirectory") ? get_str(app, "workingDirectory") : "/";
 	if (a->workdir[0] != '/')
 		return log_err(0, "pod manifest: app %s: workingDirectory %s is not absolute", name, a->workdir);

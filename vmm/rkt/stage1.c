@@ -178,6 +178,31 @@ static void enter_socket_name(const char *dir, char *buf, size_t size)
 	snprintf(buf, size, "clearvm-enter-%016" PRIx64, h);
 }
 
+// As rkt's own stage1 does, the mount points a container expects (/proc, /sys, /dev, /tmp)
+// are made in an app's root where its image has none, so that guest-init mounts them there.
+// That root is the pod's own copy of the image (in the pod directory), never rkt's store.
+static int make_mount_points(const char *rootfs)
+{
+	static const struct {
+		const char *name;
+		mode_t mode;
+	} dirs[] = {{"proc", 0555}, {"sys", 0555}, {"dev", 0755}, {"tmp", 01777}};
+	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return log_err(errno, "%s", rootfs);
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if (mkdirat(root, dirs[i].name, dirs[i].mode) < 0) {
+			if (errno == EEXIST) // a directory, or what the image has there instead: its own
+				continue;
+			return log_err(errno, "%s/%s", rootfs, dirs[i].name);
+		}
+		_cleanup_close_ int d = openat(root, dirs[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (d < 0 || fchmod(d, dirs[i].mode) < 0) // the mode itself, whatever the umask
+			return log_err(errno, "%s/%s", rootfs, dirs[i].name);
+	}
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	const char *v, *net = "default", *hostname = NULL, *uuid = NULL;
@@ -194,6 +219,9 @@ static int run(int argc, char **argv)
 			hostname = v;
 		else if (flag(a, "--mutable", &v) && strcmp(v, "false"))
 			return log_err(0, "--mutable: the clearvm stage1 runs fixed pods (no rkt app add/rm)");
+		else if (flag(a, "--private-users", &v) && *v)
+			return log_err(0, "--private-users: not supported by the clearvm stage1 (the pod's "
+					  "VM is its isolation; run without --private-users)");
 		else if (a[0] == '-' && a[1] == '-')
 			continue; // --local-config, --private-users, --dns-conf-mode, --ipc, future flags
 		else
@@ -220,6 +248,8 @@ static int run(int argc, char **argv)
 	static struct pod pod;
 	r = pod_load(text, len, pod_dir, &pod);
 	struct vm_config *cfg = &pod.vm;
+	for (unsigned i = 0; r == 0 && i < cfg->napps; i++)
+		r = make_mount_points(cfg->apps[i].rootfs);
 	char kernel[PATH_MAX], initramfs[PATH_MAX], host[80];
 	snprintf(host, sizeof(host), "rkt-%s", uuid);
 	cfg->hostname = hostname ? hostname : host;
