@@ -370,12 +370,15 @@ if [ -z "${CLEARVM_TEST_COLD:-}" ]; then
 		test "$(path_of t8)/$rc" = template-built/6
 	# The CPU KVM offers is part of the key: kvm_amd reloaded with nested virtualization the
 	# other way offers another CPUID (the SVM bit), and a template saved before is not used.
-	if [ -n "${CLEARVM_IN_TESTBED:-}" ] && [ -e /sys/module/kvm_amd/parameters/nested ]; then
+	# (The test bed's modules are in its initramfs, PID 1's root.)
+	kvm_amd_ko=/proc/1/root/modules/kvm-amd.ko
+	if [ -n "${CLEARVM_IN_TESTBED:-}" ] && [ -e /sys/module/kvm_amd/parameters/nested ] && [ -f "$kvm_amd_ko" ]; then
 		nested=$(cat /sys/module/kvm_amd/parameters/nested)
 		other=$([ "$nested" = 1 ] && echo 0 || echo 1)
-		modprobe -r kvm_amd && modprobe kvm_amd nested="$other" && chmod 0666 /dev/kvm
+		rmmod kvm_amd && insmod "$kvm_amd_ko" nested="$other" && chmod 0666 /dev/kvm
+		check "(kvm_amd reloaded with nested=$other)" test "$(cat /sys/module/kvm_amd/parameters/nested)" = "$other"
 		tpl t10 --rootfs "$root" -- /bin/true; rc=$?
-		modprobe -r kvm_amd && modprobe kvm_amd nested="$nested" && chmod 0666 /dev/kvm
+		rmmod kvm_amd && insmod "$kvm_amd_ko" nested="$nested" && chmod 0666 /dev/kvm
 		tpl t11 --rootfs "$root" -- /bin/true; rc2=$?
 		check "a KVM offering another CPU (kvm_amd nested=$other) builds a template of its own ($(path_of t10), $rc)" \
 			test "$(path_of t10)/$rc" = template-built/0
