@@ -330,6 +330,7 @@ struct workload {
 	pid_t pid;
 	int status;  // -1 while it runs
 	int errpipe; // read end: an errno from the child when its exec failed
+	bool stopped; // a pod's app sent SIGTERM because another app failed
 };
 
 static void load_workload(const struct launch_workload *lw, struct workload *w)
@@ -435,6 +436,10 @@ static int reaped(struct workload *ws, unsigned n, pid_t pid, int wstatus, bool 
 		if (ws[i].pid != pid || ws[i].status >= 0)
 			continue;
 		ws[i].status = exit_status(wstatus);
+		// Stopped because another app failed, and ended by that: stopped cleanly, 0, as
+		// rkt's own stage1 reports it (its own failure, or another signal, stays).
+		if (ws[i].stopped && WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGTERM)
+			ws[i].status = 0;
 		int e = 0;
 		if (read(ws[i].errpipe, &e, sizeof(e)) == (ssize_t)sizeof(e))
 			say("clearvm: %s: %s", ws[i].argv[0], strerror(e));
@@ -593,8 +598,10 @@ static int relay(struct workload *ws, unsigned n, bool pod, bool pid1, int port_
 				// As rkt's own stage1 does: an app that fails stops the pod. The others
 				// get SIGTERM, and SIGKILL if they are still there 10 s later.
 				for (unsigned i = 0; pod && i < n; i++)
-					if (ws[i].status < 0)
+					if (ws[i].status < 0) {
+						ws[i].stopped = true;
 						kill(ws[i].pid, SIGTERM);
+					}
 				clock_gettime(CLOCK_MONOTONIC, &pod_kill_at);
 				pod_kill_at.tv_sec += POD_STOP_GRACE_S;
 			}

@@ -182,8 +182,10 @@ start=$SECONDS
 entry run --net=none "$uuid" > /dev/null 2>&1; rc=$?
 check "a pod whose app fails ends with its status (4, got $rc) in well under the other's 300 s ($((SECONDS - start)) s)" \
 	test $rc = 4 -a $((SECONDS - start)) -lt 120
-check "the other app was stopped with SIGTERM (143, got $(cat "$pod/stage1/rootfs/rkt/status/long" 2>&1))" \
-	test "$(cat "$pod/stage1/rootfs/rkt/status/long" 2>&1)" = 143
+check "and the failing app's status is its own (4, got $(cat "$pod/stage1/rootfs/rkt/status/bad" 2>&1))" \
+	test "$(cat "$pod/stage1/rootfs/rkt/status/bad" 2>&1)" = 4
+check "the other app was stopped cleanly by SIGTERM: 0, as rkt reports it (got $(cat "$pod/stage1/rootfs/rkt/status/long" 2>&1))" \
+	test "$(cat "$pod/stage1/rootfs/rkt/status/long" 2>&1)" = 0
 
 # --- --private-users is refused with one line (the VM is the pod's isolation).
 make_pod "$(one_app '["/bin/true"]')" solo
