@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs a script of integration cases (default: cases.sh) where a KVM can run them:
 # tests/with-kvm decides. TAP output.
-# When the test bed itself fails (exit 240), the run is repeated, at most twice, and says so;
-# a failing check never is.
+# When the test bed itself fails (exit 240: it froze, which tests/testbed/run notices within a
+# minute, or it timed out), the run is repeated, at most three times, and says so; a failing
+# check never is.
 # Usage: run.sh BUILD_DIR [CASES_SCRIPT]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,13 +18,13 @@ export CLEARVM_TEMPLATE_DIR=/dev/shm/clearvm-test-templates.$$
 export CLEARVM_TEST_TMPDIR
 CLEARVM_TEST_TMPDIR=$(mktemp -d /tmp/clearvm-scratch.XXXXXX) && chmod 755 "$CLEARVM_TEST_TMPDIR" || exit 1
 trap 'rm -f "$out"; rm -rf "$CLEARVM_TEMPLATE_DIR" "$CLEARVM_TEST_TMPDIR"' EXIT
-for attempt in 1 2 3; do
+for attempt in 1 2 3 4; do
 	# Each attempt gets its own limit, so three fit in meson's timeout.
 	"$here/../with-kvm" --memory 2048 --timeout 480 --env CLEARVM_TEMPLATE_DIR --env CLEARVM_TEST_COLD \
 		--env CLEARVM_TEST_TMPDIR -- "$cases" "$build" > "$out"
 	rc=$?
 	find "$CLEARVM_TEST_TMPDIR" -mindepth 1 -delete
-	[ $rc = 240 ] && [ $attempt != 3 ] || break
+	[ $rc = 240 ] && [ $attempt != 4 ] || break
 	echo "# the test bed failed (see stderr); running the cases again"
 done
 cat "$out"
