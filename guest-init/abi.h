@@ -44,6 +44,9 @@
 #define ABI_SPEC_PATH "/clearvm/spec.dtb"
 #define ABI_ROOT_TAG "clearvm-root"
 #define ABI_VOLUME_TAG "clearvm-vol"
+// A volume whose host side is one file (its volume@N node has the property "file"): its share's
+// root directory holds that file under this name, and guest-init binds it at the target.
+#define ABI_FILE_VOLUME_ENTRY "file"
 #define ABI_APP_TAG "clearvm-app"
 #define ABI_APP_EXIT_PORT 0x5f8
 #define ABI_MAX_APPS 8
@@ -76,14 +79,18 @@ _Static_assert(sizeof(struct abi_control) == 8, "the control message is 8 bytes 
 // rkt enter, in a pod: the "enter" port carries requests, each this header then `size` bytes
 // of NUL-terminated strings: the app's name, `argc` arguments, then KEY=VALUE environment. The
 // command runs as root in the app's root; its stdio goes through the "enter-stdout",
-// "enter-stderr" and "enter-stdin" ports and its status (as ABI_EXIT_PORT's) is written to
+// "enter-stderr" and "enter-stdin" ports (with ABI_ENTER_TTY: on a pty of rows x cols, all of
+// its output on enter-stdout) and its status (as ABI_EXIT_PORT's) is written to
 // ABI_ENTER_EXIT_PORT. One session at a time; the host closes enter-stdin when it has the
 // status, and opens it again for the next.
 struct abi_enter_header {
 	unsigned int size;
 	unsigned short argc;
-	unsigned short reserved;
+	unsigned short flags; // ABI_ENTER_*
+	unsigned short rows, cols; // with ABI_ENTER_TTY: the terminal's size (0: unknown)
 };
+_Static_assert(sizeof(struct abi_enter_header) == 12, "the enter header is 12 bytes on the wire");
+#define ABI_ENTER_TTY 1
 #define ABI_ENTER_EXIT_PORT 0x5fc
 #define ABI_ENTER_DONE 0x10000 // written by PID 1 once the session's helper is gone
 #define ABI_ENTER_MAX 32768

@@ -19,7 +19,10 @@
 #include <linux/random.h>
 #include <sys/io.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,6 +31,8 @@
 
 #include "abi.h"
 #include "spec_read.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define PORT_WAIT_MS 5000
 #define POD_STOP_GRACE_S 10 // after a pod's app failed, how long the others get to end on SIGTERM
@@ -104,21 +109,29 @@ static void mount_if_dir(const char *src, const char *target, const char *fstype
 
 static const char p9_opts[] = "trans=virtio,version=9p2000.L,msize=524288,cache=mmap";
 
-// Mounts the 9p share `tag` at dir, with a file from the initramfs holding the hostname
-// bound over its /etc/hostname (as docker shows the container's name; the rootfs's own file
-// is never written).
+// The files of the initramfs bound over a root's /etc files of the same name, where the spec
+// gave them (the hostname always).
+static const char *const etc_files[] = {"hostname", "resolv.conf", "hosts"};
+static bool etc_given[3] = {true, false, false};
+
+// Mounts the 9p share `tag` at dir, with the initramfs's /hostname (and /resolv.conf and
+// /hosts when given) bound over its regular files in /etc of those names, as docker shows
+// them; the rootfs's own files are never written.
 static void mount_share_root(const char *tag, bool readonly, const char *dir)
 {
-	char path[300];
+	char path[300], src[32];
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		fail("mkdir for a root");
 	if (mount(tag, dir, "9p", readonly ? MS_RDONLY : 0, p9_opts) < 0)
 		fail("mounting the container's root over 9p");
-	struct stat hst;
-	snprintf(path, sizeof(path), "%s/etc/hostname", dir);
-	if (lstat(path, &hst) == 0 && S_ISREG(hst.st_mode) &&
-	    mount("/hostname", path, NULL, MS_BIND | MS_RDONLY, NULL) < 0)
-		say("clearvm: guest-init: /etc/hostname: %s", strerror(errno));
+	for (size_t i = 0; i < ARRAY_LEN(etc_files); i++) {
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/etc/%s", dir, etc_files[i]);
+		snprintf(src, sizeof(src), "/%s", etc_files[i]);
+		if (etc_given[i] && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    mount(src, path, NULL, MS_BIND | MS_RDONLY, NULL) < 0)
+			say("clearvm: guest-init: /etc/%s: %s", etc_files[i], strerror(errno));
+	}
 }
 
 // A pty instance of its own at dir, which /dev/ptmx opens.
@@ -159,11 +172,12 @@ static void loopback_up(void)
 		close(s);
 }
 
-static void write_hostname_file(const char *hostname)
+// A file in the initramfs that is bound over a root's own (/hostname, /resolv.conf, /hosts).
+static void write_initramfs_file(const char *path, const char *text, const char *end)
 {
-	int fd = open("/hostname", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, hostname, strlen(hostname)) < 0 || write(fd, "\n", 1) < 0)
-		fail("writing /hostname");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, strlen(text)) < 0 || write(fd, end, strlen(end)) < 0)
+		fail(path);
 	close(fd);
 }
 
@@ -197,12 +211,56 @@ static int mkdir_p(const char *path)
 	}
 }
 
-// A workload's volumes, mounted from inside its root.
-static void mount_volumes(const struct launch_workload *w)
+// A workload's file volumes, before it enters its root: each share is mounted in the
+// initramfs and its one file cloned into a detached mount, trees[i], to be moved onto the
+// target from inside the root (-1 for directory volumes).
+static void open_file_volumes(const struct launch_workload *w, int *trees)
 {
 	for (size_t i = 0; i < w->nvolumes; i++) {
 		const struct launch_volume *v = &w->volumes[i];
-		if (mkdir_p(v->target) < 0 || mount(v->tag, v->target, "9p", v->readonly ? MS_RDONLY : 0, p9_opts) < 0) {
+		char dir[96], path[128];
+		trees[i] = -1;
+		if (!v->file)
+			continue;
+		snprintf(dir, sizeof(dir), "/clearvm/%s", v->tag);
+		snprintf(path, sizeof(path), "%s/" ABI_FILE_VOLUME_ENTRY, dir);
+		if ((mkdir("/clearvm", 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST) ||
+		    mount(v->tag, dir, "9p", v->readonly ? MS_RDONLY : 0, p9_opts) < 0 ||
+		    (trees[i] = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0) {
+			say("clearvm: guest-init: volume at %s: %s", v->target, strerror(errno));
+			report(ABI_STATUS_INIT_FAILED);
+		}
+	}
+}
+
+// A file volume's mount point: its directory made and an empty file there if the root lacks
+// one, as for a directory volume's.
+static int make_file_target(const char *target)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", target);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir_p(dir) < 0)
+			return -1;
+	}
+	int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+// A workload's volumes, mounted from inside its root (trees: from open_file_volumes).
+static void mount_volumes(const struct launch_workload *w, const int *trees)
+{
+	for (size_t i = 0; i < w->nvolumes; i++) {
+		const struct launch_volume *v = &w->volumes[i];
+		int r = v->file ? make_file_target(v->target) ?: move_mount(trees[i], "", AT_FDCWD, v->target,
+									   MOVE_MOUNT_F_EMPTY_PATH)
+				: mkdir_p(v->target) ?: mount(v->tag, v->target, "9p", v->readonly ? MS_RDONLY : 0, p9_opts);
+		if (r < 0) {
 			say("clearvm: guest-init: volume at %s: %s", v->target, strerror(errno));
 			report(ABI_STATUS_INIT_FAILED);
 		}
@@ -327,6 +385,9 @@ struct workload {
 	char **argv, **env;
 	const char *cwd;
 	struct identity id;
+	char **pre_start; // run as root in its root before it (NULL: none)
+	bool bound_caps;  // its capability bounding set is caps
+	uint64_t caps;
 	pid_t pid;
 	int status;  // -1 while it runs
 	int errpipe; // read end: an errno from the child when its exec failed
@@ -343,12 +404,58 @@ static void load_workload(const struct launch_workload *lw, struct workload *w)
 	w->id.gid = lw->gid;
 	w->id.ngroups = lw->ngroups;
 	memcpy(w->id.groups, lw->groups, lw->ngroups * sizeof(lw->groups[0]));
+	w->pre_start = lw->pre_start;
+	w->bound_caps = lw->bound_caps;
+	w->caps = lw->caps;
 	w->status = -1;
 }
 
 static int exec_status(int e)
 {
 	return e == ENOENT || e == ENOTDIR ? ABI_STATUS_NOT_FOUND : ABI_STATUS_CANNOT_EXEC;
+}
+
+// Keeps only the capabilities in keep (bit N: capability N) in the bounding and inheritable
+// sets, so that no exec can gain another: for a root workload, what it runs with.
+static int bound_capabilities(uint64_t keep)
+{
+	for (int c = 0; c < 64; c++) {
+		if (keep >> c & 1)
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c) < 0) {
+			if (errno == EINVAL) // past the kernel's last capability
+				break;
+			return -1;
+		}
+	}
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -1;
+	d[0].inheritable &= (uint32_t)keep;
+	d[1].inheritable &= (uint32_t)(keep >> 32);
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+// An app's pre-start handler, as root in its root with its environment and stdio, as rkt runs
+// it: its status (0: the app may start).
+static int pre_start(const struct workload *w)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		environ = w->env;
+		if (chdir("/") == 0)
+			execvp(w->pre_start[0], w->pre_start);
+		_exit(exec_status(errno));
+	}
+	int ws;
+	if (pid < 0 || waitpid(pid, &ws, 0) < 0)
+		return ABI_STATUS_INIT_FAILED;
+	int status = exit_status(ws);
+	if (status)
+		say("clearvm: guest-init: app %s: its pre-start handler %s ended with %d", w->name,
+		    w->pre_start[0], status);
+	return status;
 }
 
 // The workload's process: its root, stdio, identity, directory, then exec. An error before or
@@ -371,6 +478,11 @@ static __attribute__((noreturn)) void child(const struct workload *w, int in, in
 	if (!e && (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0))
 		e = errno;
 	umask(022);
+	int handler = !e && w->pre_start ? pre_start(w) : 0;
+	if (handler)
+		_exit(handler); // errpipe closes empty: the app's status is the handler's
+	if (!e && w->bound_caps && bound_capabilities(w->caps) < 0)
+		e = errno;
 	if (!e && (setgroups(w->id.ngroups, w->id.groups) < 0 || setgid(w->id.gid) < 0 ||
 		   setuid(w->id.uid) < 0))
 		e = errno;
@@ -388,25 +500,27 @@ static __attribute__((noreturn)) void child(const struct workload *w, int in, in
 }
 
 // A pty for the workload: master for PID 1 (out[0] reads what the workload writes, in[1] takes
-// its input), slave for the workload (out[1] and in[0]), sized as the host's terminal.
-static void open_pty(const struct launch_spec *ls, uid_t owner, int out[2], int in[2])
+// its input), slave for the workload (out[1] and in[0]), sized as the host's terminal (rows
+// and cols 0: unknown). 0, or -1 with errno.
+static int open_pty(uid_t owner, uint16_t rows, uint16_t cols, int out[2], int in[2])
 {
 	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
-		fail("opening a pty");
+		return -1;
 	int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
-		fail("opening the pty's slave");
+		return -1;
 	if (fchown(slave, owner, (gid_t)-1) < 0)
 		say("clearvm: guest-init: pty owner: %s", strerror(errno));
-	if (ls->tty_size) {
-		struct winsize ws = {.ws_row = ls->tty_rows, .ws_col = ls->tty_cols};
+	if (rows && cols) {
+		struct winsize ws = {.ws_row = rows, .ws_col = cols};
 		ioctl(master, TIOCSWINSZ, &ws);
 	}
 	out[0] = master;
 	out[1] = slave;
 	in[0] = slave;
 	in[1] = master;
+	return 0;
 }
 
 // Acts on complete control messages in buf[0..*len), keeping a partial one for later.
@@ -498,9 +612,12 @@ static bool enter_parse(unsigned char *buf, size_t len, unsigned argc, const cha
 // The helper: runs the command in the app's root as root, relays its stdio, reports its status,
 // then reads the stdin port to the EOF the host sends once it has the status, so nothing of
 // this session is left for the next.
-static __attribute__((noreturn)) void enter_session(const unsigned char *req, size_t size, unsigned argc,
+static __attribute__((noreturn)) void enter_session(const struct abi_enter_header *h, const unsigned char *req,
 						    const struct workload *ws, unsigned n)
 {
+	size_t size = h->size;
+	unsigned argc = h->argc;
+	bool tty = h->flags & ABI_ENTER_TTY;
 	static unsigned char strings[ABI_ENTER_MAX];
 	static char *argv[ABI_ENTER_MAX_STRINGS], *env[ABI_ENTER_MAX_STRINGS];
 	memcpy(strings, req, size);
@@ -518,21 +635,27 @@ static __attribute__((noreturn)) void enter_session(const unsigned char *req, si
 			say("clearvm: enter: no app named %s in this pod", app);
 		} else {
 			memcpy(cmd.root, ws[i].root, sizeof(cmd.root));
-			int outp[2], errp[2], inp[2], execp[2];
-			if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0 ||
+			int outp[2], errp[2] = {-1, -1}, inp[2], execp[2];
+			struct stat st;
+			if (tty && stat("/dev/pts/ptmx", &st) < 0) // the pod's first terminal
+				mount_devpts("/dev/pts");
+			if ((tty && open_pty(0, h->rows, h->cols, outp, inp) < 0) ||
+			    (!tty && (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0)) ||
 			    pipe2(execp, O_CLOEXEC) < 0 || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0 ||
 			    (cmd.pid = fork()) < 0) {
 				say("clearvm: guest-init: enter: %s", strerror(errno));
 			} else {
 				if (cmd.pid == 0)
-					child(&cmd, inp[0], outp[1], errp[1], false, execp[1]);
-				close(outp[1]);
-				close(errp[1]);
-				close(inp[0]);
+					child(&cmd, inp[0], outp[1], tty ? outp[1] : errp[1], tty, execp[1]);
+				close(outp[1]); // with a tty, the slave
+				if (!tty) {
+					close(errp[1]);
+					close(inp[0]);
+				}
 				close(execp[1]);
 				cmd.errpipe = execp[0];
 				status = relay(&cmd, 1, false, false, enter_ports[1], -1, dup(enter_ports[3]),
-					       outp[0], errp[0], inp[1], false);
+					       outp[0], errp[0], inp[1], tty);
 			}
 		}
 	}
@@ -563,7 +686,7 @@ static void enter_start(struct workload *ws, unsigned n)
 		return;
 	enter_helper = fork();
 	if (enter_helper == 0)
-		enter_session(enter_buf + sizeof(h), h.size, h.argc, ws, n);
+		enter_session(&h, enter_buf + sizeof(h), ws, n);
 	if (enter_helper < 0)
 		say("clearvm: guest-init: enter: fork: %s", strerror(errno));
 	memmove(enter_buf, enter_buf + total, enter_len - total);
@@ -703,6 +826,8 @@ static void mount_apps(const struct launch_spec *ls, struct workload *ws)
 		struct workload *w = &ws[i];
 		snprintf(w->root, sizeof(w->root), "/apps/%u", i);
 		mount_share_root(lw->root_tag, lw->root_readonly, w->root);
+		int trees[LAUNCH_MAX_VOLUMES];
+		open_file_volumes(lw, trees);
 		pid_t pid = fork();
 		if (pid < 0)
 			fail("fork");
@@ -710,9 +835,12 @@ static void mount_apps(const struct launch_spec *ls, struct workload *ws)
 			if (chroot(w->root) < 0 || chdir("/") < 0)
 				fail("entering an app's root");
 			mount_basics();
-			mount_volumes(lw);
+			mount_volumes(lw, trees);
 			_exit(0);
 		}
+		for (size_t v = 0; v < lw->nvolumes; v++)
+			if (trees[v] >= 0)
+				close(trees[v]);
 		int wstatus;
 		if (waitpid(pid, &wstatus, 0) < 0 || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus))
 			report(ABI_STATUS_INIT_FAILED); // the child said why
@@ -775,15 +903,27 @@ int main(void)
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		fail("sethostname");
 	loopback_up();
-	write_hostname_file(hostname);
+	write_initramfs_file("/hostname", hostname, "\n");
+	const char *const etc_text[] = {NULL, ls.resolv_conf, ls.hosts}; // after the hostname
+	for (size_t i = 1; i < ARRAY_LEN(etc_files); i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/%s", etc_files[i]);
+		if ((etc_given[i] = etc_text[i] != NULL))
+			write_initramfs_file(path, etc_text[i], "");
+	}
 	umount("/sys");
 	static struct workload ws[ABI_MAX_APPS];
 	if (pod) {
 		mount_apps(&ls, ws);
 	} else {
+		int trees[LAUNCH_MAX_VOLUMES];
 		load_workload(&ls.apps[0], &ws[0]);
+		open_file_volumes(&ls.apps[0], trees);
 		mount_root(&ls.apps[0]);
-		mount_volumes(&ls.apps[0]);
+		mount_volumes(&ls.apps[0], trees);
+		for (size_t v = 0; v < ls.apps[0].nvolumes; v++)
+			if (trees[v] >= 0)
+				close(trees[v]);
 	}
 	milestone(ABI_MILESTONE_ROOT);
 
@@ -793,10 +933,12 @@ int main(void)
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
 	if (tty && pod) // PID 1 stays in the initramfs, whose /dev has no pty instance yet
 		mount_devpts("/dev/pts");
-	if (tty)
-		open_pty(&ls, ws[0].id.uid, outp, inp);
-	else if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+	if (tty) {
+		if (open_pty(ws[0].id.uid, ls.tty_size ? ls.tty_rows : 0, ls.tty_size ? ls.tty_cols : 0, outp, inp) < 0)
+			fail("opening a pty");
+	} else if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		fail("pipe");
+	}
 	if (port_in >= 0 && ((!tty && pipe2(inp, O_CLOEXEC) < 0) || fcntl(inp[1], F_SETFL, O_NONBLOCK) < 0))
 		fail("the stdin pipe");
 	milestone(ABI_MILESTONE_EXEC);

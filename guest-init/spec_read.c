@@ -71,6 +71,7 @@ static int read_volumes(const void *fdt, int parent, struct launch_workload *w, 
 		v->tag = str(fdt, node, "tag");
 		v->target = str(fdt, node, "target");
 		v->readonly = flag(fdt, node, "readonly");
+		v->file = flag(fdt, node, "file");
 		if (!v->tag || !v->target || v->target[0] != '/')
 			return -EINVAL;
 	}
@@ -101,6 +102,17 @@ static int read_workload(const void *fdt, int node, struct launch_workload *w, c
 	if (!(w->root_tag = str(fdt, node, "root-tag")))
 		return *bad = "root-tag", -EINVAL;
 	w->root_readonly = flag(fdt, node, "root-readonly");
+	if (fdt_getprop(fdt, node, "pre-start", NULL) &&
+	    ((r = strlist(fdt, node, "pre-start", &w->pre_start)) < 0 || !w->pre_start[0]))
+		return *bad = "pre-start", r < 0 ? r : -EINVAL;
+	int clen;
+	const fdt32_t *caps = fdt_getprop(fdt, node, "capabilities", &clen);
+	if (caps && clen != 8)
+		return *bad = "capabilities", -EINVAL;
+	if (caps) {
+		w->bound_caps = true;
+		w->caps = (uint64_t)fdt32_to_cpu(caps[0]) << 32 | fdt32_to_cpu(caps[1]);
+	}
 	return read_volumes(fdt, node, w, bad);
 }
 
@@ -169,6 +181,10 @@ int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct lau
 	}
 	if (!(s->hostname = str(fdt, 0, "hostname")))
 		return *bad = "hostname", -EINVAL;
+	if (fdt_getprop(fdt, 0, "resolv-conf", NULL) && !(s->resolv_conf = str(fdt, 0, "resolv-conf")))
+		return *bad = "resolv-conf", -EINVAL;
+	if (fdt_getprop(fdt, 0, "hosts", NULL) && !(s->hosts = str(fdt, 0, "hosts")))
+		return *bad = "hosts", -EINVAL;
 	const fdt32_t *rt = fdt_getprop(fdt, 0, "realtime-ns", &len);
 	if (rt && len != 8)
 		return *bad = "realtime-ns", -EINVAL;
@@ -210,6 +226,7 @@ void launch_spec_free(struct launch_spec *s)
 	for (unsigned i = 0; s->apps && i < s->napps; i++) {
 		free(s->apps[i].argv);
 		free(s->apps[i].env);
+		free(s->apps[i].pre_start);
 	}
 	free(s->apps);
 	memset(s, 0, sizeof(*s));

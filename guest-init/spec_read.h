@@ -13,6 +13,7 @@
 struct launch_volume {
 	const char *tag, *target; // target: absolute
 	bool readonly;
+	bool file; // the share holds one file (ABI_FILE_VOLUME_ENTRY), bound at target
 };
 
 // A single container (the root node) or one app of a pod (an app@N node).
@@ -27,6 +28,9 @@ struct launch_workload {
 	size_t ngroups;
 	struct launch_volume volumes[LAUNCH_MAX_VOLUMES];
 	size_t nvolumes;
+	char **pre_start; // run as root in its root before it (NULL: none)
+	bool bound_caps;  // its capability bounding set is caps (bit N: capability N)
+	uint64_t caps;
 };
 
 struct launch_spec {
@@ -34,6 +38,7 @@ struct launch_spec {
 	bool tty_size; // tty_rows and tty_cols are given
 	uint16_t tty_rows, tty_cols;
 	const char *hostname;
+	const char *resolv_conf, *hosts; // contents for every root's /etc files (NULL: its own)
 	struct launch_workload *apps; // napps of them for a pod, else one: the single container
 	unsigned napps;
 	bool pod;

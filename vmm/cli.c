@@ -33,7 +33,7 @@ static const char usage[] =
 	"  -w, --workdir DIR     working directory inside the container (default /)\n"
 	"  -u, --user U[:G]      run as user U and group G, names or numbers (default root)\n"
 	"      --hostname NAME   the container's hostname (default clearvm)\n"
-	"  -v, --volume H:G[:ro] share host directory H at G in the container (repeatable)\n"
+	"  -v, --volume H:G[:ro] share host directory or file H at G in the container (repeatable)\n"
 	"      --read-only       the rootfs cannot be written\n"
 	"  -i, --interactive     pass clearvm's stdin to the command (EOF included)\n"
 	"  -t, --tty             run the command on a terminal (a pty in the guest); with -i,\n"
@@ -215,7 +215,8 @@ static bool has_dotdot(const char *p)
 	return false;
 }
 
-// -v HOST:GUEST[:ro|:rw]: HOST an existing directory, GUEST absolute and not the root.
+// -v HOST:GUEST[:ro|:rw]: HOST an existing directory or regular file, GUEST absolute and not
+// the root.
 static int add_volume(struct vm_config *cfg, char *arg)
 {
 	if (cfg->nvolumes == CONFIG_MAX_VOLUMES)
@@ -239,9 +240,10 @@ static int add_volume(struct vm_config *cfg, char *arg)
 	struct stat st;
 	if (stat(host, &st) < 0)
 		return log_err(errno, "--volume %s", host);
-	if (!S_ISDIR(st.st_mode))
-		return log_err(ENOTDIR, "--volume %s", host);
-	cfg->volumes[cfg->nvolumes++] = (struct vm_volume){.host = host, .guest = guest, .readonly = ro};
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return log_err(0, "--volume %s: not a directory or a regular file", host);
+	cfg->volumes[cfg->nvolumes++] =
+		(struct vm_volume){.host = host, .guest = guest, .readonly = ro, .file = S_ISREG(st.st_mode)};
 	return 0;
 }
 

@@ -18,9 +18,11 @@
 #define CONFIG_MAX_GROUPS 64
 
 struct vm_volume {
-	const char *host;  // a host directory
+	const char *host;  // a host directory, or a regular file (file: the guest sees that file)
 	const char *guest; // absolute path inside the container
 	bool readonly;
+	bool file;
+	bool nonrecursive; // mounts beneath host are not shared (rkt's "recursive": false)
 };
 
 #define CONFIG_MAX_APPS 8
@@ -35,6 +37,9 @@ struct vm_config {
 	const char *workdir;
 	const char *append; // extra kernel command line, for debugging (NULL: none)
 	const char *hostname;
+	// The container's /etc/resolv.conf and /etc/hosts (NULL: the rootfs's own): bound over
+	// the root's regular files of those names, which are never written.
+	const char *resolv_conf, *hosts;
 	const char *user;   // -u as given (NULL: root); resolved into uid, gid, groups
 	uint32_t uid, gid;
 	uint32_t groups[CONFIG_MAX_GROUPS];
@@ -62,6 +67,9 @@ struct vm_config {
 	struct vm_config *apps;
 	unsigned napps;
 	const char *app_name; // of an app: its name in the pod
+	char *const *pre_start; // of an app: run as root in its root before it (NULL: none)
+	bool bound_caps;        // of an app: its capabilities are bounded to caps (bit N: capability N)
+	uint64_t caps;
 	const char *enter_socket; // a pod: the abstract socket rkt enter connects to (NULL: no enter)
 };
 

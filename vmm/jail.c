@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The file server's jail: a private mount namespace for one thread whose root is a tmpfs with
-// the share and the process's fd directory, and nothing else of the host. A path bug in the
+// the share (or a directory holding the one file shared) and the process's fd directory, and
+// nothing else of the host. A path bug in the
 // server can then reach no host file outside the share: `..` stops at the tmpfs, which is
 // read-only and holds only those two mount points.
 #define _GNU_SOURCE
@@ -13,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../guest-init/abi.h"
 #include "jail.h"
 #include "util.h"
 
@@ -27,22 +29,26 @@ static int mount_at(const char *src, const char *dst, const char *type, unsigned
 	return mount(src, dst, type, flags, data) < 0 ? -errno : 0;
 }
 
-// Binds what fd names (through its /proc/self/fd link) at dst, then applies flags to the bind.
-static int bind_fd(int fd, const char *dst, unsigned long flags)
+// Binds what fd names (through its /proc/self/fd link) at dst, with the mounts beneath it
+// unless nonrecursive, then applies flags to the bind.
+static int bind_fd(int fd, const char *dst, bool nonrecursive, unsigned long flags)
 {
 	char src[32];
 	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-	int r = mount_at(src, dst, NULL, MS_BIND | MS_REC, NULL);
+	int r = mount_at(src, dst, NULL, MS_BIND | (nonrecursive ? 0 : MS_REC), NULL);
 	return r ?: mount_at(NULL, dst, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
 }
 
-static int assemble(const char *stage, const char *share, bool readonly)
+static int assemble(const char *stage, const struct jail_share *share)
 {
 	// Opened inside the new namespace: a bind's source must belong to it.
-	_cleanup_close_ int share_fd = open(share, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int share_fd = open(share->path, O_PATH | O_CLOEXEC | (share->file ? 0 : O_DIRECTORY));
 	_cleanup_close_ int fds_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (share_fd < 0 || fds_fd < 0)
+	struct stat st;
+	if (share_fd < 0 || fds_fd < 0 || fstat(share_fd, &st) < 0)
 		return -errno;
+	if (share->file && !S_ISREG(st.st_mode))
+		return -EINVAL;
 	char dst[64];
 	int r = mount_at("clearvm-jail", stage, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			 "size=16k,nr_inodes=8,mode=0555");
@@ -51,13 +57,19 @@ static int assemble(const char *stage, const char *share, bool readonly)
 	snprintf(dst, sizeof(dst), "%s%s", stage, JAIL_SHARE);
 	if (mkdir(dst, 0555) < 0)
 		return -errno;
-	unsigned long share_flags = MS_NOSUID | MS_NODEV | (readonly ? MS_RDONLY : 0);
-	if ((r = bind_fd(share_fd, dst, share_flags)) < 0)
+	if (share->file) { // the file is bound over an empty one of the same name on the tmpfs
+		snprintf(dst, sizeof(dst), "%s%s/%s", stage, JAIL_SHARE, ABI_FILE_VOLUME_ENTRY);
+		_cleanup_close_ int stub = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+		if (stub < 0)
+			return -errno;
+	}
+	unsigned long share_flags = MS_NOSUID | MS_NODEV | (share->readonly ? MS_RDONLY : 0);
+	if ((r = bind_fd(share_fd, dst, share->nonrecursive, share_flags)) < 0)
 		return r;
 	snprintf(dst, sizeof(dst), "%s%s", stage, JAIL_FDS);
 	if (mkdir(dst, 0555) < 0)
 		return -errno;
-	if ((r = bind_fd(fds_fd, dst, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)) < 0)
+	if ((r = bind_fd(fds_fd, dst, false, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)) < 0)
 		return r;
 	return mount_at(NULL, stage, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			NULL);
@@ -79,7 +91,7 @@ static int make_root(const char *stage)
 	return chdir("/") < 0 ? -errno : 0;
 }
 
-int jail_enter(const char *share, bool readonly)
+int jail_enter(const struct jail_share *share)
 {
 	if (unshare(CLONE_FS | CLONE_NEWNS) < 0)
 		return -errno;
@@ -92,7 +104,7 @@ int jail_enter(const char *share, bool readonly)
 	for (size_t i = 0; i < ARRAY_SIZE(staging); i++) {
 		if (stat(staging[i], &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		if ((r = assemble(staging[i], share, readonly)) < 0)
+		if ((r = assemble(staging[i], share)) < 0)
 			return r;
 		return make_root(staging[i]);
 	}

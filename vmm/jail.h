@@ -10,8 +10,17 @@
 #define JAIL_SHARE "/share"
 #define JAIL_FDS "/fd"
 
+// What a file server serves: a host directory, or one regular file (then JAIL_SHARE is a
+// read-only directory whose one entry, ABI_FILE_VOLUME_ENTRY, is that file).
+struct jail_share {
+	const char *path;
+	bool readonly;
+	bool file;
+	bool nonrecursive; // the mounts beneath path are left out
+};
+
 // Gives the calling thread its own mount namespace whose root holds only the share
 // (read-only when `readonly`, never devices or set-id) and the fd directory. Needs
 // CAP_SYS_ADMIN: returns -EPERM without it, leaving the thread as it was. Other threads of
-// the process are not affected. 0 or -errno.
-int jail_enter(const char *share, bool readonly);
+// the process are not affected. 0 or -errno (-EINVAL: a file share that is no regular file).
+int jail_enter(const struct jail_share *share);

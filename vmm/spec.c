@@ -44,7 +44,8 @@ static int prop_strlist(void *fdt, const char *name, char *const *list)
 // The size an FDT for one workload needs, generously.
 static size_t workload_size(const struct vm_config *w)
 {
-	size_t size = 1024 + strlist_size(w->argv) + strlist_size(w->env) + strlen(w->workdir);
+	size_t size = 1024 + strlist_size(w->argv) + strlist_size(w->env) + strlen(w->workdir) +
+		      (w->pre_start ? strlist_size(w->pre_start) : 0);
 	for (unsigned i = 0; i < w->nvolumes; i++)
 		size += 128 + strlen(w->volumes[i].guest);
 	return size + (w->app_name ? strlen(w->app_name) : 0);
@@ -65,6 +66,12 @@ static int put_workload(void *fdt, const struct vm_config *w, const char *root_t
 	r = r ?: fdt_property_u32(fdt, "gid", w->gid);
 	r = r ?: fdt_property(fdt, "groups", groups, (int)(w->ngroups * sizeof(groups[0])));
 	r = r ?: fdt_property_string(fdt, "root-tag", root_tag);
+	if (!r && w->pre_start)
+		r = prop_strlist(fdt, "pre-start", w->pre_start);
+	if (!r && w->bound_caps) {
+		fdt32_t caps[2] = {cpu_to_fdt32((uint32_t)(w->caps >> 32)), cpu_to_fdt32((uint32_t)w->caps)};
+		r = fdt_property(fdt, "capabilities", caps, sizeof(caps));
+	}
 	if (!r && w->read_only)
 		r = fdt_property(fdt, "root-readonly", NULL, 0);
 	for (unsigned i = 0; i < w->nvolumes && !r; i++) {
@@ -76,6 +83,8 @@ static int put_workload(void *fdt, const struct vm_config *w, const char *root_t
 		r = r ?: fdt_property_string(fdt, "target", w->volumes[i].guest);
 		if (!r && w->volumes[i].readonly)
 			r = fdt_property(fdt, "readonly", NULL, 0);
+		if (!r && w->volumes[i].file)
+			r = fdt_property(fdt, "file", NULL, 0);
 		r = r ?: fdt_end_node(fdt);
 	}
 	return r ? -EINVAL : 0;
@@ -88,7 +97,8 @@ void spec_app_tag(unsigned index, char *buf, size_t size)
 
 int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 {
-	size_t size = 8192 + strlen(cfg->hostname);
+	size_t size = 8192 + strlen(cfg->hostname) + (cfg->resolv_conf ? strlen(cfg->resolv_conf) : 0) +
+		      (cfg->hosts ? strlen(cfg->hosts) : 0);
 	for (unsigned a = 0; a < cfg->napps; a++)
 		size += workload_size(&cfg->apps[a]);
 	if (!cfg->napps)
@@ -102,6 +112,10 @@ int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 	r = r ?: fdt_finish_reservemap(fdt);
 	r = r ?: fdt_begin_node(fdt, "");
 	r = r ?: fdt_property_string(fdt, "hostname", cfg->hostname);
+	if (!r && cfg->resolv_conf)
+		r = fdt_property_string(fdt, "resolv-conf", cfg->resolv_conf);
+	if (!r && cfg->hosts)
+		r = fdt_property_string(fdt, "hosts", cfg->hosts);
 	if (!r && cfg->interactive)
 		r = fdt_property(fdt, "stdin", NULL, 0);
 	if (!r && cfg->tty)

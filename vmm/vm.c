@@ -103,23 +103,30 @@ static int add_virtio(struct vm *vm, struct virtio_dev *dev)
 	return 0;
 }
 
-// A 9p share of `dir` under mount tag `tag`.
-static int add_share(struct vm *vm, const char *dir, bool readonly, const char *tag)
+// A 9p share under mount tag `tag` (share NULL: a spare slot).
+static int add_share(struct vm *vm, const struct jail_share *share, const char *tag)
 {
 	struct virtio_dev *dev;
-	int r = virtio_p9_new(dir, readonly, tag, vm->cfg->seccomp, &dev);
+	int r = virtio_p9_new(share, tag, vm->cfg->seccomp, &dev);
 	return r < 0 ? r : add_virtio(vm, dev);
+}
+
+static struct jail_share volume_share(const struct vm_volume *v)
+{
+	return (struct jail_share){.path = v->host, .readonly = v->readonly, .file = v->file,
+				   .nonrecursive = v->nonrecursive};
 }
 
 // A workload's root and its volumes, tagged in the order the launch spec names them.
 static int add_workload_shares(struct vm *vm, const struct vm_config *w, const char *root_tag,
 			       unsigned *next_volume)
 {
-	int r = add_share(vm, w->rootfs, w->read_only, root_tag);
+	int r = add_share(vm, &(struct jail_share){.path = w->rootfs, .readonly = w->read_only}, root_tag);
 	for (unsigned i = 0; i < w->nvolumes && r == 0; i++) {
 		char tag[32];
 		spec_volume_tag((*next_volume)++, tag, sizeof(tag));
-		r = add_share(vm, w->volumes[i].host, w->volumes[i].readonly, tag);
+		struct jail_share vol = volume_share(&w->volumes[i]);
+		r = add_share(vm, &vol, tag);
 	}
 	return r;
 }
@@ -170,16 +177,15 @@ static int add_template_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 	bool restore = vm->mode == VM_RESTORE;
-	struct virtio_dev *dev;
-	int r = virtio_p9_new(restore ? cfg->rootfs : NULL, cfg->read_only, ABI_ROOT_TAG, cfg->seccomp, &dev);
-	r = r ?: add_virtio(vm, dev);
+	struct jail_share root = {.path = cfg->rootfs, .readonly = cfg->read_only}, vol;
+	int r = add_share(vm, restore ? &root : NULL, ABI_ROOT_TAG);
 	for (unsigned i = 0; i < CONFIG_MAX_VOLUMES && r == 0; i++) {
 		char tag[32];
 		spec_volume_tag(i, tag, sizeof(tag));
 		bool used = restore && i < cfg->nvolumes;
-		r = virtio_p9_new(used ? cfg->volumes[i].host : NULL, used && cfg->volumes[i].readonly, tag,
-				  cfg->seccomp, &dev);
-		r = r ?: add_virtio(vm, dev);
+		if (used)
+			vol = volume_share(&cfg->volumes[i]);
+		r = add_share(vm, used ? &vol : NULL, tag);
 	}
 	if (r < 0)
 		return r;

@@ -10,7 +10,7 @@ build=$(cd "$1" && pwd)
 source "$(dirname "$0")/../harness/tap.sh"
 
 work=$(mktemp -d "${CLEARVM_TEST_TMPDIR:-${TMPDIR:-/tmp}}/clearvm-rkt.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'umount "$work/nested/sub" 2>/dev/null; rm -rf "$work"' EXIT
 aci=$build/clearvm-stage1.aci
 
 # --- The image: a valid ACI (appc image format) that rkt accepts as a stage1.
@@ -85,22 +85,35 @@ entry() { # entry NAME ARGS...
 }
 
 mkdir -p "$work/data" && echo in-data > "$work/data/in" && chmod 0777 "$work/data"
+echo app-conf > "$work/app.conf" && chmod 0666 "$work/app.conf"
+# A directory with a mount beneath it, for a non-recursive volume (that mount is left out).
+mkdir -p "$work/nested/sub" && echo top > "$work/nested/top" && mount -t tmpfs beneath "$work/nested/sub" &&
+	echo beneath > "$work/nested/sub/beneath"
+# front: a non-root user, a mountPoint resolved by volume name (a file), one with no volume (an
+# implicit empty one), supplementaryGIDs, rkt's resolv.conf and hosts. back: root, with rkt's
+# default capabilities, a pre-start handler and a non-recursive volume.
 two_apps='{"acVersion":"1.30.0","acKind":"PodManifest","apps":[
  {"name":"front","image":{"name":"example.com/front"},"app":{
-   "exec":["/bin/sh","-c","id -u; id -g; id -G; echo MODE=$MODE; echo app=$AC_APP_NAME; hostname; pwd; cat /data/in; touch /data/written; echo s > /scratch/f && echo scratch-ok"],
-   "user":"web","group":"web","workingDirectory":"/srv",
+   "exec":["/bin/sh","-c","id -u; id -g; id -G; echo MODE=$MODE; echo app=$AC_APP_NAME; hostname; pwd; cat /data/in; echo s > /scratch/f && echo scratch-ok; cat /etc/app.conf; echo from-app >> /etc/app.conf; test -d /var/cache/app && echo implicit-ok; cat /etc/resolv.conf; grep db.example /etc/hosts; touch /data/written"],
+   "user":"web","group":"web","workingDirectory":"/srv","supplementaryGIDs":[3000],
    "environment":[{"name":"MODE","value":"prod"}],
-   "mountPoints":[{"name":"data","path":"/data"}]},
+   "mountPoints":[{"name":"data","path":"/data"},{"name":"cfg","path":"/etc/app.conf"},{"name":"cache","path":"/var/cache/app"}]},
   "mounts":[{"volume":"data","path":"/data"},{"volume":"scratch","path":"/scratch"}]},
  {"name":"back","image":{"name":"example.com/back"},"app":{
-   "exec":["/bin/sh","-c","until [ -e /data/written ]; do sleep 0.1; done; grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo; echo back >&2; exit 3"],
+   "exec":["/bin/sh","-c","until [ -e /data/written ]; do sleep 0.1; done; grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo; grep CapBnd /proc/self/status; cat /nr/top; test -e /nr/sub/beneath || echo nonrecursive-ok; echo back >&2; exit 3"],
+   "eventHandlers":[{"name":"pre-start","exec":["/bin/sh","-c","id -u > /data/pre-start"]}],
    "isolators":[{"name":"resource/memory","value":{"limit":"200Mi"}},{"name":"resource/cpu","value":{"limit":"1500m"}}]},
-  "mounts":[{"volume":"data","path":"/data"}]}],
+  "mounts":[{"volume":"data","path":"/data"},{"volume":"nr","path":"/nr"}]}],
  "volumes":[{"name":"data","kind":"host","source":"'"$work/data"'"},
+            {"name":"cfg","kind":"host","source":"'"$work/app.conf"'"},
+            {"name":"nr","kind":"host","source":"'"$work/nested"'","recursive":false},
             {"name":"scratch","kind":"empty","mode":"0777"}]}'
 make_pod "$two_apps" front back
-entry run --net=none --local-config=/etc/rkt --hostname=web-pod --some-future-flag=1 "$uuid" \
-	> "$work/out" 2> "$work/err"
+# As rkt run --dns=192.0.2.53 --hosts-entry=192.0.2.7=db.example leaves them.
+mkdir -p "$pod/stage1/rootfs/etc" && echo "nameserver 192.0.2.53" > "$pod/stage1/rootfs/etc/rkt-resolv.conf"
+printf '127.0.0.1 localhost\n192.0.2.7 db.example\n' > "$pod/stage1/rootfs/etc/rkt-hosts"
+entry run --net=none --local-config=/etc/rkt --hostname=web-pod --some-future-flag=1 \
+	--dns-conf-mode=resolv=stage0,hosts=stage0 "$uuid" > "$work/out" 2> "$work/err"
 rc=$?
 check "run exits with the pod's status: the failing app's 3 (got $rc)" test $rc = 3
 check "rkt/status/front holds 0" test "$(cat "$pod/stage1/rootfs/rkt/status/front" 2>&1)" = 0
@@ -120,6 +133,19 @@ check "in its working directory" grep -qx /srv <<< "$out"
 check "the host volume is mounted at its path" grep -qx in-data <<< "$out"
 check "and the app's writes reach the host, as its user" test "$(stat -c %u "$work/data/written" 2>&1)" = 1000
 check "the empty volume is writable" grep -qx scratch-ok <<< "$out"
+check "a mountPoint takes the volume of its name: a host file, read (got $(grep -c app-conf <<< "$out"))" grep -qx app-conf <<< "$out"
+check "and written through to the host" test "$(tail -1 "$work/app.conf")" = from-app
+check "a mountPoint with no volume gets an implicit empty one" grep -qx implicit-ok <<< "$out"
+check "made in the pod directory as APP-NAME" test -d "$pod/clearvm/volumes/front-cache"
+check "supplementaryGIDs join the app's groups ($(sed -n 3p <<< "$out"))" grep -qw 3000 <<< "$(sed -n 3p <<< "$out")"
+check "--dns-conf-mode resolv=stage0: the app's /etc/resolv.conf is rkt's" grep -qx 'nameserver 192.0.2.53' <<< "$out"
+check "hosts=stage0: and its /etc/hosts" grep -qx '192.0.2.7 db.example' <<< "$out"
+check "neither written into the app's root" \
+	test ! -s "$pod/stage1/rootfs/opt/stage2/front/rootfs/etc/resolv.conf" -a -z "$(grep db.example "$pod/stage1/rootfs/opt/stage2/front/rootfs/etc/hosts")"
+check "a root app is bounded to rkt's default capabilities" grep -qx $'CapBnd:\t00000000a80425fb' <<< "$out"
+check "the pre-start handler ran before the app, as root" test "$(cat "$work/data/pre-start" 2>&1)" = 0
+check "a non-recursive volume: its directory is there" grep -qx top <<< "$out"
+check "without the mount beneath it" grep -qx nonrecursive-ok <<< "$out"
 mem=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' <<< "$out")
 check "resource/memory 200Mi gives the VM 200 MiB + the overhead (MemTotal ${mem:-?} kB)" \
 	test "${mem:-0}" -gt $((200 * 1024)) -a "${mem:-0}" -lt $((264 * 1024))
@@ -162,14 +188,20 @@ check "and its status comes back (6, got $(cat "$pod/stage1/rootfs/rkt/status/so
 	test "$(cat "$pod/stage1/rootfs/rkt/status/solo" 2>&1)" = 6
 
 # --- An image without /proc, /sys, /dev or /tmp gets them, as under rkt's own stage1.
-make_pod "$(one_app '["/bin/sh","-c","grep -c ^Name: /proc/self/status; ls /sys | grep -c kernel; test -c /dev/null && echo dev-ok; echo t > /tmp/t && echo tmp-ok"]')" solo
-rm -rf "$pod/stage1/rootfs/opt/stage2/solo/rootfs/"{proc,sys,dev,tmp}
+make_pod '{"acKind":"PodManifest","apps":[{"name":"solo","image":{"name":"x"},"app":{"exec":["/bin/sh","-c","grep -c ^Name: /proc/self/status; ls /sys | grep -c kernel; test -c /dev/null && echo dev-ok; echo t > /tmp/t && echo tmp-ok; grep CapBnd /proc/self/status; grep -c localhost /etc/hosts"],
+ "isolators":[{"name":"os/linux/capabilities-retain-set","value":{"set":["CAP_NET_ADMIN","CAP_KILL"]}}]}}]}' solo
+rm -rf "$pod/stage1/rootfs/opt/stage2/solo/rootfs/"{proc,sys,dev,tmp,etc/hosts}
 out=$(entry run --net=none "$uuid" 2> "$work/err"); rc=$?
-check "an image without /proc /sys /dev /tmp: all four work ($(echo $out), $rc)" test "$(echo $out)/$rc" = "1 1 dev-ok tmp-ok/0"
+check "an image without /proc /sys /dev /tmp: all four work ($(echo $out), $rc)" test "$(echo $out | cut -d' ' -f1-4)/$rc" = "1 1 dev-ok tmp-ok/0"
+check "capabilities-retain-set: the app's bounding set is exactly those ($(grep CapBnd <<< "$out"))" \
+	grep -qx $'CapBnd:\t0000000000001020' <<< "$out"
+check "an image without /etc/hosts gets rkt's fallback (localhost)" test "$(tail -1 <<< "$out")" -ge 1
 
 # --- readOnlyRootFS (rkt run --readonly-rootfs): the app's root cannot be written.
-make_pod '{"acKind":"PodManifest","apps":[{"name":"solo","image":{"name":"x"},"readOnlyRootFS":true,"app":{"exec":["/bin/sh","-c","touch /ro-probe 2>&1; echo t > /tmp/t && echo tmp-ok"]}}]}' solo
-out=$(entry run --net=none "$uuid" 2> "$work/err"); rc=$?
+make_pod '{"acKind":"PodManifest","apps":[{"name":"solo","image":{"name":"x"},"readOnlyRootFS":true,"app":{"exec":["/bin/sh","-c","touch /ro-probe 2>&1; echo t > /tmp/t && echo tmp-ok; grep CapBnd /proc/self/status"]}}]}' solo
+out=$(entry run --net=none --disable-capabilities-restriction "$uuid" 2> "$work/err"); rc=$?
+check "--insecure-options=capabilities: the app keeps every capability ($(grep CapBnd <<< "$out"))" \
+	grep -qx $'CapBnd:\t000001ffffffffff' <<< "$out"
 check "readOnlyRootFS: writes to the root fail with EROFS (got '$(echo $out)')" grep -q 'Read-only file system' <<< "$out"
 check "and nothing reached the host, while /tmp stays writable" \
 	test ! -e "$pod/stage1/rootfs/opt/stage2/solo/rootfs/ro-probe" -a -n "$(grep -x tmp-ok <<< "$out")"
@@ -201,9 +233,13 @@ check "and no status files" test -z "$(ls "$pod/stage1/rootfs/rkt/status")"
 make_pod "$(one_app '["/bin/true"]')" other
 entry run --net=none "$uuid" 2> "$work/err"; rc=$?
 check "a missing app rootfs: non-zero (got $rc), named" test $rc != 0 -a -n "$(grep 'solo' "$work/err")"
-make_pod '{"acKind":"PodManifest","apps":[{"name":"solo","image":{"name":"x"},"app":{"exec":["/bin/true"],"isolators":[{"name":"os/linux/capabilities-retain-set","value":{"set":["CAP_NET_ADMIN"]}}]}}]}' solo
+make_pod '{"acKind":"PodManifest","apps":[{"name":"solo","image":{"name":"x"},"app":{"exec":["/bin/true"],"isolators":[{"name":"os/linux/seccomp-retain-set","value":{"set":["@rkt/default-whitelist"]}}]}}]}' solo
 entry run --net=none "$uuid" 2> "$work/err"; rc=$?
-check "an unsupported isolator: non-zero (got $rc), named" test $rc != 0 -a -n "$(grep 'capabilities-retain-set' "$work/err")"
+check "an unsupported isolator: non-zero (got $rc), named" test $rc != 0 -a -n "$(grep 'seccomp-retain-set' "$work/err")"
+make_pod "$(one_app '["/bin/true"]')" solo
+entry run --net=none --dns-conf-mode=resolv=cni,hosts=stage0 "$uuid" 2> "$work/err"; rc=$?
+check "a --dns-conf-mode clearvm does not know: non-zero (got $rc), one line" \
+	test $rc != 0 -a "$(wc -l < "$work/err")" = 1 -a -n "$(grep 'dns-conf-mode' "$work/err")"
 entry app-add --debug=false --app=x --uuid="$uuid" 2> "$work/err"; rc=$?
 check "app add is refused with a reason (got $rc)" test $rc != 0 -a -s "$work/err"
 
@@ -224,6 +260,13 @@ check "and its stderr apart" test "$(cat "$work/err")" = to-err
 out=$(echo piped | entry enter --pid="$pid" --appname=back -- /bin/sh -c 'cat /etc/marker; cat'); rc=$?
 check "enter reaches another app's root, and stdin with its EOF (got '$(echo $out)', $rc)" \
 	test "$(echo $out)" = "back piped" -a $rc = 0
+# From a terminal (script(1) gives enter a pty): the command runs on a pty of the terminal's size.
+pod=$pod pid=$pid SHELL=/bin/bash script -qec 'stty rows 33 cols 101; entry enter --pid="$pid" --appname=front -- /bin/sh -c "test -t 0 && test -t 1 && test -t 2 && echo enter-on-a-tty; stty size; exit 5"' /dev/null \
+	< /dev/null > "$work/out" 2>&1; rc=$?
+check "enter from a terminal: the command runs on a tty ($(tr -d '\r' < "$work/out" | head -c 200))" \
+	grep -q enter-on-a-tty "$work/out"
+check "of the terminal's size (33 101)" sh -c "tr -d '\r' < '$work/out' | grep -q '^33 101'"
+check "and its status comes back through script (5, got $rc)" test $rc = 5
 out=$(entry enter --pid="$pid" --appname=front -- /bin/sh -c 'ps -o comm | grep -c sleep' < /dev/null)
 check "the apps keep running beside the entered command (2 sleeps seen, got $out)" test "$out" = 2
 entry enter --pid="$pid" --appname=nope -- /bin/true 2> "$work/err" < /dev/null; rc=$?
@@ -243,7 +286,7 @@ def client():
     return s
 def request(app):
     body = app.encode() + b"\0" + b"/bin/true\0"
-    return struct.pack("<IHH", len(body), 1, 0) + body
+    return struct.pack("<IHHHH", len(body), 1, 0, 0, 0) + body
 def status(s):
     s.settimeout(60)
     data = b""

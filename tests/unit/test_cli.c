@@ -140,8 +140,11 @@ int main(void)
 			 strncmp(bad_vols[i], "DIR", 3) ? bad_vols[i] : bad_vols[i] + 3);
 		ok(PARSE(&cfg, "--rootfs", dir, "-v", v, "--", "true") < 0, "-v %s refused", bad_vols[i]);
 	}
-	snprintf(spec, sizeof(spec), "%s:/data", file);
-	ok(PARSE(&cfg, "--rootfs", dir, "-v", spec, "--", "true") < 0, "-v of a file, not a directory");
+	snprintf(spec, sizeof(spec), "%s:/etc/app.conf", file);
+	ok(PARSE(&cfg, "--rootfs", dir, "-v", spec, "--", "true") == 0 && cfg.volumes[0].file && !cfg.volumes[0].readonly,
+	   "-v of a regular file: a file volume");
+	snprintf(spec, sizeof(spec), "/dev/null:/x");
+	ok(PARSE(&cfg, "--rootfs", dir, "-v", spec, "--", "true") < 0, "-v of a device refused");
 	ok(PARSE(&cfg, "--rootfs", dir, "--hostname", "bad name", "--", "true") < 0, "a hostname with a space");
 	is(PARSE(&cfg, "--rootfs", dir, "--", "true"), 0, "defaults again");
 	ok(!cfg.interactive && cfg.stop_timeout_s == CONFIG_DEFAULT_STOP_TIMEOUT, "no stdin, 10 s stop timeout");

@@ -13,12 +13,15 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <sys/mount.h>
+
 #include "../harness/tap.h"
+#include "../../guest-init/abi.h"
 #include "../../vmm/jail.h"
 #include "../../vmm/p9/server.h"
 
 static char top[] = "/tmp/clearvm-jail.XXXXXX";
-static char share[64], outside[64];
+static char share[64], outside[64], file[64];
 
 static int count_lines(const char *path)
 {
@@ -44,7 +47,7 @@ static int open_err(const char *path, int flags)
 static void *in_jail(void *arg)
 {
 	(void)arg;
-	is(jail_enter(share, false), 0, "a thread enters the jail of its share");
+	is(jail_enter(&(struct jail_share){.path = share}), 0, "a thread enters the jail of its share");
 	char buf[16] = {0};
 	int fd = open(JAIL_SHARE "/inside", O_RDONLY);
 	ok(fd >= 0 && read(fd, buf, sizeof(buf)) == 7 && !memcmp(buf, "inside\n", 7),
@@ -69,13 +72,55 @@ static void *in_jail(void *arg)
 	is(p9_server_new(JAIL_SHARE, JAIL_FDS, false, &srv), 0, "the file server starts inside it");
 	p9_server_free(srv);
 	is(open_err(JAIL_SHARE "/written", O_WRONLY | O_CREAT), 0, "a writable share is written");
+	is(open_err(JAIL_SHARE "/sub/beneath", O_RDONLY), 0, "a mount beneath the share is shared with it");
+	return NULL;
+}
+
+static void *in_nonrecursive_jail(void *arg)
+{
+	(void)arg;
+	is(jail_enter(&(struct jail_share){.path = share, .nonrecursive = true}), 0,
+	   "a thread enters a non-recursive jail");
+	is(open_err(JAIL_SHARE "/inside", O_RDONLY), 0, "its share is there");
+	is(open_err(JAIL_SHARE "/sub/beneath", O_RDONLY), -ENOENT, "but not the mount beneath it");
+	return NULL;
+}
+
+static void *in_file_jail(void *arg)
+{
+	(void)arg;
+	is(jail_enter(&(struct jail_share){.path = file, .file = true}), 0, "a thread enters the jail of one file");
+	char buf[16] = {0};
+	int fd = open(JAIL_SHARE "/" ABI_FILE_VOLUME_ENTRY, O_RDWR);
+	ok(fd >= 0 && read(fd, buf, sizeof(buf)) == 6 && !memcmp(buf, "a-file", 6) && write(fd, "+", 1) == 1,
+	   "the file is read and written as " JAIL_SHARE "/" ABI_FILE_VOLUME_ENTRY);
+	if (fd >= 0)
+		close(fd);
+	DIR *d = opendir(JAIL_SHARE);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	is(n, 1, "the share holds that file only");
+	is(open_err(JAIL_SHARE "/new", O_WRONLY | O_CREAT), -EROFS, "nothing can be made beside it");
+	is(open_err(outside, O_RDONLY), -ENOENT, "and the rest of the host is not there");
+	return NULL;
+}
+
+static void *in_file_jail_of_a_dir(void *arg)
+{
+	(void)arg;
+	is(jail_enter(&(struct jail_share){.path = share, .file = true}), -EINVAL,
+	   "a file jail of a directory is refused");
 	return NULL;
 }
 
 static void *in_readonly_jail(void *arg)
 {
 	(void)arg;
-	is(jail_enter(share, true), 0, "a thread enters a read-only jail");
+	is(jail_enter(&(struct jail_share){.path = share, .readonly = true}), 0, "a thread enters a read-only jail");
 	is(open_err(JAIL_SHARE "/new", O_WRONLY | O_CREAT), -EROFS, "its share cannot be written");
 	return NULL;
 }
@@ -108,14 +153,33 @@ int main(void)
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/null", share);
 	ok(mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0, "a device node in the share (made on the host)");
+	snprintf(file, sizeof(file), "%s/one-file", top);
+	f = fopen(file, "w");
+	fputs("a-file", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/sub", share);
+	mkdir(path, 0755);
+	ok(mount("beneath", path, "tmpfs", 0, "size=16k") == 0, "a mount beneath the share");
+	snprintf(path, sizeof(path), "%s/sub/beneath", share);
+	close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
 
 	int mounts = count_lines("/proc/self/mountinfo");
 	run(in_jail);
 	run(in_readonly_jail);
+	run(in_nonrecursive_jail);
+	run(in_file_jail);
+	run(in_file_jail_of_a_dir);
 	is(count_lines("/proc/self/mountinfo"), mounts, "the process and the host keep their mounts");
 	is(open_err(outside, O_RDONLY), 0, "the other threads still see the host");
 	snprintf(path, sizeof(path), "%s/written", share);
 	is(open_err(path, O_RDONLY), 0, "what the jailed thread wrote is in the share on the host");
+	char buf[16] = {0};
+	f = fopen(file, "r");
+	ok(f && fread(buf, 1, sizeof(buf), f) == 7 && !strcmp(buf, "a-file+"), "and what it wrote to the file");
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "%s/sub", share);
+	umount(path);
 
 	char cmd[96];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);

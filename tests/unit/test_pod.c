@@ -57,7 +57,7 @@ static const char good[] =
 	"{\"name\":\"back\",\"image\":{\"name\":\"y\"},\"app\":{\"exec\":[\"/bin/true\"],"
 	"\"isolators\":[{\"name\":\"resource/memory\",\"value\":{\"limit\":\"32M\"}}]},"
 	"\"mounts\":[{\"volume\":\"scratch\",\"path\":\"/scratch\"}]}],"
-	"\"volumes\":[{\"name\":\"data\",\"kind\":\"host\",\"source\":\"/srv/data\",\"readOnly\":false},"
+	"\"volumes\":[{\"name\":\"data\",\"kind\":\"host\",\"source\":\"/tmp\"},"
 	"{\"name\":\"scratch\",\"kind\":\"empty\",\"mode\":\"0770\",\"uid\":1000,\"gid\":1000}]}";
 
 static int load(const char *text, struct pod *pod)
@@ -117,9 +117,10 @@ int main(void)
 	ok(has_env(f, "MODE=prod") && has_env(f, "AC_APP_NAME=front") && has_env(f, "HOME=/home/web"),
 	   "environment, AC_APP_NAME and HOME");
 	ok(has_env(b, "PATH=" CONFIG_DEFAULT_PATH) && b->uid == 0, "defaults: PATH, root");
-	ok(f->nvolumes == 1 && !strcmp(f->volumes[0].host, "/srv/data") && !strcmp(f->volumes[0].guest, "/data"),
+	ok(f->nvolumes == 1 && !strcmp(f->volumes[0].host, "/tmp") && !strcmp(f->volumes[0].guest, "/data"),
 	   "a host volume at its mount path");
-	ok(f->volumes[0].readonly, "read-only from the app's mount point");
+	ok(f->volumes[0].readonly && !f->volumes[0].file && !f->volumes[0].nonrecursive,
+	   "read-only from the app's mount point, a directory, recursive");
 	char empty[600];
 	snprintf(empty, sizeof(empty), "%s/clearvm/volumes/scratch", dir);
 	struct stat st;
@@ -128,6 +129,59 @@ int main(void)
 	is(vm->memory_mib, 64 + 128 + 31, "memory: the last limit of each app, summed, plus the overhead");
 	is(vm->cpus, 2, "cpus: 1500m rounds up to 2");
 	pod_free(&pod);
+
+	// mountPoints as rkt's stage1 resolves them: by volume name, else an implicit empty volume.
+	static const char points[] =
+		"{\"acKind\":\"PodManifest\",\"apps\":[{\"name\":\"front\",\"image\":{\"name\":\"x\"},"
+		"\"app\":{\"exec\":[\"/bin/true\"],\"supplementaryGIDs\":[3000,3001],\"mountPoints\":["
+		"{\"name\":\"data\",\"path\":\"/data\",\"readOnly\":true},{\"name\":\"conf\",\"path\":\"/etc/app.conf\"},"
+		"{\"name\":\"cache\",\"path\":\"/var/cache/app\"},{\"name\":\"mounted\",\"path\":\"/m\"}]},"
+		"\"mounts\":[{\"volume\":\"data\",\"path\":\"/m\"}]}],"
+		"\"volumes\":[{\"name\":\"data\",\"kind\":\"host\",\"source\":\"/tmp\",\"readOnly\":false,\"recursive\":false},"
+		"{\"name\":\"conf\",\"kind\":\"host\",\"source\":\"/etc/passwd\"}]}";
+	is(pod_load(points, strlen(points), dir, &pod), 0, "a pod whose image has mountPoints loads");
+	is(f->nvolumes, 4, "one mount per path: the manifest's mount, then three mount points (/m once)");
+	ok(!strcmp(f->volumes[0].guest, "/m") && !strcmp(f->volumes[1].guest, "/data") &&
+	   !strcmp(f->volumes[1].host, "/tmp"), "a mount point takes the volume of its name");
+	ok(!f->volumes[1].readonly, "whose readOnly, when given, overrides the mount point's");
+	ok(f->volumes[1].nonrecursive, "recursive: false is kept");
+	ok(f->volumes[2].file && !strcmp(f->volumes[2].host, "/etc/passwd"), "a host volume may be a file");
+	snprintf(empty, sizeof(empty), "%s/clearvm/volumes/front-cache", dir);
+	ok(!strcmp(f->volumes[3].host, empty) && stat(empty, &st) == 0 && (st.st_mode & 07777) == 0755 &&
+	   st.st_uid == 0, "a mount point without a volume gets an implicit empty one, APP-NAME, 0755");
+	ok(f->ngroups == 3 && f->groups[1] == 3000 && f->groups[2] == 3001, "supplementaryGIDs join the groups");
+	ok(f->bound_caps && f->caps == pod_default_caps() && !(f->caps & (1ULL << 21)) && (f->caps & (1ULL << 0)),
+	   "capabilities bounded to rkt's default set (CHOWN in, SYS_ADMIN out)");
+	ok(!f->pre_start, "no pre-start handler unless the image has one");
+	pod_free(&pod);
+
+	static const char caps[] =
+		"{\"acKind\":\"PodManifest\",\"apps\":[{\"name\":\"front\",\"image\":{\"name\":\"x\"},\"app\":{"
+		"\"exec\":[\"/bin/true\"],\"eventHandlers\":[{\"name\":\"pre-start\",\"exec\":[\"/bin/sh\",\"-c\",\"x\"]}],"
+		"\"isolators\":[{\"name\":\"os/linux/capabilities-retain-set\",\"value\":{\"set\":[\"CAP_NET_ADMIN\",\"CAP_KILL\"]}}]}},"
+		"{\"name\":\"back\",\"image\":{\"name\":\"y\"},\"app\":{\"exec\":[\"/bin/true\"],"
+		"\"isolators\":[{\"name\":\"os/linux/capabilities-remove-set\",\"value\":{\"set\":[\"CAP_CHOWN\"]}}]}}]}";
+	is(pod_load(caps, strlen(caps), dir, &pod), 0, "capability isolators and a pre-start handler load");
+	is(f->caps, (1ULL << 12) | (1ULL << 5), "retain-set: exactly those");
+	is(b->caps, pod_default_caps() & ~1ULL, "remove-set: the default set without those");
+	ok(f->pre_start && !strcmp(f->pre_start[0], "/bin/sh") && !strcmp(f->pre_start[2], "x") && !f->pre_start[3],
+	   "the pre-start handler's exec");
+	pod_free(&pod);
+	char *bad_cap = strdup(caps);
+	memcpy(strstr(bad_cap, "CAP_NET_ADMIN"), "CAP_NET_ADMlN", 13);
+	is(load(bad_cap, &pod), -EINVAL, "an unknown capability is refused");
+	memcpy(strstr(bad_cap, "pre-start"), "post-stop", 9);
+	memcpy(strstr(bad_cap, "CAP_NET_ADMlN"), "CAP_NET_ADMIN", 13);
+	is(load(bad_cap, &pod), -EINVAL, "a post-stop handler is refused, not skipped");
+	free(bad_cap);
+	static const char dev[] = "{\"acKind\":\"PodManifest\",\"apps\":[{\"name\":\"front\",\"image\":{\"name\":\"x\"},"
+		"\"app\":{\"exec\":[\"/bin/true\"]},\"mounts\":[{\"volume\":\"d\",\"path\":\"/d\"}]}],"
+		"\"volumes\":[{\"name\":\"d\",\"kind\":\"host\",\"source\":\"/dev/null\"}]}";
+	is(load(dev, &pod), -EINVAL, "a host volume that is a device is refused");
+	static const char gone[] = "{\"acKind\":\"PodManifest\",\"apps\":[{\"name\":\"front\",\"image\":{\"name\":\"x\"},"
+		"\"app\":{\"exec\":[\"/bin/true\"]},\"mounts\":[{\"volume\":\"d\",\"path\":\"/d\"}]}],"
+		"\"volumes\":[{\"name\":\"d\",\"kind\":\"host\",\"source\":\"/no/such/dir\"}]}";
+	is(load(gone, &pod), -ENOENT, "and one whose source is missing");
 
 	is(load("{\"acKind\":\"PodManifest\"", &pod), -EINVAL, "truncated JSON");
 	is(load("{\"acKind\":\"ImageManifest\",\"apps\":[]}", &pod), -EINVAL, "not a pod manifest");

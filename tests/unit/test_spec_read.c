@@ -33,11 +33,13 @@ int main(void)
 	static struct vm_config apps[2];
 	apps[0] = (struct vm_config){.app_name = "web", .argv = web_argv, .env = env, .nenv = 1,
 				     .workdir = "/srv", .uid = 33, .gid = 33, .groups = {4, 5}, .ngroups = 2,
-				     .nvolumes = 1, .volumes = {{.host = "/", .guest = "/data", .readonly = true}}};
+				     .nvolumes = 2, .volumes = {{.host = "/", .guest = "/data", .readonly = true},
+							  {.host = "/etc/hosts", .guest = "/etc/app.conf", .file = true}}};
 	apps[1] = (struct vm_config){.app_name = "db", .argv = db_argv, .env = env, .nenv = 1,
 				     .workdir = "/", .read_only = true};
 	struct vm_config pod = {.hostname = "rkt-42", .napps = 2, .apps = apps, .tty = true,
-				.tty_rows = 50, .tty_cols = 132};
+				.tty_rows = 50, .tty_cols = 132, .resolv_conf = "nameserver 10.0.0.1\n",
+				.hosts = "127.0.0.1 localhost\n"};
 	void *fdt;
 	size_t size;
 	is(spec_build_fdt(&pod, &fdt, &size), 0, "a pod's spec built");
@@ -52,9 +54,13 @@ int main(void)
 	   !w->argv[2] && !strcmp(w->env[0], "PATH=/bin") && !w->env[1] && !strcmp(w->cwd, "/srv"),
 	   "the first app's name, argv, env and directory");
 	ok(w->uid == 33 && w->gid == 33 && w->ngroups == 2 && w->groups[1] == 5, "its identity");
-	ok(w->nvolumes == 1 && !strcmp(w->volumes[0].target, "/data") && w->volumes[0].readonly &&
-	   !strcmp(w->volumes[0].tag, ABI_VOLUME_TAG "0") && !strcmp(w->root_tag, ABI_APP_TAG "0") && !w->root_readonly,
-	   "its volume and root share");
+	ok(w->nvolumes == 2 && !strcmp(w->volumes[0].target, "/data") && w->volumes[0].readonly &&
+	   !w->volumes[0].file && !strcmp(w->volumes[0].tag, ABI_VOLUME_TAG "0") &&
+	   !strcmp(w->root_tag, ABI_APP_TAG "0") && !w->root_readonly, "its volume and root share");
+	ok(w->volumes[1].file && !w->volumes[1].readonly && !strcmp(w->volumes[1].target, "/etc/app.conf") &&
+	   !strcmp(w->volumes[1].tag, ABI_VOLUME_TAG "1"), "a file volume says so");
+	ok(ls.resolv_conf && !strcmp(ls.resolv_conf, "nameserver 10.0.0.1\n") && ls.hosts &&
+	   !strcmp(ls.hosts, "127.0.0.1 localhost\n"), "the pod's resolv.conf and hosts");
 	ok(!strcmp(d->name, "db") && d->root_readonly && d->nvolumes == 0 && !strcmp(d->root_tag, ABI_APP_TAG "1"),
 	   "the second app");
 	launch_spec_free(&ls);
@@ -66,6 +72,9 @@ int main(void)
 	char *argv[] = {"/bin/true", NULL};
 	struct vm_config one = {.hostname = "h", .argv = argv, .env = env, .nenv = 1, .workdir = "/"};
 	is(spec_build_fdt(&one, &fdt, &size), 0, "a single container's spec built");
+	is(launch_spec_read(fdt, size, 8, &ls, &bad), 0, "read back");
+	ok(!ls.resolv_conf && !ls.hosts, "without resolv.conf or hosts: the root's own");
+	launch_spec_free(&ls);
 	is(launch_spec_read(fdt, size - 1, 8, &ls, &bad), -EINVAL, "cut short by a byte: refused");
 	launch_spec_free(&ls);
 	static const struct {
@@ -81,6 +90,8 @@ int main(void)
 		{"groups", "\0\0\0\0\0", 5, "groups"},  // not a multiple of 4
 		{"cwd", NULL, 0, "cwd"},                // missing
 		{"root-tag", NULL, 0, "root-tag"},
+		{"resolv-conf", "x", 1, "resolv-conf"}, // no NUL
+		{"hosts", "a\0b", 4, "hosts"},
 	};
 	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
 		void *b = with_prop(fdt, size, broken[i].prop, broken[i].val, broken[i].len);

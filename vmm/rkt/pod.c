@@ -119,7 +119,52 @@ int pod_parse_millicores(const char *s, uint64_t *millicores)
 struct limits {
 	uint64_t memory_bytes; // 0: none given
 	uint64_t millicores;
+	uint64_t caps; // the app's capability bounding set
 };
+
+// Capability names as appc's isolators give them, by number (linux/capability.h).
+static const char *const cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
+
+uint64_t pod_default_caps(void)
+{
+	static const int keep[] = {0 /* CHOWN */, 1 /* DAC_OVERRIDE */, 3 /* FOWNER */, 4 /* FSETID */,
+				   5 /* KILL */, 6 /* SETGID */, 7 /* SETUID */, 8 /* SETPCAP */,
+				   10 /* NET_BIND_SERVICE */, 13 /* NET_RAW */, 18 /* SYS_CHROOT */,
+				   27 /* MKNOD */, 29 /* AUDIT_WRITE */, 31 /* SETFCAP */};
+	uint64_t caps = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+		caps |= 1ULL << keep[i];
+	return caps;
+}
+
+// An os/linux/capabilities-*-set isolator's "set", as a mask; -EINVAL for an unknown name.
+static int cap_set(json_object *value, const char *who, uint64_t *mask)
+{
+	json_object *set = get(value, "set", json_type_array);
+	size_t n = set ? json_object_array_length(set) : 0;
+	*mask = 0;
+	if (!set)
+		return log_err(0, "pod manifest: %s: a capabilities isolator needs a set", who);
+	for (size_t i = 0; i < n; i++) {
+		json_object *c = json_object_array_get_idx(set, i);
+		const char *name = json_object_is_type(c, json_type_string) ? json_object_get_string(c) : "";
+		size_t k = 0;
+		while (k < ARRAY_SIZE(cap_names) && strcmp(cap_names[k], name))
+			k++;
+		if (k == ARRAY_SIZE(cap_names))
+			return log_err(0, "pod manifest: %s: unknown capability %s", who, name);
+		*mask |= 1ULL << k;
+	}
+	return 0;
+}
 
 // An isolators array: the last of each kind wins; anything clearvm cannot honour is refused.
 static int read_isolators(json_object *list, const char *who, struct limits *out)
@@ -140,64 +185,191 @@ static int read_isolators(json_object *list, const char *who, struct limits *out
 			if (pod_parse_millicores(q, &out->millicores) < 0)
 				return log_err(0, "pod manifest: %s: resource/cpu limit %s: expected cores like 2 or 500m",
 					       who, q ? q : "(none)");
+		} else if (!strcmp(name, "os/linux/capabilities-retain-set")) {
+			if (cap_set(value, who, &out->caps) < 0)
+				return -EINVAL;
+		} else if (!strcmp(name, "os/linux/capabilities-remove-set")) {
+			uint64_t remove;
+			if (cap_set(value, who, &remove) < 0)
+				return -EINVAL;
+			out->caps = pod_default_caps() & ~remove;
 		} else {
 			return log_err(0, "pod manifest: %s: isolator %s is not supported by the clearvm stage1 "
-					  "(only resource/memory and resource/cpu)", who, name);
+					  "(only resource/memory, resource/cpu and os/linux/capabilities-*-set)",
+				       who, name);
 		}
 	}
 	return 0;
 }
 
-// The pod volume named `name`: its host directory (an "empty" one is made in the pod directory).
-static int volume_source(struct pod *pod, json_object *volumes, const char *name, const char *pod_dir,
-			 const char **host, bool *readonly)
+static json_object *find_named(json_object *list, const char *key, const char *name)
 {
-	size_t n = volumes ? json_object_array_length(volumes) : 0;
+	size_t n = list ? json_object_array_length(list) : 0;
 	for (size_t i = 0; i < n; i++) {
-		json_object *v = json_object_array_get_idx(volumes, i);
-		if (!get_str(v, "name") || strcmp(get_str(v, "name"), name))
-			continue;
-		const char *kind = get_str(v, "kind");
-		*readonly = get_bool(v, "readOnly");
-		if (kind && !strcmp(kind, "host")) {
-			*host = get_str(v, "source");
-			if (!*host || (*host)[0] != '/')
-				return log_err(0, "pod manifest: volume %s: a host volume needs an absolute source", name);
-			return 0;
-		}
-		if (!kind || strcmp(kind, "empty"))
-			return log_err(0, "pod manifest: volume %s: kind %s is not supported (host or empty)", name,
-				       kind ? kind : "(none)");
-		if (!ac_name(name))
-			return log_err(0, "pod manifest: volume %s: not a valid name", name);
-		const char *dir = own(pod, "%s/clearvm/volumes/%s", pod_dir, name);
-		const char *parent = own(pod, "%s/clearvm", pod_dir), *vols = own(pod, "%s/clearvm/volumes", pod_dir);
-		if (!dir || !parent || !vols)
-			return -ENOMEM;
-		const char *mode = get_str(v, "mode");
-		unsigned long m = mode ? strtoul(mode, NULL, 8) & 07777 : 0755;
-		json_object *uid = get(v, "uid", json_type_int), *gid = get(v, "gid", json_type_int);
-		if ((mkdir(parent, 0700) < 0 && errno != EEXIST) || (mkdir(vols, 0700) < 0 && errno != EEXIST) ||
-		    (mkdir(dir, 0700) < 0 && errno != EEXIST) || chmod(dir, (mode_t)m) < 0 ||
-		    chown(dir, uid ? (uid_t)json_object_get_int(uid) : 0, gid ? (gid_t)json_object_get_int(gid) : 0) < 0)
-			return log_err(errno, "empty volume %s", dir);
-		*host = dir;
-		return 0;
+		json_object *o = json_object_array_get_idx(list, i);
+		if (get_str(o, key) && !strcmp(get_str(o, key), name))
+			return o;
 	}
-	return log_err(0, "pod manifest: no volume named %s", name);
+	return NULL;
 }
 
-// A mount point's readOnly flag in the app's image manifest section.
-static bool mount_point_readonly(json_object *app, const char *name)
+// An "empty" volume: a directory of its own in the pod directory, with the mode and owner the
+// volume asks for (rkt's defaults: 0755, root).
+static int empty_volume(struct pod *pod, const char *pod_dir, const char *name, const char *mode,
+			uid_t uid, gid_t gid, const char **host)
 {
-	json_object *mps = get(app, "mountPoints", json_type_array);
-	size_t n = mps ? json_object_array_length(mps) : 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *mp = json_object_array_get_idx(mps, i);
-		if (get_str(mp, "name") && !strcmp(get_str(mp, "name"), name))
-			return get_bool(mp, "readOnly");
+	if (!ac_name(name))
+		return log_err(0, "pod manifest: volume %s: not a valid name", name);
+	const char *dir = own(pod, "%s/clearvm/volumes/%s", pod_dir, name);
+	const char *parent = own(pod, "%s/clearvm", pod_dir), *vols = own(pod, "%s/clearvm/volumes", pod_dir);
+	if (!dir || !parent || !vols)
+		return -ENOMEM;
+	unsigned long m = mode ? strtoul(mode, NULL, 8) & 07777 : 0755;
+	if ((mkdir(parent, 0700) < 0 && errno != EEXIST) || (mkdir(vols, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST) || chmod(dir, (mode_t)m) < 0 || chown(dir, uid, gid) < 0)
+		return log_err(errno, "empty volume %s", dir);
+	*host = dir;
+	return 0;
+}
+
+// The pod volume v as a share: a host directory or file, or an "empty" one made in the pod
+// directory. readOnly, when the volume says, overrides the mount point's.
+static int volume_source(struct pod *pod, json_object *v, const char *pod_dir, struct vm_volume *out)
+{
+	const char *name = get_str(v, "name"), *kind = get_str(v, "kind");
+	json_object *ro = get(v, "readOnly", json_type_boolean), *rec = get(v, "recursive", json_type_boolean);
+	if (ro)
+		out->readonly = json_object_get_boolean(ro);
+	out->nonrecursive = rec && !json_object_get_boolean(rec);
+	if (kind && !strcmp(kind, "host")) {
+		out->host = get_str(v, "source");
+		struct stat st;
+		if (!out->host || out->host[0] != '/')
+			return log_err(0, "pod manifest: volume %s: a host volume needs an absolute source", name);
+		if (stat(out->host, &st) < 0)
+			return log_err(errno, "volume %s: %s", name, out->host);
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+			return log_err(0, "volume %s: %s is neither a directory nor a regular file", name, out->host);
+		out->file = S_ISREG(st.st_mode);
+		return 0;
 	}
+	if (!kind || strcmp(kind, "empty"))
+		return log_err(0, "pod manifest: volume %s: kind %s is not supported (host or empty)", name,
+			       kind ? kind : "(none)");
+	json_object *uid = get(v, "uid", json_type_int), *gid = get(v, "gid", json_type_int);
+	return empty_volume(pod, pod_dir, name, get_str(v, "mode"), uid ? (uid_t)json_object_get_int(uid) : 0,
+			    gid ? (gid_t)json_object_get_int(gid) : 0, &out->host);
+}
+
+static struct vm_volume *new_mount(struct vm_config *a, const char *path)
+{
+	if (a->nvolumes == CONFIG_MAX_VOLUMES) {
+		log_err(0, "app %s: more than %d mounts", a->app_name, CONFIG_MAX_VOLUMES);
+		return NULL;
+	}
+	struct vm_volume *v = &a->volumes[a->nvolumes++];
+	v->guest = path;
+	return v;
+}
+
+static bool mounted_at(const struct vm_config *a, const char *path)
+{
+	for (unsigned i = 0; i < a->nvolumes; i++)
+		if (!strcmp(a->volumes[i].guest, path))
+			return true;
 	return false;
+}
+
+// The app's mounts, as rkt's stage1 makes them: those the pod manifest lists, then each of the
+// image's mountPoints not already mounted at its path, from the volume of the same name, or
+// else from an implicit empty volume named APP-MOUNTPOINT.
+static int read_mounts(struct pod *pod, json_object *entry, json_object *app, json_object *volumes,
+		       const char *pod_dir, struct vm_config *a)
+{
+	json_object *mounts = get(entry, "mounts", json_type_array), *mps = get(app, "mountPoints", json_type_array);
+	int r;
+	for (size_t i = 0; mounts && i < json_object_array_length(mounts); i++) {
+		json_object *m = json_object_array_get_idx(mounts, i);
+		const char *vol = get_str(m, "volume"), *path = get_str(m, "path");
+		if (!vol || !path || path[0] != '/')
+			return log_err(0, "pod manifest: app %s: mounts[%zu] needs a volume and an absolute path",
+				       a->app_name, i);
+		json_object *v = find_named(volumes, "name", vol);
+		if (!v)
+			return log_err(0, "pod manifest: no volume named %s", vol);
+		struct vm_volume *mv = new_mount(a, path);
+		if (!mv)
+			return -E2BIG;
+		mv->readonly = get_bool(find_named(mps, "name", vol), "readOnly");
+		if ((r = volume_source(pod, v, pod_dir, mv)) < 0)
+			return r;
+	}
+	for (size_t i = 0; mps && i < json_object_array_length(mps); i++) {
+		json_object *mp = json_object_array_get_idx(mps, i);
+		const char *name = get_str(mp, "name"), *path = get_str(mp, "path");
+		if (!name || !path || path[0] != '/')
+			return log_err(0, "image of app %s: mountPoints[%zu] needs a name and an absolute path",
+				       a->app_name, i);
+		if (mounted_at(a, path))
+			continue;
+		struct vm_volume *mv = new_mount(a, path);
+		if (!mv)
+			return -E2BIG;
+		mv->readonly = get_bool(mp, "readOnly");
+		json_object *v = find_named(volumes, "name", name);
+		if (v) {
+			r = volume_source(pod, v, pod_dir, mv);
+		} else {
+			const char *implicit = own(pod, "%s-%s", a->app_name, name);
+			r = implicit ? empty_volume(pod, pod_dir, implicit, NULL, 0, 0, &mv->host) : -ENOMEM;
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+// A string array as a NULL-terminated argv owned by the pod (its strings point into the JSON).
+static char **read_argv(struct pod *pod, json_object *list, const char *app, const char *what)
+{
+	size_t argc = list ? json_object_array_length(list) : 0;
+	if (argc == 0) {
+		log_err(0, "pod manifest: app %s: %s is missing or empty", app, what);
+		return NULL;
+	}
+	char **argv = calloc(argc + 1, sizeof(*argv));
+	if (!argv || pod->nowned == POD_MAX_OWNED) {
+		free(argv);
+		log_err(ENOMEM, "pod manifest");
+		return NULL;
+	}
+	pod->owned[pod->nowned++] = (char *)argv;
+	for (size_t i = 0; i < argc; i++) {
+		json_object *s = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(s, json_type_string)) {
+			log_err(0, "pod manifest: app %s: %s[%zu] is not a string", app, what, i);
+			return NULL;
+		}
+		argv[i] = (char *)json_object_get_string(s);
+	}
+	return argv;
+}
+
+// eventHandlers: pre-start runs before the app (as rkt does, as root in the app's root);
+// post-stop is refused rather than silently skipped.
+static int read_event_handlers(struct pod *pod, json_object *app, struct vm_config *a)
+{
+	json_object *handlers = get(app, "eventHandlers", json_type_array);
+	for (size_t i = 0; handlers && i < json_object_array_length(handlers); i++) {
+		json_object *h = json_object_array_get_idx(handlers, i);
+		const char *name = get_str(h, "name");
+		if (!name || strcmp(name, "pre-start"))
+			return log_err(0, "pod manifest: app %s: event handler %s is not supported by the clearvm "
+					  "stage1 (only pre-start)", a->app_name, name ? name : "(none)");
+		if (!(a->pre_start = read_argv(pod, get(h, "exec", json_type_array), a->app_name, "pre-start exec")))
+			return -EINVAL;
+	}
+	return 0;
 }
 
 static int read_app(struct pod *pod, json_object *entry, json_object *volumes, const char *pod_dir,
@@ -218,23 +390,8 @@ static int read_app(struct pod *pod, json_object *entry, json_object *volumes, c
 	if (stat(a->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
 		return log_err(0, "app %s: its root filesystem %s is missing", name, a->rootfs);
 
-	json_object *exec = get(app, "exec", json_type_array);
-	size_t argc = exec ? json_object_array_length(exec) : 0;
-	if (argc == 0)
-		return log_err(0, "pod manifest: app %s: exec is missing or empty", name);
-	char **argv = calloc(argc + 1, sizeof(*argv));
-	if (!argv || pod->nowned == POD_MAX_OWNED) {
-		free(argv);
-		return -ENOMEM;
-	}
-	pod->owned[pod->nowned++] = (char *)argv;
-	for (size_t i = 0; i < argc; i++) {
-		json_object *s = json_object_array_get_idx(exec, i);
-		if (!json_object_is_type(s, json_type_string))
-			return log_err(0, "pod manifest: app %s: exec[%zu] is not a string", name, i);
-		argv[i] = (char *)json_object_get_string(s);
-	}
-	a->argv = argv;
+	if (!(a->argv = read_argv(pod, get(app, "exec", json_type_array), name, "exec")))
+		return -EINVAL;
 
 	a->read_only = get_bool(entry, "readOnlyRootFS"); // rkt run --readonly-rootfs
 	a->workdir = get_str(app, "workingDirectory") ? get_str(app, "workingDirectory") : "/";
@@ -264,20 +421,21 @@ static int read_app(struct pod *pod, json_object *entry, json_object *volumes, c
 	if (!a->user || (r = user_resolve(a)) < 0)
 		return a->user ? r : -ENOMEM;
 
-	json_object *mounts = get(entry, "mounts", json_type_array);
-	for (size_t i = 0; mounts && i < json_object_array_length(mounts); i++) {
-		json_object *m = json_object_array_get_idx(mounts, i);
-		const char *vol = get_str(m, "volume"), *path = get_str(m, "path");
-		if (!vol || !path || path[0] != '/')
-			return log_err(0, "pod manifest: app %s: mounts[%zu] needs a volume and an absolute path", name, i);
-		if (a->nvolumes == CONFIG_MAX_VOLUMES)
-			return log_err(0, "app %s: more than %d mounts", name, CONFIG_MAX_VOLUMES);
-		struct vm_volume *v = &a->volumes[a->nvolumes++];
-		if ((r = volume_source(pod, volumes, vol, pod_dir, &v->host, &v->readonly)) < 0)
-			return r;
-		v->guest = path;
-		v->readonly = v->readonly || mount_point_readonly(app, vol);
+	// supplementaryGIDs: added to the groups the user has in the image's /etc/group.
+	json_object *sgids = get(app, "supplementaryGIDs", json_type_array);
+	for (size_t i = 0; sgids && i < json_object_array_length(sgids); i++) {
+		json_object *g = json_object_array_get_idx(sgids, i);
+		int64_t gid = json_object_is_type(g, json_type_int) ? json_object_get_int64(g) : -1;
+		if (gid < 0 || gid > UINT32_MAX - 1)
+			return log_err(0, "pod manifest: app %s: supplementaryGIDs[%zu] is not a group id", name, i);
+		if (a->ngroups == CONFIG_MAX_GROUPS)
+			return log_err(0, "app %s: more than %d groups", name, CONFIG_MAX_GROUPS);
+		a->groups[a->ngroups++] = (uint32_t)gid;
 	}
+	if ((r = read_mounts(pod, entry, app, volumes, pod_dir, a)) < 0)
+		return r;
+	if ((r = read_event_handlers(pod, app, a)) < 0)
+		return r;
 	char who[80];
 	snprintf(who, sizeof(who), "app %s", name);
 	return read_isolators(get(app, "isolators", json_type_array), who, lim);
@@ -314,7 +472,7 @@ int pod_load(const char *text, size_t len, const char *pod_dir, struct pod *pod)
 	unsigned shares = 0;
 	int r;
 	for (size_t i = 0; i < n; i++) {
-		struct limits lim = {0};
+		struct limits lim = {.caps = pod_default_caps()};
 		struct vm_config *a = &pod->apps[i];
 		if ((r = read_app(pod, json_object_array_get_idx(apps, i), volumes, pod_dir, a, &lim)) < 0)
 			return r;
@@ -322,6 +480,8 @@ int pod_load(const char *text, size_t len, const char *pod_dir, struct pod *pod)
 			if (!strcmp(pod->apps[j].app_name, a->app_name))
 				return log_err(0, "pod manifest: two apps named %s", a->app_name);
 		pod->vm.napps++;
+		a->bound_caps = true;
+		a->caps = lim.caps;
 		memory += lim.memory_bytes;
 		millicores += lim.millicores;
 		shares += 1 + a->nvolumes;

@@ -28,5 +28,9 @@ void pod_free(struct pod *pod);
 
 // Kubernetes-style quantities as appc isolators use them: "128M" = 128e6, "128Mi" = 128 << 20,
 // plain numbers are bytes; CPU "500m" = 500 millicores, "2" or "1.5" cores. 0 or -EINVAL.
+// rkt's default capability bounding set for an app (bit N: capability N): the capabilities
+// docker also keeps, which the isolators os/linux/capabilities-retain-set and -remove-set change.
+uint64_t pod_default_caps(void);
+
 int pod_parse_bytes(const char *s, uint64_t *bytes);
 int pod_parse_millicores(const char *s, uint64_t *millicores);

@@ -203,10 +203,73 @@ static int make_mount_points(const char *rootfs)
 	return 0;
 }
 
+// --dns-conf-mode=resolv=MODE,hosts=MODE, which rkt's stage0 passes when --dns or
+// --hosts-entry was given ("default" for both otherwise).
+struct dns_conf {
+	char resolv[16], hosts[16];
+};
+
+static int parse_dns_conf_mode(const char *v, struct dns_conf *d)
+{
+	snprintf(d->resolv, sizeof(d->resolv), "default");
+	snprintf(d->hosts, sizeof(d->hosts), "default");
+	_cleanup_free_ char *copy = strdup(v);
+	char *save = NULL;
+	for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		char *dst = !eq ? NULL : !strncmp(tok, "resolv=", 7) ? d->resolv : !strncmp(tok, "hosts=", 6) ? d->hosts : NULL;
+		if (!dst || strlen(eq + 1) >= sizeof(d->resolv))
+			return log_err(0, "--dns-conf-mode=%s: expected resolv=MODE,hosts=MODE", v);
+		snprintf(dst, sizeof(d->resolv), "%s", eq + 1);
+	}
+	static const char *const resolv[] = {"default", "stage0", "host", "none"};
+	bool ok_r = false, ok_h = false;
+	for (size_t i = 0; i < ARRAY_SIZE(resolv); i++) {
+		ok_r |= !strcmp(d->resolv, resolv[i]);
+		ok_h |= i < 3 && !strcmp(d->hosts, resolv[i]);
+	}
+	if (!ok_r || !ok_h)
+		return log_err(0, "--dns-conf-mode=%s: resolv is default, stage0, host or none; hosts default, stage0 or host", v);
+	return 0;
+}
+
+// What the apps get as /etc/resolv.conf or /etc/hosts: the file rkt's stage0 wrote in the
+// stage1 rootfs (stage0), the host's own (host), or nothing (*text NULL: the app's own).
+static int dns_file(const char *mode, const char *stage0, const char *host, char **text)
+{
+	size_t len;
+	const char *path = !strcmp(mode, "stage0") ? stage0 : !strcmp(mode, "host") ? host : NULL;
+	*text = NULL;
+	return path ? read_text(path, text, &len) : 0;
+}
+
+// etc/NAME in an app's root (the pod's copy): made empty, or with `content`, when missing, so
+// that guest-init can bind the pod's file over it. An image whose etc is not a directory, or
+// whose etc/NAME is a symlink, keeps its own.
+static int ensure_etc_file(const char *rootfs, const char *name, const char *content)
+{
+	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 || (mkdirat(root, "etc", 0755) < 0 && errno != EEXIST))
+		return log_err(errno, "%s/etc", rootfs);
+	_cleanup_close_ int etc = openat(root, "etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (etc < 0)
+		return 0;
+	_cleanup_close_ int fd = openat(etc, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : log_err(errno, "%s/etc/%s", rootfs, name);
+	if (content && write_all(fd, content, strlen(content)) < 0)
+		return log_err(errno, "%s/etc/%s", rootfs, name);
+	return 0;
+}
+
+// rkt's fallback /etc/hosts, for an app whose image has none.
+static const char hosts_fallback[] = "127.0.0.1 localhost localhost.localdomain\n"
+				     "::1 localhost ip6-localhost ip6-loopback\n";
+
 static int run(int argc, char **argv)
 {
-	const char *v, *net = "default", *hostname = NULL, *uuid = NULL;
-	bool debug = false, interactive = false;
+	const char *v, *net = "default", *hostname = NULL, *uuid = NULL, *dns_mode = "";
+	bool debug = false, interactive = false, all_caps = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (flag(a, "--debug", &v))
@@ -217,13 +280,17 @@ static int run(int argc, char **argv)
 			interactive = strcmp(v, "false") != 0;
 		else if (flag(a, "--hostname", &v))
 			hostname = v;
+		else if (flag(a, "--dns-conf-mode", &v))
+			dns_mode = v;
+		else if (flag(a, "--disable-capabilities-restriction", &v)) // --insecure-options=capabilities
+			all_caps = strcmp(v, "false") != 0;
 		else if (flag(a, "--mutable", &v) && strcmp(v, "false"))
 			return log_err(0, "--mutable: the clearvm stage1 runs fixed pods (no rkt app add/rm)");
 		else if (flag(a, "--private-users", &v) && *v)
 			return log_err(0, "--private-users: not supported by the clearvm stage1 (the pod's "
 					  "VM is its isolation; run without --private-users)");
 		else if (a[0] == '-' && a[1] == '-')
-			continue; // --local-config, --private-users, --dns-conf-mode, --ipc, future flags
+			continue; // --local-config, --ipc, --disable-paths, --disable-seccomp, future flags
 		else
 			uuid = a;
 	}
@@ -235,8 +302,13 @@ static int run(int argc, char **argv)
 	const char *lock = getenv("RKT_LOCK_FD");
 	static int inherited[1024];
 	int ninherited = privs_inherited_fds(inherited, 1024, lock ? atoi(lock) : -1);
+	struct dns_conf dns;
 	int r = check_net(net);
-	if (r < 0)
+	if (r < 0 || (r = parse_dns_conf_mode(dns_mode, &dns)) < 0)
+		return r;
+	_cleanup_free_ char *resolv_conf = NULL, *hosts = NULL;
+	if ((r = dns_file(dns.resolv, "stage1/rootfs/etc/rkt-resolv.conf", "/etc/resolv.conf", &resolv_conf)) < 0 ||
+	    (r = dns_file(dns.hosts, "stage1/rootfs/etc/rkt-hosts", "/etc/hosts", &hosts)) < 0)
 		return r;
 	char pod_dir[PATH_MAX];
 	if (!getcwd(pod_dir, sizeof(pod_dir)))
@@ -248,8 +320,17 @@ static int run(int argc, char **argv)
 	static struct pod pod;
 	r = pod_load(text, len, pod_dir, &pod);
 	struct vm_config *cfg = &pod.vm;
-	for (unsigned i = 0; r == 0 && i < cfg->napps; i++)
-		r = make_mount_points(cfg->apps[i].rootfs);
+	for (unsigned i = 0; r == 0 && i < cfg->napps; i++) {
+		const char *root = cfg->apps[i].rootfs;
+		r = make_mount_points(root);
+		if (r == 0 && resolv_conf)
+			r = ensure_etc_file(root, "resolv.conf", NULL);
+		if (r == 0)
+			r = ensure_etc_file(root, "hosts", hosts ? NULL : hosts_fallback);
+		cfg->apps[i].bound_caps = cfg->apps[i].bound_caps && !all_caps;
+	}
+	cfg->resolv_conf = resolv_conf;
+	cfg->hosts = hosts;
 	char kernel[PATH_MAX], initramfs[PATH_MAX], host[80];
 	snprintf(host, sizeof(host), "rkt-%s", uuid);
 	cfg->hostname = hostname ? hostname : host;
@@ -311,7 +392,9 @@ static int stop(int argc, char **argv)
 }
 
 // enter --pid=PID --appname=APP -- CMD ARGS...: runs CMD as root in the app's root inside the
-// running pod, with this process's stdin, stdout and stderr, and exits with its status.
+// running pod, with this process's stdin, stdout and stderr, and exits with its status. From a
+// terminal (stdin and stdout), CMD gets a pty of the terminal's size, and the terminal is raw
+// while it runs.
 static int enter(int argc, char **argv)
 {
 	const char *v, *app = NULL;
@@ -346,6 +429,12 @@ static int enter(int argc, char **argv)
 		off += l;
 	}
 	h.size = (unsigned)(off - sizeof(h));
+	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (tty) {
+		h.flags |= ABI_ENTER_TTY;
+		if (!tty_size(&h.rows, &h.cols))
+			h.rows = h.cols = 0;
+	}
 	memcpy(req, &h, sizeof(h));
 
 	char dir[PATH_MAX], name[64];
@@ -371,11 +460,15 @@ static int enter(int argc, char **argv)
 	memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	if (sendmsg(s, &msg, 0) != (ssize_t)off)
 		return log_err(errno, "enter: sending the request");
+	if (tty && tty_raw() < 0)
+		log_debug("enter: the terminal stays in its mode");
 	uint32_t status;
 	ssize_t got;
 	do
 		got = read(s, &status, sizeof(status));
 	while (got < 0 && errno == EINTR);
+	if (tty)
+		tty_restore();
 	if (got != (ssize_t)sizeof(status))
 		return log_err(0, "enter: the pod ended before the command did");
 	return (int)(status & 0xff);

@@ -8,20 +8,23 @@
 #include "../p9/server.h"
 #include "../seccomp.h"
 
+#include "../jail.h"
 #include "mmio.h"
 
-// virtio-9p: serves the directory `share` under mount tag `tag`, from a thread of its own that
-// is confined to the share when clearvm runs as root and then runs under the seccomp filter of
-// the file server. share NULL: a slot with the tag but no share (a template's spare slots).
-// Errors are logged.
-int virtio_p9_new(const char *share, bool readonly, const char *tag, enum seccomp_mode seccomp,
+// virtio-9p: serves `share` (a directory, or one file) under mount tag `tag`, from a thread of
+// its own that is confined to the share when clearvm runs as root and then runs under the
+// seccomp filter of the file server; a file or non-recursive share needs root. share NULL: a
+// slot with the tag but no share (a template's spare slots). Errors are logged.
+int virtio_p9_new(const struct jail_share *share, const char *tag, enum seccomp_mode seccomp,
 		  struct virtio_dev **out);
 // virtio-console with one port per fd in `fds` (multiport): what the guest writes to port i
 // goes to fds[i] (-1: dropped). The guest finds the ports by name (/sys/class/virtio-ports/*/name).
 int virtio_console_new(const int *fds, const char *const *names, unsigned nports,
 		       struct virtio_dev **out);
 // Queues host-to-guest bytes on a port; they go out as the guest posts receive buffers.
-// Returns how many were taken (0 when the port's buffer is full), or -errno.
+// Returns how many were taken (0 when the port's buffer is full), or -errno. When it took
+// fewer than len, the wake eventfd (virtio_console_out_wake_fd) fires once the guest has taken
+// some: the sender tries again then, never on a timer.
 ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *data, size_t len);
 // Closes the host end of a port: once its queued bytes are read, the guest reads EOF.
 void virtio_console_close(struct virtio_dev *dev, unsigned port);

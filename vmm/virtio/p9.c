@@ -34,8 +34,7 @@ struct virtio_p9 {
 	int kick;
 	bool stop;
 	// What the thread needs to start, and how its start went (posted once to `ready`).
-	const char *share;
-	bool readonly;
+	struct jail_share share; // share.path: NULL for a spare slot, and once started
 	enum seccomp_mode seccomp;
 	sem_t ready;
 	int start_err;
@@ -94,15 +93,20 @@ static void serve_queue(struct virtio_p9 *p)
 // previous one gives up.
 static int server_start(struct virtio_p9 *p)
 {
-	int r = jail_enter(p->share, p->readonly);
+	int r = jail_enter(&p->share);
 	bool jailed = r == 0;
 	if (r < 0 && r != -EPERM) {
 		p->start_what = "confining the file server to it";
 		return r;
 	}
+	if (!jailed && (p->share.file || p->share.nonrecursive)) { // only the jail can shape the share
+		p->start_what = p->share.file ? "sharing a single file needs root"
+					      : "leaving out the mounts beneath a share needs root";
+		return -EPERM;
+	}
 	if (!jailed)
-		log_debug("9p %s: not root: served from the host's view, beneath the share only", p->share);
-	r = p9_server_new(jailed ? JAIL_SHARE : p->share, jailed ? JAIL_FDS : NULL, p->readonly, &p->srv);
+		log_debug("9p %s: not root: served from the host's view, beneath the share only", p->share.path);
+	r = p9_server_new(jailed ? JAIL_SHARE : p->share.path, jailed ? JAIL_FDS : NULL, p->share.readonly, &p->srv);
 	if (r < 0) {
 		p->start_what = NULL;
 		return r;
@@ -197,18 +201,18 @@ static int start_thread(struct virtio_p9 *p)
 	int r = pthread_create(&p->thread, NULL, server_thread, p);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r)
-		return log_err(r, "share %s: file server thread", p->share);
+		return log_err(r, "share %s: file server thread", p->share.path);
 	p->started = true;
 	while (sem_wait(&p->ready) < 0 && errno == EINTR)
 		;
 	if (p->start_err < 0)
-		return p->start_what ? log_err(p->start_err, "share %s: %s", p->share, p->start_what)
-				     : log_err(p->start_err, "share %s", p->share);
+		return p->start_what ? log_err(p->start_err, "share %s: %s", p->share.path, p->start_what)
+				     : log_err(p->start_err, "share %s", p->share.path);
 	p->dev.notify_fd = p->kick; // the guest's notify can wake the server without an exit
 	return 0;
 }
 
-int virtio_p9_new(const char *share, bool readonly, const char *tag, enum seccomp_mode seccomp,
+int virtio_p9_new(const struct jail_share *share, const char *tag, enum seccomp_mode seccomp,
 		  struct virtio_dev **out)
 {
 	size_t tl = strlen(tag);
@@ -223,19 +227,19 @@ int virtio_p9_new(const char *share, bool readonly, const char *tag, enum seccom
 	p->resp = malloc(P9_MSIZE_MAX);
 	p->tag_len = (uint16_t)tl;
 	memcpy(p->tag, tag, tl);
-	p->share = share;
-	p->readonly = readonly;
+	if (share)
+		p->share = *share;
 	p->seccomp = seccomp;
 	virtio_dev_init(&p->dev, VIRTIO_ID_9P, VIRTIO_9P_MOUNT_TAG, 1, &p9_ops, p);
 	int r = p->kick < 0	      ? log_err(errno, "virtio-9p: eventfd")
 		: !p->req || !p->resp ? log_err(ENOMEM, "virtio-9p")
-		: share		      ? start_thread(p)
+		: p->share.path	      ? start_thread(p)
 				      : 0;
 	if (r < 0) {
 		virtio_dev_free(&p->dev);
 		return r;
 	}
-	p->share = NULL;
+	p->share.path = NULL;
 	*out = &p->dev;
 	return 0;
 }
