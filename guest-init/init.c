@@ -22,6 +22,7 @@
 #include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,12 +33,14 @@
 #include "abi.h"
 #include "spec_read.h"
 
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define PORT_WAIT_MS 5000
 #define POD_STOP_GRACE_S 10 // after a pod's app failed, how long the others get to end on SIGTERM
 
 static int err_fd = -1; // the stderr port once found, else the kernel log
+static int sigchld_fd = -1; // SIGCHLD, blocked, read here: a child's end wakes the relay
 static bool milestones; // the launch spec asks for them (each is an exit to the VMM)
 
 static void milestone(unsigned char n)
@@ -470,6 +473,9 @@ static __attribute__((noreturn)) void child(const struct workload *w, int in, in
 	if (in < 0)
 		in = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int e = 0;
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL); // PID 1 blocks SIGCHLD for its signalfd; a workload does not
 	setsid();
 	if (w->root[0] && (chroot(w->root) < 0 || chdir("/") < 0))
 		e = errno;
@@ -702,9 +708,10 @@ static int relay(struct workload *ws, unsigned n, bool pod, bool pid1, int port_
 {
 	int status = -1; // all ended: the first non-zero status in the order they ended, else 0
 	int first_failure = -1;
-	struct pollfd fds[6] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN},
+	struct pollfd fds[7] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN},
 				{.fd = port_ctl, .events = POLLIN}, {.fd = port_in, .events = POLLIN},
-				{.fd = -1, .events = POLLOUT}, {.fd = -1, .events = POLLIN}};
+				{.fd = -1, .events = POLLOUT}, {.fd = -1, .events = POLLIN},
+				{.fd = sigchld_fd, .events = POLLIN}};
 	int dst[2] = {port_out, err_fd};
 	static char buf[65536], inbuf[16384];
 	static unsigned char ctl[64];
@@ -760,9 +767,22 @@ static int relay(struct workload *ws, unsigned n, bool pod, bool pid1, int port_
 		fds[3].fd = status < 0 && inlen == inoff ? port_in : -1;
 		fds[4].fd = status < 0 && inlen > inoff ? in_w : -1;
 		fds[5].fd = pid1 && pod && status < 0 ? enter_ports[0] : -1;
-		int r = poll(fds, 6, status >= 0 ? 100 : 20);
+		// Woken by output, input, a request, or SIGCHLD; the one timer is the pod's SIGKILL.
+		int timeout = -1;
+		if (pod && !over && pod_kill_at.tv_sec) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			timeout = (int)MAX(0, (pod_kill_at.tv_sec - now.tv_sec) * 1000 +
+						      (pod_kill_at.tv_nsec - now.tv_nsec) / 1000000 + 1);
+		}
+		int r = poll(fds, 7, timeout);
 		if (r < 0 && errno != EINTR)
 			fail("poll");
+		if (fds[6].revents & POLLIN) { // the children are reaped at the top of the loop
+			struct signalfd_siginfo si;
+			while (read(sigchld_fd, &si, sizeof(si)) > 0)
+				;
+		}
 		if (fds[5].fd >= 0 && (fds[5].revents & POLLIN))
 			enter_read();
 		if (pid1 && pod && status < 0 && enter_helper < 0)
@@ -866,6 +886,13 @@ int main(void)
 	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (ioperm(ABI_EXIT_PORT, ABI_ENTER_EXIT_PORT + 4 - ABI_EXIT_PORT, 1) < 0)
 		return 1; // without the exit port there is no one to tell; the VMM times out
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sigchld_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigchld_fd < 0)
+		fail("signalfd");
 	// The ports every run needs, then the spec (which says whether to send milestones): a
 	// template is saved with them open, so a VM restored from it has that much done.
 	int port_out = open_port("stdout", O_WRONLY);

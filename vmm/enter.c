@@ -27,7 +27,7 @@ static void close_client(struct enter *e)
 	if (e->client >= 0)
 		close(e->client);
 	e->client = e->fds[0] = e->fds[1] = e->fds[2] = -1;
-	e->in_open = e->awaiting = false;
+	e->in.open = e->awaiting = false;
 }
 
 socklen_t enter_address(const char *name, struct sockaddr_un *sa)
@@ -168,37 +168,14 @@ static void take_request(struct vm *vm)
 	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDOUT, e->fds[1]);
 	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDERR, e->fds[2]);
 	virtio_console_reopen(vm->console, ABI_PORT_ENTER_STDIN);
-	e->in_open = true;
-	e->in_len = e->in_off = 0;
+	e->in = (struct console_pump){.open = true};
 	if (virtio_console_send(vm->console, ABI_PORT_ENTER, req, (size_t)n) != n) {
 		log_err(0, "enter: the request did not fit the enter port");
 		answer(e, EXIT_CLEARVM_FAILED);
 	}
 }
 
-// Feeds the client's stdin to the session; at its end the guest reads EOF.
-static void pump_in(struct vm *vm)
-{
-	struct enter *e = &vm->enter;
-	if (e->in_off == e->in_len) {
-		ssize_t n = read(e->fds[0], e->in_buf, sizeof(e->in_buf));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			return;
-		if (n <= 0) {
-			virtio_console_close(vm->console, ABI_PORT_ENTER_STDIN);
-			e->in_open = false;
-			return;
-		}
-		e->in_len = (size_t)n;
-		e->in_off = 0;
-	}
-	ssize_t put = virtio_console_send(vm->console, ABI_PORT_ENTER_STDIN, e->in_buf + e->in_off,
-					  e->in_len - e->in_off);
-	if (put > 0)
-		e->in_off += (size_t)put;
-}
-
-int enter_pollfds(struct vm *vm, struct pollfd *fds)
+void enter_pollfds(struct vm *vm, struct pollfd *fds)
 {
 	struct enter *e = &vm->enter;
 	bool busy = __atomic_load_n(&e->busy, __ATOMIC_ACQUIRE);
@@ -206,8 +183,7 @@ int enter_pollfds(struct vm *vm, struct pollfd *fds)
 	// The listening socket while no one is in; then the new client until its request is in.
 	int door = e->awaiting ? e->client : !busy && e->client < 0 ? e->listen_fd : -1;
 	fds[1] = (struct pollfd){.fd = door, .events = POLLIN};
-	fds[2] = (struct pollfd){.fd = e->in_open ? e->fds[0] : -1, .events = POLLIN};
-	return e->in_open ? 50 : -1; // while the stdin port is full, look again soon
+	fds[2] = (struct pollfd){.fd = virtio_console_pump_wants_input(&e->in) ? e->fds[0] : -1, .events = POLLIN};
 }
 
 void enter_events(struct vm *vm, const struct pollfd *fds)
@@ -234,8 +210,11 @@ void enter_events(struct vm *vm, const struct pollfd *fds)
 	} else if (e->awaiting && fds[1].fd == e->client && fds[1].revents) {
 		take_request(vm);
 	}
-	if (e->in_open && fds[2].fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
-		pump_in(vm);
+	// The client's stdin: read when it has more, sent on when the port has room (its session's
+	// end, when the port is closed under it, ends the pump too).
+	if (e->client >= 0 && !e->awaiting)
+		virtio_console_pump(vm->console, ABI_PORT_ENTER_STDIN, e->fds[0], &e->in,
+				    fds[2].fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)));
 }
 
 void enter_guest_port(struct vm *vm, uint32_t value)

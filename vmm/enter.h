@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "virtio/devices.h"
+
 struct vm;
 
 struct enter {
@@ -16,11 +18,9 @@ struct enter {
 	int client;       // the session's connection, -1: none
 	int fds[3];       // the client's stdin, stdout, stderr
 	bool awaiting;    // the client is connected, its request not yet read
-	bool in_open;     // still feeding its stdin
 	bool busy;        // a session is in the guest until it says it is done (atomic)
 	int status;       // the command's status from the guest, -1: none yet (atomic)
-	uint8_t in_buf[16384];
-	size_t in_len, in_off;
+	struct console_pump in; // the client's stdin into the enter-stdin port
 };
 
 #define ENTER_POLLFDS 3
@@ -32,8 +32,9 @@ socklen_t enter_address(const char *name, struct sockaddr_un *sa);
 // Listens on the abstract socket `name`. 0 or -errno (logged).
 int enter_listen(struct vm *vm, const char *name);
 void enter_close(struct enter *e);
-// The I/O thread's share: fills ENTER_POLLFDS entries, returns a poll timeout (-1: none).
-int enter_pollfds(struct vm *vm, struct pollfd *fds);
+// The I/O thread's share: fills ENTER_POLLFDS entries (woken by the enter wake eventfd, the
+// sockets, and the client's stdin while the port has taken all of it), then acts on them.
+void enter_pollfds(struct vm *vm, struct pollfd *fds);
 void enter_events(struct vm *vm, const struct pollfd *fds);
 // The vCPU thread: guest-init wrote `value` to ABI_ENTER_EXIT_PORT.
 void enter_guest_port(struct vm *vm, uint32_t value);

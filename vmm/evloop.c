@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The I/O thread: sends a restored VM its launch spec; forwards clearvm's stdin (with -i) to the guest's stdin port, ending in EOF,
+// The I/O thread, woken only by what it watches on its io_uring (ioring.c) or by a deadline: sends a restored VM its launch spec; forwards clearvm's stdin (with -i) to the guest's stdin port, ending in EOF,
 // SIGINT/SIGTERM/SIGHUP to the workload through the control port, and with -t the terminal's
 // size whenever SIGWINCH says it changed; a workload still there
 // --stop-timeout seconds after a forwarded signal gets SIGKILL, as under docker, and a guest
@@ -45,28 +45,6 @@ static void send_size(struct vm *vm)
 		send_control(vm, &m);
 }
 
-// Feeds stdin into the stdin port; returns false when stdin is done with (EOF or error).
-static bool pump_stdin(struct vm *vm)
-{
-	static uint8_t buf[16384];
-	static size_t len, off;
-	if (off == len) {
-		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			return true;
-		if (n <= 0) {
-			virtio_console_close(vm->console, ABI_PORT_STDIN);
-			return false;
-		}
-		len = (size_t)n;
-		off = 0;
-	}
-	ssize_t put = virtio_console_send(vm->console, ABI_PORT_STDIN, buf + off, len - off);
-	if (put > 0)
-		off += (size_t)put;
-	return true;
-}
-
 // A restored VM's launch spec, into the spec port as the guest takes it, then EOF. Returns
 // whether some is still to send.
 static bool pump_spec(struct vm *vm)
@@ -96,10 +74,12 @@ static void *evloop_failed(struct vm *vm, const char *what, int err)
 static void *evloop_thread(void *arg)
 {
 	struct vm *vm = arg;
-	bool in_open = vm->cfg->interactive;
-	// A hidden test hook: the loop's poll fails (EINVAL, too many fds), as a broken loop would.
+	static struct console_pump in; // clearvm's stdin into the stdin port (-i)
+	in.open = vm->cfg->interactive;
+	// A hidden test hook: the ring is broken under the loop (its fd closed), so its wait fails.
 	const char *hook = getenv("CLEARVM_TEST_IO_FAILURE");
-	nfds_t nfds_extra = hook && !strcmp(hook, "poll") ? (nfds_t)1 << 30 : 0;
+	if (hook && !strcmp(hook, "wait"))
+		close(vm->ioring.ring.ring_fd);
 	if (seccomp_enter(SECCOMP_IO, vm->cfg->seccomp) < 0) {
 		vm_finish(vm, EXIT_CLEARVM_FAILED, "I/O thread: seccomp filter");
 		return NULL;
@@ -112,7 +92,7 @@ static void *evloop_thread(void *arg)
 		struct pollfd fds[4 + OUT_POLLFDS + ENTER_POLLFDS] = {
 			{.fd = stopping ? -1 : vm->stop_fd, .events = POLLIN},
 			{.fd = vm->signal_fd, .events = POLLIN},
-			{.fd = in_open && !stopping ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = virtio_console_pump_wants_input(&in) && !stopping ? STDIN_FILENO : -1, .events = POLLIN},
 			{.fd = virtio_console_out_wake_fd(vm->console), .events = POLLIN},
 		};
 		for (unsigned i = 4; i < 4 + OUT_POLLFDS + ENTER_POLLFDS; i++)
@@ -121,21 +101,26 @@ static void *evloop_thread(void *arg)
 		if (stopping && (nout == 0 || (vm->deadline_ms && now_ms() >= vm->deadline_ms)))
 			return NULL; // all written, or --timeout's end
 		struct pollfd *enter_fds = fds + 4 + OUT_POLLFDS;
-		// While the stdin port's buffer is full, poll again soon rather than read more.
-		int timeout = spec_left ? 5 : in_open ? 50 : -1;
-		int enter_timeout = stopping ? -1 : enter_pollfds(vm, enter_fds);
+		// No timer but the deadlines: a port that was full wakes this loop when it has room.
+		int timeout = -1;
+		if (!stopping)
+			enter_pollfds(vm, enter_fds);
 		if (stopping && vm->deadline_ms)
 			timeout = (int)MAX(0, vm->deadline_ms - now_ms());
-		if (enter_timeout >= 0)
-			timeout = timeout < 0 ? enter_timeout : MIN(timeout, enter_timeout);
 		int64_t next = stop_at >= 0 ? stop_at : kill_at;
 		if (next >= 0) {
 			int64_t left = next - now_ms();
 			timeout = (int)MAX(0, timeout < 0 ? left : MIN(left, timeout));
 		}
-		if (poll(fds, ARRAY_SIZE(fds) + nfds_extra, timeout) < 0 && errno != EINTR)
-			return evloop_failed(vm, "poll", errno);
-		if (fds[3].revents & POLLIN) {
+		static short revents[IORING_SLOTS];
+		for (unsigned i = 0; i < ARRAY_SIZE(fds); i++)
+			ioring_want(&vm->ioring, i, fds[i].fd, fds[i].events);
+		int fired = ioring_wait(&vm->ioring, timeout, revents);
+		if (fired < 0)
+			return evloop_failed(vm, "io_uring wait", -fired);
+		for (unsigned i = 0; i < ARRAY_SIZE(fds); i++)
+			fds[i].revents = fds[i].fd >= 0 ? revents[i] : 0;
+		if (fds[3].revents & POLLIN) { // output waits, or a full port has room: both looked at below
 			uint64_t v;
 			if (read(fds[3].fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				log_debug("console wake: %s", strerror(errno));
@@ -169,8 +154,8 @@ static void *evloop_thread(void *arg)
 					kill_at = now_ms() + (int64_t)vm->cfg->stop_timeout_s * 1000;
 			}
 		}
-		if (in_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
-			in_open = pump_stdin(vm);
+		virtio_console_pump(vm->console, ABI_PORT_STDIN, STDIN_FILENO, &in,
+				    fds[2].fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)));
 		if (kill_at >= 0 && stop_at < 0 && now_ms() >= kill_at) {
 			log_msg("the command did not stop within %u s of the signal: killing it",
 				vm->cfg->stop_timeout_s);
@@ -199,7 +184,10 @@ int evloop_start(struct vm *vm)
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (vm->signal_fd < 0 || vm->stop_fd < 0)
 		return log_err(errno, "signalfd/eventfd");
-	int r = pthread_create(&vm->evloop, NULL, evloop_thread, vm);
+	int r = ioring_init(&vm->ioring);
+	if (r < 0)
+		return log_err(r, "the I/O thread's io_uring");
+	r = pthread_create(&vm->evloop, NULL, evloop_thread, vm);
 	if (r)
 		return log_err(r, "starting the I/O thread");
 	vm->evloop_started = true;
@@ -216,4 +204,5 @@ void evloop_stop(struct vm *vm, bool drain)
 		log_debug("evloop stop: %s", strerror(errno));
 	pthread_join(vm->evloop, NULL);
 	vm->evloop_started = false;
+	ioring_exit(&vm->ioring);
 }

@@ -95,8 +95,7 @@ static const struct rule p9[] = {
 
 // The I/O thread: stdin, signals, the terminal's size and rkt enter sessions.
 static const struct rule io[] = {
-	{SCMP_SYS(poll), "its one loop"},
-	{SCMP_SYS(ppoll), "its one loop (glibc may use ppoll)"},
+	{SCMP_SYS(io_uring_enter), "its one wait: readiness watches (a ring restricted to polls)"},
 	{SCMP_SYS(accept4), "rkt enter: a new session"},
 	{SCMP_SYS(recvmsg), "rkt enter: the request and the client's stdio fds"},
 	{SCMP_SYS(getsockopt), "rkt enter: the client's uid (SO_PEERCRED)"},

@@ -13,6 +13,7 @@
 
 #include "../firmware/firmware.h"
 #include "../guest-init/abi.h"
+#include "join.h"
 #include "loader.h"
 #include "p9/server.h"
 #include "snapshot.h"
@@ -404,6 +405,13 @@ static void wait_done(struct vm *vm)
 
 // Stops every vCPU: immediate_exit makes the next KVM_RUN return (after completing the exit
 // the vCPU was handling), the signal the current one.
+static void kick_vcpu(void *arg)
+{
+	pthread_kill(((struct vcpu *)arg)->thread, SIGUSR1);
+}
+
+// Every vCPU is told to leave KVM_RUN and kicked, then each is joined (kicked again until it
+// has gone).
 static void stop_vcpus(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -411,22 +419,13 @@ static void stop_vcpus(struct vm *vm)
 		if (!v->started)
 			continue;
 		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
-		pthread_kill(v->thread, SIGUSR1);
+		kick_vcpu(v);
 	}
-	// Kicked again until it has gone: a kick that came just before a blocking call (a write
-	// to a reader that does not read, where no non-blocking description could be had) would
-	// otherwise be lost.
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		while (v->started) {
-			struct timespec t;
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			timespec_add_ms(&t, 20);
-			if (pthread_clockjoin_np(v->thread, NULL, CLOCK_MONOTONIC, &t) != ETIMEDOUT)
-				v->started = false;
-			else
-				pthread_kill(v->thread, SIGUSR1);
-		}
+		if (v->started)
+			join_kicking(v->thread, kick_vcpu, v);
+		v->started = false;
 	}
 }
 

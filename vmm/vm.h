@@ -12,6 +12,7 @@
 #include "config.h"
 #include "enter.h"
 #include "guestmem.h"
+#include "ioring.h"
 #include "trace.h"
 #include "virtio/devices.h"
 
@@ -60,6 +61,7 @@ struct vm {
 	char cmdline[LAYOUT_CMDLINE_MAX];
 	int signal_fd, stop_fd; // the I/O thread's signals and its stop request
 	pthread_t evloop;
+	struct ioring ioring;   // the I/O thread's one wait
 	bool evloop_started;
 	bool drain;             // evloop_stop: write out the output readers have not taken first
 	int64_t deadline_ms;    // --timeout's end on CLOCK_MONOTONIC (ms), 0: none

@@ -58,8 +58,16 @@ struct virtio_console {
 	bool owned[CONSOLE_MAX_PORTS];  // fds[p] is a description of our own: closed at the end
 	uint8_t tx[CONSOLE_MAX_PORTS][TX_PENDING_MAX]; // guest-to-host bytes the reader has not taken
 	size_t tx_len[CONSOLE_MAX_PORTS];
-	int out_wake; // eventfd: output is waiting for a reader (the I/O thread polls for it)
+	int out_wake; // eventfd for the I/O thread: output waits for a reader, or a port has room
+	bool rx_full[CONSOLE_MAX_PORTS]; // a send found the port's buffer full: wake when it drains
 };
+
+static void wake_io_thread(struct virtio_console *c)
+{
+	uint64_t one = 1;
+	if (write(c->out_wake, &one, sizeof(one)) < 0)
+		log_debug("console: waking the I/O thread: %s", strerror(errno));
+}
 
 // Port p's queues (5.3.2): port 0 uses 0 (receive) and 1 (transmit), port p>0 uses 2p+2 and 2p+3.
 static int port_of_txq(unsigned q)
@@ -166,6 +174,10 @@ static void flush_rx(struct virtio_console *c, unsigned port)
 		virtq_set_notify(vq, dev->mem, false);
 	if (used)
 		virtio_signal_used(dev, rxq_of_port(port));
+	if (used && c->rx_full[port]) { // the sender that found no room may send again
+		c->rx_full[port] = false;
+		wake_io_thread(c);
+	}
 	if (can && !c->rx_len[port] && c->closed[port]) {
 		c->closed[port] = false; // say it once
 		queue_ctrl(c, port, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL);
@@ -267,11 +279,8 @@ static int transmit(struct virtio_console *c, unsigned port)
 	}
 	if (used)
 		virtio_signal_used(dev, txq_of_port(port));
-	if (c->tx_len[port]) {
-		uint64_t one = 1;
-		if (write(c->out_wake, &one, sizeof(one)) < 0)
-			log_debug("console: waking the I/O thread: %s", strerror(errno));
-	}
+	if (c->tx_len[port])
+		wake_io_thread(c);
 	return r;
 }
 
@@ -314,12 +323,37 @@ ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *d
 	size_t n = MIN(len, RX_PENDING_MAX - c->rx_len[port]);
 	memcpy(c->rx[port] + c->rx_len[port], data, n);
 	c->rx_len[port] += n;
+	c->rx_full[port] = c->rx_full[port] || n < len;
 	if (virtio_driver_ok(dev)) {
 		flush_rx(c, port);
 		flush_ctrl(c);
 	}
 	pthread_mutex_unlock(&dev->lock);
 	return (ssize_t)n;
+}
+
+bool virtio_console_pump(struct virtio_dev *dev, unsigned port, int fd, struct console_pump *p, bool readable)
+{
+	if (!p->open)
+		return false;
+	if (p->off == p->len) {
+		if (!readable)
+			return true;
+		ssize_t n = read(fd, p->buf, sizeof(p->buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return true;
+		if (n <= 0) {
+			virtio_console_close(dev, port);
+			p->open = false;
+			return false;
+		}
+		p->len = (size_t)n;
+		p->off = 0;
+	}
+	ssize_t put = virtio_console_send(dev, port, p->buf + p->off, p->len - p->off);
+	if (put > 0)
+		p->off += (size_t)put;
+	return true;
 }
 
 void virtio_console_set_fd(struct virtio_dev *dev, unsigned port, int fd)

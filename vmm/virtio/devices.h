@@ -32,8 +32,23 @@ void virtio_console_close(struct virtio_dev *dev, unsigned port);
 void virtio_console_reopen(struct virtio_dev *dev, unsigned port);
 // Where the guest's writes to a port go from now on (-1: dropped).
 void virtio_console_set_fd(struct virtio_dev *dev, unsigned port, int fd);
+// A host fd feeding a port (stdin, an enter client's stdin): a chunk read from fd waits here
+// until the port has taken it all, and only then is fd read again, so that a guest that reads
+// slowly leaves the rest in fd (the writer blocks, as with a pipe) and the I/O thread polls fd
+// only when virtio_console_pump_wants_input says so.
+struct console_pump {
+	uint8_t buf[16384];
+	size_t len, off;
+	bool open; // false once fd gave EOF or an error (the port then got its EOF)
+};
+// Moves what it can from fd (read only when `readable`) into the port. Returns p->open.
+bool virtio_console_pump(struct virtio_dev *dev, unsigned port, int fd, struct console_pump *p, bool readable);
+static inline bool virtio_console_pump_wants_input(const struct console_pump *p)
+{
+	return p->open && p->off == p->len;
+}
 // Output the host's readers have not taken yet, for the I/O thread: the eventfd that becomes
-// readable when some is left waiting; the fds to poll for POLLOUT (at most max, the number
+// readable when some is left waiting (or a port that was full has room again); the fds to poll for POLLOUT (at most max, the number
 // returned); and, once one of them takes more, writing its output and taking the port's next
 // chains.
 int virtio_console_out_wake_fd(struct virtio_dev *dev);

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "../join.h"
 #include "../jail.h"
 #include "../privs.h"
 #include "devices.h"
@@ -157,22 +158,21 @@ static void p9_config(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint3
 		memcpy(data, cfg + off, MIN(len, 2u + p->tag_len - off));
 }
 
-// Stops the server thread: woken by the eventfd when idle, by SIGUSR1 when blocked in a file
-// operation (a FIFO with no writer), repeated until it has gone.
+// Wakes the server thread: by the eventfd when idle, by SIGUSR1 when blocked in a file
+// operation (a FIFO with no writer).
+static void kick_server(void *arg)
+{
+	struct virtio_p9 *p = arg;
+	uint64_t one = 1;
+	if (write(p->kick, &one, sizeof(one)) < 0)
+		log_debug("9p: cannot wake the server: %s", strerror(errno));
+	pthread_kill(p->thread, SIGUSR1);
+}
+
 static void stop_server(struct virtio_p9 *p)
 {
 	__atomic_store_n(&p->stop, true, __ATOMIC_RELEASE);
-	uint64_t one = 1;
-	for (;;) {
-		if (write(p->kick, &one, sizeof(one)) < 0)
-			log_debug("9p: cannot wake the server: %s", strerror(errno));
-		pthread_kill(p->thread, SIGUSR1);
-		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		timespec_add_ms(&t, 20);
-		if (pthread_clockjoin_np(p->thread, NULL, CLOCK_MONOTONIC, &t) != ETIMEDOUT)
-			return;
-	}
+	join_kicking(p->thread, kick_server, p);
 }
 
 static void p9_destroy(struct virtio_dev *dev)
