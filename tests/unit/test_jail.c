@@ -34,6 +34,19 @@ static int count_lines(const char *path)
 	return n;
 }
 
+// The entries of a directory, . and .. and hidden ones aside (-1: cannot be read).
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return d ? n : -1;
+}
+
 static int open_err(const char *path, int flags)
 {
 	int fd = open(path, flags | O_CLOEXEC, 0644);
@@ -58,14 +71,7 @@ static void *in_jail(void *arg)
 	is(open_err(JAIL_SHARE "/../outside", O_RDONLY), -ENOENT, ".. out of the share: not there");
 	is(open_err("/etc/passwd", O_RDONLY), -ENOENT, "any other host path: not there");
 	is(open_err("/proc/self/root/etc/passwd", O_RDONLY), -ENOENT, "no /proc to jump out through");
-	DIR *d = opendir("/");
-	int n = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	is(n, 2, "the jail's root holds the share and the fd directory only");
+	is(count_entries("/"), 2, "the jail's root holds the share and the fd directory only");
 	is(mkdir("/new", 0755) < 0 ? -errno : 0, -EROFS, "the jail's root cannot be written");
 	is(open_err(JAIL_SHARE "/null", O_RDWR), -EACCES, "a device node in the share cannot be opened");
 	struct p9_server *srv = NULL;
@@ -96,14 +102,7 @@ static void *in_file_jail(void *arg)
 	   "the file is read and written as " JAIL_SHARE "/" ABI_FILE_VOLUME_ENTRY);
 	if (fd >= 0)
 		close(fd);
-	DIR *d = opendir(JAIL_SHARE);
-	int n = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	is(n, 1, "the share holds that file only");
+	is(count_entries(JAIL_SHARE), 1, "the share holds that file only");
 	is(open_err(JAIL_SHARE "/new", O_WRONLY | O_CREAT), -EROFS, "nothing can be made beside it");
 	is(open_err(outside, O_RDONLY), -ENOENT, "and the rest of the host is not there");
 	return NULL;
