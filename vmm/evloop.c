@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The I/O thread, woken only by what it watches on its io_uring (ioring.c) or by a deadline: sends a restored VM its launch spec; forwards clearvm's stdin (with -i) to the guest's stdin port, ending in EOF,
-// SIGINT/SIGTERM/SIGHUP to the workload through the control port, and with -t the terminal's
-// size whenever SIGWINCH says it changed; a workload still there
+// The I/O thread, woken only by what it watches on its io_uring (ioring.c) or by a deadline:
+// sends a restored VM its launch spec; forwards clearvm's stdin (with -i) to the guest's stdin
+// port, ending in EOF, SIGINT/SIGTERM/SIGHUP to the workload through the control port, and with
+// -t the terminal's size whenever SIGWINCH says it changed; a workload still there
 // --stop-timeout seconds after a forwarded signal gets SIGKILL, as under docker, and a guest
 // that has not ended a moment after that (hung, or never got as far as running it) is stopped.
 #include <errno.h>

@@ -209,6 +209,13 @@ struct dns_conf {
 	char resolv[16], hosts[16];
 };
 
+static bool one_of(const char *s, const char *const *list)
+{
+	while (*list && strcmp(s, *list))
+		list++;
+	return *list != NULL;
+}
+
 static int parse_dns_conf_mode(const char *v, struct dns_conf *d)
 {
 	snprintf(d->resolv, sizeof(d->resolv), "default");
@@ -222,13 +229,10 @@ static int parse_dns_conf_mode(const char *v, struct dns_conf *d)
 			return log_err(0, "--dns-conf-mode=%s: expected resolv=MODE,hosts=MODE", v);
 		snprintf(dst, sizeof(d->resolv), "%s", eq + 1);
 	}
-	static const char *const resolv[] = {"default", "stage0", "host", "none"};
-	bool ok_r = false, ok_h = false;
-	for (size_t i = 0; i < ARRAY_SIZE(resolv); i++) {
-		ok_r |= !strcmp(d->resolv, resolv[i]);
-		ok_h |= i < 3 && !strcmp(d->hosts, resolv[i]);
-	}
-	if (!ok_r || !ok_h)
+	// "none" is a resolv mode only: there is always an /etc/hosts.
+	static const char *const resolv_modes[] = {"default", "stage0", "host", "none", NULL};
+	static const char *const hosts_modes[] = {"default", "stage0", "host", NULL};
+	if (!one_of(d->resolv, resolv_modes) || !one_of(d->hosts, hosts_modes))
 		return log_err(0, "--dns-conf-mode=%s: resolv is default, stage0, host or none; hosts default, stage0 or host", v);
 	return 0;
 }
