@@ -135,7 +135,10 @@ as_user=(setpriv --reuid=4321 --regid=4321 --clear-groups)
 if [ "$(id -u)" = 0 ] && "${as_user[@]}" test -w /dev/kvm 2>/dev/null; then
 	udir=$(mktemp -d "${CLEARVM_TEST_TMPDIR:-${TMPDIR:-/tmp}}/clearvm-user.XXXXXX") && chmod 755 "$udir"
 	cp -a "$build/rootfs" "$udir/root" && chown -R 4321:4321 "$udir/root"
-	out=$("${as_user[@]}" "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" \
+	# clearvm and its guest files beside it: the checkout may sit where that user cannot go
+	# (a clone in a 0700 directory).
+	cp -L "$build/clearvm" "$build/vmlinux" "$build/initramfs.cpio" "$udir/"
+	out=$("${as_user[@]}" "$udir/clearvm" --kernel "$udir/vmlinux" --initramfs "$udir/initramfs.cpio" \
 		--timeout 120 --rootfs "$udir/root" -- /bin/sh -c 'id -u; stat -c "%u %g" /etc/passwd; touch /made;
 		stat -c "%u %g" /made; chown 0:0 /made && echo chown-root-ok; chown 5:5 /made 2>/dev/null || echo chown-other-refused' 2>&1)
 	check "the guest runs as root (uid 0)" test "$(sed -n 1p <<< "$out")" = 0
