@@ -113,57 +113,6 @@ static int parse_uint(const char *what, const char *s, uint64_t min, uint64_t ma
 	return 0;
 }
 
-int config_set_env(struct vm_config *cfg, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	if (!eq || eq == kv)
-		return log_err(0, "environment %s: expected KEY=VALUE", kv);
-	size_t klen = (size_t)(eq - kv);
-	for (size_t i = 0; i < cfg->nenv; i++) { // a later -e replaces an earlier one
-		if (!strncmp(cfg->env[i], kv, klen + 1)) {
-			char *dup = strdup(kv);
-			if (!dup)
-				return -ENOMEM;
-			free(cfg->env[i]);
-			cfg->env[i] = dup;
-			return 0;
-		}
-	}
-	char **env = realloc(cfg->env, (cfg->nenv + 2) * sizeof(*env));
-	if (!env)
-		return -ENOMEM;
-	cfg->env = env;
-	if (!(env[cfg->nenv] = strdup(kv)))
-		return -ENOMEM;
-	env[++cfg->nenv] = NULL;
-	return 0;
-}
-
-bool config_has_env(const struct vm_config *cfg, const char *key)
-{
-	size_t klen = strlen(key);
-	for (size_t i = 0; i < cfg->nenv; i++)
-		if (!strncmp(cfg->env[i], key, klen) && cfg->env[i][klen] == '=')
-			return true;
-	return false;
-}
-
-static uint64_t host_memory_mib(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size >> 20 : UINT64_MAX;
-}
-
-static int check_file(const char *what, const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return log_err(errno, "%s %s", what, path);
-	if (!S_ISREG(st.st_mode))
-		return log_err(0, "%s %s: not a regular file", what, path);
-	return 0;
-}
-
 static bool valid_hostname(const char *s)
 {
 	size_t n = strlen(s);
@@ -249,12 +198,7 @@ static int add_volume(struct vm_config *cfg, char *arg)
 
 int cli_parse(int argc, char **argv, struct vm_config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->memory_mib = CONFIG_DEFAULT_MEMORY_MIB;
-	cfg->cpus = 1;
-	cfg->workdir = "/";
-	cfg->hostname = "clearvm";
-	cfg->stop_timeout_s = CONFIG_DEFAULT_STOP_TIMEOUT;
+	config_defaults(cfg);
 	cfg->kernel = getenv("CLEARVM_KERNEL") ? getenv("CLEARVM_KERNEL") : CLEARVM_DATADIR "/vmlinux";
 	const char *tdir = getenv("CLEARVM_TEMPLATE_DIR");
 	cfg->template_dir = tdir && tdir[0] ? tdir : NULL;
@@ -352,27 +296,5 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	cfg->argv = &argv[optind];
 	if (!cfg->rootfs)
 		return log_err(0, "--rootfs DIR is required");
-	struct stat st;
-	if (stat(cfg->rootfs, &st) < 0)
-		return log_err(errno, "rootfs %s", cfg->rootfs);
-	if (!S_ISDIR(st.st_mode))
-		return log_err(ENOTDIR, "rootfs %s", cfg->rootfs);
-	if (cfg->memory_mib > host_memory_mib())
-		return log_err(ENOMEM, "--memory %" PRIu64 ": more than the host has (%" PRIu64 " MiB)",
-			       cfg->memory_mib, host_memory_mib());
-	if ((r = check_file("kernel", cfg->kernel)) < 0 || (r = check_file("initramfs", cfg->initramfs)) < 0 ||
-	    (r = tty_check(cfg)) < 0)
-		return r;
-	if (!config_has_env(cfg, "PATH") && (r = config_set_env(cfg, "PATH=" CONFIG_DEFAULT_PATH)) < 0)
-		return r;
-	return user_resolve(cfg);
-}
-
-void config_free(struct vm_config *cfg)
-{
-	for (size_t i = 0; i < cfg->nenv; i++)
-		free(cfg->env[i]);
-	free(cfg->env);
-	cfg->env = NULL;
-	cfg->nenv = 0;
+	return config_check(cfg);
 }

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "seccomp.h"
+#include "sandbox/seccomp.h"
 
 #define CONFIG_DEFAULT_MEMORY_MIB 256
 #define CONFIG_MIN_MEMORY_MIB 32
@@ -78,9 +78,17 @@ struct vm_config {
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
 
-// Parses argv into cfg. 0 on success, 1 when --help or --version was handled (exit 0),
-// -errno on bad input (one line already printed).
+// cli.c: parses argv into cfg, then config_check(). 0 on success, 1 when --help or --version
+// was handled (exit 0), -errno on bad input (one line already printed).
 int cli_parse(int argc, char **argv, struct vm_config *cfg);
+
+// config.c: a config with every default (a command's: one vCPU, 256 MiB, root, "/").
+void config_defaults(struct vm_config *cfg);
+// The rootfs, memory, kernel, initramfs and terminal checked against the host, then the
+// workload resolved (config_resolve_workload). 0 or -errno (logged).
+int config_check(struct vm_config *cfg);
+// A workload's PATH (the default unless set) and user (user_resolve). 0 or -errno (logged).
+int config_resolve_workload(struct vm_config *cfg);
 void config_free(struct vm_config *cfg);
 // Adds or replaces KEY=VALUE in cfg->env. 0 or -errno (logged).
 int config_set_env(struct vm_config *cfg, const char *kv);

@@ -5,12 +5,12 @@
 // strings, the app's name first) with its stdin, stdout and stderr attached (SCM_RIGHTS);
 // clearvm passes the request to guest-init, points the enter ports at the client's stdout and
 // stderr, feeds its stdin in, and answers with the command's 4-byte status.
-// Runs on the I/O thread; the vCPU thread reports the guest's status and end of session.
+// Runs on the I/O thread, which also takes the guest's status and end of session from the
+// guest ports (guest_ports.c).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -45,8 +45,7 @@ int enter_listen(struct vm *vm, const char *name)
 	struct sockaddr_un sa;
 	socklen_t len = enter_address(name, &sa);
 	e->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	e->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (e->listen_fd < 0 || e->wake_fd < 0 || bind(e->listen_fd, (struct sockaddr *)&sa, len) < 0 ||
+	if (e->listen_fd < 0 || bind(e->listen_fd, (struct sockaddr *)&sa, len) < 0 ||
 	    listen(e->listen_fd, 8) < 0)
 		return log_err(errno, "enter socket @%s", name);
 	return 0;
@@ -55,8 +54,7 @@ int enter_listen(struct vm *vm, const char *name)
 void enter_init(struct enter *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->listen_fd = e->wake_fd = e->client = e->fds[0] = e->fds[1] = e->fds[2] = -1;
-	e->status = -1;
+	e->listen_fd = e->client = e->fds[0] = e->fds[1] = e->fds[2] = -1;
 }
 
 void enter_close(struct enter *e)
@@ -64,9 +62,7 @@ void enter_close(struct enter *e)
 	close_client(e);
 	if (e->listen_fd >= 0)
 		close(e->listen_fd);
-	if (e->wake_fd >= 0)
-		close(e->wake_fd);
-	e->listen_fd = e->wake_fd = -1;
+	e->listen_fd = -1;
 }
 
 static void answer(struct enter *e, int status)
@@ -164,7 +160,7 @@ static void take_request(struct vm *vm)
 		answer(e, EXIT_CLEARVM_FAILED);
 		return;
 	}
-	__atomic_store_n(&e->busy, true, __ATOMIC_RELEASE);
+	e->busy = true;
 	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDOUT, e->fds[1]);
 	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDERR, e->fds[2]);
 	virtio_console_reopen(vm->console, ABI_PORT_ENTER_STDIN);
@@ -178,53 +174,42 @@ static void take_request(struct vm *vm)
 void enter_pollfds(struct vm *vm, struct pollfd *fds)
 {
 	struct enter *e = &vm->enter;
-	bool busy = __atomic_load_n(&e->busy, __ATOMIC_ACQUIRE);
-	fds[0] = (struct pollfd){.fd = e->wake_fd, .events = POLLIN};
 	// The listening socket while no one is in; then the new client until its request is in.
-	int door = e->awaiting ? e->client : !busy && e->client < 0 ? e->listen_fd : -1;
-	fds[1] = (struct pollfd){.fd = door, .events = POLLIN};
-	fds[2] = (struct pollfd){.fd = virtio_console_pump_wants_input(&e->in) ? e->fds[0] : -1, .events = POLLIN};
+	int door = e->awaiting ? e->client : !e->busy && e->client < 0 ? e->listen_fd : -1;
+	fds[0] = (struct pollfd){.fd = door, .events = POLLIN};
+	fds[1] = (struct pollfd){.fd = virtio_console_pump_wants_input(&e->in) ? e->fds[0] : -1, .events = POLLIN};
 }
 
 void enter_events(struct vm *vm, const struct pollfd *fds)
 {
 	struct enter *e = &vm->enter;
-	if (fds[0].fd >= 0 && (fds[0].revents & POLLIN)) {
-		uint64_t v;
-		if (read(e->wake_fd, &v, sizeof(v)) < 0)
-			log_debug("enter: wake: %s", strerror(errno));
-		int status = __atomic_exchange_n(&e->status, -1, __ATOMIC_ACQ_REL);
-		if (status >= 0 && e->client >= 0) {
-			// Everything the command wrote is out: console output is written before the
-			// guest goes on to report. Its stdin ends for the guest's helper.
-			virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDOUT, -1);
-			virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDERR, -1);
-			virtio_console_close(vm->console, ABI_PORT_ENTER_STDIN);
-			answer(e, status);
-		}
-	}
-	if (fds[1].fd >= 0 && fds[1].fd == e->listen_fd && (fds[1].revents & POLLIN)) {
+	if (fds[0].fd >= 0 && fds[0].fd == e->listen_fd && (fds[0].revents & POLLIN)) {
 		int client = accept4(e->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (client >= 0)
 			take_client(vm, client);
-	} else if (e->awaiting && fds[1].fd == e->client && fds[1].revents) {
+	} else if (e->awaiting && fds[0].fd == e->client && fds[0].revents) {
 		take_request(vm);
 	}
 	// The client's stdin: read when it has more, sent on when the port has room (its session's
 	// end, when the port is closed under it, ends the pump too).
 	if (e->client >= 0 && !e->awaiting)
 		virtio_console_pump(vm->console, ABI_PORT_ENTER_STDIN, e->fds[0], &e->in,
-				    fds[2].fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)));
+				    fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)));
 }
 
-void enter_guest_port(struct vm *vm, uint32_t value)
+void enter_guest_status(struct vm *vm, int status)
 {
 	struct enter *e = &vm->enter;
-	uint64_t one = 1;
-	if (value & ABI_ENTER_DONE)
-		__atomic_store_n(&e->busy, false, __ATOMIC_RELEASE);
-	else
-		__atomic_store_n(&e->status, (int)(value & 0xff), __ATOMIC_RELEASE);
-	if (e->wake_fd >= 0 && write(e->wake_fd, &one, sizeof(one)) < 0)
-		log_debug("enter: wake: %s", strerror(errno));
+	if (e->client < 0)
+		return;
+	// Its stdin ends for the guest's helper.
+	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDOUT, -1);
+	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDERR, -1);
+	virtio_console_close(vm->console, ABI_PORT_ENTER_STDIN);
+	answer(e, status);
+}
+
+void enter_guest_done(struct vm *vm)
+{
+	vm->enter.busy = false;
 }

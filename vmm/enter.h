@@ -14,16 +14,15 @@
 struct vm;
 
 struct enter {
-	int listen_fd, wake_fd; // -1: no enter socket (not a pod)
+	int listen_fd;     // -1: no enter socket (not a pod)
 	int client;       // the session's connection, -1: none
 	int fds[3];       // the client's stdin, stdout, stderr
 	bool awaiting;    // the client is connected, its request not yet read
-	bool busy;        // a session is in the guest until it says it is done (atomic)
-	int status;       // the command's status from the guest, -1: none yet (atomic)
+	bool busy;        // a session is in the guest until it says it is done
 	struct console_pump in; // the client's stdin into the enter-stdin port
 };
 
-#define ENTER_POLLFDS 3
+#define ENTER_POLLFDS 2
 #define ENTER_MAX_FDS 16 // fds one request may bring: more than that are closed unread
 
 void enter_init(struct enter *e);
@@ -32,9 +31,12 @@ socklen_t enter_address(const char *name, struct sockaddr_un *sa);
 // Listens on the abstract socket `name`. 0 or -errno (logged).
 int enter_listen(struct vm *vm, const char *name);
 void enter_close(struct enter *e);
-// The I/O thread's share: fills ENTER_POLLFDS entries (woken by the enter wake eventfd, the
-// sockets, and the client's stdin while the port has taken all of it), then acts on them.
+// The I/O thread's share: fills ENTER_POLLFDS entries (the sockets, and the client's stdin
+// while the port has taken all of it), then acts on them.
 void enter_pollfds(struct vm *vm, struct pollfd *fds);
 void enter_events(struct vm *vm, const struct pollfd *fds);
-// The vCPU thread: guest-init wrote `value` to ABI_ENTER_EXIT_PORT.
-void enter_guest_port(struct vm *vm, uint32_t value);
+// The I/O thread, from the guest ports: the command ended with status (its output is all out:
+// console output is written before the guest goes on to report); the session is over in the
+// guest.
+void enter_guest_status(struct vm *vm, int status);
+void enter_guest_done(struct vm *vm);

@@ -19,15 +19,14 @@
 #include "../guest-init/abi.h"
 #include "vm.h"
 
-#define KILL_GRACE_MS 2000
-#define OUT_POLLFDS 8 // console ports whose readers have output waiting // after SIGKILL, how long the guest gets to report before it is stopped
+#define KILL_GRACE_MS 2000 // after SIGKILL, how long the guest gets to report before it is stopped
+#define OUT_POLLFDS 8      // console ports whose readers have output waiting
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+// The watches, by slot: the stop request, signals, stdin, the console's "output waits or a
+// full port has room", the guest ports' events, then the console's readers that have not
+// taken all yet (POLLOUT) and the enter channel.
+enum { W_STOP, W_SIGNAL, W_STDIN, W_CONSOLE, W_GUEST, W_OUT, W_ENTER = W_OUT + OUT_POLLFDS,
+       W_NR = W_ENTER + ENTER_POLLFDS };
 
 static void send_control(struct vm *vm, const struct abi_control *m)
 {
@@ -62,6 +61,41 @@ static bool pump_spec(struct vm *vm)
 	return false;
 }
 
+// What guest-init wrote to the guest ports since the last look: the rkt stage1's hooks
+// (status files) and rkt enter's answers run here, never on a vCPU thread.
+static void take_guest_events(struct vm *vm)
+{
+	struct guest_event ev;
+	while (guest_ports_take(&vm->ports, &ev)) {
+		switch (ev.kind) {
+		case GUEST_EVENT_MILESTONE:
+			if (vm->hooks.milestone)
+				vm->hooks.milestone(vm->hooks.ctx, ev.a);
+			break;
+		case GUEST_EVENT_APP_EXITED:
+			if (vm->hooks.app_exited)
+				vm->hooks.app_exited(vm->hooks.ctx, ev.a, ev.b);
+			break;
+		case GUEST_EVENT_ENTER_STATUS:
+			enter_guest_status(vm, ev.b);
+			break;
+		case GUEST_EVENT_ENTER_DONE:
+			enter_guest_done(vm);
+			break;
+		case GUEST_EVENT_NONE:
+			break;
+		}
+	}
+}
+
+// Reads an eventfd that fired (a wake-up: its count does not matter).
+static void clear_wake(int fd)
+{
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_debug("wake eventfd: %s", strerror(errno));
+}
+
 // The I/O thread cannot go on: the VM is stopped with a message (a silent end would leave
 // signals unforwarded and stdin unread while the guest runs on).
 static void *evloop_failed(struct vm *vm, const char *what, int err)
@@ -72,9 +106,8 @@ static void *evloop_failed(struct vm *vm, const char *what, int err)
 	return NULL;
 }
 
-static void *evloop_thread(void *arg)
+static void *run_loop(struct vm *vm)
 {
-	struct vm *vm = arg;
 	static struct console_pump in; // clearvm's stdin into the stdin port (-i)
 	in.open = vm->cfg->interactive;
 	// A hidden test hook: the ring is broken under the loop (its fd closed), so its wait fails.
@@ -88,63 +121,63 @@ static void *evloop_thread(void *arg)
 	int64_t kill_at = -1, stop_at = -1;
 	bool spec_left = pump_spec(vm), stopping = false;
 	for (;;) {
-		// The stop request, signals, stdin, the console's "output waits" and its readers that
-		// have not taken all yet (POLLOUT), the enter channel.
-		struct pollfd fds[4 + OUT_POLLFDS + ENTER_POLLFDS] = {
-			{.fd = stopping ? -1 : vm->stop_fd, .events = POLLIN},
-			{.fd = vm->signal_fd, .events = POLLIN},
-			{.fd = virtio_console_pump_wants_input(&in) && !stopping ? STDIN_FILENO : -1, .events = POLLIN},
-			{.fd = virtio_console_out_wake_fd(vm->console), .events = POLLIN},
+		struct pollfd fds[W_NR] = {
+			[W_STOP] = {.fd = stopping ? -1 : vm->stop_fd, .events = POLLIN},
+			[W_SIGNAL] = {.fd = vm->signal_fd, .events = POLLIN},
+			[W_STDIN] = {.fd = virtio_console_pump_wants_input(&in) && !stopping ? STDIN_FILENO : -1,
+				     .events = POLLIN},
+			[W_CONSOLE] = {.fd = virtio_console_out_wake_fd(vm->console), .events = POLLIN},
+			[W_GUEST] = {.fd = vm->ports.wake_fd, .events = POLLIN},
 		};
-		for (unsigned i = 4; i < 4 + OUT_POLLFDS + ENTER_POLLFDS; i++)
+		for (unsigned i = W_OUT; i < W_NR; i++)
 			fds[i].fd = -1;
-		unsigned nout = virtio_console_out_pollfds(vm->console, fds + 4, OUT_POLLFDS);
-		if (stopping && (nout == 0 || (vm->deadline_ms && now_ms() >= vm->deadline_ms)))
+		unsigned nout = virtio_console_out_pollfds(vm->console, fds + W_OUT, OUT_POLLFDS);
+		if (stopping && (nout == 0 || (vm->deadline_ms && monotonic_ms() >= vm->deadline_ms)))
 			return NULL; // all written, or --timeout's end
-		struct pollfd *enter_fds = fds + 4 + OUT_POLLFDS;
 		// No timer but the deadlines: a port that was full wakes this loop when it has room.
 		int timeout = -1;
 		if (!stopping)
-			enter_pollfds(vm, enter_fds);
+			enter_pollfds(vm, fds + W_ENTER);
 		if (stopping && vm->deadline_ms)
-			timeout = (int)MAX(0, vm->deadline_ms - now_ms());
+			timeout = (int)MAX(0, vm->deadline_ms - monotonic_ms());
 		int64_t next = stop_at >= 0 ? stop_at : kill_at;
 		if (next >= 0) {
-			int64_t left = next - now_ms();
+			int64_t left = next - monotonic_ms();
 			timeout = (int)MAX(0, timeout < 0 ? left : MIN(left, timeout));
 		}
 		static short revents[IORING_SLOTS];
-		for (unsigned i = 0; i < ARRAY_SIZE(fds); i++)
+		for (unsigned i = 0; i < W_NR; i++)
 			ioring_want(&vm->ioring, i, fds[i].fd, fds[i].events);
 		int fired = ioring_wait(&vm->ioring, timeout, revents);
 		if (fired < 0)
 			return evloop_failed(vm, "io_uring wait", -fired);
-		for (unsigned i = 0; i < ARRAY_SIZE(fds); i++)
+		for (unsigned i = 0; i < W_NR; i++)
 			fds[i].revents = fds[i].fd >= 0 ? revents[i] : 0;
-		if (fds[3].revents & POLLIN) { // output waits, or a full port has room: both looked at below
-			uint64_t v;
-			if (read(fds[3].fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-				log_debug("console wake: %s", strerror(errno));
+		if (fds[W_CONSOLE].revents & POLLIN) // both looked at below
+			clear_wake(fds[W_CONSOLE].fd);
+		if (fds[W_GUEST].revents & POLLIN) {
+			clear_wake(fds[W_GUEST].fd);
+			take_guest_events(vm);
 		}
 		for (unsigned i = 0; i < nout; i++)
-			if (fds[4 + i].revents)
-				virtio_console_out_ready(vm->console, fds[4 + i].fd);
+			if (fds[W_OUT + i].revents)
+				virtio_console_out_ready(vm->console, fds[W_OUT + i].fd);
 		if (stopping) {
-			if (fds[1].revents & POLLIN)
+			if (fds[W_SIGNAL].revents & POLLIN)
 				return NULL; // a signal while draining: clearvm ends now
 			continue;
 		}
-		if (fds[0].revents) {
+		if (fds[W_STOP].revents) {
 			uint64_t v;
 			if (!vm->drain || read(vm->stop_fd, &v, sizeof(v)) < 0)
 				return NULL;
 			stopping = true; // the run is over: only the output left to write
 			continue;
 		}
-		enter_events(vm, enter_fds);
+		enter_events(vm, fds + W_ENTER);
 		if (spec_left)
 			spec_left = pump_spec(vm);
-		if (fds[1].revents & POLLIN) {
+		if (fds[W_SIGNAL].revents & POLLIN) {
 			struct signalfd_siginfo si = {0};
 			if (read(vm->signal_fd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH) {
 				send_size(vm);
@@ -152,22 +185,32 @@ static void *evloop_thread(void *arg)
 				log_debug("forwarding signal %u", si.ssi_signo);
 				send_signal(vm, (int)si.ssi_signo);
 				if (kill_at < 0)
-					kill_at = now_ms() + (int64_t)vm->cfg->stop_timeout_s * 1000;
+					kill_at = monotonic_ms() + (int64_t)vm->cfg->stop_timeout_s * 1000;
 			}
 		}
 		virtio_console_pump(vm->console, ABI_PORT_STDIN, STDIN_FILENO, &in,
-				    fds[2].fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)));
-		if (kill_at >= 0 && stop_at < 0 && now_ms() >= kill_at) {
+				    fds[W_STDIN].fd >= 0 && (fds[W_STDIN].revents & (POLLIN | POLLHUP | POLLERR)));
+		if (kill_at >= 0 && stop_at < 0 && monotonic_ms() >= kill_at) {
 			log_msg("the command did not stop within %u s of the signal: killing it",
 				vm->cfg->stop_timeout_s);
 			send_signal(vm, SIGKILL);
-			stop_at = now_ms() + KILL_GRACE_MS;
+			stop_at = monotonic_ms() + KILL_GRACE_MS;
 		}
-		if (stop_at >= 0 && now_ms() >= stop_at) {
+		if (stop_at >= 0 && monotonic_ms() >= stop_at) {
 			vm_finish(vm, 128 + SIGKILL, "the guest did not end after SIGKILL: stopped it");
 			stop_at = INT64_MAX;
 		}
 	}
+}
+
+// The loop, then what the guest reported last (an app's status written just before the pod's
+// status ended the run must still reach rkt's status file).
+static void *evloop_thread(void *arg)
+{
+	struct vm *vm = arg;
+	run_loop(vm);
+	take_guest_events(vm);
+	return NULL;
 }
 
 int evloop_start(struct vm *vm)

@@ -215,8 +215,7 @@ int template_get(const struct vm_config *cfg, struct template *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->mem_fd = -1;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = monotonic_ns();
 	char dir[PATH_MAX - 64], mem_path[PATH_MAX], lock_path[PATH_MAX];
 	int r = template_key(cfg, &t->key);
 	r = r ?: template_dir(cfg, dir, sizeof(dir));
@@ -248,8 +247,7 @@ int template_get(const struct vm_config *cfg, struct template *t)
 		t->built = r == 0;
 	}
 	flock(lock, LOCK_UN);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	t->build_ms = t->built ? (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6 : 0;
+	t->build_ms = t->built ? (double)(monotonic_ns() - t0) / 1e6 : 0;
 	if (r < 0) {
 		log_debug("template %s: %s: booting cold", t->path, strerror(-r));
 		template_release(t);

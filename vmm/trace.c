@@ -20,22 +20,20 @@ static const char *const phase_names[TRACE_NR] = {
 	"guest_init", "root_mounted", "workload_exec", "workload_exited", "clearvm_exit",
 };
 
-static int64_t since(const struct timespec *t0)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000000 + (now.tv_nsec - t0->tv_nsec);
-}
-
 void trace_start(struct trace *t)
 {
 	memset(t, 0, sizeof(*t));
-	clock_gettime(CLOCK_MONOTONIC, &t->t0);
+	t->t0_ns = monotonic_ns();
+}
+
+double trace_elapsed_ms(const struct trace *t)
+{
+	return (double)(monotonic_ns() - t->t0_ns) / 1e6;
 }
 
 void trace_mark(struct trace *t, enum trace_phase p)
 {
-	int64_t zero = 0, now = since(&t->t0);
+	int64_t zero = 0, now = monotonic_ns() - t->t0_ns;
 	if (now <= 0)
 		now = 1; // 0 means "not reached"
 	__atomic_compare_exchange_n(&t->at_ns[p], &zero, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);

@@ -23,7 +23,7 @@ enum trace_phase {
 enum trace_exit { TRACE_EXIT_PIO, TRACE_EXIT_MMIO, TRACE_EXIT_OTHER, TRACE_EXIT_NR };
 
 struct trace {
-	struct timespec t0;
+	int64_t t0_ns; // monotonic_ns() at TRACE_START
 	int64_t at_ns[TRACE_NR]; // 0: not reached (TRACE_START is 0 by definition)
 	uint64_t exits[TRACE_EXIT_NR];
 	uint64_t vmm_rss_kib;    // resident memory that is not guest RAM, at the end
@@ -39,6 +39,8 @@ struct trace {
 };
 
 void trace_start(struct trace *t);
+// Milliseconds since TRACE_START (for debug messages).
+double trace_elapsed_ms(const struct trace *t);
 // Records the first time phase p is reached (later calls keep the first; any thread).
 void trace_mark(struct trace *t, enum trace_phase p);
 // Fills the memory figures; guest RAM is [ram, ram + ram_size) in this process.

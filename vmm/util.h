@@ -51,6 +51,18 @@ void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool log_verbose;
 
+// CLOCK_MONOTONIC in nanoseconds: the one clock of every timestamp, deadline and figure.
+static inline int64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+static inline int64_t monotonic_ms(void)
+{
+	return monotonic_ns() / 1000000;
+}
+
 // t moved ms milliseconds later (for pthread's timed waits, all on CLOCK_MONOTONIC).
 static inline void timespec_add_ms(struct timespec *t, long ms)
 {

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "../firmware/firmware.h"
-#include "../guest-init/abi.h"
 #include "vm.h"
 
 #define CPUID_HYPERVISOR (1U << 31)
@@ -133,59 +132,16 @@ int vcpu_setup_boot(struct vcpu *vcpu, uint64_t entry)
 	return 0;
 }
 
-static double elapsed_ms(const struct vm *vm)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - vm->trace.t0.tv_sec) * 1e3 +
-	       (double)(now.tv_nsec - vm->trace.t0.tv_nsec) / 1e6;
-}
-
+// Port I/O: the guest-ABI ports and the serial port are on vm->pio; nothing there reads as a
+// floating bus.
 static void handle_io(struct vcpu *vcpu)
 {
-	struct vm *vm = vcpu->vm;
 	struct kvm_run *run = vcpu->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool write = run->io.direction == KVM_EXIT_IO_OUT;
-	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
-		uint16_t port = run->io.port;
-		if (write && port == ABI_EXIT_PORT && run->io.size == 4) {
-			uint32_t status;
-			memcpy(&status, data, 4);
-			trace_mark(&vm->trace, TRACE_EXITED);
-			log_debug("status %u reported at %.1f ms", status, elapsed_ms(vm));
-			vm_finish(vm, (int)(status & 0xff), NULL);
-		} else if (write && port == ABI_MILESTONE_PORT && data[0] == ABI_MILESTONE_TEMPLATE) {
-			if (vm->mode != VM_TEMPLATE_BUILD)
-				continue; // a restored guest-init, past its template point
-			log_debug("template point at %.1f ms", elapsed_ms(vm));
-			__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_RELEASE);
-			vm_finish(vm, VM_STATUS_TEMPLATE_READY, NULL);
-		} else if (write && port == ABI_MILESTONE_PORT) {
-			static const enum trace_phase phase[] = {
-				[ABI_MILESTONE_INIT] = TRACE_INIT,
-				[ABI_MILESTONE_ROOT] = TRACE_ROOT,
-				[ABI_MILESTONE_EXEC] = TRACE_EXEC,
-			};
-			if (data[0] >= ABI_MILESTONE_INIT && data[0] <= ABI_MILESTONE_EXEC)
-				trace_mark(&vm->trace, phase[data[0]]);
-			log_debug("milestone %u at %.1f ms", data[0], elapsed_ms(vm));
-			if (vm->hooks.milestone)
-				vm->hooks.milestone(vm->hooks.ctx, data[0]);
-		} else if (write && port == ABI_ENTER_EXIT_PORT && run->io.size == 4) {
-			uint32_t v;
-			memcpy(&v, data, 4);
-			enter_guest_port(vm, v);
-		} else if (write && port == ABI_APP_EXIT_PORT && run->io.size == 4) {
-			uint32_t v;
-			memcpy(&v, data, 4);
-			log_debug("app %u ended with %u at %.1f ms", v >> 16, v & 0xff, elapsed_ms(vm));
-			if (vm->hooks.app_exited && vm->cfg->napps > (v >> 16))
-				vm->hooks.app_exited(vm->hooks.ctx, v >> 16, (int)(v & 0xff));
-		} else if (!bus_dispatch(&vm->pio, port, data, run->io.size, write) && !write) {
-			memset(data, 0xff, run->io.size); // nothing there: a floating bus
-		}
-	}
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+		if (!bus_dispatch(&vcpu->vm->pio, run->io.port, data, run->io.size, write) && !write)
+			memset(data, 0xff, run->io.size);
 }
 
 static void handle_mmio(struct vcpu *vcpu)
@@ -210,7 +166,7 @@ void *vcpu_thread(void *arg)
 	}
 	if (vcpu->index == 0) {
 		trace_mark(&vm->trace, TRACE_FIRST_RUN);
-		log_debug("first KVM_RUN at %.1f ms", elapsed_ms(vm));
+		log_debug("first KVM_RUN at %.1f ms", trace_elapsed_ms(&vm->trace));
 	}
 	for (;;) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {

@@ -6,7 +6,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -308,8 +311,11 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	struct sigaction sa = {.sa_handler = on_kick};
 	sigaction(SIGUSR1, &sa, NULL);
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->mem_fd = vm->signal_fd = vm->stop_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->mem_fd = vm->signal_fd = vm->stop_fd = vm->ports.wake_fd = -1;
 	enter_init(&vm->enter);
+	vm->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->done_fd < 0)
+		return log_err(errno, "eventfd");
 	vm->nvcpus = cfg->cpus;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
@@ -334,6 +340,8 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 		if ((r = vcpu_create(vm, i)) < 0)
 			return r;
 	trace_mark(&vm->trace, TRACE_VM_CREATED);
+	if ((r = guest_ports_init(&vm->ports, vm)) < 0)
+		return r;
 	if ((r = vm->mode == VM_COLD ? add_devices(vm) : add_template_devices(vm)) < 0)
 		return r;
 	if (cfg->enter_socket && (r = enter_listen(vm, cfg->enter_socket)) < 0)
@@ -364,6 +372,9 @@ void vm_finish(struct vm *vm, int status, const char *why)
 		if (why)
 			snprintf(vm->why, sizeof(vm->why), "%s", why);
 		pthread_cond_broadcast(&vm->cond);
+		uint64_t one = 1;
+		if (write(vm->done_fd, &one, sizeof(one)) < 0)
+			log_debug("done eventfd: %s", strerror(errno));
 	}
 	pthread_mutex_unlock(&vm->lock);
 }
@@ -455,30 +466,36 @@ int vm_run_template(struct vm *vm)
 {
 	// SIGINT, SIGTERM and SIGHUP wait (blocked) for the run's I/O thread, which forwards
 	// them; one that arrives meanwhile ends the template boot at once.
-	sigset_t stop, old, pending;
+	sigset_t stop, old;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	int sig_fd = signalfd(-1, &stop, SFD_CLOEXEC); // polled, never read: they stay pending
+	if (sig_fd < 0)
+		return log_err(errno, "template boot: signalfd");
 	start_vcpus(vm);
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += vm->cfg->timeout_s;
+	// Until the template point, the guest's end, a stop signal or the timeout: one wait, no tick.
+	int64_t deadline = monotonic_ms() + (int64_t)vm->cfg->timeout_s * 1000;
+	const char *stopped = NULL;
+	for (;;) {
+		struct pollfd fds[2] = {{.fd = vm->done_fd, .events = POLLIN}, {.fd = sig_fd, .events = POLLIN}};
+		int64_t left = deadline - monotonic_ms();
+		int n = left > 0 ? poll(fds, 2, (int)MIN(left, INT32_MAX)) : 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (fds[0].revents & POLLIN)
+			break;
+		stopped = n < 0 ? "poll failed" : fds[1].revents ? "a signal came" : "it took too long";
+		break;
+	}
+	close(sig_fd);
 	pthread_mutex_lock(&vm->lock);
-	while (!vm->done) {
-		struct timespec tick;
-		clock_gettime(CLOCK_MONOTONIC, &tick);
-		timespec_add_ms(&tick, 20);
-		pthread_cond_clockwait(&vm->cond, &vm->lock, CLOCK_MONOTONIC, &tick);
-		sigpending(&pending);
-		bool signalled = sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
-				 sigismember(&pending, SIGHUP);
-		if (!vm->done && (signalled || tick.tv_sec > deadline.tv_sec)) {
-			vm->done = true;
-			vm->status = EXIT_CLEARVM_FAILED;
-			snprintf(vm->why, sizeof(vm->why), "%s", signalled ? "a signal came" : "it took too long");
-		}
+	if (!vm->done && stopped) {
+		vm->done = true;
+		vm->status = EXIT_CLEARVM_FAILED;
+		snprintf(vm->why, sizeof(vm->why), "%s", stopped);
 	}
 	pthread_mutex_unlock(&vm->lock);
 	stop_vcpus(vm);
@@ -491,6 +508,9 @@ int vm_run_template(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	enter_close(&vm->enter);
+	guest_ports_close(&vm->ports);
+	if (vm->done_fd > 0)
+		close(vm->done_fd);
 	for (unsigned i = 0; i < vm->ndevs; i++)
 		virtio_dev_free(vm->devs[i]);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {

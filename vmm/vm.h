@@ -11,6 +11,7 @@
 #include "bus.h"
 #include "config.h"
 #include "enter.h"
+#include "guest_ports.h"
 #include "guestmem.h"
 #include "ioring.h"
 #include "trace.h"
@@ -34,7 +35,7 @@ struct vcpu {
 	bool started;
 };
 
-// What a caller (the rkt stage1) learns while the VM runs; called from a vCPU thread.
+// What a caller (the rkt stage1) learns while the VM runs; called on the I/O thread.
 struct vm_hooks {
 	void *ctx;
 	void (*app_exited)(void *ctx, unsigned app, int status); // a pod's app ended
@@ -55,6 +56,7 @@ struct vm {
 	struct vcpu vcpus[CONFIG_MAX_CPUS];
 	unsigned nvcpus;
 	struct bus pio, mmio;
+	struct guest_ports ports; // guest-init's status, milestones, app exits, enter statuses
 	struct virtio_dev *devs[LAYOUT_VIRTIO_SLOTS];
 	unsigned ndevs;
 	struct virtio_dev *console;
@@ -70,6 +72,7 @@ struct vm {
 	// How the run ended, guarded by lock; `done` wakes the main thread.
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	int done_fd; // an eventfd written once `done` is set (a wait that also watches signals)
 	bool done;
 	int status;         // the workload's status, or EXIT_CLEARVM_FAILED
 	char why[160];      // set when the VM failed

@@ -17,7 +17,7 @@
 
 #include "../harness/tap.h"
 #include "../../guest-init/abi.h"
-#include "../../vmm/jail.h"
+#include "../../vmm/sandbox/jail.h"
 #include "../../vmm/p9/server.h"
 
 static char top[] = "/tmp/clearvm-jail.XXXXXX";

@@ -408,18 +408,16 @@ static int read_app(struct pod *pod, json_object *entry, json_object *volumes, c
 		if ((r = config_set_env(a, line)) < 0)
 			return r;
 	}
-	const char *ac = own(pod, "AC_APP_NAME=%s", name); // the appc executor sets it
-	if (!ac || (r = config_set_env(a, ac)) < 0 ||
-	    (!config_has_env(a, "PATH") && (r = config_set_env(a, "PATH=" CONFIG_DEFAULT_PATH)) < 0))
-		return r < 0 ? r : -ENOMEM;
-
 	const char *user = get_str(app, "user") ? get_str(app, "user") : "0";
 	const char *group = get_str(app, "group") ? get_str(app, "group") : "0";
 	if (user[0] == '/' || group[0] == '/')
 		return log_err(0, "app %s: user or group given as a file path is not supported", name);
 	a->user = own(pod, "%s:%s", user, group);
-	if (!a->user || (r = user_resolve(a)) < 0)
-		return a->user ? r : -ENOMEM;
+	const char *ac = own(pod, "AC_APP_NAME=%s", name); // the appc executor sets it
+	if (!a->user || !ac)
+		return -ENOMEM;
+	if ((r = config_set_env(a, ac)) < 0 || (r = config_resolve_workload(a)) < 0)
+		return r;
 
 	// supplementaryGIDs: added to the groups the user has in the image's /etc/group.
 	json_object *sgids = get(app, "supplementaryGIDs", json_type_array);

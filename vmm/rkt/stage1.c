@@ -20,8 +20,8 @@
 
 #include "../../guest-init/abi.h"
 #include "../util.h"
-#include "../privs.h"
-#include "../vm.h"
+#include "../sandbox/privs.h"
+#include "../vmm.h"
 #include "pod.h"
 #include "stage1.h"
 
@@ -66,6 +66,15 @@ static void milestone(void *ctx, unsigned m)
 	unlink("stage1/rootfs/rkt/supervisor-status");
 	if (symlink("ready", "stage1/rootfs/rkt/supervisor-status") < 0)
 		log_err(errno, "stage1/rootfs/rkt/supervisor-status");
+}
+
+// The VM is built: rkt enter and stop target this process.
+static int write_pid(void *ctx)
+{
+	(void)ctx;
+	char pid[32];
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	return write_file("pid", pid);
 }
 
 static int read_text(const char *path, char **out, size_t *len)
@@ -356,18 +365,12 @@ static int run(int argc, char **argv)
 		return r;
 	}
 
-	static struct vm vm;
 	struct stage1 s = {.cfg = cfg};
-	int status = EXIT_CLEARVM_FAILED;
-	trace_start(&vm.trace);
-	vm.hooks = (struct vm_hooks){.ctx = &s, .app_exited = app_exited, .milestone = milestone};
-	if (vm_build(&vm, cfg) == 0 && privs_drop(inherited, MAX(ninherited, 0), vm.mem.size) == 0) {
-		char pid[32];
-		snprintf(pid, sizeof(pid), "%d", (int)getpid()); // rkt enter targets this process
-		if (write_file("pid", pid) == 0)
-			status = vm_run(&vm);
-	}
-	vm_destroy(&vm);
+	static struct vmm_launch l;
+	l = (struct vmm_launch){.cfg = cfg, .built = write_pid, .inherited = inherited, .ninherited = ninherited,
+				.hooks = {.ctx = &s, .app_exited = app_exited, .milestone = milestone}};
+	trace_start(&l.trace);
+	int status = vmm_main(&l);
 	pod_free(&pod);
 	return status;
 }

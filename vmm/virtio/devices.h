@@ -6,9 +6,7 @@
 #include <sys/types.h>
 
 #include "../p9/server.h"
-#include "../seccomp.h"
-
-#include "../jail.h"
+#include "../sandbox/sandbox.h"
 #include "mmio.h"
 
 // virtio-9p: serves `share` (a directory, or one file) under mount tag `tag`, from a thread of

@@ -14,8 +14,7 @@
 #include <unistd.h>
 
 #include "../join.h"
-#include "../jail.h"
-#include "../privs.h"
+#include "../sandbox/sandbox.h"
 #include "devices.h"
 
 #define VIRTIO_ID_9P 9
@@ -90,37 +89,15 @@ static void serve_queue(struct virtio_p9 *p)
 	}
 }
 
-// Jail (root only), server, capabilities, seccomp: in that order, each needing what the
-// previous one gives up.
+static int open_server(void *ctx, const char *root, const char *fds)
+{
+	struct virtio_p9 *p = ctx;
+	return p9_server_new(root, fds, p->share.readonly, &p->srv);
+}
+
 static int server_start(struct virtio_p9 *p)
 {
-	int r = jail_enter(&p->share);
-	bool jailed = r == 0;
-	if (r < 0 && r != -EPERM) {
-		p->start_what = "confining the file server to it";
-		return r;
-	}
-	if (!jailed && (p->share.file || p->share.nonrecursive)) { // only the jail can shape the share
-		p->start_what = p->share.file ? "sharing a single file needs root"
-					      : "leaving out the mounts beneath a share needs root";
-		return -EPERM;
-	}
-	if (!jailed)
-		log_debug("9p %s: not root: served from the host's view, beneath the share only", p->share.path);
-	r = p9_server_new(jailed ? JAIL_SHARE : p->share.path, jailed ? JAIL_FDS : NULL, p->share.readonly, &p->srv);
-	if (r < 0) {
-		p->start_what = NULL;
-		return r;
-	}
-	if ((r = privs_confine_thread()) < 0) {
-		p->start_what = "dropping the file server's privileges";
-		return r;
-	}
-	if ((r = seccomp_enter(SECCOMP_P9, p->seccomp)) < 0) {
-		p->start_what = "file server seccomp filter";
-		return r;
-	}
-	return 0;
+	return sandbox_enter_file_server(&p->share, p->seccomp, open_server, p, &p->start_what);
 }
 
 static void *server_thread(void *arg)

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "privs.h"
-#include "util.h"
+#include "../util.h"
 
 #define VMM_MAX_FDS 65536           // 9 shares x 4096 live fids, with room for the rest
 #define VMM_MAX_DATA (1ULL << 30)   // the VMM's own private memory (guest RAM is shared: not in it)

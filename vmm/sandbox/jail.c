@@ -14,9 +14,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../guest-init/abi.h"
+#include "../../guest-init/abi.h"
 #include "jail.h"
-#include "util.h"
+#include "../util.h"
 
 // Where the tmpfs is assembled before it becomes the root: any directory will do that is not
 // /proc or above it (the share and the fd directory are bound from /proc/self/fd paths, which

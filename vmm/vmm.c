@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// The run recipe shared by the clearvm command and the rkt stage1: template or cold boot,
+// privileges dropped, the run, the trace, the teardown.
+#include <string.h>
+
+#include "sandbox/privs.h"
+#include "template.h"
+#include "vmm.h"
+
+// Builds the VM from its template, or cold; a template that loaded but cannot be restored
+// (a KVM that refuses its saved state) gives a cold boot, as a failed template build does.
+static int boot_vm(struct vm *vm, const struct vm_config *cfg)
+{
+	if (vm->mode != VM_RESTORE)
+		return vm_build(vm, cfg);
+	log_demoted = true; // said again by the cold boot if it is not the template's fault
+	int r = vm_build(vm, cfg);
+	log_demoted = false;
+	if (r == 0)
+		return 0;
+	log_debug("the template could not be restored: booting cold");
+	struct trace trace = vm->trace;
+	struct vm_hooks hooks = vm->hooks;
+	vm_destroy(vm);
+	memset(vm, 0, sizeof(*vm));
+	vm->trace = trace;
+	vm->trace.path = "cold";
+	vm->trace.template_build_ms = 0;
+	vm->hooks = hooks;
+	vm->mode = VM_COLD;
+	return vm_build(vm, cfg);
+}
+
+int vmm_main(struct vmm_launch *l)
+{
+	const struct vm_config *cfg = l->cfg;
+	static struct vm vm; // large: not on the stack
+	memset(&vm, 0, sizeof(vm));
+	vm.trace = l->trace;
+	vm.hooks = l->hooks;
+	vm.trace.path = "cold";
+	struct template tpl = {.mem_fd = -1};
+	if (template_wanted(cfg) && template_get(cfg, &tpl) == 0) {
+		vm.mode = VM_RESTORE;
+		vm.tpl = &tpl;
+		vm.trace.path = tpl.built ? "template-built" : "template";
+		vm.trace.template_build_ms = tpl.build_ms;
+	}
+	int status = EXIT_CLEARVM_FAILED;
+	if (boot_vm(&vm, cfg) == 0 && privs_drop(l->inherited, MAX(l->ninherited, 0), vm.mem.size) == 0 &&
+	    (!l->built || l->built(l->hooks.ctx) == 0))
+		status = vm_run(&vm);
+	if (cfg->boot_trace || cfg->stats_json) {
+		vm.trace.status = status;
+		trace_measure(&vm.trace, vm.mem.base, vm.mem.size);
+		trace_mark(&vm.trace, TRACE_END);
+		if (trace_report(&vm.trace, cfg->boot_trace, cfg->stats_json) < 0 && status == 0)
+			status = EXIT_CLEARVM_FAILED;
+	}
+	vm_destroy(&vm);
+	template_release(&tpl);
+	return status;
+}
