@@ -67,3 +67,38 @@ int p9_fid_remove(struct p9_fids *fids, uint32_t id)
 	fids->live--;
 	return 0;
 }
+
+static bool walked(const struct p9_fid *f)
+{
+	return f->io_fd < 0 && !f->xattr;
+}
+
+int p9_fid_open(struct p9_fid *f, int io_fd)
+{
+	if (!walked(f)) {
+		close(io_fd);
+		return -EBUSY;
+	}
+	f->io_fd = io_fd;
+	return 0;
+}
+
+int p9_fid_rebind(struct p9_fid *f, int path_fd, mode_t type)
+{
+	if (!walked(f)) {
+		close(path_fd);
+		return -EBUSY;
+	}
+	close(f->fd);
+	f->fd = path_fd;
+	f->type = type;
+	return 0;
+}
+
+int p9_fid_set_xattr(struct p9_fid *f, struct p9_xattr *x)
+{
+	if (!walked(f))
+		return -EBUSY;
+	f->xattr = x;
+	return 0;
+}

@@ -42,3 +42,13 @@ struct p9_fid *p9_fid_get(struct p9_fids *fids, uint32_t id);
 int p9_fid_add(struct p9_fids *fids, uint32_t id, int fd, uid_t uid, mode_t type);
 // Releases id and its fds; -EBADF if not in use.
 int p9_fid_remove(struct p9_fids *fids, uint32_t id);
+
+// A fid's states: walked (an O_PATH fd), then open (an I/O fd too) or an xattr fid, until it
+// is clunked. The transitions, each refused (-EBUSY) from a state that does not allow it:
+// f is opened with io_fd (taken, closed when refused): only a walked fid.
+int p9_fid_open(struct p9_fid *f, int io_fd);
+// f names the file of path_fd (taken, closed when refused) of type: a walk onto itself, a
+// create; only a walked fid.
+int p9_fid_rebind(struct p9_fid *f, int path_fd, mode_t type);
+// f becomes an xattr fid holding x (taken on success): only a walked fid.
+int p9_fid_set_xattr(struct p9_fid *f, struct p9_xattr *x);
