@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+// Inside guest-init: what its rooms share. init.c is the order of things; report.c speaks to
+// the VMM; ports.c finds the console ports; spec.c reads the launch spec; mounts.c and net.c
+// set up the container's world; exec.c starts a workload; relay.c moves its stdio and reaps;
+// enter.c serves rkt enter.
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "abi.h"
+#include "spec_read.h"
+
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+// report.c
+extern int err_fd;	// the stderr port once found, else the kernel log
+extern bool milestones; // the launch spec asks for them (each is an exit to the VMM)
+void milestone(unsigned char n);
+// The status to the VMM, which stops the VM.
+__attribute__((noreturn)) void report(int status);
+// One line on the stderr port (or the kernel log).
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+// "clearvm: guest-init: what: strerror(errno)", then ABI_STATUS_INIT_FAILED.
+__attribute__((noreturn)) void fail(const char *what);
+
+// ports.c: the port the VMM named `name`, opened with flags, waiting for the kernel to make it
+// (-1 with errno when it does not come); ports_found() once every port is open.
+int open_port(const char *name, int flags);
+void ports_found(void);
+
+// spec.c
+void *read_spec(size_t *size);	   // from the initramfs
+void *wait_for_spec(size_t *size); // a template boot: from the "spec" port, once restored
+// A restored VM's clock and randomness from the spec: what failed, or NULL.
+const char *apply_restore(const struct launch_spec *ls);
+
+// mounts.c: the initramfs files bound over a root's /etc files, when the spec gave them.
+extern const char *const etc_files[3];
+extern bool etc_given[3];
+void write_initramfs_file(const char *path, const char *text, const char *end);
+void mount_share_root(const char *tag, bool readonly, const char *dir);
+void mount_devpts(const char *dir);
+void mount_basics(void);
+void mount_root(const struct launch_workload *w);
+void open_file_volumes(const struct launch_workload *w, int *trees);
+void mount_volumes(const struct launch_workload *w, const int *trees);
+
+// net.c
+void loopback_up(void);
+
+// exec.c
+// One workload: a single container, or one app of a pod (with its own root under /apps).
+struct identity {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[LAUNCH_MAX_GROUPS];
+	size_t ngroups;
+};
+
+struct workload {
+	const char *name; // a pod's app: its name; else NULL
+	char root[32];	  // a pod's app: where its root is mounted; else "" (PID 1's root)
+	char **argv, **env;
+	const char *cwd;
+	struct identity id;
+	char **pre_start; // run as root in its root before it (NULL: none)
+	bool bound_caps;  // its capability bounding set is caps
+	uint64_t caps;
+	pid_t pid;
+	int status;   // -1 while it runs
+	int errpipe;  // read end: an errno from the child when its exec failed
+	bool stopped; // a pod's app sent SIGTERM because another app failed
+};
+
+int exit_status(int wstatus);
+void load_workload(const struct launch_workload *lw, struct workload *w);
+__attribute__((noreturn)) void child(const struct workload *w, int in, int out, int errfd, bool tty,
+				     int errpipe);
+int open_pty(uid_t owner, uint16_t rows, uint16_t cols, int out[2], int in[2]);
+
+// mounts.c (needs struct workload)
+void mount_apps(const struct launch_spec *ls, struct workload *ws);
+
+// relay.c: one relay of a workload's (or a pod's) stdio until it has ended.
+extern int sigchld_fd; // SIGCHLD, blocked, read here: a child's end wakes the relay
+struct relay {
+	struct workload *ws;
+	unsigned n;
+	bool pod;  // a pod's apps: each app's status goes to ABI_APP_EXIT_PORT; one failing stops
+		   // the rest
+	bool pid1; // PID 1: stops what the workloads left behind and, in a pod, serves rkt enter
+	int port_out, port_ctl, port_in; // stdout and control ports, stdin port (-1: none)
+	int out_r, err_r, in_w;		 // the workload's stdout and stderr (read), stdin (written)
+	bool tty;			 // out_r and in_w are both the pty's master
+};
+// Returns the status: the first non-zero one in the order they ended, else 0.
+int relay_run(struct relay *r);
+
+// enter.c
+extern int enter_ports[4]; // request, stdout, stderr, stdin
+extern pid_t enter_helper; // the session's helper, -1: none
+void enter_read(void);
+void enter_start(struct workload *ws, unsigned n);
