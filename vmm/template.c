@@ -23,8 +23,6 @@
 #include "template.h"
 #include "vm.h"
 
-#define TEMPLATE_BOOT_TIMEOUT_S 60
-
 bool template_wanted(const struct vm_config *cfg)
 {
 	return !cfg->no_template && !cfg->napps;
@@ -180,43 +178,11 @@ static int fill_state(int fd, void *ctx)
 	return snapshot_write(fd, b->snap, b->key, b->vm->mem.size);
 }
 
-// Boots the template VM, saves it under temporary names, then renames them into place (the
-// memory first: a state file is only ever there with its memory).
-static int build(const struct vm_config *cfg, struct template *t, const char *mem_path)
-{
-	struct vm_config c = *cfg;
-	if (!c.timeout_s || c.timeout_s > TEMPLATE_BOOT_TIMEOUT_S)
-		c.timeout_s = TEMPLATE_BOOT_TIMEOUT_S;
-	struct vm vm;
-	memset(&vm, 0, sizeof(vm));
-	vm.mode = VM_TEMPLATE_BUILD;
-	trace_start(&vm.trace);
-	// Whatever fails here is said by the cold boot that follows, if it fails there too.
-	log_demoted = true;
-	int r = vm_build(&vm, &c);
-	r = r ?: vm_run_template(&vm);
-	r = r ?: snapshot_save(&vm, t->snap);
-	log_demoted = false;
-	char mem_tmp[PATH_MAX + 32], state_tmp[PATH_MAX + 32];
-	snprintf(mem_tmp, sizeof(mem_tmp), "%s.%d.tmp", mem_path, getpid());
-	snprintf(state_tmp, sizeof(state_tmp), "%s.%d.tmp", t->path, getpid());
-	struct build b = {.vm = &vm, .snap = t->snap, .key = t->key};
-	r = r ?: write_file(mem_tmp, fill_memory, &b);
-	r = r ?: write_file(state_tmp, fill_state, &b);
-	if (r == 0 && (rename(mem_tmp, mem_path) < 0 || rename(state_tmp, t->path) < 0))
-		r = -errno;
-	unlink(mem_tmp);
-	unlink(state_tmp);
-	vm_destroy(&vm);
-	return r;
-}
-
-int template_get(const struct vm_config *cfg, struct template *t)
+int template_open(const struct vm_config *cfg, struct template *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->mem_fd = -1;
-	int64_t t0 = monotonic_ns();
-	char dir[PATH_MAX - 64], mem_path[PATH_MAX], lock_path[PATH_MAX];
+	t->mem_fd = t->lock_fd = -1;
+	char dir[PATH_MAX - 64], lock_path[PATH_MAX];
 	int r = template_key(cfg, &t->key);
 	r = r ?: template_dir(cfg, dir, sizeof(dir));
 	if (r < 0) {
@@ -224,39 +190,61 @@ int template_get(const struct vm_config *cfg, struct template *t)
 		return r;
 	}
 	snprintf(t->path, sizeof(t->path), "%s/%016llx.state", dir, (unsigned long long)t->key);
-	snprintf(mem_path, sizeof(mem_path), "%s/%016llx.mem", dir, (unsigned long long)t->key);
+	snprintf(t->mem_path, sizeof(t->mem_path), "%s/%016llx.mem", dir, (unsigned long long)t->key);
 	snprintf(lock_path, sizeof(lock_path), "%s/%016llx.lock", dir, (unsigned long long)t->key);
+	t->mem_size = cfg->memory_mib << 20;
+	t->cpus = cfg->cpus;
 	t->snap = malloc(sizeof(*t->snap));
-	_cleanup_close_ int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (!t->snap || lock < 0 || flock(lock, LOCK_EX) < 0) {
+	t->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (!t->snap || t->lock_fd < 0 || flock(t->lock_fd, LOCK_EX) < 0) {
 		r = !t->snap ? -ENOMEM : -errno;
 		log_debug("template %s: %s: booting cold", lock_path, strerror(-r));
 		template_release(t);
 		return r;
 	}
-	uint64_t mem_size = cfg->memory_mib << 20;
-	r = load(t, mem_path, mem_size, cfg->cpus);
-	if (r < 0) {
-		if (r != -ENOENT)
-			log_debug("template %s: %s: building it again", t->path, strerror(-r));
-		if (t->mem_fd >= 0)
-			close(t->mem_fd);
-		t->mem_fd = -1;
-		r = build(cfg, t, mem_path);
-		r = r ?: load(t, mem_path, mem_size, cfg->cpus);
-		t->built = r == 0;
-	}
-	flock(lock, LOCK_UN);
-	t->build_ms = t->built ? (double)(monotonic_ns() - t0) / 1e6 : 0;
-	if (r < 0) {
-		log_debug("template %s: %s: booting cold", t->path, strerror(-r));
-		template_release(t);
-	}
+	r = template_load(t);
+	if (r == 0)
+		return 0;
+	if (r != -ENOENT)
+		log_debug("template %s: %s: building it again", t->path, strerror(-r));
+	return 1;
+}
+
+int template_load(struct template *t)
+{
+	if (t->mem_fd >= 0)
+		close(t->mem_fd);
+	t->mem_fd = -1;
+	return load(t, t->mem_path, t->mem_size, t->cpus);
+}
+
+int template_save(struct template *t, struct vm *vm)
+{
+	int r = snapshot_save(vm, t->snap);
+	char mem_tmp[PATH_MAX + 32], state_tmp[PATH_MAX + 32];
+	snprintf(mem_tmp, sizeof(mem_tmp), "%s.%d.tmp", t->mem_path, getpid());
+	snprintf(state_tmp, sizeof(state_tmp), "%s.%d.tmp", t->path, getpid());
+	struct build b = {.vm = vm, .snap = t->snap, .key = t->key};
+	r = r ?: write_file(mem_tmp, fill_memory, &b);
+	r = r ?: write_file(state_tmp, fill_state, &b);
+	// The memory first: a state file is only ever there with its memory.
+	if (r == 0 && (rename(mem_tmp, t->mem_path) < 0 || rename(state_tmp, t->path) < 0))
+		r = -errno;
+	unlink(mem_tmp);
+	unlink(state_tmp);
 	return r;
+}
+
+void template_unlock(struct template *t)
+{
+	if (t->lock_fd >= 0)
+		close(t->lock_fd); // closing it lets the lock go
+	t->lock_fd = -1;
 }
 
 void template_release(struct template *t)
 {
+	template_unlock(t);
 	if (t->mem_fd >= 0)
 		close(t->mem_fd);
 	t->mem_fd = -1;

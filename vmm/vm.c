@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// vm_build(): the one linear recipe from nothing to a VM ready to run; vm_destroy() undoes it.
+// vm_build(): the one linear recipe from nothing to a VM ready to run, its devices from
+// vm_plan() and one of two tails (a kernel boot, or a template set back); vm_destroy() undoes it.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -107,41 +108,19 @@ static int add_virtio(struct vm *vm, struct virtio_dev *dev)
 	return 0;
 }
 
-// A 9p share under mount tag `tag` (share NULL: a spare slot).
-static int add_share(struct vm *vm, const struct jail_share *share, const char *tag)
+// The devices of the plan: its shares, the console with its ports, the balloon; with --console
+// the serial port for the kernel's log.
+static int add_devices(struct vm *vm, const struct vm_plan *plan)
 {
 	struct virtio_dev *dev;
-	int r = virtio_p9_new(share, tag, vm->cfg->seccomp, &dev);
-	return r < 0 ? r : add_virtio(vm, dev);
-}
-
-static struct jail_share volume_share(const struct vm_volume *v)
-{
-	return (struct jail_share){.path = v->host, .readonly = v->readonly, .file = v->file,
-				   .nonrecursive = v->nonrecursive};
-}
-
-// A workload's root and its volumes, tagged in the order the launch spec names them.
-static int add_workload_shares(struct vm *vm, const struct vm_config *w, const char *root_tag,
-			       unsigned *next_volume)
-{
-	int r = add_share(vm, &(struct jail_share){.path = w->rootfs, .readonly = w->read_only}, root_tag);
-	for (unsigned i = 0; i < w->nvolumes && r == 0; i++) {
-		char tag[32];
-		spec_volume_tag((*next_volume)++, tag, sizeof(tag));
-		struct jail_share vol = volume_share(&w->volumes[i]);
-		r = add_share(vm, &vol, tag);
+	int r;
+	for (unsigned i = 0; i < plan->nshares; i++) {
+		const struct plan_share *s = &plan->shares[i];
+		if ((r = virtio_p9_new(s->spare ? NULL : &s->share, s->tag, vm->cfg->seccomp, &dev)) < 0 ||
+		    (r = add_virtio(vm, dev)) < 0)
+			return r;
 	}
-	return r;
-}
-
-// After the shares: the console with these ports, the balloon, and with --console the serial
-// port for the kernel's log.
-static int add_console_and_rest(struct vm *vm, const int *fds, const char *const *names, unsigned nports)
-{
-	struct virtio_dev *dev;
-	int r = virtio_console_new(fds, names, nports, &dev);
-	if (r < 0)
+	if ((r = virtio_console_new(plan->port_fds, plan->port_names, plan->nports, &dev)) < 0)
 		return log_err(r, "virtio-console");
 	vm->console = dev;
 	if ((r = add_virtio(vm, dev)) < 0)
@@ -153,50 +132,6 @@ static int add_console_and_rest(struct vm *vm, const int *fds, const char *const
 	if (vm->cfg->console && (r = bus_add(&vm->pio, LAYOUT_SERIAL_PORT, 8, serial_access, vm)) < 0)
 		return log_err(r, "serial port");
 	return 0;
-}
-
-static int add_devices(struct vm *vm)
-{
-	const struct vm_config *cfg = vm->cfg;
-	unsigned next_volume = 0;
-	int r = cfg->napps ? 0 : add_workload_shares(vm, cfg, ABI_ROOT_TAG, &next_volume);
-	for (unsigned a = 0; a < cfg->napps && r == 0; a++) {
-		char tag[32];
-		spec_app_tag(a, tag, sizeof(tag));
-		r = add_workload_shares(vm, &cfg->apps[a], tag, &next_volume);
-	}
-	if (r < 0)
-		return r;
-	// A pod also gets the ports of rkt enter (guest-init/abi.h).
-	static const int fds[ABI_NR_POD_PORTS] = {STDOUT_FILENO, STDERR_FILENO, -1, -1, -1, -1, -1, -1};
-	static const char *const names[ABI_NR_POD_PORTS] = {
-		"stdout", "stderr", "stdin", "control", "enter", "enter-stdout", "enter-stderr", "enter-stdin"};
-	return add_console_and_rest(vm, fds, names, cfg->napps ? ABI_NR_POD_PORTS : ABI_NR_PORTS);
-}
-
-// A template's devices, the same for every VM restored from it: the root and CONFIG_MAX_VOLUMES
-// 9p slots (spare ones have no share), a console with the spec port, the balloon. A template
-// boot has no shares and no host ends for the console.
-static int add_template_devices(struct vm *vm)
-{
-	const struct vm_config *cfg = vm->cfg;
-	bool restore = vm->mode == VM_RESTORE;
-	struct jail_share root = {.path = cfg->rootfs, .readonly = cfg->read_only}, vol;
-	int r = add_share(vm, restore ? &root : NULL, ABI_ROOT_TAG);
-	for (unsigned i = 0; i < CONFIG_MAX_VOLUMES && r == 0; i++) {
-		char tag[32];
-		spec_volume_tag(i, tag, sizeof(tag));
-		bool used = restore && i < cfg->nvolumes;
-		if (used)
-			vol = volume_share(&cfg->volumes[i]);
-		r = add_share(vm, used ? &vol : NULL, tag);
-	}
-	if (r < 0)
-		return r;
-	static const int fds[ABI_NR_TEMPLATE_PORTS] = {STDOUT_FILENO, STDERR_FILENO, -1, -1, -1};
-	static const int none[ABI_NR_TEMPLATE_PORTS] = {-1, -1, -1, -1, -1};
-	static const char *const names[ABI_NR_TEMPLATE_PORTS] = {"stdout", "stderr", "stdin", "control", "spec"};
-	return add_console_and_rest(vm, restore ? fds : none, names, ABI_NR_TEMPLATE_PORTS);
 }
 
 // Maps a whole file read-only; *fdp (if given) gets the open file, for mapping parts of it again.
@@ -299,6 +234,21 @@ static int restore_template(struct vm *vm)
 	return 0;
 }
 
+// A cold boot's (and a template boot's) tail: kernel and initramfs in RAM, the tables a
+// firmware would leave, RAM given to KVM, the first vCPU at the kernel's 64-bit entry.
+static int boot_kernel(struct vm *vm)
+{
+	struct loaded_kernel k;
+	gpa_t initrd = 0;
+	uint64_t initrd_size = 0;
+	int r;
+	if ((r = load_images(vm, &k, &initrd, &initrd_size)) < 0 ||
+	    (r = write_firmware(vm, initrd, initrd_size)) < 0 || (r = plug_ram(vm)) < 0)
+		return r;
+	vm->entry = k.entry;
+	return vcpu_setup_boot(&vm->vcpus[0], k.entry);
+}
+
 static void on_kick(int sig)
 {
 	(void)sig; // only interrupts KVM_RUN, or a file server's blocked call, when stopping
@@ -342,25 +292,18 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	trace_mark(&vm->trace, TRACE_VM_CREATED);
 	if ((r = guest_ports_init(&vm->ports, vm)) < 0)
 		return r;
-	if ((r = vm->mode == VM_COLD ? add_devices(vm) : add_template_devices(vm)) < 0)
+	struct vm_plan plan;
+	if ((r = vm_plan(cfg, vm->mode, &plan)) < 0)
+		return log_err(r, "virtio slots");
+	if ((r = add_devices(vm, &plan)) < 0)
 		return r;
 	if (cfg->enter_socket && (r = enter_listen(vm, cfg->enter_socket)) < 0)
 		return r;
 
-	if (vm->mode == VM_RESTORE) {
-		r = restore_template(vm);
-		trace_mark(&vm->trace, TRACE_KERNEL_LOADED);
-		return r;
-	}
-	struct loaded_kernel k;
-	gpa_t initrd = 0;
-	uint64_t initrd_size = 0;
-	if ((r = load_images(vm, &k, &initrd, &initrd_size)) < 0 ||
-	    (r = write_firmware(vm, initrd, initrd_size)) < 0 || (r = plug_ram(vm)) < 0)
-		return r;
-	vm->entry = k.entry;
+	// The tail: a boot loads the kernel and the boot tables, a restore sets a template back.
+	r = vm->mode == VM_RESTORE ? restore_template(vm) : boot_kernel(vm);
 	trace_mark(&vm->trace, TRACE_KERNEL_LOADED);
-	return vcpu_setup_boot(&vm->vcpus[0], k.entry);
+	return r;
 }
 
 void vm_finish(struct vm *vm, int status, const char *why)

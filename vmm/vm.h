@@ -14,16 +14,13 @@
 #include "guest_ports.h"
 #include "guestmem.h"
 #include "ioring.h"
+#include "plan.h"
 #include "trace.h"
 #include "virtio/devices.h"
 
 struct vm;
 struct template;
 
-// How a VM starts: a cold boot of the kernel with the launch spec in the initramfs; a boot
-// that only goes as far as guest-init waiting for a spec, to be saved as a template; or a VM
-// set back from a template, its spec sent on the "spec" port.
-enum vm_mode { VM_COLD, VM_TEMPLATE_BUILD, VM_RESTORE };
 #define VM_STATUS_TEMPLATE_READY (-2) // vm->status once a template boot reached its point
 
 struct vcpu {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The run recipe shared by the clearvm command and the rkt stage1: template or cold boot,
-// privileges dropped, the run, the trace, the teardown.
+// privileges dropped, the run, the trace, the teardown. Building a template is a step of its
+// own here: a VM booted to its template point and saved, before the run's VM is built.
 #include <string.h>
 
 #include "sandbox/privs.h"
@@ -31,6 +32,51 @@ static int boot_vm(struct vm *vm, const struct vm_config *cfg)
 	return vm_build(vm, cfg);
 }
 
+#define TEMPLATE_BOOT_TIMEOUT_S 60
+
+// Building a template: a VM of cfg's shape (no shares, no launch spec) booted until guest-init
+// waits for its spec, saved there.
+static int build_template(const struct vm_config *cfg, struct template *t)
+{
+	struct vm_config c = *cfg;
+	if (!c.timeout_s || c.timeout_s > TEMPLATE_BOOT_TIMEOUT_S)
+		c.timeout_s = TEMPLATE_BOOT_TIMEOUT_S;
+	static struct vm vm; // large: not on the stack
+	memset(&vm, 0, sizeof(vm));
+	vm.mode = VM_TEMPLATE_BUILD;
+	trace_start(&vm.trace);
+	log_demoted = true; // whatever fails here is said by the cold boot that follows, if it
+			    // fails there too
+	int r = vm_build(&vm, &c);
+	r = r ?: vm_run_template(&vm);
+	r = r ?: template_save(t, &vm);
+	log_demoted = false;
+	vm_destroy(&vm);
+	return r;
+}
+
+// cfg's template, built first when there is none yet. 0 with t loaded, or -errno (logged as a
+// debug message): the run boots cold.
+static int get_template(const struct vm_config *cfg, struct template *t)
+{
+	int64_t t0 = monotonic_ns();
+	int r = template_open(cfg, t);
+	if (r < 0)
+		return r; // said, and released
+	if (r == 1) {
+		r = build_template(cfg, t);
+		r = r ?: template_load(t);
+		t->built = r == 0;
+		t->build_ms = t->built ? (double)(monotonic_ns() - t0) / 1e6 : 0;
+	}
+	template_unlock(t);
+	if (r < 0) {
+		log_debug("template %s: %s: booting cold", t->path, strerror(-r));
+		template_release(t);
+	}
+	return r;
+}
+
 int vmm_main(struct vmm_launch *l)
 {
 	const struct vm_config *cfg = l->cfg;
@@ -39,15 +85,16 @@ int vmm_main(struct vmm_launch *l)
 	vm.trace = l->trace;
 	vm.hooks = l->hooks;
 	vm.trace.path = "cold";
-	struct template tpl = {.mem_fd = -1};
-	if (template_wanted(cfg) && template_get(cfg, &tpl) == 0) {
+	struct template tpl = {.mem_fd = -1, .lock_fd = -1};
+	if (template_wanted(cfg) && get_template(cfg, &tpl) == 0) {
 		vm.mode = VM_RESTORE;
 		vm.tpl = &tpl;
 		vm.trace.path = tpl.built ? "template-built" : "template";
 		vm.trace.template_build_ms = tpl.build_ms;
 	}
 	int status = EXIT_CLEARVM_FAILED;
-	if (boot_vm(&vm, cfg) == 0 && privs_drop(l->inherited, MAX(l->ninherited, 0), vm.mem.size) == 0 &&
+	if (boot_vm(&vm, cfg) == 0 &&
+	    privs_drop(l->inherited, MAX(l->ninherited, 0), vm.mem.size) == 0 &&
 	    (!l->built || l->built(l->hooks.ctx) == 0))
 		status = vm_run(&vm);
 	if (cfg->boot_trace || cfg->stats_json) {

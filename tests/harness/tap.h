@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// A tiny TAP producer for the unit tests: ok()/is() lines, a plan at the end, exit 1 on failure.
+// A tiny TAP producer for the unit tests: ok()/is()/is_str() lines (a failure prints the values
+// and where), a plan at the end, exit 1 on failure.
 #pragma once
 
 #include <stdio.h>
@@ -27,6 +28,16 @@ static int tap_n, tap_failed;
 		ok(tap_g_ == tap_w_, __VA_ARGS__);                                             \
 		if (tap_g_ != tap_w_)                                                          \
 			printf("#   got %lld, want %lld\n", tap_g_, tap_w_);                        \
+	} while (0)
+
+#define is_str(got, want, ...)                                                                 \
+	do {                                                                                   \
+		const char *tap_gs_ = (got), *tap_ws_ = (want);                                \
+		bool tap_same_ = tap_gs_ && tap_ws_ ? !strcmp(tap_gs_, tap_ws_) : tap_gs_ == tap_ws_; \
+		ok(tap_same_, __VA_ARGS__);                                                    \
+		if (!tap_same_)                                                                \
+			printf("#   got \"%s\", want \"%s\"\n", tap_gs_ ? tap_gs_ : "(null)",        \
+			       tap_ws_ ? tap_ws_ : "(null)");                                  \
 	} while (0)
 
 static inline int tap_done(void)

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+// The device plan: shares in the order the launch spec names their tags, then the console
+// with the ports guest-init looks for, then the balloon.
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plan.h"
+#include "spec.h"
+
+static int add(struct vm_plan *p, const char *tag, const struct jail_share *share)
+{
+	if (p->nshares == sizeof(p->shares) / sizeof(p->shares[0]))
+		return -ENOSPC;
+	struct plan_share *s = &p->shares[p->nshares++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->tag, sizeof(s->tag), "%s", tag);
+	s->spare = !share;
+	if (share)
+		s->share = *share;
+	return 0;
+}
+
+static struct jail_share volume_share(const struct vm_volume *v)
+{
+	return (struct jail_share){.path = v->host,
+				   .readonly = v->readonly,
+				   .file = v->file,
+				   .nonrecursive = v->nonrecursive};
+}
+
+// A workload's root and its volumes, the volumes tagged in the order the launch spec names them.
+static int add_workload(struct vm_plan *p, const struct vm_config *w, const char *root_tag,
+			unsigned *next_volume)
+{
+	struct jail_share root = {.path = w->rootfs, .readonly = w->read_only};
+	int r = add(p, root_tag, &root);
+	for (unsigned i = 0; i < w->nvolumes && r == 0; i++) {
+		char tag[32];
+		spec_volume_tag((*next_volume)++, tag, sizeof(tag));
+		struct jail_share vol = volume_share(&w->volumes[i]);
+		r = add(p, tag, &vol);
+	}
+	return r;
+}
+
+static void ports(struct vm_plan *p, const char *const *names, unsigned n, bool host_ends)
+{
+	for (unsigned i = 0; i < n; i++) {
+		p->port_names[i] = names[i];
+		// stdout and stderr go to clearvm's own from the start; the others get their host
+		// end when there is one (stdin, enter) or are written by clearvm (control, spec).
+		p->port_fds[i] = host_ends && i == ABI_PORT_STDOUT   ? STDOUT_FILENO
+				 : host_ends && i == ABI_PORT_STDERR ? STDERR_FILENO
+								     : -1;
+	}
+	p->nports = n;
+}
+
+int vm_plan(const struct vm_config *cfg, enum vm_mode mode, struct vm_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	int r = 0;
+	if (mode != VM_COLD) {
+		// A template's devices are the same for every VM restored from it.
+		bool restore = mode == VM_RESTORE;
+		struct jail_share root = {.path = cfg->rootfs, .readonly = cfg->read_only};
+		r = add(p, ABI_ROOT_TAG, restore ? &root : NULL);
+		for (unsigned i = 0; i < CONFIG_MAX_VOLUMES && r == 0; i++) {
+			char tag[32];
+			spec_volume_tag(i, tag, sizeof(tag));
+			struct jail_share vol = restore && i < cfg->nvolumes
+						    ? volume_share(&cfg->volumes[i])
+						    : (struct jail_share){0};
+			r = add(p, tag, restore && i < cfg->nvolumes ? &vol : NULL);
+		}
+		static const char *const names[ABI_NR_TEMPLATE_PORTS] = {
+		    "stdout", "stderr", "stdin", "control", "spec"};
+		ports(p, names, ABI_NR_TEMPLATE_PORTS, restore);
+		return r;
+	}
+	unsigned next_volume = 0;
+	if (!cfg->napps)
+		r = add_workload(p, cfg, ABI_ROOT_TAG, &next_volume);
+	for (unsigned a = 0; a < cfg->napps && r == 0; a++) {
+		char tag[32];
+		spec_app_tag(a, tag, sizeof(tag));
+		r = add_workload(p, &cfg->apps[a], tag, &next_volume);
+	}
+	// A pod also gets the ports of rkt enter (guest-init/abi.h).
+	static const char *const names[ABI_NR_POD_PORTS] = {
+	    "stdout", "stderr",	      "stdin",	      "control",
+	    "enter",  "enter-stdout", "enter-stderr", "enter-stdin"};
+	ports(p, names, cfg->napps ? ABI_NR_POD_PORTS : ABI_NR_PORTS, true);
+	return r;
+}
