@@ -36,17 +36,16 @@
 #include "../guest-init/abi.h"
 #include "../vmm/config.h"
 #include "../vmm/spec.h"
+#include "../vmm/trace.h"
 #include "../vmm/util.h"
 
 #define MAX_RUNS 10000
 #define MAX_PARALLEL 64
 
-static const char *const phases[] = {
-	"options_parsed", "vm_created",  "kernel_loaded",   "first_kvm_run", "guest_init",
-	"root_mounted",   "workload_exec", "workload_exited", "clearvm_exit",
-};
-#define NPHASES (sizeof(phases) / sizeof(phases[0]))
-#define P_FIRST_RUN 3 // phases[P_FIRST_RUN]: clearvm's host-side setup ends there
+// The phases of the boot trace after its origin (TRACE_START), by their names in its JSON.
+#define NPHASES (TRACE_NR - 1)
+#define PHASE(i) trace_phase_name((enum trace_phase)(TRACE_PARSED + (i)))
+#define P_FIRST_RUN (TRACE_FIRST_RUN - 1) // clearvm's host-side setup ends there
 // Series: each phase, then whole-run wall times and per-run figures.
 enum { S_WALL = NPHASES, S_QEMU_WALL, S_COLD_WALL, S_FLOOR, S_EXITS, S_VMM_RSS, S_TOUCHED_MIB, NSERIES };
 static const char *const extra_names[] = {"wall_ms", "qemu_wall_ms", "cold_wall_ms", "kvm_floor_ms",
@@ -155,7 +154,7 @@ static bool collect(const char *path, struct series *s)
 		return false;
 	}
 	for (size_t i = 0; i < NPHASES; i++)
-		if (json_object_object_get_ex(ph, phases[i], &v) && json_object_is_type(v, json_type_double))
+		if (json_object_object_get_ex(ph, PHASE(i), &v) && json_object_is_type(v, json_type_double))
 			add(&s[i], json_object_get_double(v));
 	uint64_t exits = 0;
 	static const char *const kinds[] = {"pio", "mmio", "other"};
@@ -490,7 +489,7 @@ int main(int argc, char **argv)
 	       o.parallel > 1 ? "s at once" : "", o.memory);
 	printf("%-20s %10s %10s %10s %10s %10s %6s\n", "phase", "min", "p50", "p90", "p99", "max", "n");
 	for (size_t i = 0; i < NPHASES; i++)
-		print_row(phases[i], &s[i]);
+		print_row(PHASE(i), &s[i]);
 	for (int i = S_WALL; i < NSERIES; i++)
 		print_row(extra_names[i - S_WALL], &s[i]);
 	print_row("memory_together_mib", &mem);
@@ -517,7 +516,7 @@ int main(int argc, char **argv)
 		json_object_object_add(root, "memory_mib", json_object_new_int((int)o.memory));
 		for (size_t i = 0; i < NPHASES; i++)
 			if (s[i].n)
-				json_object_object_add(root, phases[i], json_row(&s[i]));
+				json_object_object_add(root, PHASE(i), json_row(&s[i]));
 		for (int i = S_WALL; i < NSERIES; i++)
 			if (s[i].n)
 				json_object_object_add(root, extra_names[i - S_WALL], json_row(&s[i]));

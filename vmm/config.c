@@ -61,7 +61,8 @@ bool config_has_env(const struct vm_config *cfg, const char *key)
 int config_resolve_workload(struct vm_config *cfg)
 {
 	int r;
-	if (!config_has_env(cfg, "PATH") && (r = config_set_env(cfg, "PATH=" CONFIG_DEFAULT_PATH)) < 0)
+	if (!config_has_env(cfg, "PATH") &&
+	    (r = config_set_env(cfg, "PATH=" CONFIG_DEFAULT_PATH)) < 0)
 		return r;
 	return user_resolve(cfg);
 }
@@ -90,11 +91,12 @@ int config_check(struct vm_config *cfg)
 	if (!S_ISDIR(st.st_mode))
 		return log_err(ENOTDIR, "rootfs %s", cfg->rootfs);
 	if (cfg->memory_mib > host_memory_mib())
-		return log_err(ENOMEM, "--memory %" PRIu64 ": more than the host has (%" PRIu64 " MiB)",
+		return log_err(ENOMEM,
+			       "--memory %" PRIu64 ": more than the host has (%" PRIu64 " MiB)",
 			       cfg->memory_mib, host_memory_mib());
 	int r;
-	if ((r = check_file("kernel", cfg->kernel)) < 0 || (r = check_file("initramfs", cfg->initramfs)) < 0 ||
-	    (r = tty_check(cfg)) < 0)
+	if ((r = check_file("kernel", cfg->kernel)) < 0 ||
+	    (r = check_file("initramfs", cfg->initramfs)) < 0 || (r = tty_check(cfg)) < 0)
 		return r;
 	return config_resolve_workload(cfg);
 }

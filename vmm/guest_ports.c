@@ -38,9 +38,9 @@ static void milestone(struct guest_ports *gp, uint8_t m)
 {
 	struct vm *vm = gp->vm;
 	static const enum trace_phase phase[] = {
-		[ABI_MILESTONE_INIT] = TRACE_INIT,
-		[ABI_MILESTONE_ROOT] = TRACE_ROOT,
-		[ABI_MILESTONE_EXEC] = TRACE_EXEC,
+	    [ABI_MILESTONE_INIT] = TRACE_INIT,
+	    [ABI_MILESTONE_ROOT] = TRACE_ROOT,
+	    [ABI_MILESTONE_EXEC] = TRACE_EXEC,
 	};
 	if (m == ABI_MILESTONE_TEMPLATE) {
 		if (vm->mode == VM_TEMPLATE_BUILD) // else a restored guest-init, past that point
@@ -60,7 +60,8 @@ static void milestone(struct guest_ports *gp, uint8_t m)
 static void app_exited(struct guest_ports *gp, uint32_t v)
 {
 	unsigned app = v >> 16;
-	log_debug("app %u ended with %u at %.1f ms", app, v & 0xff, trace_elapsed_ms(&gp->vm->trace));
+	log_debug("app %u ended with %u at %.1f ms", app, v & 0xff,
+		  trace_elapsed_ms(&gp->vm->trace));
 	if (app >= gp->vm->cfg->napps)
 		return;
 	pthread_mutex_lock(&gp->lock);
@@ -100,9 +101,7 @@ static void ports_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len
 		log_debug("status %u reported at %.1f ms", v, trace_elapsed_ms(&vm->trace));
 		vm_finish(vm, (int)(v & 0xff), NULL);
 		break;
-	case ABI_MILESTONE_PORT:
-		milestone(gp, data[0]);
-		break;
+	case ABI_MILESTONE_PORT: milestone(gp, data[0]); break;
 	case ABI_APP_EXIT_PORT:
 		if (len == 4)
 			app_exited(gp, v);
@@ -111,8 +110,7 @@ static void ports_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len
 		if (len == 4)
 			enter_port(gp, v);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -151,7 +149,8 @@ bool guest_ports_take(struct guest_ports *gp, struct guest_event *ev)
 	for (unsigned i = 0; i < CONFIG_MAX_APPS && ev->kind == GUEST_EVENT_NONE; i++) {
 		if (gp->app_status[i] < 0)
 			continue;
-		*ev = (struct guest_event){.kind = GUEST_EVENT_APP_EXITED, .a = i, .b = gp->app_status[i]};
+		*ev = (struct guest_event){
+		    .kind = GUEST_EVENT_APP_EXITED, .a = i, .b = gp->app_status[i]};
 		gp->app_status[i] = -1;
 	}
 	if (ev->kind == GUEST_EVENT_NONE && gp->enter_status >= 0) {

@@ -14,10 +14,10 @@ struct vm;
 
 enum guest_event_kind {
 	GUEST_EVENT_NONE,
-	GUEST_EVENT_MILESTONE,    // a: ABI_MILESTONE_*
-	GUEST_EVENT_APP_EXITED,   // a: the pod's app, b: its status
+	GUEST_EVENT_MILESTONE,	  // a: ABI_MILESTONE_*
+	GUEST_EVENT_APP_EXITED,	  // a: the pod's app, b: its status
 	GUEST_EVENT_ENTER_STATUS, // b: an rkt enter command's status
-	GUEST_EVENT_ENTER_DONE,   // the enter session is over in the guest
+	GUEST_EVENT_ENTER_DONE,	  // the enter session is over in the guest
 };
 
 struct guest_event {
@@ -31,9 +31,9 @@ struct guest_event {
 struct guest_ports {
 	struct vm *vm;
 	pthread_mutex_t lock;
-	uint32_t milestones;               // bit N: milestone N reached, not yet taken
-	int app_status[CONFIG_MAX_APPS];   // -1: nothing new
-	int enter_status;                  // -1: nothing new
+	uint32_t milestones;		 // bit N: milestone N reached, not yet taken
+	int app_status[CONFIG_MAX_APPS]; // -1: nothing new
+	int enter_status;		 // -1: nothing new
 	bool enter_done;
 	int wake_fd; // an eventfd the I/O thread watches: written when an event is pending
 };

@@ -20,6 +20,11 @@ static const char *const phase_names[TRACE_NR] = {
 	"guest_init", "root_mounted", "workload_exec", "workload_exited", "clearvm_exit",
 };
 
+const char *trace_phase_name(enum trace_phase p)
+{
+	return p < TRACE_NR ? phase_names[p] : "?";
+}
+
 void trace_start(struct trace *t)
 {
 	memset(t, 0, sizeof(*t));

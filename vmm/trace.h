@@ -38,6 +38,8 @@ struct trace {
 	double template_build_ms;
 };
 
+// A phase's name in the JSON report ("options_parsed"...).
+const char *trace_phase_name(enum trace_phase p);
 void trace_start(struct trace *t);
 // Milliseconds since TRACE_START (for debug messages).
 double trace_elapsed_ms(const struct trace *t);

@@ -23,7 +23,8 @@ int sandbox_enter_file_server(const struct jail_share *share, enum seccomp_mode 
 		return -EPERM;
 	}
 	if (!jailed)
-		log_debug("9p %s: not root: served from the host's view, beneath the share only", share->path);
+		log_debug("9p %s: not root: served from the host's view, beneath the share only",
+			  share->path);
 	if ((r = open(ctx, jailed ? JAIL_SHARE : share->path, jailed ? JAIL_FDS : NULL)) < 0) {
 		*what = NULL;
 		return r;
