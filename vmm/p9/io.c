@@ -197,9 +197,19 @@ int p9_op_fsync(struct p9_server *srv, struct p9_fid *f, struct p9_in *in, struc
 	return (datasync ? fdatasync(f->io_fd) : fsync(f->io_fd)) < 0 ? -errno : 0;
 }
 
-static int lock_type(uint8_t t)
+// A Tlock's or Tgetlock's range as an OFD lock request; -EINVAL when it cannot be one.
+static int lock_request(const struct p9_in *in, uint8_t type, uint64_t start, uint64_t length,
+			struct flock *fl)
 {
-	return t == P9_LOCK_TYPE_RDLCK ? F_RDLCK : t == P9_LOCK_TYPE_WRLCK ? F_WRLCK : F_UNLCK;
+	if (in->err || type > P9_LOCK_TYPE_UNLCK || start > INT64_MAX || length > INT64_MAX)
+		return -EINVAL;
+	*fl = (struct flock){.l_type = type == P9_LOCK_TYPE_RDLCK   ? F_RDLCK
+				       : type == P9_LOCK_TYPE_WRLCK ? F_WRLCK
+								    : F_UNLCK,
+			     .l_whence = SEEK_SET,
+			     .l_start = (off_t)start,
+			     .l_len = (off_t)length};
+	return 0;
 }
 
 int p9_op_lock(struct p9_server *srv, struct p9_fid *f, struct p9_in *in, struct p9_out *out)
@@ -211,12 +221,10 @@ int p9_op_lock(struct p9_server *srv, struct p9_fid *f, struct p9_in *in, struct
 	uint64_t length = p9_get_u64(in);
 	p9_get_u32(in); // proc_id
 	p9_get_str(in); // client_id
-	if (in->err || type > P9_LOCK_TYPE_UNLCK || start > INT64_MAX || length > INT64_MAX)
-		return -EINVAL;
-	struct flock fl = {.l_type = (short)lock_type(type),
-			   .l_whence = SEEK_SET,
-			   .l_start = (off_t)start,
-			   .l_len = (off_t)length};
+	struct flock fl;
+	int r = lock_request(in, type, start, length, &fl);
+	if (r < 0)
+		return r;
 	uint8_t status = P9_LOCK_SUCCESS;
 	if (fcntl(f->io_fd, F_OFD_SETLK, &fl) < 0)
 		status = (errno == EAGAIN || errno == EACCES) ? P9_LOCK_BLOCKED : P9_LOCK_ERROR;
@@ -232,12 +240,10 @@ int p9_op_getlock(struct p9_server *srv, struct p9_fid *f, struct p9_in *in, str
 	uint64_t length = p9_get_u64(in);
 	uint32_t proc_id = p9_get_u32(in);
 	struct p9_str client = p9_get_str(in);
-	if (in->err || type > P9_LOCK_TYPE_UNLCK || start > INT64_MAX || length > INT64_MAX)
-		return -EINVAL;
-	struct flock fl = {.l_type = (short)lock_type(type),
-			   .l_whence = SEEK_SET,
-			   .l_start = (off_t)start,
-			   .l_len = (off_t)length};
+	struct flock fl;
+	int r = lock_request(in, type, start, length, &fl);
+	if (r < 0)
+		return r;
 	if (fcntl(f->io_fd, F_OFD_GETLK, &fl) < 0)
 		return -errno;
 	p9_put_u8(out, fl.l_type == F_RDLCK   ? P9_LOCK_TYPE_RDLCK
