@@ -106,22 +106,6 @@ static int template_dir(const struct vm_config *cfg, char *dir, size_t size)
 	return 0;
 }
 
-static int load(struct template *t, const char *mem_path, uint64_t mem_size, unsigned nvcpus)
-{
-	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = snapshot_read(fd, t->snap, t->key, mem_size, nvcpus);
-	close(fd);
-	if (r < 0)
-		return r;
-	t->mem_fd = open(mem_path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (t->mem_fd < 0 || fstat(t->mem_fd, &st) < 0)
-		return -errno;
-	return (uint64_t)st.st_size == mem_size ? 0 : -ESTALE;
-}
-
 // Guest RAM to a sparse file: only the memfd's data extents (the template boot copies every
 // image into it), holes stay holes.
 static int save_memory(const struct vm *vm, int fd)
@@ -215,7 +199,18 @@ int template_load(struct template *t)
 	if (t->mem_fd >= 0)
 		close(t->mem_fd);
 	t->mem_fd = -1;
-	return load(t, t->mem_path, t->mem_size, t->cpus);
+	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = snapshot_read(fd, t->snap, t->key, t->mem_size, t->cpus);
+	close(fd);
+	if (r < 0)
+		return r;
+	t->mem_fd = open(t->mem_path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (t->mem_fd < 0 || fstat(t->mem_fd, &st) < 0)
+		return -errno;
+	return (uint64_t)st.st_size == t->mem_size ? 0 : -ESTALE;
 }
 
 int template_save(struct template *t, struct vm *vm)
