@@ -17,6 +17,7 @@
 
 #include "../guest-init/abi.h"
 #include "enter.h"
+#include "evloop.h"
 #include "vm.h"
 
 static void close_client(struct enter *e)
@@ -39,9 +40,9 @@ socklen_t enter_address(const char *name, struct sockaddr_un *sa)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
 }
 
-int enter_listen(struct vm *vm, const char *name)
+int enter_listen(struct io_thread *io, const char *name)
 {
-	struct enter *e = &vm->enter;
+	struct enter *e = &io->enter;
 	struct sockaddr_un sa;
 	socklen_t len = enter_address(name, &sa);
 	e->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -75,9 +76,9 @@ static void answer(struct enter *e, int status)
 
 // A new client, non-blocking: checked at once, its request read when it comes (a client that
 // connects and stalls must not hold the I/O thread, which forwards signals).
-static void take_client(struct vm *vm, int client)
+static void take_client(struct io_thread *io, int client)
 {
-	struct enter *e = &vm->enter;
+	struct enter *e = &io->enter;
 	e->client = client;
 	e->awaiting = true;
 	// An abstract socket anyone on the host can reach: only root and clearvm's own user may
@@ -125,9 +126,9 @@ static void say(int fd, const char *msg)
 }
 
 // The client's request: the header and strings in one message, the 3 fds with it.
-static void take_request(struct vm *vm)
+static void take_request(struct io_thread *io)
 {
-	struct enter *e = &vm->enter;
+	struct enter *e = &io->enter;
 	static uint8_t req[sizeof(struct abi_enter_header) + ABI_ENTER_MAX];
 	union {
 		struct cmsghdr h;
@@ -150,8 +151,8 @@ static void take_request(struct vm *vm)
 	const char *app = (const char *)req + sizeof(h);
 	size_t size = (size_t)n - sizeof(h);
 	bool known = false;
-	for (unsigned i = 0; h.size == size && memchr(app, '\0', size) && i < vm->cfg->napps; i++)
-		known = known || !strcmp(app, vm->cfg->apps[i].app_name);
+	for (unsigned i = 0; h.size == size && memchr(app, '\0', size) && i < io->cfg->napps; i++)
+		known = known || !strcmp(app, io->cfg->apps[i].app_name);
 	if (!known) {
 		char line[128];
 		snprintf(line, sizeof(line), "clearvm: enter: no app named %.64s in this pod\n",
@@ -161,55 +162,55 @@ static void take_request(struct vm *vm)
 		return;
 	}
 	e->busy = true;
-	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDOUT, e->fds[1]);
-	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDERR, e->fds[2]);
-	virtio_console_reopen(vm->console, ABI_PORT_ENTER_STDIN);
+	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDOUT, e->fds[1]);
+	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDERR, e->fds[2]);
+	virtio_console_reopen(io->vm->console, ABI_PORT_ENTER_STDIN);
 	e->in = (struct console_pump){.open = true};
-	if (virtio_console_send(vm->console, ABI_PORT_ENTER, req, (size_t)n) != n) {
+	if (virtio_console_send(io->vm->console, ABI_PORT_ENTER, req, (size_t)n) != n) {
 		log_err(0, "enter: the request did not fit the enter port");
 		answer(e, EXIT_CLEARVM_FAILED);
 	}
 }
 
-void enter_pollfds(struct vm *vm, struct pollfd *fds)
+void enter_pollfds(struct io_thread *io, struct pollfd *fds)
 {
-	struct enter *e = &vm->enter;
+	struct enter *e = &io->enter;
 	// The listening socket while no one is in; then the new client until its request is in.
 	int door = e->awaiting ? e->client : !e->busy && e->client < 0 ? e->listen_fd : -1;
 	fds[0] = (struct pollfd){.fd = door, .events = POLLIN};
 	fds[1] = (struct pollfd){.fd = virtio_console_pump_wants_input(&e->in) ? e->fds[0] : -1, .events = POLLIN};
 }
 
-void enter_events(struct vm *vm, const struct pollfd *fds)
+void enter_events(struct io_thread *io, const struct pollfd *fds)
 {
-	struct enter *e = &vm->enter;
+	struct enter *e = &io->enter;
 	if (fds[0].fd >= 0 && fds[0].fd == e->listen_fd && (fds[0].revents & POLLIN)) {
 		int client = accept4(e->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (client >= 0)
-			take_client(vm, client);
+			take_client(io, client);
 	} else if (e->awaiting && fds[0].fd == e->client && fds[0].revents) {
-		take_request(vm);
+		take_request(io);
 	}
 	// The client's stdin: read when it has more, sent on when the port has room (its session's
 	// end, when the port is closed under it, ends the pump too).
 	if (e->client >= 0 && !e->awaiting)
-		virtio_console_pump(vm->console, ABI_PORT_ENTER_STDIN, e->fds[0], &e->in,
+		virtio_console_pump(io->vm->console, ABI_PORT_ENTER_STDIN, e->fds[0], &e->in,
 				    fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)));
 }
 
-void enter_guest_status(struct vm *vm, int status)
+void enter_guest_status(struct io_thread *io, int status)
 {
-	struct enter *e = &vm->enter;
+	struct enter *e = &io->enter;
 	if (e->client < 0)
 		return;
 	// Its stdin ends for the guest's helper.
-	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDOUT, -1);
-	virtio_console_set_fd(vm->console, ABI_PORT_ENTER_STDERR, -1);
-	virtio_console_close(vm->console, ABI_PORT_ENTER_STDIN);
+	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDOUT, -1);
+	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDERR, -1);
+	virtio_console_close(io->vm->console, ABI_PORT_ENTER_STDIN);
 	answer(e, status);
 }
 
-void enter_guest_done(struct vm *vm)
+void enter_guest_done(struct io_thread *io)
 {
-	vm->enter.busy = false;
+	io->enter.busy = false;
 }

@@ -11,7 +11,7 @@
 
 #include "virtio/devices.h"
 
-struct vm;
+struct io_thread;
 
 struct enter {
 	int listen_fd;     // -1: no enter socket (not a pod)
@@ -29,14 +29,14 @@ void enter_init(struct enter *e);
 // The abstract socket address for name (no file; reachable host-wide, so callers are checked).
 socklen_t enter_address(const char *name, struct sockaddr_un *sa);
 // Listens on the abstract socket `name`. 0 or -errno (logged).
-int enter_listen(struct vm *vm, const char *name);
+int enter_listen(struct io_thread *io, const char *name);
 void enter_close(struct enter *e);
 // The I/O thread's share: fills ENTER_POLLFDS entries (the sockets, and the client's stdin
 // while the port has taken all of it), then acts on them.
-void enter_pollfds(struct vm *vm, struct pollfd *fds);
-void enter_events(struct vm *vm, const struct pollfd *fds);
+void enter_pollfds(struct io_thread *io, struct pollfd *fds);
+void enter_events(struct io_thread *io, const struct pollfd *fds);
 // The I/O thread, from the guest ports: the command ended with status (its output is all out:
 // console output is written before the guest goes on to report); the session is over in the
 // guest.
-void enter_guest_status(struct vm *vm, int status);
-void enter_guest_done(struct vm *vm);
+void enter_guest_status(struct io_thread *io, int status);
+void enter_guest_done(struct io_thread *io);

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "../guest-init/abi.h"
+#include "evloop.h"
+#include "spec.h"
 #include "vm.h"
 
 #define KILL_GRACE_MS 2000 // after SIGKILL, how long the guest gets to report before it is stopped
@@ -28,59 +30,59 @@
 enum { W_STOP, W_SIGNAL, W_STDIN, W_CONSOLE, W_GUEST, W_OUT, W_ENTER = W_OUT + OUT_POLLFDS,
        W_NR = W_ENTER + ENTER_POLLFDS };
 
-static void send_control(struct vm *vm, const struct abi_control *m)
+static void send_control(struct io_thread *io, const struct abi_control *m)
 {
-	virtio_console_send(vm->console, ABI_PORT_CONTROL, m, sizeof(*m));
+	virtio_console_send(io->vm->console, ABI_PORT_CONTROL, m, sizeof(*m));
 }
 
-static void send_signal(struct vm *vm, int sig)
+static void send_signal(struct io_thread *io, int sig)
 {
-	send_control(vm, &(struct abi_control){.kind = ABI_CONTROL_SIGNAL, .signal = (uint8_t)sig});
+	send_control(io, &(struct abi_control){.kind = ABI_CONTROL_SIGNAL, .signal = (uint8_t)sig});
 }
 
-static void send_size(struct vm *vm)
+static void send_size(struct io_thread *io)
 {
 	struct abi_control m = {.kind = ABI_CONTROL_RESIZE};
 	if (tty_size(&m.rows, &m.cols))
-		send_control(vm, &m);
+		send_control(io, &m);
 }
 
 // A restored VM's launch spec, into the spec port as the guest takes it, then EOF. Returns
 // whether some is still to send.
-static bool pump_spec(struct vm *vm)
+static bool pump_spec(struct io_thread *io)
 {
-	if (!vm->spec || vm->spec_sent == vm->spec_len)
+	if (!io->spec || io->spec_sent == io->spec_len)
 		return false;
-	ssize_t put = virtio_console_send(vm->console, ABI_PORT_SPEC, vm->spec + vm->spec_sent,
-					  vm->spec_len - vm->spec_sent);
+	ssize_t put = virtio_console_send(io->vm->console, ABI_PORT_SPEC, io->spec + io->spec_sent,
+					  io->spec_len - io->spec_sent);
 	if (put > 0)
-		vm->spec_sent += (size_t)put;
-	if (vm->spec_sent < vm->spec_len)
+		io->spec_sent += (size_t)put;
+	if (io->spec_sent < io->spec_len)
 		return true;
-	virtio_console_close(vm->console, ABI_PORT_SPEC);
+	virtio_console_close(io->vm->console, ABI_PORT_SPEC);
 	return false;
 }
 
 // What guest-init wrote to the guest ports since the last look: the rkt stage1's hooks
 // (status files) and rkt enter's answers run here, never on a vCPU thread.
-static void take_guest_events(struct vm *vm)
+static void take_guest_events(struct io_thread *io)
 {
 	struct guest_event ev;
-	while (guest_ports_take(&vm->ports, &ev)) {
+	while (guest_ports_take(&io->vm->ports, &ev)) {
 		switch (ev.kind) {
 		case GUEST_EVENT_MILESTONE:
-			if (vm->hooks.milestone)
-				vm->hooks.milestone(vm->hooks.ctx, ev.a);
+			if (io->hooks.milestone)
+				io->hooks.milestone(io->hooks.ctx, ev.a);
 			break;
 		case GUEST_EVENT_APP_EXITED:
-			if (vm->hooks.app_exited)
-				vm->hooks.app_exited(vm->hooks.ctx, ev.a, ev.b);
+			if (io->hooks.app_exited)
+				io->hooks.app_exited(io->hooks.ctx, ev.a, ev.b);
 			break;
 		case GUEST_EVENT_ENTER_STATUS:
-			enter_guest_status(vm, ev.b);
+			enter_guest_status(io, ev.b);
 			break;
 		case GUEST_EVENT_ENTER_DONE:
-			enter_guest_done(vm);
+			enter_guest_done(io);
 			break;
 		case GUEST_EVENT_NONE:
 			break;
@@ -98,32 +100,33 @@ static void clear_wake(int fd)
 
 // The I/O thread cannot go on: the VM is stopped with a message (a silent end would leave
 // signals unforwarded and stdin unread while the guest runs on).
-static void *evloop_failed(struct vm *vm, const char *what, int err)
+static void *evloop_failed(struct io_thread *io, const char *what, int err)
 {
 	char why[128];
 	snprintf(why, sizeof(why), "I/O thread: %s: %s", what, strerror(err));
-	vm_finish(vm, EXIT_CLEARVM_FAILED, why);
+	vm_finish(io->vm, EXIT_CLEARVM_FAILED, why);
 	return NULL;
 }
 
-static void *run_loop(struct vm *vm)
+static void *run_loop(struct io_thread *io)
 {
+	struct vm *vm = io->vm;
 	static struct console_pump in; // clearvm's stdin into the stdin port (-i)
-	in.open = vm->cfg->interactive;
+	in.open = io->cfg->interactive;
 	// A hidden test hook: the ring is broken under the loop (its fd closed), so its wait fails.
 	const char *hook = getenv("CLEARVM_TEST_IO_FAILURE");
 	if (hook && !strcmp(hook, "wait"))
-		close(vm->ioring.ring.ring_fd);
-	if (seccomp_enter(SECCOMP_IO, vm->cfg->seccomp) < 0) {
+		close(io->ring.ring.ring_fd);
+	if (seccomp_enter(SECCOMP_IO, io->cfg->seccomp) < 0) {
 		vm_finish(vm, EXIT_CLEARVM_FAILED, "I/O thread: seccomp filter");
 		return NULL;
 	}
 	int64_t kill_at = -1, stop_at = -1;
-	bool spec_left = pump_spec(vm), stopping = false;
+	bool spec_left = pump_spec(io), stopping = false;
 	for (;;) {
 		struct pollfd fds[W_NR] = {
-			[W_STOP] = {.fd = stopping ? -1 : vm->stop_fd, .events = POLLIN},
-			[W_SIGNAL] = {.fd = vm->signal_fd, .events = POLLIN},
+			[W_STOP] = {.fd = stopping ? -1 : io->stop_fd, .events = POLLIN},
+			[W_SIGNAL] = {.fd = io->signal_fd, .events = POLLIN},
 			[W_STDIN] = {.fd = virtio_console_pump_wants_input(&in) && !stopping ? STDIN_FILENO : -1,
 				     .events = POLLIN},
 			[W_CONSOLE] = {.fd = virtio_console_out_wake_fd(vm->console), .events = POLLIN},
@@ -132,14 +135,14 @@ static void *run_loop(struct vm *vm)
 		for (unsigned i = W_OUT; i < W_NR; i++)
 			fds[i].fd = -1;
 		unsigned nout = virtio_console_out_pollfds(vm->console, fds + W_OUT, OUT_POLLFDS);
-		if (stopping && (nout == 0 || (vm->deadline_ms && monotonic_ms() >= vm->deadline_ms)))
+		if (stopping && (nout == 0 || (io->deadline_ms && monotonic_ms() >= io->deadline_ms)))
 			return NULL; // all written, or --timeout's end
 		// No timer but the deadlines: a port that was full wakes this loop when it has room.
 		int timeout = -1;
 		if (!stopping)
-			enter_pollfds(vm, fds + W_ENTER);
-		if (stopping && vm->deadline_ms)
-			timeout = (int)MAX(0, vm->deadline_ms - monotonic_ms());
+			enter_pollfds(io, fds + W_ENTER);
+		if (stopping && io->deadline_ms)
+			timeout = (int)MAX(0, io->deadline_ms - monotonic_ms());
 		int64_t next = stop_at >= 0 ? stop_at : kill_at;
 		if (next >= 0) {
 			int64_t left = next - monotonic_ms();
@@ -147,17 +150,17 @@ static void *run_loop(struct vm *vm)
 		}
 		static short revents[IORING_SLOTS];
 		for (unsigned i = 0; i < W_NR; i++)
-			ioring_want(&vm->ioring, i, fds[i].fd, fds[i].events);
-		int fired = ioring_wait(&vm->ioring, timeout, revents);
+			ioring_want(&io->ring, i, fds[i].fd, fds[i].events);
+		int fired = ioring_wait(&io->ring, timeout, revents);
 		if (fired < 0)
-			return evloop_failed(vm, "io_uring wait", -fired);
+			return evloop_failed(io, "io_uring wait", -fired);
 		for (unsigned i = 0; i < W_NR; i++)
 			fds[i].revents = fds[i].fd >= 0 ? revents[i] : 0;
 		if (fds[W_CONSOLE].revents & POLLIN) // both looked at below
 			clear_wake(fds[W_CONSOLE].fd);
 		if (fds[W_GUEST].revents & POLLIN) {
 			clear_wake(fds[W_GUEST].fd);
-			take_guest_events(vm);
+			take_guest_events(io);
 		}
 		for (unsigned i = 0; i < nout; i++)
 			if (fds[W_OUT + i].revents)
@@ -169,31 +172,31 @@ static void *run_loop(struct vm *vm)
 		}
 		if (fds[W_STOP].revents) {
 			uint64_t v;
-			if (!vm->drain || read(vm->stop_fd, &v, sizeof(v)) < 0)
+			if (!io->drain || read(io->stop_fd, &v, sizeof(v)) < 0)
 				return NULL;
 			stopping = true; // the run is over: only the output left to write
 			continue;
 		}
-		enter_events(vm, fds + W_ENTER);
+		enter_events(io, fds + W_ENTER);
 		if (spec_left)
-			spec_left = pump_spec(vm);
+			spec_left = pump_spec(io);
 		if (fds[W_SIGNAL].revents & POLLIN) {
 			struct signalfd_siginfo si = {0};
-			if (read(vm->signal_fd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH) {
-				send_size(vm);
+			if (read(io->signal_fd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH) {
+				send_size(io);
 			} else if (si.ssi_signo) {
 				log_debug("forwarding signal %u", si.ssi_signo);
-				send_signal(vm, (int)si.ssi_signo);
+				send_signal(io, (int)si.ssi_signo);
 				if (kill_at < 0)
-					kill_at = monotonic_ms() + (int64_t)vm->cfg->stop_timeout_s * 1000;
+					kill_at = monotonic_ms() + (int64_t)io->cfg->stop_timeout_s * 1000;
 			}
 		}
 		virtio_console_pump(vm->console, ABI_PORT_STDIN, STDIN_FILENO, &in,
 				    fds[W_STDIN].fd >= 0 && (fds[W_STDIN].revents & (POLLIN | POLLHUP | POLLERR)));
 		if (kill_at >= 0 && stop_at < 0 && monotonic_ms() >= kill_at) {
 			log_msg("the command did not stop within %u s of the signal: killing it",
-				vm->cfg->stop_timeout_s);
-			send_signal(vm, SIGKILL);
+				io->cfg->stop_timeout_s);
+			send_signal(io, SIGKILL);
 			stop_at = monotonic_ms() + KILL_GRACE_MS;
 		}
 		if (stop_at >= 0 && monotonic_ms() >= stop_at) {
@@ -207,46 +210,81 @@ static void *run_loop(struct vm *vm)
 // status ended the run must still reach rkt's status file).
 static void *evloop_thread(void *arg)
 {
-	struct vm *vm = arg;
-	run_loop(vm);
-	take_guest_events(vm);
+	struct io_thread *io = arg;
+	run_loop(io);
+	take_guest_events(io);
 	return NULL;
 }
 
-int evloop_start(struct vm *vm)
+void io_thread_init(struct io_thread *io, struct vm *vm, const struct vm_config *cfg)
+{
+	memset(io, 0, sizeof(*io));
+	io->vm = vm;
+	io->cfg = cfg;
+	io->signal_fd = io->stop_fd = -1;
+	enter_init(&io->enter);
+}
+
+int io_thread_prepare(struct io_thread *io, bool restored)
+{
+	int r;
+	void *spec = NULL;
+	if (restored && (r = spec_build_restored(io->cfg, &spec, &io->spec_len)) < 0)
+		return log_err(r, "launch spec");
+	io->spec = spec;
+	if (io->cfg->enter_socket && (r = enter_listen(io, io->cfg->enter_socket)) < 0)
+		return r;
+	return 0;
+}
+
+int evloop_start(struct io_thread *io)
 {
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	if (vm->cfg->tty)
+	if (io->cfg->tty)
 		sigaddset(&set, SIGWINCH);
 	// Blocked in every thread (they inherit it): only the signalfd sees them.
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
-	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (vm->signal_fd < 0 || vm->stop_fd < 0)
+	io->signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	io->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (io->signal_fd < 0 || io->stop_fd < 0)
 		return log_err(errno, "signalfd/eventfd");
-	int r = ioring_init(&vm->ioring);
+	if (io->cfg->timeout_s)
+		io->deadline_ms = monotonic_ms() + (int64_t)io->cfg->timeout_s * 1000;
+	int r = ioring_init(&io->ring);
 	if (r < 0)
 		return log_err(r, "the I/O thread's io_uring");
-	r = pthread_create(&vm->evloop, NULL, evloop_thread, vm);
+	r = pthread_create(&io->thread, NULL, evloop_thread, io);
 	if (r)
 		return log_err(r, "starting the I/O thread");
-	vm->evloop_started = true;
+	io->started = true;
 	return 0;
 }
 
-void evloop_stop(struct vm *vm, bool drain)
+void evloop_stop(struct io_thread *io, bool drain)
 {
-	if (!vm->evloop_started)
+	if (!io->started)
 		return;
-	vm->drain = drain;
+	io->drain = drain;
 	uint64_t one = 1;
-	if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+	if (write(io->stop_fd, &one, sizeof(one)) < 0)
 		log_debug("evloop stop: %s", strerror(errno));
-	pthread_join(vm->evloop, NULL);
-	vm->evloop_started = false;
-	ioring_exit(&vm->ioring);
+	pthread_join(io->thread, NULL);
+	io->started = false;
+	ioring_exit(&io->ring);
+}
+
+void io_thread_destroy(struct io_thread *io)
+{
+	enter_close(&io->enter);
+	if (io->signal_fd >= 0)
+		close(io->signal_fd);
+	if (io->stop_fd >= 0)
+		close(io->stop_fd);
+	free(io->spec);
+	io->signal_fd = io->stop_fd = -1;
+	io->spec = NULL;
 }

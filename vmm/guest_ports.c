@@ -27,7 +27,7 @@ static void wake(struct guest_ports *gp)
 // Stops every vCPU at its next exit: the template is saved at this point, not past it.
 static void template_point(struct vm *vm)
 {
-	log_debug("template point at %.1f ms", trace_elapsed_ms(&vm->trace));
+	log_debug("template point at %.1f ms", trace_elapsed_ms(vm->trace));
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i].run)
 			__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_RELEASE);
@@ -49,8 +49,8 @@ static void milestone(struct guest_ports *gp, uint8_t m)
 	}
 	if (m < ABI_MILESTONE_INIT || m > ABI_MILESTONE_EXEC)
 		return;
-	trace_mark(&vm->trace, phase[m]); // stamped here: when the guest got there
-	log_debug("milestone %u at %.1f ms", m, trace_elapsed_ms(&vm->trace));
+	trace_mark(vm->trace, phase[m]); // stamped here: when the guest got there
+	log_debug("milestone %u at %.1f ms", m, trace_elapsed_ms(vm->trace));
 	pthread_mutex_lock(&gp->lock);
 	gp->milestones |= 1U << m;
 	pthread_mutex_unlock(&gp->lock);
@@ -61,7 +61,7 @@ static void app_exited(struct guest_ports *gp, uint32_t v)
 {
 	unsigned app = v >> 16;
 	log_debug("app %u ended with %u at %.1f ms", app, v & 0xff,
-		  trace_elapsed_ms(&gp->vm->trace));
+		  trace_elapsed_ms(gp->vm->trace));
 	if (app >= gp->vm->cfg->napps)
 		return;
 	pthread_mutex_lock(&gp->lock);
@@ -97,8 +97,8 @@ static void ports_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len
 	case ABI_EXIT_PORT:
 		if (len != 4)
 			return;
-		trace_mark(&vm->trace, TRACE_EXITED);
-		log_debug("status %u reported at %.1f ms", v, trace_elapsed_ms(&vm->trace));
+		trace_mark(vm->trace, TRACE_EXITED);
+		log_debug("status %u reported at %.1f ms", v, trace_elapsed_ms(vm->trace));
 		vm_finish(vm, (int)(v & 0xff), NULL);
 		break;
 	case ABI_MILESTONE_PORT: milestone(gp, data[0]); break;

@@ -165,8 +165,8 @@ void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	if (vcpu->index == 0) {
-		trace_mark(&vm->trace, TRACE_FIRST_RUN);
-		log_debug("first KVM_RUN at %.1f ms", trace_elapsed_ms(&vm->trace));
+		trace_mark(vm->trace, TRACE_FIRST_RUN);
+		log_debug("first KVM_RUN at %.1f ms", trace_elapsed_ms(vm->trace));
 	}
 	for (;;) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
@@ -182,7 +182,7 @@ void *vcpu_thread(void *arg)
 		uint32_t reason = vcpu->run->exit_reason;
 		enum trace_exit kind = reason == KVM_EXIT_IO ? TRACE_EXIT_PIO
 				       : reason == KVM_EXIT_MMIO ? TRACE_EXIT_MMIO : TRACE_EXIT_OTHER;
-		__atomic_add_fetch(&vm->trace.exits[kind], 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&vm->trace->exits[kind], 1, __ATOMIC_RELAXED);
 		switch (reason) {
 		case KVM_EXIT_IO:
 			handle_io(vcpu);

@@ -17,6 +17,7 @@
 
 #include "../firmware/firmware.h"
 #include "../guest-init/abi.h"
+#include "evloop.h"
 #include "join.h"
 #include "loader.h"
 #include "p9/server.h"
@@ -125,7 +126,7 @@ static int add_devices(struct vm *vm, const struct vm_plan *plan)
 	vm->console = dev;
 	if ((r = add_virtio(vm, dev)) < 0)
 		return r;
-	if ((r = virtio_balloon_new(vm->mem_fd, &vm->trace.reported_bytes, &dev)) < 0)
+	if ((r = virtio_balloon_new(vm->mem_fd, &vm->trace->reported_bytes, &dev)) < 0)
 		return log_err(r, "virtio-balloon");
 	if ((r = add_virtio(vm, dev)) < 0)
 		return r;
@@ -225,13 +226,7 @@ static int restore_template(struct vm *vm)
 	if (p == MAP_FAILED)
 		return log_err(errno, "template memory %s", t->path);
 	int r = plug_ram(vm);
-	if (r < 0 || (r = snapshot_restore(vm, t->snap)) < 0)
-		return r;
-	void *fdt;
-	if ((r = spec_build_restored(vm->cfg, &fdt, &vm->spec_len)) < 0)
-		return log_err(r, "launch spec");
-	vm->spec = fdt;
-	return 0;
+	return r < 0 ? r : snapshot_restore(vm, t->snap);
 }
 
 // A cold boot's (and a template boot's) tail: kernel and initramfs in RAM, the tables a
@@ -261,8 +256,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	struct sigaction sa = {.sa_handler = on_kick};
 	sigaction(SIGUSR1, &sa, NULL);
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->mem_fd = vm->signal_fd = vm->stop_fd = vm->ports.wake_fd = -1;
-	enter_init(&vm->enter);
+	vm->kvm_fd = vm->vm_fd = vm->mem_fd = vm->ports.wake_fd = -1;
 	vm->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->done_fd < 0)
 		return log_err(errno, "eventfd");
@@ -289,7 +283,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if ((r = vcpu_create(vm, i)) < 0)
 			return r;
-	trace_mark(&vm->trace, TRACE_VM_CREATED);
+	trace_mark(vm->trace, TRACE_VM_CREATED);
 	if ((r = guest_ports_init(&vm->ports, vm)) < 0)
 		return r;
 	struct vm_plan plan;
@@ -297,12 +291,10 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 		return log_err(r, "virtio slots");
 	if ((r = add_devices(vm, &plan)) < 0)
 		return r;
-	if (cfg->enter_socket && (r = enter_listen(vm, cfg->enter_socket)) < 0)
-		return r;
 
 	// The tail: a boot loads the kernel and the boot tables, a restore sets a template back.
 	r = vm->mode == VM_RESTORE ? restore_template(vm) : boot_kernel(vm);
-	trace_mark(&vm->trace, TRACE_KERNEL_LOADED);
+	trace_mark(vm->trace, TRACE_KERNEL_LOADED);
 	return r;
 }
 
@@ -341,8 +333,6 @@ static void wait_done(struct vm *vm)
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += vm->cfg->timeout_s;
-	if (vm->cfg->timeout_s)
-		vm->deadline_ms = (int64_t)deadline.tv_sec * 1000 + deadline.tv_nsec / 1000000;
 	pthread_mutex_lock(&vm->lock);
 	while (!vm->done) {
 		if (!vm->cfg->timeout_s) {
@@ -383,12 +373,12 @@ static void stop_vcpus(struct vm *vm)
 	}
 }
 
-int vm_run(struct vm *vm)
+int vm_run(struct vm *vm, struct io_thread *io)
 {
 	// -it: keys go to the guest's terminal as typed (Ctrl-C included) until the run ends.
 	if (vm->cfg->tty && vm->cfg->interactive && tty_raw() < 0)
 		return EXIT_CLEARVM_FAILED;
-	if (evloop_start(vm) < 0)
+	if (evloop_start(io) < 0)
 		return EXIT_CLEARVM_FAILED;
 	start_vcpus(vm);
 	// Every thread is started: from here on the main thread only waits, stops and reports.
@@ -398,7 +388,7 @@ int vm_run(struct vm *vm)
 	stop_vcpus(vm);
 	// Every byte the workload wrote reaches clearvm's stdout and stderr before it exits, unless
 	// clearvm itself failed (a --timeout, a reader that never reads must not hold it).
-	evloop_stop(vm, !vm->why[0]);
+	evloop_stop(io, !vm->why[0]);
 	tty_restore();
 	if (vm->why[0])
 		log_msg("%s", vm->why);
@@ -450,7 +440,6 @@ int vm_run_template(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
-	enter_close(&vm->enter);
 	guest_ports_close(&vm->ports);
 	if (vm->done_fd > 0)
 		close(vm->done_fd);
@@ -471,10 +460,5 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
-	if (vm->signal_fd >= 0)
-		close(vm->signal_fd);
-	if (vm->stop_fd >= 0)
-		close(vm->stop_fd);
 	free(vm->cpuid);
-	free(vm->spec);
 }

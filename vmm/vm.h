@@ -10,16 +10,15 @@
 #include "../firmware/layout.h"
 #include "bus.h"
 #include "config.h"
-#include "enter.h"
 #include "guest_ports.h"
 #include "guestmem.h"
-#include "ioring.h"
 #include "plan.h"
 #include "trace.h"
 #include "virtio/devices.h"
 
 struct vm;
 struct template;
+struct io_thread;
 
 #define VM_STATUS_TEMPLATE_READY (-2) // vm->status once a template boot reached its point
 
@@ -32,20 +31,11 @@ struct vcpu {
 	bool started;
 };
 
-// What a caller (the rkt stage1) learns while the VM runs; called on the I/O thread.
-struct vm_hooks {
-	void *ctx;
-	void (*app_exited)(void *ctx, unsigned app, int status); // a pod's app ended
-	void (*milestone)(void *ctx, unsigned milestone);        // ABI_MILESTONE_* reached
-};
-
 struct vm {
 	const struct vm_config *cfg;
 	enum vm_mode mode;          // set before vm_build
 	const struct template *tpl; // VM_RESTORE: the template to set back
-	uint8_t *spec;              // VM_RESTORE: the launch spec, sent on the spec port
-	size_t spec_len, spec_sent;
-	struct vm_hooks hooks;
+	struct trace *trace;        // the run's: phases stamped, exits counted, memory reported
 	int kvm_fd, vm_fd, mem_fd;
 	struct guest_mem mem;
 	size_t run_size;
@@ -58,12 +48,6 @@ struct vm {
 	unsigned ndevs;
 	struct virtio_dev *console;
 	char cmdline[LAYOUT_CMDLINE_MAX];
-	int signal_fd, stop_fd; // the I/O thread's signals and its stop request
-	pthread_t evloop;
-	struct ioring ioring;   // the I/O thread's one wait
-	bool evloop_started;
-	bool drain;             // evloop_stop: write out the output readers have not taken first
-	int64_t deadline_ms;    // --timeout's end on CLOCK_MONOTONIC (ms), 0: none
 	uint64_t entry;
 
 	// How the run ended, guarded by lock; `done` wakes the main thread.
@@ -73,14 +57,13 @@ struct vm {
 	bool done;
 	int status;         // the workload's status, or EXIT_CLEARVM_FAILED
 	char why[160];      // set when the VM failed
-	struct trace trace; // phases, exits, memory (reported with --boot-trace/--stats-json)
-	struct enter enter; // rkt enter sessions (a pod with cfg->enter_socket)
 };
 
 // The one linear recipe: KVM, memory, irqchip, vCPUs, devices, firmware tables, kernel.
 int vm_build(struct vm *vm, const struct vm_config *cfg);
-// Runs the vCPUs until the workload's status is reported, the guest dies, or the timeout.
-int vm_run(struct vm *vm);
+// Runs the vCPUs, with io's thread serving them, until the workload's status is reported,
+// the guest dies, or the timeout.
+int vm_run(struct vm *vm, struct io_thread *io);
 // VM_TEMPLATE_BUILD: runs the vCPUs until guest-init is ready for a spec, and stops them
 // there. 0 or -errno (logged).
 int vm_run_template(struct vm *vm);
@@ -96,10 +79,5 @@ void *vcpu_thread(void *arg);
 int kvm_open_checked(struct vm *vm);
 // The CPUID KVM offers on this host (calloc'd), or -errno.
 int kvm_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out);
-// evloop.c: the I/O thread (stdin, forwarded signals)
-int evloop_start(struct vm *vm);
-// Stops the I/O thread; with drain, once the output the host's readers have not taken yet is
-// written (or a signal came, or --timeout's deadline passed).
-void evloop_stop(struct vm *vm, bool drain);
 // serial.c
 void serial_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write);

@@ -4,6 +4,7 @@
 // own here: a VM booted to its template point and saved, before the run's VM is built.
 #include <string.h>
 
+#include "evloop.h"
 #include "sandbox/privs.h"
 #include "template.h"
 #include "vmm.h"
@@ -20,14 +21,12 @@ static int boot_vm(struct vm *vm, const struct vm_config *cfg)
 	if (r == 0)
 		return 0;
 	log_debug("the template could not be restored: booting cold");
-	struct trace trace = vm->trace;
-	struct vm_hooks hooks = vm->hooks;
+	struct trace *trace = vm->trace;
 	vm_destroy(vm);
 	memset(vm, 0, sizeof(*vm));
 	vm->trace = trace;
-	vm->trace.path = "cold";
-	vm->trace.template_build_ms = 0;
-	vm->hooks = hooks;
+	trace->path = "cold";
+	trace->template_build_ms = 0;
 	vm->mode = VM_COLD;
 	return vm_build(vm, cfg);
 }
@@ -44,7 +43,9 @@ static int build_template(const struct vm_config *cfg, struct template *t)
 	static struct vm vm; // large: not on the stack
 	memset(&vm, 0, sizeof(vm));
 	vm.mode = VM_TEMPLATE_BUILD;
-	trace_start(&vm.trace);
+	struct trace trace; // its own: the run's trace counts the template's build as one figure
+	trace_start(&trace);
+	vm.trace = &trace;
 	log_demoted = true; // whatever fails here is said by the cold boot that follows, if it
 			    // fails there too
 	int r = vm_build(&vm, &c);
@@ -82,28 +83,32 @@ int vmm_main(struct vmm_launch *l)
 	const struct vm_config *cfg = l->cfg;
 	static struct vm vm; // large: not on the stack
 	memset(&vm, 0, sizeof(vm));
-	vm.trace = l->trace;
-	vm.hooks = l->hooks;
-	vm.trace.path = "cold";
+	struct trace *trace = &l->trace;
+	vm.trace = trace;
+	trace->path = "cold";
 	struct template tpl = {.mem_fd = -1, .lock_fd = -1};
 	if (template_wanted(cfg) && get_template(cfg, &tpl) == 0) {
 		vm.mode = VM_RESTORE;
 		vm.tpl = &tpl;
-		vm.trace.path = tpl.built ? "template-built" : "template";
-		vm.trace.template_build_ms = tpl.build_ms;
+		trace->path = tpl.built ? "template-built" : "template";
+		trace->template_build_ms = tpl.build_ms;
 	}
+	static struct io_thread io; // what serves the machine: built with it, started by vm_run
+	io_thread_init(&io, &vm, cfg);
+	io.hooks = l->hooks;
 	int status = EXIT_CLEARVM_FAILED;
-	if (boot_vm(&vm, cfg) == 0 &&
+	if (boot_vm(&vm, cfg) == 0 && io_thread_prepare(&io, vm.mode == VM_RESTORE) == 0 &&
 	    privs_drop(l->inherited, MAX(l->ninherited, 0), vm.mem.size) == 0 &&
 	    (!l->built || l->built(l->hooks.ctx) == 0))
-		status = vm_run(&vm);
+		status = vm_run(&vm, &io);
 	if (cfg->boot_trace || cfg->stats_json) {
-		vm.trace.status = status;
-		trace_measure(&vm.trace, vm.mem.base, vm.mem.size);
-		trace_mark(&vm.trace, TRACE_END);
-		if (trace_report(&vm.trace, cfg->boot_trace, cfg->stats_json) < 0 && status == 0)
+		trace->status = status;
+		trace_measure(trace, vm.mem.base, vm.mem.size);
+		trace_mark(trace, TRACE_END);
+		if (trace_report(trace, cfg->boot_trace, cfg->stats_json) < 0 && status == 0)
 			status = EXIT_CLEARVM_FAILED;
 	}
+	io_thread_destroy(&io);
 	vm_destroy(&vm);
 	template_release(&tpl);
 	return status;

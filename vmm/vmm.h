@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config.h"
+#include "evloop.h"
 #include "vm.h"
 
 struct vmm_launch {
@@ -14,7 +15,7 @@ struct vmm_launch {
 	int (*built)(void *ctx);
 	const int *inherited; // the fds the process inherited: closed once the VM is built
 	int ninherited;
-	struct trace trace; // started when the process did (trace_start), phases marked so far
+	struct trace trace; // the run's, kept here; started when the process did (trace_start), phases marked so far
 };
 
 // Builds the VM (from its template when one applies, else cold), drops privileges, runs it,
