@@ -15,6 +15,7 @@ packages=(
 	qemu-system-x86 kmod                                   # the test bed
 	tmux                                                   # the interactive -t tests
 	procps util-linux python3                              # pgrep, flock, JSON checks in tests
+	passt iproute2                                         # the guest network (--network passt)
 )
 missing=()
 for p in "${packages[@]}"; do

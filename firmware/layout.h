@@ -22,8 +22,13 @@ typedef uint64_t gpa_t;
 #define LAYOUT_MMIO_HOLE 0xc0000000ULL
 #define LAYOUT_VIRTIO_BASE 0xd0000000ULL // virtio-mmio slot i at BASE + i * SIZE
 #define LAYOUT_VIRTIO_SIZE 0x1000ULL
-#define LAYOUT_VIRTIO_IRQ0 5U            // slot i raises IRQ 5 + i (IOAPIC pin = ISA IRQ)
-#define LAYOUT_VIRTIO_SLOTS 11U          // IRQs 5..15: root, 8 volumes, console, balloon
+#define LAYOUT_VIRTIO_IRQ0 5U            // slot i raises IRQ 5 + i (IOAPIC pin = ISA IRQ)...
+#define LAYOUT_VIRTIO_IRQ_LAST 3U        // ...the last slot IRQ 3 (COM2's, unused here)
+#define LAYOUT_VIRTIO_SLOTS 12U          // root, 8 volumes, console, balloon, network card
+static inline unsigned layout_virtio_irq(unsigned slot)
+{
+	return slot + 1 == LAYOUT_VIRTIO_SLOTS ? LAYOUT_VIRTIO_IRQ_LAST : LAYOUT_VIRTIO_IRQ0 + slot;
+}
 #define LAYOUT_IOAPIC 0xfec00000ULL
 #define LAYOUT_LAPIC 0xfee00000ULL
 #define LAYOUT_MAX_RAM LAYOUT_MMIO_HOLE   // guest RAM is one slot below the hole

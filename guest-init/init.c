@@ -79,6 +79,8 @@ int main(void)
 	if (sethostname(hostname, strlen(hostname)) < 0)
 		fail("sethostname");
 	loopback_up();
+	if (ls.net)
+		eth_up(&ls.eth);
 	write_initramfs_file("/hostname", hostname, "\n");
 	const char *const etc_text[] = {NULL, ls.resolv_conf, ls.hosts}; // after the hostname
 	for (size_t i = 1; i < ARRAY_LEN(etc_files); i++) {

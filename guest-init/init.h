@@ -51,6 +51,7 @@ void mount_volumes(const struct launch_workload *w, const int *trees);
 
 // net.c
 void loopback_up(void);
+void eth_up(const struct launch_net *e); // fails the run when eth0 cannot be set up
 
 // exec.c
 // One workload: a single container, or one app of a pod (with its own root under /apps).

@@ -185,6 +185,19 @@ int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct lau
 		return *bad = "resolv-conf", -EINVAL;
 	if (fdt_getprop(fdt, 0, "hosts", NULL) && !(s->hosts = str(fdt, 0, "hosts")))
 		return *bad = "hosts", -EINVAL;
+	int net = fdt_subnode_offset(fdt, 0, "net");
+	if (net >= 0) {
+		struct launch_net *e = &s->eth;
+		uint32_t prefix = 0;
+		const void *mac = fdt_getprop(fdt, net, "mac", &len);
+		if (u32(fdt, net, "address", &e->address) || u32(fdt, net, "gateway", &e->gateway) ||
+		    u32(fdt, net, "mtu", &e->mtu) || u32(fdt, net, "prefix", &prefix) || prefix < 1 ||
+		    prefix > 32 || e->mtu < 68 || e->mtu > 65535 || !mac || len != 6)
+			return *bad = "net", -EINVAL;
+		e->prefix = prefix;
+		memcpy(e->mac, mac, 6);
+		s->net = true;
+	}
 	const fdt32_t *rt = fdt_getprop(fdt, 0, "realtime-ns", &len);
 	if (rt && len != 8)
 		return *bad = "realtime-ns", -EINVAL;

@@ -33,12 +33,21 @@ struct launch_workload {
 	uint64_t caps;
 };
 
+// eth0 (IPv4 in host byte order), when the VM has a network card.
+struct launch_net {
+	uint32_t address, gateway, mtu;
+	unsigned prefix; // 1..32
+	uint8_t mac[6];
+};
+
 struct launch_spec {
 	bool milestones, tty, stdin;
 	bool tty_size; // tty_rows and tty_cols are given
 	uint16_t tty_rows, tty_cols;
 	const char *hostname;
 	const char *resolv_conf, *hosts; // contents for every root's /etc files (NULL: its own)
+	bool net; // a network card to set up, as `eth`
+	struct launch_net eth;
 	struct launch_workload *apps; // napps of them for a pod, else one: the single container
 	unsigned napps;
 	bool pod;

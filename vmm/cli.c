@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "kvm_host.h"
+#include "net/net.h"
 #include "util.h"
 #include "../firmware/layout.h"
 
@@ -35,6 +36,12 @@ static const char usage[] =
 	"      --hostname NAME   the container's hostname (default clearvm)\n"
 	"  -v, --volume H:G[:ro] share host directory or file H at G in the container (repeatable)\n"
 	"      --read-only       the rootfs cannot be written\n"
+	"      --network MODE    passt (default): user-mode networking through passt, the guest\n"
+	"                        with the host's address, gateway and nameservers; none: loopback\n"
+	"                        only\n"
+	"  -p, --publish [IP:]HOST:GUEST[/tcp|/udp]  forward the host's port HOST (on IP, else\n"
+	"                        every address) to the guest's port GUEST (repeatable)\n"
+	"      --dns ADDR        the guest's nameserver instead of the host's (repeatable, 3 at most)\n"
 	"  -i, --interactive     pass clearvm's stdin to the command (EOF included)\n"
 	"  -t, --tty             run the command on a terminal (a pty in the guest); with -i,\n"
 	"                        clearvm's terminal is put in raw mode and follows its size\n"
@@ -67,7 +74,7 @@ static const char usage[] =
 enum {
 	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
 	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT, OPT_BOOT_TRACE, OPT_STATS_JSON,
-	OPT_SECCOMP, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM,
+	OPT_SECCOMP, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM, OPT_NETWORK, OPT_DNS,
 };
 
 static const struct option options[] = {
@@ -98,6 +105,9 @@ static const struct option options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"check-kvm", no_argument, NULL, OPT_CHECK_KVM},
+	{"network", required_argument, NULL, OPT_NETWORK},
+	{"publish", required_argument, NULL, 'p'},
+	{"dns", required_argument, NULL, OPT_DNS},
 	{0},
 };
 
@@ -207,7 +217,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	uint64_t v;
 	int opt, r;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+r:e:w:m:c:u:v:ith", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+r:e:w:m:c:u:v:p:ith", options, NULL)) != -1) {
 		switch (opt) {
 		case 'r': cfg->rootfs = optarg; break;
 		case 'e':
@@ -263,6 +273,24 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 				return r;
 			break;
 		case OPT_READ_ONLY: cfg->read_only = true; break;
+		case OPT_NETWORK:
+			if ((r = net_parse_mode(optarg, cfg)) < 0)
+				return r;
+			break;
+		case 'p':
+			if (cfg->npublish == CONFIG_MAX_PUBLISH)
+				return log_err(E2BIG, "--publish %s: at most %d", optarg, CONFIG_MAX_PUBLISH);
+			if ((r = net_parse_publish(optarg, &cfg->publish[cfg->npublish])) < 0)
+				return r;
+			cfg->npublish++;
+			break;
+		case OPT_DNS:
+			if (cfg->ndns == CONFIG_MAX_DNS)
+				return log_err(E2BIG, "--dns %s: at most %d", optarg, CONFIG_MAX_DNS);
+			if ((r = net_parse_dns(optarg, &cfg->dns[cfg->ndns])) < 0)
+				return r;
+			cfg->ndns++;
+			break;
 		case 'i': cfg->interactive = true; break;
 		case 't': cfg->tty = true; break;
 		case OPT_SECCOMP:
@@ -296,5 +324,7 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	cfg->argv = &argv[optind];
 	if (!cfg->rootfs)
 		return log_err(0, "--rootfs DIR is required");
+	if (cfg->network == NETWORK_NONE && (cfg->npublish || cfg->ndns))
+		return log_err(0, "%s: needs a network (not --network none)", cfg->npublish ? "--publish" : "--dns");
 	return config_check(cfg);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "net/net.h"
 #include "util.h"
 
 void config_defaults(struct vm_config *cfg)
@@ -21,6 +22,7 @@ void config_defaults(struct vm_config *cfg)
 	cfg->workdir = "/";
 	cfg->hostname = "clearvm";
 	cfg->stop_timeout_s = CONFIG_DEFAULT_STOP_TIMEOUT;
+	cfg->network = NETWORK_PASST;
 }
 
 int config_set_env(struct vm_config *cfg, const char *kv)
@@ -96,7 +98,8 @@ int config_check(struct vm_config *cfg)
 			       cfg->memory_mib, host_memory_mib());
 	int r;
 	if ((r = check_file("kernel", cfg->kernel)) < 0 ||
-	    (r = check_file("initramfs", cfg->initramfs)) < 0 || (r = tty_check(cfg)) < 0)
+	    (r = check_file("initramfs", cfg->initramfs)) < 0 || (r = tty_check(cfg)) < 0 ||
+	    (r = net_resolve(cfg)) < 0)
 		return r;
 	return config_resolve_workload(cfg);
 }
@@ -108,4 +111,7 @@ void config_free(struct vm_config *cfg)
 	free(cfg->env);
 	cfg->env = NULL;
 	cfg->nenv = 0;
+	free(cfg->resolv_conf_owned);
+	free(cfg->hosts_owned);
+	cfg->resolv_conf_owned = cfg->hosts_owned = NULL;
 }

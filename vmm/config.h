@@ -26,6 +26,32 @@ struct vm_volume {
 };
 
 #define CONFIG_MAX_APPS 8
+#define CONFIG_MAX_PUBLISH 32
+#define CONFIG_MAX_DNS 3
+
+// The guest's network (--network): user-mode through passt (the default), none (loopback
+// only; what a zeroed config has).
+enum vm_network { NETWORK_NONE, NETWORK_PASST };
+
+// -p [IP:]HOST:GUEST[/tcp|/udp]: the host's port HOST (on IP, else every address) forwarded to
+// the guest's port GUEST.
+struct vm_publish {
+	char host_ip[16]; // dotted IPv4, "" for every address
+	uint16_t host_port, guest_port;
+	bool udp;
+};
+
+// How the guest's eth0 is set up (net/host.c fills it from the host, or from --ip/--gateway);
+// IPv4 addresses in host byte order.
+struct vm_net {
+	uint32_t addr, gateway;
+	unsigned prefix;
+	unsigned mtu;
+	uint8_t mac[6];
+	uint32_t dns[CONFIG_MAX_DNS];
+	unsigned ndns;
+	char upstream[16]; // passt: the host interface it copies
+};
 
 struct vm_config {
 	const char *rootfs;
@@ -71,6 +97,13 @@ struct vm_config {
 	bool bound_caps;        // of an app: its capabilities are bounded to caps (bit N: capability N)
 	uint64_t caps;
 	const char *enter_socket; // a pod: the abstract socket rkt enter connects to (NULL: no enter)
+	enum vm_network network;
+	struct vm_publish publish[CONFIG_MAX_PUBLISH];
+	unsigned npublish;
+	uint32_t dns[CONFIG_MAX_DNS]; // --dns ADDR (repeatable; host byte order)
+	unsigned ndns;
+	struct vm_net net; // resolved by config_check (network != none)
+	char *resolv_conf_owned, *hosts_owned; // what clearvm made for the network (freed with cfg)
 };
 
 // Exit statuses of clearvm itself, as docker and podman use them.

@@ -25,9 +25,10 @@
 #define OUT_POLLFDS 8      // console ports whose readers have output waiting
 
 // The watches, by slot: the stop request, signals, stdin, the console's "output waits or a
-// full port has room", the guest ports' events, then the console's readers that have not
-// taken all yet (POLLOUT) and the enter channel.
-enum { W_STOP, W_SIGNAL, W_STDIN, W_CONSOLE, W_GUEST, W_OUT, W_ENTER = W_OUT + OUT_POLLFDS,
+// full port has room", the guest ports' events, the network card's kick (the guest posted
+// buffers) and its backend, then the console's readers that have not taken all yet (POLLOUT)
+// and the enter channel.
+enum { W_STOP, W_SIGNAL, W_STDIN, W_CONSOLE, W_GUEST, W_NET_KICK, W_NET, W_OUT, W_ENTER = W_OUT + OUT_POLLFDS,
        W_NR = W_ENTER + ENTER_POLLFDS };
 
 static void send_control(struct io_thread *io, const struct abi_control *m)
@@ -131,7 +132,11 @@ static void *run_loop(struct io_thread *io)
 				     .events = POLLIN},
 			[W_CONSOLE] = {.fd = virtio_console_out_wake_fd(vm->console), .events = POLLIN},
 			[W_GUEST] = {.fd = vm->ports.wake_fd, .events = POLLIN},
+			[W_NET_KICK] = {.fd = vm->nic && !stopping ? virtio_net_kick_fd(vm->nic) : -1, .events = POLLIN},
+			[W_NET] = {.fd = -1},
 		};
+		if (vm->nic && !stopping)
+			fds[W_NET].fd = virtio_net_backend_fd(vm->nic, &fds[W_NET].events);
 		for (unsigned i = W_OUT; i < W_NR; i++)
 			fds[i].fd = -1;
 		unsigned nout = virtio_console_out_pollfds(vm->console, fds + W_OUT, OUT_POLLFDS);
@@ -178,6 +183,9 @@ static void *run_loop(struct io_thread *io)
 			continue;
 		}
 		enter_events(io, fds + W_ENTER);
+		// A backend that ends under a running guest ends the run (passt said why on stderr).
+		if ((fds[W_NET_KICK].revents || fds[W_NET].revents) && virtio_net_run(vm->nic) < 0)
+			vm_finish(vm, EXIT_CLEARVM_FAILED, "network: the backend (passt) ended");
 		if (spec_left)
 			spec_left = pump_spec(io);
 		if (fds[W_SIGNAL].revents & POLLIN) {

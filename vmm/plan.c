@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The device plan: shares in the order the launch spec names their tags, then the console
-// with the ports guest-init looks for, then the balloon.
+// with the ports guest-init looks for, then the balloon, then the network card.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +62,7 @@ int vm_plan(const struct vm_config *cfg, enum vm_mode mode, struct vm_plan *p)
 {
 	memset(p, 0, sizeof(*p));
 	int r = 0;
+	p->nic = cfg->network != NETWORK_NONE;
 	if (mode != VM_COLD) {
 		// A template's devices are the same for every VM restored from it.
 		bool restore = mode == VM_RESTORE;

@@ -14,6 +14,7 @@
 enum vm_mode { VM_COLD, VM_TEMPLATE_BUILD, VM_RESTORE };
 
 #define PLAN_MAX_PORTS ABI_NR_POD_PORTS
+#define PLAN_MAX_SHARES (LAYOUT_VIRTIO_SLOTS - 3) // the console, balloon and network card too
 
 struct plan_share {
 	char tag[32];
@@ -22,15 +23,18 @@ struct plan_share {
 };
 
 struct vm_plan {
-	// The shares first (slots 0..nshares-1), then the console, then the balloon.
-	struct plan_share shares[LAYOUT_VIRTIO_SLOTS - 2];
+	// The shares first (slots 0..nshares-1), then the console, the balloon, and the network
+	// card when there is one.
+	struct plan_share shares[PLAN_MAX_SHARES];
 	unsigned nshares;
 	const char *port_names[PLAN_MAX_PORTS];
 	int port_fds[PLAN_MAX_PORTS]; // the host end of each console port (-1: none at start)
 	unsigned nports;
+	bool nic; // a network card (cfg->network is not none)
 };
 
 // The slots of a VM of cfg started as mode: a command's root and volumes, each pod app's root
 // and volumes, or a template's root and CONFIG_MAX_VOLUMES volume slots (shares only when
-// restoring; the spares have none). 0, or -ENOSPC when they do not fit the slots.
+// restoring; the spares have none), and a network card unless the network is none. 0, or
+// -ENOSPC when they do not fit the slots.
 int vm_plan(const struct vm_config *cfg, enum vm_mode mode, struct vm_plan *plan);

@@ -90,6 +90,19 @@ static int put_workload(void *fdt, const struct vm_config *w, const char *root_t
 	return r ? -EINVAL : 0;
 }
 
+// eth0, set up by guest-init from these (no DHCP); a subnode, so after every property.
+static int put_net(void *fdt, const struct vm_net *n)
+{
+	int r = fdt_begin_node(fdt, "net");
+	r = r ?: fdt_property_u32(fdt, "address", n->addr);
+	r = r ?: fdt_property_u32(fdt, "prefix", n->prefix);
+	r = r ?: fdt_property_u32(fdt, "gateway", n->gateway);
+	r = r ?: fdt_property_u32(fdt, "mtu", n->mtu);
+	r = r ?: fdt_property(fdt, "mac", n->mac, sizeof(n->mac));
+	r = r ?: fdt_end_node(fdt);
+	return r ? -EINVAL : 0;
+}
+
 void spec_app_tag(unsigned index, char *buf, size_t size)
 {
 	snprintf(buf, size, ABI_APP_TAG "%u", index);
@@ -140,6 +153,8 @@ int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 		r = put_workload(fdt, &cfg->apps[a], tag, &next_volume);
 		r = r ?: (fdt_end_node(fdt) ? -EINVAL : 0);
 	}
+	if (!r && cfg->network != NETWORK_NONE && put_net(fdt, &cfg->net) < 0)
+		r = -EINVAL;
 	if (r || fdt_end_node(fdt) || fdt_finish(fdt))
 		return r ? r : -EINVAL;
 	*out_size = fdt_totalsize(fdt);

@@ -73,7 +73,9 @@ static int template_key(const struct vm_config *cfg, uint64_t *key)
 	free(cpuid);
 	if (kvm >= 0)
 		close(kvm);
-	uint64_t nums[4] = {cfg->memory_mib, cfg->cpus, cfg->console, sizeof(struct snapshot)};
+	// A network card or none: a template of each (the card's address is set per run).
+	uint64_t nums[5] = {cfg->memory_mib, cfg->cpus, cfg->console, sizeof(struct snapshot),
+			    cfg->network != NETWORK_NONE};
 	h = fnv(h, nums, sizeof(nums));
 	h = fnv_str(h, cfg->append);
 	*key = h;

@@ -91,14 +91,14 @@ static int add_virtio(struct vm *vm, struct virtio_dev *dev)
 	dev->mem = &vm->mem;
 	dev->raise_irq = raise_irq;
 	dev->irq_ctx = vm;
-	dev->irq = LAYOUT_VIRTIO_IRQ0 + slot;
+	dev->irq = layout_virtio_irq(slot);
 	vm->devs[vm->ndevs++] = dev;
 	int r = bus_add(&vm->mmio, base, LAYOUT_VIRTIO_SIZE, virtio_mmio_access, dev);
 	if (r < 0)
 		return log_err(r, "virtio slot %u", slot);
-	// Without the ioeventfd the notify is an MMIO exit, handled the same way in the end.
-	struct kvm_ioeventfd io = {.datamatch = 0, .addr = base + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4,
-				   .fd = dev->notify_fd, .flags = KVM_IOEVENTFD_FLAG_DATAMATCH};
+	// A notify of any of its queues; without the ioeventfd it is an MMIO exit, handled the
+	// same way in the end.
+	struct kvm_ioeventfd io = {.addr = base + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4, .fd = dev->notify_fd};
 	if (dev->notify_fd >= 0 && ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
 		log_debug("virtio slot %u: KVM_IOEVENTFD: %s", slot, strerror(errno));
 	size_t len = strlen(vm->cmdline);
@@ -109,7 +109,8 @@ static int add_virtio(struct vm *vm, struct virtio_dev *dev)
 	return 0;
 }
 
-// The devices of the plan: its shares, the console with its ports, the balloon; with --console
+// The devices of the plan: its shares, the console with its ports, the balloon, the network
+// card; with --console
 // the serial port for the kernel's log.
 static int add_devices(struct vm *vm, const struct vm_plan *plan)
 {
@@ -130,6 +131,13 @@ static int add_devices(struct vm *vm, const struct vm_plan *plan)
 		return log_err(r, "virtio-balloon");
 	if ((r = add_virtio(vm, dev)) < 0)
 		return r;
+	if (plan->nic) {
+		if ((r = virtio_net_new(vm->cfg->net.mac, vm->net_fd, &dev)) < 0)
+			return log_err(r, "virtio-net");
+		vm->nic = dev;
+		if ((r = add_virtio(vm, dev)) < 0)
+			return r;
+	}
 	if (vm->cfg->console && (r = bus_add(&vm->pio, LAYOUT_SERIAL_PORT, 8, serial_access, vm)) < 0)
 		return log_err(r, "serial port");
 	return 0;

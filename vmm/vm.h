@@ -47,6 +47,8 @@ struct vm {
 	struct virtio_dev *devs[LAYOUT_VIRTIO_SLOTS];
 	unsigned ndevs;
 	struct virtio_dev *console;
+	struct virtio_dev *nic; // NULL: --network none
+	int net_fd;             // the network backend's socket (set before vm_build; -1: none)
 	char cmdline[LAYOUT_CMDLINE_MAX];
 	uint64_t entry;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "evloop.h"
+#include "net/net.h"
 #include "sandbox/privs.h"
 #include "template.h"
 #include "vmm.h"
@@ -22,9 +23,11 @@ static int boot_vm(struct vm *vm, const struct vm_config *cfg)
 		return 0;
 	log_debug("the template could not be restored: booting cold");
 	struct trace *trace = vm->trace;
+	int net_fd = vm->net_fd;
 	vm_destroy(vm);
 	memset(vm, 0, sizeof(*vm));
 	vm->trace = trace;
+	vm->net_fd = net_fd;
 	trace->path = "cold";
 	trace->template_build_ms = 0;
 	vm->mode = VM_COLD;
@@ -43,6 +46,7 @@ static int build_template(const struct vm_config *cfg, struct template *t)
 	static struct vm vm; // large: not on the stack
 	memset(&vm, 0, sizeof(vm));
 	vm.mode = VM_TEMPLATE_BUILD;
+	vm.net_fd = -1; // the card is in the template; its backend is attached to each run's VM
 	struct trace trace; // its own: the run's trace counts the template's build as one figure
 	trace_start(&trace);
 	vm.trace = &trace;
@@ -78,6 +82,11 @@ static int get_template(const struct vm_config *cfg, struct template *t)
 	return r;
 }
 
+static int start_network(const struct vm_config *cfg, struct passt *p)
+{
+	return cfg->network == NETWORK_PASST ? passt_start(cfg, p) : 0;
+}
+
 int vmm_main(struct vmm_launch *l)
 {
 	const struct vm_config *cfg = l->cfg;
@@ -96,8 +105,11 @@ int vmm_main(struct vmm_launch *l)
 	static struct io_thread io; // what serves the machine: built with it, started by vm_run
 	io_thread_init(&io, &vm, cfg);
 	io.hooks = l->hooks;
-	int status = EXIT_CLEARVM_FAILED;
-	if (boot_vm(&vm, cfg) == 0 && io_thread_prepare(&io, vm.mode == VM_RESTORE) == 0 &&
+	// The network's backend starts first: it is up by the time the guest sends.
+	struct passt passt = {.fd = -1};
+	int status = EXIT_CLEARVM_FAILED, r = start_network(cfg, &passt);
+	vm.net_fd = passt.fd;
+	if (r == 0 && boot_vm(&vm, cfg) == 0 && io_thread_prepare(&io, vm.mode == VM_RESTORE) == 0 &&
 	    privs_drop(l->inherited, MAX(l->ninherited, 0), vm.mem.size) == 0 &&
 	    (!l->built || l->built(l->hooks.ctx) == 0))
 		status = vm_run(&vm, &io);
@@ -110,6 +122,7 @@ int vmm_main(struct vmm_launch *l)
 	}
 	io_thread_destroy(&io);
 	vm_destroy(&vm);
+	passt_stop(&passt);
 	template_release(&tpl);
 	return status;
 }

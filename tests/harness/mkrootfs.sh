@@ -19,4 +19,7 @@ done
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' > "$dir/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$dir/etc/group"
 echo clearvm > "$dir/etc/hostname"
+# As an image has them: clearvm binds its own over these (the network's nameservers and names).
+: > "$dir/etc/resolv.conf"
+printf '127.0.0.1\tlocalhost\n' > "$dir/etc/hosts"
 [ $# -lt 2 ] || touch "$2"

@@ -45,6 +45,10 @@ run_both() {
 	local who=$1 chroot_root=$work/chroot-$1 vm_root=$work/vm-$1
 	cp -a "$src" "$chroot_root"
 	cp -a "$src" "$vm_root"
+	# The host's web server (below), as each side reaches it: on loopback from the chroot, at
+	# the gateway from the guest (passt maps it to the host's loopback).
+	echo "http://127.0.0.1:$web_port" > "$chroot_root/diff/web"
+	echo "http://$(ip -4 route show default | awk '{print $3; exit}'):$web_port" > "$vm_root/diff/web"
 	local spec=(--userspec=0:0 --groups=0) env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root)
 	if [ "$who" = u1 ]; then
 		spec=(--userspec=1000:1000 --groups=1000,2000)
@@ -83,6 +87,15 @@ tree() {
 		find . "${skip[@]}" -type f -exec md5sum {} +
 	) | sort
 }
+
+# A web server on the host's loopback serving host-made bytes, for the network client cases.
+web_port=18090
+mkdir -p "$work/www"
+cp "$src/data/blob" "$work/www/blob"
+busybox httpd -f -p "127.0.0.1:$web_port" -h "$work/www" &
+web=$!
+trap 'kill $web 2> /dev/null; rm -rf "$work"' EXIT
+check "(the host's web server is up)" wait_until 20 busybox wget -qO /dev/null "http://127.0.0.1:$web_port/blob"
 
 for who in root u1; do
 	run_both "$who"

@@ -66,6 +66,11 @@ static void templates(void)
 	is_str(b.port_names[ABI_PORT_SPEC], "spec", "template: the spec port's name");
 	is(b.port_fds[ABI_PORT_STDOUT], -1, "template build: no host ends");
 	is(r.port_fds[ABI_PORT_STDOUT], STDOUT_FILENO, "restore: stdout to clearvm's");
+	ok(!b.nic && !r.nic, "--network none: no network card, built or restored");
+	cfg.network = NETWORK_PASST;
+	ok(vm_plan(&cfg, VM_TEMPLATE_BUILD, &b) == 0 && vm_plan(&cfg, VM_RESTORE, &r) == 0 && b.nic && r.nic,
+	   "a network: the card in the template and in every VM restored from it");
+	ok(b.nshares + 3 <= LAYOUT_VIRTIO_SLOTS, "the template's shares, console, balloon and card fit the slots");
 }
 
 static void too_many(void)

@@ -182,6 +182,9 @@ int main(void)
 		"\"app\":{\"exec\":[\"/bin/true\"]},\"mounts\":[{\"volume\":\"d\",\"path\":\"/d\"}]}],"
 		"\"volumes\":[{\"name\":\"d\",\"kind\":\"host\",\"source\":\"/no/such/dir\"}]}";
 	is(load(gone, &pod), -ENOENT, "and one whose source is missing");
+	static const char ports[] = "{\"acKind\":\"PodManifest\",\"apps\":[{\"name\":\"front\",\"image\":{\"name\":\"x\"},"
+		"\"app\":{\"exec\":[\"/bin/true\"]}}],\"ports\":[{\"name\":\"http\",\"hostPort\":8080}]}";
+	is(load(ports, &pod), -EINVAL, "a port forward (rkt run --port) is refused, not dropped");
 
 	is(load("{\"acKind\":\"PodManifest\"", &pod), -EINVAL, "truncated JSON");
 	is(load("{\"acKind\":\"ImageManifest\",\"apps\":[]}", &pod), -EINVAL, "not a pod manifest");

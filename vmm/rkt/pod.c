@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../firmware/layout.h"
+#include "../plan.h"
 #include "../util.h"
 #include "pod.h"
 
@@ -484,15 +485,20 @@ int pod_load(const char *text, size_t len, const char *pod_dir, struct pod *pod)
 		millicores += lim.millicores;
 		shares += 1 + a->nvolumes;
 	}
+	// rkt run --port NAME:HOSTPORT: not forwarded yet, so refused rather than missing.
+	json_object *ports = get(root, "ports", json_type_array);
+	if (ports && json_object_array_length(ports) > 0)
+		return log_err(0, "pod: port forwards (rkt run --port) are not supported by the clearvm stage1 yet");
 	struct limits pod_lim = {0};
 	if ((r = read_isolators(get(root, "isolators", json_type_array), "pod", &pod_lim)) < 0)
 		return r;
 	memory = pod_lim.memory_bytes ? pod_lim.memory_bytes : memory;
 	millicores = pod_lim.millicores ? pod_lim.millicores : millicores;
-	// 2 virtio slots go to the console and the balloon; each root and volume takes one.
-	if (shares > LAYOUT_VIRTIO_SLOTS - 2)
+	// 3 virtio slots go to the console, the balloon and the network card; each root and
+	// volume takes one.
+	if (shares > PLAN_MAX_SHARES)
 		return log_err(0, "pod: %u app roots and volumes, the clearvm stage1 shares at most %u",
-			       shares, LAYOUT_VIRTIO_SLOTS - 2);
+			       shares, PLAN_MAX_SHARES);
 	vm->memory_mib = memory ? POD_MEMORY_OVERHEAD_MIB + ALIGN_UP(memory, 1ULL << 20) / (1ULL << 20)
 				: CONFIG_DEFAULT_MEMORY_MIB;
 	vm->memory_mib = MAX(vm->memory_mib, (uint64_t)CONFIG_MIN_MEMORY_MIB);

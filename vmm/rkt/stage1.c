@@ -23,6 +23,7 @@
 #include "../sandbox/privs.h"
 #include "../vmm.h"
 #include "pod.h"
+#include "../net/net.h"
 #include "stage1.h"
 
 #define POD_MANIFEST_MAX (16 << 20)
@@ -141,10 +142,12 @@ static int write_envs(const struct vm_config *cfg)
 	return 0;
 }
 
-// --net=LIST: until clearvm has guest networking only loopback exists; "default" says so
-// once, any other network is refused rather than silently missing.
-static int check_net(const char *list)
+// --net=LIST: "default" is the pod's user-mode network through passt (the guest with the
+// host's address and nameservers, as clearvm's own default), "none" loopback only; a named
+// CNI network is refused rather than silently missing.
+static int check_net(const char *list, enum vm_network *mode)
 {
+	*mode = NETWORK_NONE;
 	_cleanup_free_ char *copy = strdup(list);
 	if (!copy)
 		return -ENOMEM;
@@ -153,10 +156,10 @@ static int check_net(const char *list)
 		if (colon)
 			*colon = '\0';
 		if (!strcmp(net, "default"))
-			log_msg("--net=default: the clearvm stage1 has no guest networking yet; the pod gets loopback only");
+			*mode = NETWORK_PASST;
 		else if (strcmp(net, "none") != 0)
-			return log_err(0, "--net=%s: not supported by the clearvm stage1 (none, or default for "
-					  "loopback only)", net);
+			return log_err(0, "--net=%s: not supported by the clearvm stage1 (default: passt's "
+					  "user-mode network, or none)", net);
 	}
 	return 0;
 }
@@ -316,7 +319,8 @@ static int run(int argc, char **argv)
 	static int inherited[1024];
 	int ninherited = privs_inherited_fds(inherited, 1024, lock ? atoi(lock) : -1);
 	struct dns_conf dns;
-	int r = check_net(net);
+	enum vm_network network;
+	int r = check_net(net, &network);
 	if (r < 0 || (r = parse_dns_conf_mode(dns_mode, &dns)) < 0)
 		return r;
 	_cleanup_free_ char *resolv_conf = NULL, *hosts = NULL;
@@ -333,20 +337,23 @@ static int run(int argc, char **argv)
 	static struct pod pod;
 	r = pod_load(text, len, pod_dir, &pod);
 	struct vm_config *cfg = &pod.vm;
+	char host[80];
+	snprintf(host, sizeof(host), "rkt-%s", uuid);
+	cfg->hostname = hostname ? hostname : host;
+	cfg->resolv_conf = resolv_conf;
+	cfg->hosts = hosts;
+	cfg->network = network;
+	r = r ?: net_resolve(cfg); // the network's resolv.conf and hosts, unless rkt's DNS mode gave them
 	for (unsigned i = 0; r == 0 && i < cfg->napps; i++) {
 		const char *root = cfg->apps[i].rootfs;
 		r = make_mount_points(root);
-		if (r == 0 && resolv_conf)
+		if (r == 0 && cfg->resolv_conf)
 			r = ensure_etc_file(root, "resolv.conf", NULL);
 		if (r == 0)
-			r = ensure_etc_file(root, "hosts", hosts ? NULL : hosts_fallback);
+			r = ensure_etc_file(root, "hosts", cfg->hosts ? NULL : hosts_fallback);
 		cfg->apps[i].bound_caps = cfg->apps[i].bound_caps && !all_caps;
 	}
-	cfg->resolv_conf = resolv_conf;
-	cfg->hosts = hosts;
-	char kernel[PATH_MAX], initramfs[PATH_MAX], host[80];
-	snprintf(host, sizeof(host), "rkt-%s", uuid);
-	cfg->hostname = hostname ? hostname : host;
+	char kernel[PATH_MAX], initramfs[PATH_MAX];
 	cfg->verbose = debug;
 	cfg->interactive = interactive;
 	if (r == 0 && interactive && cfg->napps != 1)

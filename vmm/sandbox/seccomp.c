@@ -90,8 +90,8 @@ static const struct rule p9[] = {
 	{SCMP_SYS(getegid), "rootless owner mapping"},
 };
 
-// The I/O thread: stdin, signals, the terminal's size, rkt enter sessions and the rkt stage1's
-// status files.
+// The I/O thread: stdin, signals, the terminal's size, rkt enter sessions, the rkt stage1's
+// status files, and the network card's frames to and from its backend (read and write).
 static const struct rule io[] = {
 	{SCMP_SYS(openat), "stage1: rkt/status/APP written"},
 	{SCMP_SYS(rename), "stage1: rkt/status/APP renamed into place"},
@@ -107,6 +107,10 @@ static const struct rule io[] = {
 // The main thread once the VM runs: waits, stops the threads, reports, tears down.
 static const struct rule main_rules[] = {
 	{SCMP_SYS(openat), "--stats-json file, /proc/self/smaps and status for the trace"},
+	{SCMP_SYS(pidfd_open), "network: waiting for passt to end"},
+	{SCMP_SYS(poll), "network: waiting for passt to end, for at most a second"},
+	{SCMP_SYS(kill), "network: passt that did not end"},
+	{SCMP_SYS(wait4), "network: passt reaped"},
 };
 
 static int add_rules(scmp_filter_ctx ctx, const struct rule *r, size_t n)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../p9/server.h"
@@ -57,4 +58,13 @@ void virtio_console_out_ready(struct virtio_dev *dev, int fd);
 // free is released (guest RAM is file mem_fd, offset = guest-physical address); the bytes
 // released are added to *reported (may be NULL).
 int virtio_balloon_new(int mem_fd, uint64_t *reported, struct virtio_dev **out);
+// virtio-net (net.c) with a MAC and a backend: a stream socket carrying each frame behind its
+// 32-bit big-endian length (passt), or -1 (a template's card: the guest's frames are dropped).
+// The I/O thread moves the frames: it watches the kick eventfd (the guest posted buffers) and
+// the backend fd for the events virtio_net_backend_fd asks (-1: none now), then calls
+// virtio_net_run, which returns -EPIPE once the backend has closed or broken the framing.
+int virtio_net_new(const uint8_t mac[6], int backend, struct virtio_dev **out);
+int virtio_net_kick_fd(struct virtio_dev *dev);
+int virtio_net_backend_fd(struct virtio_dev *dev, short *events);
+int virtio_net_run(struct virtio_dev *dev);
 void virtio_dev_free(struct virtio_dev *dev);

@@ -97,18 +97,31 @@ int virtq_pop(struct virtq *vq, const struct guest_mem *mem, struct virtq_chain 
 	return 1;
 }
 
-int virtq_push(struct virtq *vq, const struct guest_mem *mem, uint16_t head, uint32_t written)
+int virtq_push_many(struct virtq *vq, const struct guest_mem *mem, const struct virtq_used *u, unsigned n)
 {
 	uint8_t *used = gpa_ptr(mem, vq->used, used_bytes(vq->size));
-	if (!used || !vq->size)
+	if (!used || !vq->size || n > vq->size)
 		return -EINVAL;
-	uint8_t *elem = used + 4 + 8 * (vq->used_idx % vq->size);
-	uint32_t id = head;
-	memcpy(elem, &id, 4);
-	memcpy(elem + 4, &written, 4);
-	vq->used_idx++;
+	uint16_t idx = vq->used_idx;
+	for (unsigned i = 0; i < n; i++, idx++) {
+		uint8_t *elem = used + 4 + 8 * (idx % vq->size);
+		uint32_t id = u[i].head;
+		memcpy(elem, &id, 4);
+		memcpy(elem + 4, &u[i].written, 4);
+	}
+	vq->used_idx = idx;
 	__atomic_store((uint16_t *)(used + 2), &vq->used_idx, __ATOMIC_RELEASE);
 	return 0;
+}
+
+int virtq_push(struct virtq *vq, const struct guest_mem *mem, uint16_t head, uint32_t written)
+{
+	return virtq_push_many(vq, mem, &(struct virtq_used){.head = head, .written = written}, 1);
+}
+
+void virtq_unpop(struct virtq *vq, uint16_t n)
+{
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
 }
 
 bool virtq_set_notify(struct virtq *vq, const struct guest_mem *mem, bool want)

@@ -34,6 +34,16 @@ bool virtq_valid(const struct virtq *vq, const struct guest_mem *mem);
 int virtq_pop(struct virtq *vq, const struct guest_mem *mem, struct virtq_chain *chain);
 // Returns a chain to the driver with `written` bytes put in its writable buffers.
 int virtq_push(struct virtq *vq, const struct guest_mem *mem, uint16_t head, uint32_t written);
+// Returns n chains at once, made visible to the driver together (one frame spread over several
+// receive buffers must be seen whole). 0 or -EINVAL.
+struct virtq_used {
+	uint16_t head;
+	uint32_t written;
+};
+int virtq_push_many(struct virtq *vq, const struct guest_mem *mem, const struct virtq_used *u, unsigned n);
+// Gives the last n chains popped back to the available ring, untouched (a frame that did not
+// fit the receive buffers there are yet waits for more).
+void virtq_unpop(struct virtq *vq, uint16_t n);
 // Asks the driver to notify, or not to, when it makes buffers available (VIRTQ_USED_F_NO_NOTIFY,
 // virtio 1.2, 2.7.10): a device that takes buffers only when it has something for them (a
 // receive queue) needs a notify only while it waits for one. Returns whether buffers are

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# Writes hand-made seeds for the net fuzz target into tests/fuzz/corpus/net/: a receive queue
+# with four 2 KiB buffers and a transmit queue with one frame, in a 64 KiB RAM, and a backend
+# stream of two frames (one larger than a buffer: merged, or dropped without MRG_RXBUF), or a
+# stream that breaks the framing. The input layout is fuzz_net.c's struct state, the stream,
+# then RAM. Rerun this only when that layout changes.
+import os
+import struct
+import sys
+
+RAM = 64 << 10
+NEXT, WRITE = 1, 2
+
+
+def state(mrg, ready, stream_len):
+    # desc[2], avail[2], used[2] (u64), size[2], last_avail[2], used_idx[2] (u16), mrg, ready (u8), stream_len (u16)
+    return struct.pack("<6Q6HBBH", 0x0000, 0x3000, 0x1000, 0x4000, 0x2000, 0x5000,
+                       8, 8, 0, 0, 0, 0, mrg, ready, stream_len)
+
+
+def ram():
+    m = bytearray(RAM)
+
+    def desc(base, i, addr, length, flags, nxt):
+        struct.pack_into("<QIHH", m, base + 16 * i, addr, length, flags, nxt)
+
+    for i in range(4):  # receive: four writable 2 KiB buffers
+        desc(0x0000, i, 0x8000 + i * 0x800, 0x800, WRITE, 0)
+    struct.pack_into("<HH4H", m, 0x1000, 0, 4, 0, 1, 2, 3)
+    desc(0x3000, 0, 0x6000, 12, NEXT, 1)  # transmit: the header, then a 60-byte frame
+    desc(0x3000, 1, 0x6100, 60, 0, 0)
+    m[0x6100:0x6100 + 60] = bytes(range(60))
+    struct.pack_into("<HHH", m, 0x4000, 0, 1, 0)
+    return bytes(m)
+
+
+def frame(n):
+    return struct.pack(">I", n) + bytes((i * 7) & 0xff for i in range(n))
+
+
+out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus", "net")
+os.makedirs(out, exist_ok=True)
+good = frame(100) + frame(3000)
+seeds = {
+    "merged": state(1, 3, len(good)) + good + ram(),
+    "unmerged": state(0, 3, len(good)) + good + ram(),
+    "bad-length": state(1, 3, 8) + b"\xff\xff\xff\xff\x00\x00\x00\x00" + ram(),
+    "tx-only": state(1, 2, 0) + ram(),
+}
+for name, data in seeds.items():
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(data)

@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: Apache-2.0
+# The guest's network: passt by default (the guest copies the host's address, gateway and
+# nameservers; host services on loopback are reached at the gateway; -p publishes guest
+# ports), --network none for loopback only; passt ends with every run, however it ends.
+# Only loopback and the test bed's own dummy link are involved (tests/testbed/init).
+# Sourced by ../cases.sh: $root is a fresh copy of the test rootfs, $work this group's own.
+
+gw=$(ip -4 route show default | awk '{print $3; exit}')
+dev=$(ip -4 route show default | awk '{print $5; exit}')
+addr=$(ip -4 -o addr show dev "$dev" | awk '{print $4; exit}')
+cp "$build/tests/udpecho" "$root/bin/udpecho"
+no_passt() { ! pgrep '^passt' > /dev/null; } # passt, or the passt.avx2 it runs
+
+# A host service on loopback, fetched from the guest at the gateway's address.
+mkdir -p "$work/www"
+echo "served by the host" > "$work/www/index.html"
+busybox httpd -f -p 127.0.0.1:18080 -h "$work/www" &
+httpd=$!
+check "(the host's web server is up)" wait_until 20 busybox wget -qO /dev/null http://127.0.0.1:18080/index.html
+cvm --rootfs "$root" -- /bin/sh -c "ip addr show eth0 | awk '/inet /{print \$2}'; ip route | awk '/^default/{print \$3}'
+	cat /sys/class/net/eth0/mtu; wget -qO- http://$gw:18080/index.html; grep -c . /etc/hosts; ls /sys/class/net" \
+	> "$work/out" 2> "$work/err"; rc=$?
+check "a run with the default network ends as asked (got $rc: $(head -c 300 "$work/err"))" test $rc = 0
+check "eth0 has the host's address and prefix ($addr)" test "$(sed -n 1p "$work/out")" = "$addr"
+check "the default route goes through the host's gateway ($gw)" test "$(sed -n 2p "$work/out")" = "$gw"
+check "eth0's MTU is passt's 65520" test "$(sed -n 3p "$work/out")" = 65520
+check "a host web server on loopback is fetched at the gateway's address" \
+	test "$(sed -n 4p "$work/out")" = "served by the host"
+check "nothing on stderr" test ! -s "$work/err"
+check "no passt is left after a normal end" no_passt
+kill $httpd; wait $httpd 2> /dev/null
+
+# DNS and names as docker gives them: the host's nameservers (one on the host's loopback is
+# reached at the gateway), /etc/hosts with the container's name at its address.
+expected=$(awk '$1 == "nameserver" && $2 ~ /^[0-9.]+$/ {print ($2 ~ /^127\./) ? gw : $2}' gw="$gw" /etc/resolv.conf |
+	awk '!seen[$0]++' | head -3)
+cvm --rootfs "$root" --hostname web-1 -- /bin/sh -c 'awk "\$1 == \"nameserver\" {print \$2}" /etc/resolv.conf
+	echo --; cat /etc/hosts' > "$work/out"
+check "resolv.conf lists the host's nameservers as the guest reaches them ($(echo $expected))" \
+	test "$(sed '/^--$/,$d' "$work/out")" = "$expected"
+check "/etc/hosts names the container at its address" grep -q "^${addr%/*}[[:space:]]web-1\$" "$work/out"
+check "and localhost" grep -q '^127.0.0.1[[:space:]]localhost$' "$work/out"
+check "the rootfs's own files are untouched" test -z "$(cat "$root/etc/resolv.conf")" -a \
+	"$(cat "$root/etc/hosts")" = "$(printf '127.0.0.1\tlocalhost')"
+cvm --rootfs "$root" --dns 192.0.2.53 -- /bin/cat /etc/resolv.conf > "$work/out"
+check "--dns replaces them" test "$(grep ^nameserver "$work/out")" = "nameserver 192.0.2.53"
+
+# A published TCP port: the host's 127.0.0.1:18081 reaches the guest's port 80. The host
+# fetches until the guest's server answers; the guest ends after one request.
+cvm --rootfs "$root" -p 127.0.0.1:18081:80 -- /bin/sh -c \
+	'printf "HTTP/1.0 200 OK\r\nContent-Length: 20\r\n\r\nserved by the guest\n" | nc -l -p 80' \
+	> /dev/null 2> "$work/err" &
+pid=$!
+check "(passt runs while the VM does)" wait_until 60 sh -c "pgrep '^passt' > /dev/null"
+check "a published TCP port is served by the guest" \
+	wait_until 60 sh -c "busybox wget -qO '$work/fetched' http://127.0.0.1:18081/ 2> /dev/null"
+wait $pid; rc=$?
+check "with the bytes it sent, and the run ends (got $rc)" test "$(cat "$work/fetched")" = "served by the guest" -a $rc = 0
+check "no passt is left" no_passt
+
+# A published UDP port, and UDP from the guest to a host service at the gateway.
+cvm --rootfs "$root" -p 127.0.0.1:18053:53/udp -- /bin/udpecho serve 53 > /dev/null 2> "$work/err" &
+pid=$!
+check "a published UDP port answers from the guest" \
+	wait_until 60 sh -c "'$build/tests/udpecho' send 127.0.0.1 18053 ping > '$work/out'"
+wait $pid; rc=$?
+check "with its bytes (got '$(cat "$work/out")', $rc)" test "$(cat "$work/out")" = echo:ping -a $rc = 0
+"$build/tests/udpecho" serve 18054 &
+server=$!
+check "(the host's UDP service is up)" wait_until 20 sh -c 'ss -uln | grep -q ":18054 "'
+cvm --rootfs "$root" -- /bin/udpecho send "$gw" 18054 hello > "$work/out"; rc=$?
+check "UDP from the guest reaches a host service at the gateway (got '$(cat "$work/out")', $rc)" \
+	test "$(cat "$work/out")" = echo:hello -a $rc = 0
+kill $server 2> /dev/null; wait $server 2> /dev/null
+
+# ICMP echo through passt to an address of the host's (made here, removed after).
+ip addr add 192.0.2.99/32 dev lo
+cvm --rootfs "$root" -- /bin/ping -c 1 -W 10 192.0.2.99 > "$work/out" 2>&1; rc=$?
+check "ICMP echo to a host address is answered (got $rc: $(tail -n 1 "$work/out"))" test $rc = 0
+ip addr del 192.0.2.99/32 dev lo
+
+# --network none: loopback only, no passt at all.
+cvm --rootfs "$root" --network none -- /bin/ls /sys/class/net > "$work/out"; rc=$?
+check "--network none: the guest has lo only (got '$(echo $(cat "$work/out"))', $rc)" test "$(cat "$work/out")" = lo -a $rc = 0
+cvm --rootfs "$root" --network none -p 80:80 -- /bin/true 2> "$work/err"; rc=$?
+check "--publish without a network is 125 with one line (got $rc)" test $rc = 125 -a "$(wc -l < "$work/err")" = 1
+
+# passt missing: 125 and one line saying so, before any VM.
+PATH=/nonexistent cvm --rootfs "$root" -- /bin/true 2> "$work/err"; rc=$?
+check "no passt installed: 125 (got $rc)" test $rc = 125
+check "with one line naming passt" test "$(wc -l < "$work/err")" = 1 -a -n "$(grep passt "$work/err")"
+
+# passt ends with the run however it ends: the workload killed, --timeout, a guest panic.
+cvm --rootfs "$root" -- /bin/sh -c 'kill -KILL $$'; rc=$?
+check "a workload killed by SIGKILL: 137 (got $rc)" test $rc = 137
+check "and no passt is left" no_passt
+cvm --rootfs "$root" --timeout 3 -- /bin/sleep 100 2> /dev/null; rc=$?
+check "--timeout: 125 (got $rc)" test $rc = 125
+check "and no passt is left" no_passt
+mkdir -p "$work/panic/bin"
+cp /bin/busybox "$work/panic/bin/busybox"
+printf '#!/bin/busybox sh\nexit 3\n' > "$work/panic/init"
+chmod 755 "$work/panic/init"
+(cd "$work/panic" && find . | cpio -o -H newc --quiet) > "$work/panic.cpio"
+"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$work/panic.cpio" --timeout 120 \
+	--rootfs "$root" -- /bin/true 2> /dev/null; rc=$?
+check "a guest panic: 125 (got $rc)" test $rc = 125
+check "and no passt is left" no_passt
+
+# Many runs in a row leave no process and no socket behind (from templates only: cold boots
+# make it minutes).
+if [ -z "${CLEARVM_TEST_COLD:-}" ]; then
+	sockets=$(wc -l < /proc/net/unix)
+	fails=0
+	for i in $(seq 100); do cvm --rootfs "$root" -- /bin/true || fails=$((fails + 1)); done
+	check "100 runs in a row succeed (failed: $fails)" test $fails = 0
+	check "and leave no passt" no_passt
+	check "and no socket (unix sockets: $sockets before, $(wc -l < /proc/net/unix) after)" \
+		test "$(wc -l < /proc/net/unix)" -le "$sockets"
+fi

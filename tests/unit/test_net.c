@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+// The network's host side: -p and --network parsed or refused, the default route and the
+// nameservers read from the host's files, and the resolv.conf the guest gets.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../harness/tap.h"
+#include "../../vmm/net/net.h"
+
+int main(void)
+{
+	struct vm_publish p;
+	is(net_parse_publish("8080:80", &p), 0, "HOST:GUEST");
+	ok(p.host_port == 8080 && p.guest_port == 80 && !p.udp && !p.host_ip[0],
+	   "tcp on every address");
+	is(net_parse_publish("127.0.0.1:5353:53/udp", &p), 0, "IP:HOST:GUEST/udp");
+	ok(p.host_port == 5353 && p.guest_port == 53 && p.udp && !strcmp(p.host_ip, "127.0.0.1"),
+	   "udp bound to 127.0.0.1");
+	is(net_parse_publish("80:80/tcp", &p), 0, "/tcp");
+	const char *bad[] = {"80",	   "0:80",	  "80:65536",	      "a:80",
+			     "80:80/sctp", "1.2.3:80:80", "::1:80:80",	      "80:-1",
+			     ":80",	   "80:",	  "1.2.3.4:80:80:80", ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = net_parse_publish(bad[i], &p);
+		ok(r < 0, "--publish '%s' is refused", bad[i]);
+	}
+
+	struct vm_config cfg = {0};
+	is(cfg.network, NETWORK_NONE, "a zeroed config has no network");
+	ok(net_parse_mode("passt", &cfg) == 0 && cfg.network == NETWORK_PASST, "--network passt");
+	ok(net_parse_mode("none", &cfg) == 0 && cfg.network == NETWORK_NONE, "--network none");
+	ok(net_parse_mode("bridge", &cfg) < 0, "--network bridge is refused");
+	uint32_t a;
+	ok(net_parse_dns("9.9.9.9", &a) == 0 && a == 0x09090909, "--dns 9.9.9.9");
+	ok(net_parse_dns("dns.example", &a) < 0, "--dns takes addresses only");
+
+	const char *routes =
+	    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+	    "eth1\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+	    "eth2\t00000000\t0202000A\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
+	    "eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+	    "eth3\t00000000\t010300C0\t0002\t0\t0\t0\t00000000\t0\t0\t0\n";
+	char ifname[16];
+	uint32_t gw;
+	is(net_default_route(routes, ifname, sizeof(ifname), &gw), 0, "a default route is found");
+	ok(!strcmp(ifname, "eth0") && gw == 0xc0000201,
+	   "the lowest metric of those up: eth0 via 192.0.2.1");
+	ok(net_default_route(routes, ifname, 4, &gw) < 0 || strlen(ifname) < 4,
+	   "a name never overflows");
+	is(net_default_route("Iface\tDestination\n", ifname, sizeof(ifname), &gw), -ENOENT,
+	   "none: -ENOENT");
+	is(net_default_route("", ifname, sizeof(ifname), &gw), -ENOENT, "an empty file: -ENOENT");
+
+	const char *resolv =
+	    "# comment\nsearch example.com\nnameserver 127.0.0.53\n"
+	    "nameserver   10.0.0.2\nnameserver fe80::1\noptions edns0\nnameserver 10.0.0.3\n"
+	    "nameserver 10.0.0.4\n";
+	uint32_t ns[3];
+	is(net_nameservers(resolv, ns, 3), 3u, "three IPv4 nameservers at most");
+	ok(ns[0] == 0x7f000035 && ns[1] == 0x0a000002 && ns[2] == 0x0a000003,
+	   "in order, IPv6 skipped");
+	is(net_nameservers("nameserver", ns, 3), 0u, "a bare keyword is no nameserver");
+
+	struct vm_net n = {.gateway = 0xc0000201, .dns = {0xc0000201, 0x0a000002}, .ndns = 2};
+	char *text = net_resolv_conf(&n, resolv);
+	ok(text && strstr(text, "nameserver 192.0.2.1\nnameserver 10.0.0.2\n") &&
+	       strstr(text, "search example.com\n") && strstr(text, "options edns0\n") &&
+	       !strstr(text, "127.0.0.53"),
+	   "resolv.conf: the guest's nameservers, the host's search and options");
+	free(text);
+	return tap_done();
+}

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the guest's network looks like, decided on the host before any VM work: -p and
+// --network parsed, and with passt the guest copies the host's upstream interface (its
+// address, prefix and default gateway, as passt itself would), gets a fresh MAC and the host's
+// nameservers.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../util.h"
+#include "net.h"
+
+static bool parse_ip(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return false;
+	*out = ntohl(a.s_addr);
+	return true;
+}
+
+static bool parse_port(const char *s, uint16_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || s[0] == '-' || s[0] == '+' || v < 1 || v > 65535)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+int net_parse_publish(const char *arg, struct vm_publish *p)
+{
+	memset(p, 0, sizeof(*p));
+	char buf[64];
+	if (strlen(arg) >= sizeof(buf))
+		return log_err(0, "--publish %.64s: too long", arg);
+	strcpy(buf, arg);
+	char *proto = strchr(buf, '/');
+	if (proto) {
+		*proto++ = '\0';
+		if (!strcmp(proto, "udp"))
+			p->udp = true;
+		else if (strcmp(proto, "tcp") != 0)
+			return log_err(0, "--publish %s: the protocol must be tcp or udp", arg);
+	}
+	// HOST:GUEST or IP:HOST:GUEST
+	char *guest = strrchr(buf, ':');
+	if (!guest)
+		return log_err(0, "--publish %s: expected [IP:]HOST:GUEST[/tcp|/udp]", arg);
+	*guest++ = '\0';
+	char *host = strrchr(buf, ':'), *ip = NULL;
+	if (host) {
+		*host++ = '\0';
+		ip = buf;
+	} else {
+		host = buf;
+	}
+	uint32_t addr;
+	if (ip && !parse_ip(ip, &addr))
+		return log_err(0, "--publish %s: %s is not an IPv4 address", arg, ip);
+	if (!parse_port(host, &p->host_port) || !parse_port(guest, &p->guest_port))
+		return log_err(0, "--publish %s: ports are numbers from 1 to 65535", arg);
+	if (ip)
+		snprintf(p->host_ip, sizeof(p->host_ip), "%s", ip);
+	return 0;
+}
+
+int net_parse_dns(const char *arg, uint32_t *addr)
+{
+	return parse_ip(arg, addr) ? 0 : log_err(0, "--dns %s: expected an IPv4 address", arg);
+}
+
+int net_parse_mode(const char *arg, struct vm_config *cfg)
+{
+	if (!strcmp(arg, "passt"))
+		cfg->network = NETWORK_PASST;
+	else if (!strcmp(arg, "none"))
+		cfg->network = NETWORK_NONE;
+	else
+		return log_err(0, "--network %s: expected passt or none", arg);
+	return 0;
+}
+
+// /proc/net/route: a header line, then "Iface Destination Gateway Flags RefCnt Use Metric
+// Mask ..." with addresses as hex in network byte order, as the kernel stores them.
+int net_default_route(const char *text, char *ifname, size_t ifname_len, uint32_t *gateway)
+{
+	const char *line = strchr(text, '\n');
+	unsigned best = ~0u;
+	while (line && *++line) {
+		char name[IFNAMSIZ + 1];
+		unsigned dst, gw, flags, refcnt, use, metric, mask;
+		if (sscanf(line, "%16s %x %x %x %u %u %u %x", name, &dst, &gw, &flags, &refcnt,
+			   &use, &metric, &mask) == 8 &&
+		    dst == 0 && mask == 0 && (flags & 0x1) /* RTF_UP */ && metric < best &&
+		    strlen(name) < ifname_len) {
+			best = metric;
+			strcpy(ifname, name);
+			*gateway = ntohl(gw);
+		}
+		line = strchr(line, '\n');
+	}
+	return best == ~0u ? -ENOENT : 0;
+}
+
+unsigned net_nameservers(const char *text, uint32_t *out, unsigned max)
+{
+	unsigned n = 0;
+	for (const char *line = text; line && *line && n < max;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		char addr[64];
+		uint32_t a;
+		if (sscanf(line, " nameserver %63s", addr) == 1 && parse_ip(addr, &a))
+			out[n++] = a;
+	}
+	return n;
+}
+
+static bool is_loopback(uint32_t a)
+{
+	return (a >> 24) == 127;
+}
+
+static void put_ip(char *buf, size_t len, uint32_t a)
+{
+	struct in_addr in = {.s_addr = htonl(a)};
+	inet_ntop(AF_INET, &in, buf, (socklen_t)len);
+}
+
+char *net_resolv_conf(const struct vm_net *n, const char *host_text)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	fputs("# clearvm: this container's nameservers\n", f);
+	for (unsigned i = 0; i < n->ndns; i++) {
+		char ip[INET_ADDRSTRLEN];
+		put_ip(ip, sizeof(ip), n->dns[i]);
+		fprintf(f, "nameserver %s\n", ip);
+	}
+	for (const char *line = host_text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		size_t l = strcspn(line, "\n");
+		const char *w = line + strspn(line, " \t");
+		if (!strncmp(w, "search", 6) || !strncmp(w, "domain", 6) ||
+		    !strncmp(w, "options", 7))
+			fprintf(f, "%.*s\n", (int)l, line);
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+// A whole small file (/proc or /etc) as a string, or NULL.
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	char *buf = malloc(65536);
+	size_t n = buf ? fread(buf, 1, 65535, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+// The upstream interface's IPv4 address and prefix.
+static int interface_address(const char *ifname, uint32_t *addr, unsigned *prefix)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (s < 0 || ioctl(s, SIOCGIFADDR, &ifr) < 0)
+		return -errno;
+	*addr = ntohl(((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr.s_addr);
+	if (ioctl(s, SIOCGIFNETMASK, &ifr) < 0)
+		return -errno;
+	uint32_t mask = ntohl(((struct sockaddr_in *)&ifr.ifr_netmask)->sin_addr.s_addr);
+	*prefix = (unsigned)__builtin_popcount(mask);
+	return 0;
+}
+
+int net_resolve(struct vm_config *cfg)
+{
+	struct vm_net *n = &cfg->net;
+	memset(n, 0, sizeof(*n));
+	if (cfg->network == NETWORK_NONE)
+		return 0;
+	_cleanup_free_ char *routes = slurp("/proc/net/route");
+	if (!routes || net_default_route(routes, n->upstream, sizeof(n->upstream), &n->gateway) < 0)
+		return log_err(0, "network: the host has no IPv4 default route for passt to copy "
+				  "(--network none runs without one)");
+	int r = interface_address(n->upstream, &n->addr, &n->prefix);
+	if (r < 0)
+		return log_err(r, "network: the address of %s", n->upstream);
+	n->mtu = NET_PASST_MTU;
+	if (getrandom(n->mac, sizeof(n->mac), 0) != (ssize_t)sizeof(n->mac))
+		return log_err(errno, "network: a MAC address");
+	n->mac[0] = (uint8_t)((n->mac[0] & 0xfe) | 0x02); // unicast, locally administered
+	_cleanup_free_ char *resolv = slurp("/etc/resolv.conf");
+	uint32_t host_dns[CONFIG_MAX_DNS];
+	unsigned nhost = resolv ? net_nameservers(resolv, host_dns, CONFIG_MAX_DNS) : 0;
+	if (cfg->ndns) { // --dns: these, as given
+		memcpy(host_dns, cfg->dns, sizeof(host_dns));
+		nhost = cfg->ndns;
+	}
+	for (unsigned i = 0; i < nhost; i++) {
+		// A resolver on the host's loopback is reached at the gateway (passt
+		// --dns-forward).
+		uint32_t a = is_loopback(host_dns[i]) ? n->gateway : host_dns[i];
+		bool dup = false;
+		for (unsigned j = 0; j < n->ndns; j++)
+			dup = dup || n->dns[j] == a;
+		if (!dup)
+			n->dns[n->ndns++] = a;
+	}
+	if (!cfg->resolv_conf) {
+		if (!(cfg->resolv_conf_owned = net_resolv_conf(n, resolv)))
+			return log_err(ENOMEM, "network: resolv.conf");
+		cfg->resolv_conf = cfg->resolv_conf_owned;
+	}
+	if (!cfg->hosts) { // as docker writes it: localhost, and the container's name at its
+			   // address
+		char ip[INET_ADDRSTRLEN];
+		put_ip(ip, sizeof(ip), n->addr);
+		if (asprintf(
+			&cfg->hosts_owned,
+			"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
+			ip, cfg->hostname) < 0)
+			return log_err(ENOMEM, "network: hosts");
+		cfg->hosts = cfg->hosts_owned;
+	}
+	return 0;
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// The guest's network on the host side: what --network and -p ask (parsed here), the address
+// the guest gets (copied from the host's upstream interface, as passt does), the resolv.conf it
+// sees, and passt, the user-mode backend clearvm starts for it (passt.c).
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../config.h"
+
+#define NET_PASST_MTU 65520 // passt's frames: the guest sends whole TCP windows, no offloads
+
+// "[IP:]HOST:GUEST[/tcp|/udp]" into *p. 0, or -EINVAL with one line logged.
+int net_parse_publish(const char *arg, struct vm_publish *p);
+// "passt", "none" into cfg->network. 0 or -EINVAL (logged).
+int net_parse_mode(const char *arg, struct vm_config *cfg);
+// --dns: an IPv4 address. 0 or -EINVAL (logged).
+int net_parse_dns(const char *arg, uint32_t *addr);
+
+// Pure parsers (unit-tested): the IPv4 default route of /proc/net/route's text (the lowest
+// metric wins): its interface and gateway (host byte order). 0, or -ENOENT when there is none.
+int net_default_route(const char *route_text, char *ifname, size_t ifname_len, uint32_t *gateway);
+// The IPv4 nameservers of resolv.conf's text, at most max. Returns how many.
+unsigned net_nameservers(const char *text, uint32_t *out, unsigned max);
+// The resolv.conf the guest gets: its nameservers (a host's loopback resolver is reached at the
+// gateway, which passt maps to the host's loopback), then the host's search and options lines.
+// malloc'd, NULL when out of memory.
+char *net_resolv_conf(const struct vm_net *n, const char *host_text);
+
+// Fills cfg->net (and, unless given, cfg->resolv_conf) for cfg->network: the upstream
+// interface's address and prefix, the default gateway, the MTU, a fresh MAC, the DNS
+// servers. 0 or -errno (one line logged: what is missing on the host).
+int net_resolve(struct vm_config *cfg);
+
+// passt, started on a socketpair: fd is clearvm's end, carrying the guest's Ethernet frames
+// each behind its length (32 bits, big-endian), as QEMU's stream netdev does.
+struct passt {
+	pid_t pid; // 0: not started
+	int fd;
+};
+// Starts passt for cfg (its address, gateway, MTU, published ports). 0 or -errno (logged;
+// -ENOENT: no passt installed).
+int passt_start(const struct vm_config *cfg, struct passt *p);
+// Closes clearvm's end, which ends passt, and reaps it (killed if it has not gone in a second).
+void passt_stop(struct passt *p);

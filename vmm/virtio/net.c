@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: Apache-2.0
+// virtio-net (virtio 1.2, 5.1): one receive and one transmit queue, a MAC in config space, and
+// mergeable receive buffers so that a 64 KiB frame (passt's MTU) fits buffers of any size. The
+// backend is a stream socket carrying each frame behind its 32-bit big-endian length (passt's
+// and QEMU's stream netdev format). All of the data path runs on the I/O thread: the guest's
+// notifies only wake it (an ioeventfd), it moves frames in batches through two buffers, and
+// when the backend is slow the device stops taking transmit chains, so the guest waits, never
+// a vCPU. A malformed chain is returned unused; a backend that breaks the framing is cut off.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "devices.h"
+
+#define VIRTIO_ID_NET 1
+#define VIRTIO_NET_F_MAC (1ULL << 5)
+#define VIRTIO_NET_F_MRG_RXBUF (1ULL << 15)
+#define RXQ 0
+#define TXQ 1
+#define NET_HDR                                                                                    \
+	12		   // struct virtio_net_hdr_v1: flags, gso_type, hdr_len, gso_size,
+			   // csum_start, csum_offset, num_buffers
+#define NUM_BUFFERS_OFF 10 // num_buffers in it
+#define MAX_FRAME 65536	   // an Ethernet header and passt's largest MTU, with room
+#define STREAM_CAP (8 * (4 + MAX_FRAME)) // each direction's buffer: a batch of frames
+#define MAX_MERGE 64			 // receive buffers one frame may take
+
+struct virtio_net {
+	struct virtio_dev dev;
+	uint8_t mac[6];
+	int backend; // -1: none (a template's card): what the guest sends is dropped
+	int kick;    // the guest's notifies (ioeventfd), read by the I/O thread
+	bool gone;   // the backend closed or broke the framing
+	// To the backend: length-prefixed frames, written from `out_off`.
+	uint8_t *out;
+	size_t out_len, out_off;
+	// From the backend: bytes read, frames not yet given to the guest.
+	uint8_t *in;
+	size_t in_len;
+	struct virtq_chain chain; // the one being filled (large: here, not on the stack)
+	struct virtq_chain first; // a merged frame's first chain, whose header gets num_buffers
+};
+
+static void net_notify(struct virtio_dev *dev, unsigned q)
+{
+	(void)q; // no ioeventfd: the notify came as an MMIO exit; the I/O thread does the work
+	struct virtio_net *n = dev->priv;
+	uint64_t one = 1;
+	if (write(n->kick, &one, sizeof(one)) < 0)
+		log_debug("virtio-net kick: %s", strerror(errno));
+}
+
+static void net_config(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint32_t len,
+		       bool write)
+{
+	struct virtio_net *n = dev->priv;
+	uint8_t cfg[8] = {0}; // mac[6], status (not offered)
+	memcpy(cfg, n->mac, sizeof(n->mac));
+	if (write)
+		return;
+	memset(data, 0, len);
+	if (off < sizeof(cfg))
+		memcpy(data, cfg + off, MIN(len, sizeof(cfg) - off));
+}
+
+static void net_reset(struct virtio_dev *dev)
+{
+	(void)dev; // frames already taken stay queued for the backend; those for the guest wait
+}
+
+static void net_destroy(struct virtio_dev *dev)
+{
+	struct virtio_net *n = dev->priv;
+	if (n->kick >= 0)
+		close(n->kick);
+	free(n->out);
+	free(n->in);
+}
+
+static const struct virtio_dev_ops net_ops = {
+    .notify = net_notify, .config = net_config, .reset = net_reset, .destroy = net_destroy};
+
+int virtio_net_new(const uint8_t mac[6], int backend, struct virtio_dev **out)
+{
+	struct virtio_net *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->backend = backend;
+	memcpy(n->mac, mac, sizeof(n->mac));
+	n->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	n->out = malloc(STREAM_CAP);
+	n->in = malloc(STREAM_CAP);
+	virtio_dev_init(&n->dev, VIRTIO_ID_NET, VIRTIO_NET_F_MAC | VIRTIO_NET_F_MRG_RXBUF, 2,
+			&net_ops, n);
+	if (n->kick < 0 || !n->out || !n->in) {
+		virtio_dev_free(&n->dev);
+		return -ENOMEM;
+	}
+	n->dev.notify_fd = n->kick;
+	*out = &n->dev;
+	return 0;
+}
+
+static bool queue_ok(struct virtio_net *n, unsigned q)
+{
+	return virtio_driver_ok(&n->dev) && n->dev.vq[q].ready;
+}
+
+// Transmit chains into `out`, while it has room for one more frame of the largest size.
+// Returns whether any chain was used.
+static bool take_tx(struct virtio_net *n)
+{
+	struct virtio_dev *dev = &n->dev;
+	struct virtq_chain *c = &n->chain;
+	bool used = false;
+	while (queue_ok(n, TXQ) && STREAM_CAP - n->out_len >= 4 + MAX_FRAME) {
+		int r = virtq_pop(&dev->vq[TXQ], dev->mem, c);
+		if (r < 0) {
+			virtio_needs_reset(dev, "transmit queue");
+			break;
+		}
+		if (r == 0)
+			break;
+		used = true;
+		uint64_t len = c->out_len;
+		if (len > NET_HDR && len - NET_HDR <= MAX_FRAME && n->backend >= 0) {
+			uint8_t hdr[NET_HDR], *p = n->out + n->out_len;
+			uint32_t flen = (uint32_t)(len - NET_HDR);
+			p[0] = (uint8_t)(flen >> 24);
+			p[1] = (uint8_t)(flen >> 16);
+			p[2] = (uint8_t)(flen >> 8);
+			p[3] = (uint8_t)flen;
+			// The header (no offloads were offered: nothing in it to act on), then the
+			// frame.
+			iov_to_buf(c->out, c->nout, hdr, NET_HDR);
+			struct iovec rest[VIRTQ_MAX_SIZE];
+			unsigned nrest = 0;
+			size_t skip = NET_HDR;
+			for (unsigned i = 0; i < c->nout; i++) {
+				size_t l = c->out[i].iov_len;
+				if (skip >= l) {
+					skip -= l;
+					continue;
+				}
+				rest[nrest++] =
+				    (struct iovec){(uint8_t *)c->out[i].iov_base + skip, l - skip};
+				skip = 0;
+			}
+			iov_to_buf(rest, nrest, p + 4, flen);
+			n->out_len += 4 + flen;
+		} // else: too short, too long, or no backend: dropped, as a cable would
+		virtq_push(&dev->vq[TXQ], dev->mem, c->head, 0);
+	}
+	return used;
+}
+
+// Writes what `out` holds to the backend, as far as it takes it now.
+static void flush_out(struct virtio_net *n)
+{
+	while (n->out_off < n->out_len && !n->gone) {
+		ssize_t w = write(n->backend, n->out + n->out_off, n->out_len - n->out_off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			break;
+		if (w <= 0) {
+			log_debug("virtio-net: backend write: %s",
+				  w < 0 ? strerror(errno) : "closed");
+			n->gone = true;
+			break;
+		}
+		n->out_off += (size_t)w;
+	}
+	if (n->out_off == n->out_len) {
+		n->out_off = n->out_len = 0;
+	} else if (n->out_off > STREAM_CAP / 2) {
+		memmove(n->out, n->out + n->out_off, n->out_len - n->out_off);
+		n->out_len -= n->out_off;
+		n->out_off = 0;
+	}
+}
+
+// Copies src[0..len) into the chain's writable buffers from byte `at` on.
+static void copy_into(const struct virtq_chain *c, size_t at, const uint8_t *src, size_t len)
+{
+	for (unsigned i = 0; i < c->nin && len; i++) {
+		size_t l = c->in[i].iov_len;
+		if (at >= l) {
+			at -= l;
+			continue;
+		}
+		size_t k = MIN(l - at, len);
+		memcpy((uint8_t *)c->in[i].iov_base + at, src, k);
+		src += k;
+		len -= k;
+		at = 0;
+	}
+}
+
+// One frame into receive buffers: a header and the frame, over as many chains as it takes
+// when the driver merges them, else in one. 1: delivered (or dropped as unfittable); 0: not
+// enough buffers yet (nothing taken); -1: the guest broke the queue.
+static int put_frame(struct virtio_net *n, const uint8_t *frame, uint32_t flen)
+{
+	struct virtio_dev *dev = &n->dev;
+	struct virtq *vq = &dev->vq[RXQ];
+	bool merge = dev->driver_features & VIRTIO_NET_F_MRG_RXBUF;
+	uint8_t hdr[NET_HDR] = {0};
+	size_t total = NET_HDR + (size_t)flen, done = 0;
+	struct virtq_used used[MAX_MERGE];
+	unsigned nused = 0;
+	while (done < total) {
+		struct virtq_chain *c = nused == 0 ? &n->first : &n->chain;
+		int r = nused < MAX_MERGE ? virtq_pop(vq, dev->mem, c) : 0;
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			virtq_unpop(vq, (uint16_t)nused);
+			return nused == MAX_MERGE ? (virtq_push_many(vq, dev->mem, used, 0), 1) : 0;
+		}
+		if (!merge &&
+		    c->in_len <
+			total) { // cannot fit: the chain goes back empty, the frame is dropped
+			virtq_push(vq, dev->mem, c->head, 0);
+			return 1;
+		}
+		size_t take = MIN(c->in_len, total - done), at = 0;
+		if (done < NET_HDR) { // the header's bytes first (it may straddle buffers)
+			size_t h = MIN(take, NET_HDR - done);
+			copy_into(c, 0, hdr + done, h);
+			at = h;
+		}
+		size_t fdone = done + at - NET_HDR;
+		copy_into(c, at, frame + fdone, take - at);
+		done += take;
+		used[nused++] = (struct virtq_used){.head = c->head, .written = (uint32_t)take};
+	}
+	// How many buffers the frame took, in the first one's header.
+	uint8_t nb[2] = {(uint8_t)nused, (uint8_t)(nused >> 8)};
+	copy_into(&n->first, NUM_BUFFERS_OFF, nb, sizeof(nb));
+	virtq_push_many(vq, dev->mem, used, nused);
+	return 1;
+}
+
+// Frames read from the backend into receive buffers, while there are buffers. Returns whether
+// any was delivered.
+static bool give_rx(struct virtio_net *n)
+{
+	size_t off = 0;
+	bool delivered = false;
+	while (queue_ok(n, RXQ) && n->in_len - off >= 4) {
+		const uint8_t *p = n->in + off;
+		uint32_t flen =
+		    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		if (flen == 0 || flen > MAX_FRAME) {
+			log_msg("network: the backend sent a frame of %u bytes: disconnected",
+				flen);
+			n->gone = true;
+			n->in_len = off = 0;
+			break;
+		}
+		if (n->in_len - off < 4 + (size_t)flen)
+			break;
+		int r = put_frame(n, p + 4, flen);
+		if (r < 0) {
+			virtio_needs_reset(&n->dev, "receive queue");
+			break;
+		}
+		if (r == 0)
+			break;
+		delivered = true;
+		off += 4 + flen;
+	}
+	if (off) {
+		memmove(n->in, n->in + off, n->in_len - off);
+		n->in_len -= off;
+	}
+	return delivered;
+}
+
+// Reads what the backend has, as far as `in` has room.
+static void fill_in(struct virtio_net *n)
+{
+	while (!n->gone && n->in_len < STREAM_CAP) {
+		ssize_t r = read(n->backend, n->in + n->in_len, STREAM_CAP - n->in_len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			break;
+		if (r <= 0) {
+			log_debug("virtio-net: backend read: %s",
+				  r < 0 ? strerror(errno) : "closed");
+			n->gone = true;
+			break;
+		}
+		n->in_len += (size_t)r;
+	}
+}
+
+int virtio_net_kick_fd(struct virtio_dev *dev)
+{
+	return ((struct virtio_net *)dev->priv)->kick;
+}
+
+int virtio_net_backend_fd(struct virtio_dev *dev, short *events)
+{
+	struct virtio_net *n = dev->priv;
+	pthread_mutex_lock(&dev->lock);
+	*events = 0;
+	if (n->backend >= 0 && !n->gone) {
+		// Read while the buffer has room for a whole frame; write while frames wait.
+		if (STREAM_CAP - n->in_len >= 4 + MAX_FRAME)
+			*events |= POLLIN;
+		if (n->out_off < n->out_len)
+			*events |= POLLOUT;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return n->backend >= 0 && !n->gone ? n->backend : -1;
+}
+
+int virtio_net_run(struct virtio_dev *dev)
+{
+	struct virtio_net *n = dev->priv;
+	uint64_t v;
+	if (read(n->kick, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_debug("virtio-net kick: %s", strerror(errno));
+	pthread_mutex_lock(&dev->lock);
+	// Rounds until nothing moves: a frame given to the guest may free room for the next read,
+	// a write to the backend room for the next transmit chains.
+	bool tx_used = false, rx_used = false;
+	for (unsigned round = 0; round < 64; round++) {
+		bool moved = take_tx(n);
+		tx_used |= moved;
+		if (n->backend >= 0) {
+			flush_out(n);
+			fill_in(n);
+		}
+		bool got = give_rx(n);
+		rx_used |= got;
+		moved |= got;
+		if (!moved || n->gone)
+			break;
+	}
+	if (tx_used)
+		virtio_signal_used(dev, TXQ);
+	if (rx_used)
+		virtio_signal_used(dev, RXQ);
+	bool gone = n->gone && n->backend >= 0;
+	pthread_mutex_unlock(&dev->lock);
+	return gone ? -EPIPE : 0;
+}
