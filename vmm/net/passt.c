@@ -26,6 +26,7 @@
 #define PASST_FD 3 // the socket's number in passt
 #define PASST_ARGS 64
 #define PASST_EXIT_WAIT_MS 1000
+#define PASST_SOCKET_BUFFER (16 << 20)
 
 // passt on PATH, as a user would find it. 0, or -ENOENT.
 static int find_passt(char *path, size_t len)
@@ -121,6 +122,12 @@ int passt_start(const struct vm_config *cfg, struct passt *p)
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return log_err(errno, "network: socketpair");
+	// Room on passt's side for what the guest's TCP windows let it send before clearvm takes
+	// it: this passt dies by its own seccomp filter on some paths taken when its writes would
+	// block.
+	int big = PASST_SOCKET_BUFFER;
+	if (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0)
+		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -168,8 +175,12 @@ void passt_stop(struct passt *p)
 				(int)p->pid, strerror(errno));
 		close(pidfd);
 	}
-	int status;
+	int status = 0;
 	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (WIFSIGNALED(status))
+		log_debug("network: passt ended by signal %d", WTERMSIG(status));
+	else if (WEXITSTATUS(status))
+		log_debug("network: passt exited with %d", WEXITSTATUS(status));
 	p->pid = 0;
 }
