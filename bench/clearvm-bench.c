@@ -7,11 +7,13 @@
 // boots cold. clearvm starts from a template of its own directory, built by a first run that
 // is not counted (--no-template: every run boots cold).
 //
+// --network MODE is passed to every clearvm run (QEMU's runs have no network card).
+//
 // Every run, counted or not, must end with --expect-status (default 0), or no figure is
 // printed at all.
 //
 //   clearvm-bench [--runs N] [--parallel K] [--compare qemu|cold]... [--no-template]
-//                 [--expect-status N] [--json FILE] [--memory MIB]
+//                 [--expect-status N] [--json FILE] [--memory MIB] [--network MODE]
 //                 --kernel VMLINUX --initramfs CPIO --rootfs DIR -- COMMAND [ARG...]
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,6 +63,7 @@ static struct opts {
 	bool qemu, cold, no_template;
 	char template_dir[PATH_MAX];
 	const char *json, *kernel, *initramfs, *rootfs;
+	const char *network; // --network for clearvm (NULL: its default)
 	char **cmd;
 	char clearvm[PATH_MAX + 16];
 	int expect; // the status every run must end with (--expect-status, default 0)
@@ -229,6 +232,10 @@ static double round_clearvm(unsigned k, const char *dir, bool cold, bool extra, 
 			argv[n++] = "--template-dir";
 			argv[n++] = o.template_dir;
 		}
+		if (o.network) {
+			argv[n++] = "--network";
+			argv[n++] = (char *)o.network;
+		}
 		argv[n++] = "--";
 		for (char **c = o.cmd; *c && n < 63; c++)
 			argv[n++] = *c;
@@ -389,7 +396,7 @@ static void parse(int argc, char **argv)
 		{"memory", required_argument, NULL, 'm'},  {"kernel", required_argument, NULL, 'k'},
 		{"initramfs", required_argument, NULL, 'i'}, {"rootfs", required_argument, NULL, 'r'},
 		{"no-template", no_argument, NULL, 'T'},   {"help", no_argument, NULL, 'h'},
-		{"expect-status", required_argument, NULL, 'x'}, {0}};
+		{"expect-status", required_argument, NULL, 'x'}, {"network", required_argument, NULL, 'N'}, {0}};
 	int c;
 	char *end;
 	while ((c = getopt_long(argc, argv, "+n:p:m:h", opts, NULL)) != -1) {
@@ -410,12 +417,14 @@ static void parse(int argc, char **argv)
 		case 'T': o.no_template = true; break;
 		case 'x': if (!num || v > 255) die("--expect-status %s: expected 0 to 255", optarg); o.expect = (int)v; break;
 		case 'j': o.json = optarg; break;
+		case 'N': o.network = optarg; break;
 		case 'k': o.kernel = optarg; break;
 		case 'i': o.initramfs = optarg; break;
 		case 'r': o.rootfs = optarg; break;
 		case 'h':
 			puts("usage: clearvm-bench [--runs N] [--parallel K] [--compare qemu|cold]... [--no-template]\n"
-			     "                     [--expect-status N] [--json FILE] [--memory MIB] --kernel VMLINUX --initramfs CPIO --rootfs DIR\n"
+			     "                     [--expect-status N] [--json FILE] [--memory MIB] [--network MODE]\n"
+			     "                     --kernel VMLINUX --initramfs CPIO --rootfs DIR\n"
 			     "                     -- COMMAND [ARG...]");
 			exit(0);
 		default: die("%s: unknown option (see --help)", argv[optind - 1]);
@@ -485,8 +494,8 @@ int main(int argc, char **argv)
 	unlink(initrd);
 	remove_dirs();
 
-	printf("%u runs of %u VM%s, %u MiB, ms since clearvm started unless named\n", o.runs, o.parallel,
-	       o.parallel > 1 ? "s at once" : "", o.memory);
+	printf("%u runs of %u VM%s, %u MiB, network %s, ms since clearvm started unless named\n", o.runs,
+	       o.parallel, o.parallel > 1 ? "s at once" : "", o.memory, o.network ? o.network : "default");
 	printf("%-20s %10s %10s %10s %10s %10s %6s\n", "phase", "min", "p50", "p90", "p99", "max", "n");
 	for (size_t i = 0; i < NPHASES; i++)
 		print_row(PHASE(i), &s[i]);
@@ -514,6 +523,7 @@ int main(int argc, char **argv)
 		json_object_object_add(root, "runs", json_object_new_int((int)o.runs));
 		json_object_object_add(root, "parallel", json_object_new_int((int)o.parallel));
 		json_object_object_add(root, "memory_mib", json_object_new_int((int)o.memory));
+		json_object_object_add(root, "network", json_object_new_string(o.network ? o.network : "default"));
 		for (size_t i = 0; i < NPHASES; i++)
 			if (s[i].n)
 				json_object_object_add(root, PHASE(i), json_row(&s[i]));
