@@ -18,11 +18,17 @@ static char file[300];
 // cfg->argv points into the argv it parsed: keep a copy that outlives each PARSE.
 static const char *saved_argv[64];
 
+// Every parse asks for --network none first (a later --network wins): the default network
+// copies the host's default route, which a test host need not have (net_resolve is tested in
+// test_net.c and in the VM tests).
 static int parse(struct vm_config *cfg, const char **argv)
 {
 	int argc = 0;
-	for (; argv[argc] && argc < 63; argc++)
-		saved_argv[argc] = argv[argc];
+	saved_argv[argc++] = argv[0];
+	saved_argv[argc++] = "--network";
+	saved_argv[argc++] = "none";
+	for (int i = 1; argv[i] && argc < 63; i++)
+		saved_argv[argc++] = argv[i];
 	saved_argv[argc] = NULL;
 	optind = 0; // getopt_long state is global: start over
 	config_free(cfg);
@@ -66,6 +72,11 @@ int main(void)
 	ok(!strcmp(cfg.argv[0], "ls") && !strcmp(cfg.argv[1], "-l"), "options after the command belong to it");
 
 	is(PARSE(&cfg, "--rootfs", dir, "--", "/bin/true"), 0, "baseline");
+	ok(cfg.network == NETWORK_NONE && !cfg.resolv_conf && !cfg.hosts, "--network none: no card, the rootfs's own names");
+	ok(PARSE(&cfg, "-p", "8080:80", "--rootfs", dir, "--", "/bin/true") < 0, "-p without a network is refused");
+	ok(PARSE(&cfg, "--dns", "192.0.2.53", "--rootfs", dir, "--", "/bin/true") < 0, "--dns without a network is refused");
+	ok(PARSE(&cfg, "--network", "bridge", "--rootfs", dir, "--", "/bin/true") < 0, "--network bridge is refused");
+	ok(PARSE(&cfg, "-p", "80", "--rootfs", dir, "--", "/bin/true") < 0, "a -p without a guest port is refused");
 	ok(PARSE(&cfg, "--rootfs", dir) < 0, "no command");
 	ok(PARSE(&cfg, "--", "/bin/true") < 0, "no --rootfs");
 	ok(PARSE(&cfg, "--rootfs", "/nonexistent/x", "--", "true") < 0, "a missing rootfs");

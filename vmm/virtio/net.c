@@ -215,12 +215,13 @@ static int put_frame(struct virtio_net *n, const uint8_t *frame, uint32_t flen)
 	unsigned nused = 0;
 	while (done < total) {
 		struct virtq_chain *c = nused == 0 ? &n->first : &n->chain;
-		int r = nused < MAX_MERGE ? virtq_pop(vq, dev->mem, c) : 0;
+		int r = nused < MAX_MERGE && nused < vq->size ? virtq_pop(vq, dev->mem, c) : 0;
 		if (r < 0)
 			return -1;
-		if (r == 0) {
+		if (r == 0) { // the buffers go back untouched; the frame waits for more, unless it
+			      // has taken as many as it may (or the whole ring) and still does not fit
 			virtq_unpop(vq, (uint16_t)nused);
-			return nused == MAX_MERGE ? (virtq_push_many(vq, dev->mem, used, 0), 1) : 0;
+			return nused == MAX_MERGE || nused == vq->size ? 1 : 0;
 		}
 		if (!merge &&
 		    c->in_len <
