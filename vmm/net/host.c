@@ -131,7 +131,7 @@ static bool is_loopback(uint32_t a)
 	return (a >> 24) == 127;
 }
 
-static void put_ip(char *buf, size_t len, uint32_t a)
+void net_ip_str(char *buf, size_t len, uint32_t a)
 {
 	struct in_addr in = {.s_addr = htonl(a)};
 	inet_ntop(AF_INET, &in, buf, (socklen_t)len);
@@ -147,7 +147,7 @@ char *net_resolv_conf(const struct vm_net *n, const char *host_text)
 	fputs("# clearvm: this container's nameservers\n", f);
 	for (unsigned i = 0; i < n->ndns; i++) {
 		char ip[INET_ADDRSTRLEN];
-		put_ip(ip, sizeof(ip), n->dns[i]);
+		net_ip_str(ip, sizeof(ip), n->dns[i]);
 		fprintf(f, "nameserver %s\n", ip);
 	}
 	for (const char *line = host_text; line && *line;
@@ -237,7 +237,7 @@ int net_resolve(struct vm_config *cfg)
 	if (!cfg->hosts) { // as docker writes it: localhost, and the container's name at its
 			   // address
 		char ip[INET_ADDRSTRLEN];
-		put_ip(ip, sizeof(ip), n->addr);
+		net_ip_str(ip, sizeof(ip), n->addr);
 		if (asprintf(
 			&cfg->hosts_owned,
 			"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",

@@ -13,6 +13,8 @@
 
 #define NET_PASST_MTU 65520 // passt's frames: the guest sends whole TCP windows, no offloads
 
+// An IPv4 address (host byte order) as dotted text into buf (INET_ADDRSTRLEN bytes).
+void net_ip_str(char *buf, size_t len, uint32_t addr);
 // "[IP:]HOST:GUEST[/tcp|/udp]" into *p. 0, or -EINVAL with one line logged.
 int net_parse_publish(const char *arg, struct vm_publish *p);
 // "passt", "none" into cfg->network. 0 or -EINVAL (logged).

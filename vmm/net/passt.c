@@ -44,12 +44,6 @@ static int find_passt(char *path, size_t len)
 	return -ENOENT;
 }
 
-static void ip_str(char *buf, size_t len, uint32_t a)
-{
-	struct in_addr in = {.s_addr = htonl(a)};
-	inet_ntop(AF_INET, &in, buf, (socklen_t)len);
-}
-
 // The argument strings live in `store` (each one fixed size): no allocation after fork.
 struct args {
 	char *argv[PASST_ARGS + 1];
@@ -74,8 +68,8 @@ static void build_args(const struct vm_config *cfg, struct args *a)
 {
 	const struct vm_net *n = &cfg->net;
 	char addr[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
-	ip_str(addr, sizeof(addr), n->addr);
-	ip_str(gw, sizeof(gw), n->gateway);
+	net_ip_str(addr, sizeof(addr), n->addr);
+	net_ip_str(gw, sizeof(gw), n->gateway);
 	arg(a, "passt");
 	arg(a, "--foreground"); // clearvm's child, reaped by clearvm
 	arg(a, "--quiet");

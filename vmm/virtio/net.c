@@ -110,6 +110,31 @@ static bool queue_ok(struct virtio_net *n, unsigned q)
 	return virtio_driver_ok(&n->dev) && n->dev.vq[q].ready;
 }
 
+// Copies len bytes between buf and the buffers iov[0..n), from byte `at` of theirs on: into them
+// (to_iov) or out of them.
+static void iov_copy(const struct iovec *iov, unsigned n, size_t at, uint8_t *buf, size_t len,
+		     bool to_iov)
+{
+	for (unsigned i = 0; i < n && len; i++) {
+		size_t l = iov[i].iov_len;
+		if (at >= l) {
+			at -= l;
+			continue;
+		}
+		size_t k = MIN(l - at, len);
+		uint8_t *p = (uint8_t *)iov[i].iov_base + at;
+		memcpy(to_iov ? p : buf, to_iov ? buf : p, k);
+		buf += k;
+		len -= k;
+		at = 0;
+	}
+}
+
+static void copy_into(const struct virtq_chain *c, size_t at, const uint8_t *src, size_t len)
+{
+	iov_copy(c->in, c->nin, at, (uint8_t *)src, len, true);
+}
+
 // Transmit chains into `out`, while it has room for one more frame of the largest size.
 // Returns whether any chain was used.
 static bool take_tx(struct virtio_net *n)
@@ -128,29 +153,15 @@ static bool take_tx(struct virtio_net *n)
 		used = true;
 		uint64_t len = c->out_len;
 		if (len > NET_HDR && len - NET_HDR <= MAX_FRAME && n->backend >= 0) {
-			uint8_t hdr[NET_HDR], *p = n->out + n->out_len;
+			uint8_t *p = n->out + n->out_len;
 			uint32_t flen = (uint32_t)(len - NET_HDR);
 			p[0] = (uint8_t)(flen >> 24);
 			p[1] = (uint8_t)(flen >> 16);
 			p[2] = (uint8_t)(flen >> 8);
 			p[3] = (uint8_t)flen;
-			// The header (no offloads were offered: nothing in it to act on), then the
-			// frame.
-			iov_to_buf(c->out, c->nout, hdr, NET_HDR);
-			struct iovec rest[VIRTQ_MAX_SIZE];
-			unsigned nrest = 0;
-			size_t skip = NET_HDR;
-			for (unsigned i = 0; i < c->nout; i++) {
-				size_t l = c->out[i].iov_len;
-				if (skip >= l) {
-					skip -= l;
-					continue;
-				}
-				rest[nrest++] =
-				    (struct iovec){(uint8_t *)c->out[i].iov_base + skip, l - skip};
-				skip = 0;
-			}
-			iov_to_buf(rest, nrest, p + 4, flen);
+			// The frame after the header (no offloads were offered: nothing in it to
+			// act on).
+			iov_copy(c->out, c->nout, NET_HDR, p + 4, flen, false);
 			n->out_len += 4 + flen;
 		} // else: too short, too long, or no backend: dropped, as a cable would
 		virtq_push(&dev->vq[TXQ], dev->mem, c->head, 0);
@@ -184,23 +195,6 @@ static void flush_out(struct virtio_net *n)
 	}
 }
 
-// Copies src[0..len) into the chain's writable buffers from byte `at` on.
-static void copy_into(const struct virtq_chain *c, size_t at, const uint8_t *src, size_t len)
-{
-	for (unsigned i = 0; i < c->nin && len; i++) {
-		size_t l = c->in[i].iov_len;
-		if (at >= l) {
-			at -= l;
-			continue;
-		}
-		size_t k = MIN(l - at, len);
-		memcpy((uint8_t *)c->in[i].iov_base + at, src, k);
-		src += k;
-		len -= k;
-		at = 0;
-	}
-}
-
 // One frame into receive buffers: a header and the frame, over as many chains as it takes
 // when the driver merges them, else in one. 1: delivered (or dropped as unfittable); 0: not
 // enough buffers yet (nothing taken); -1: the guest broke the queue.
@@ -218,8 +212,9 @@ static int put_frame(struct virtio_net *n, const uint8_t *frame, uint32_t flen)
 		int r = nused < MAX_MERGE && nused < vq->size ? virtq_pop(vq, dev->mem, c) : 0;
 		if (r < 0)
 			return -1;
-		if (r == 0) { // the buffers go back untouched; the frame waits for more, unless it
-			      // has taken as many as it may (or the whole ring) and still does not fit
+		if (r ==
+		    0) { // the buffers go back untouched; the frame waits for more, unless it
+			 // has taken as many as it may (or the whole ring) and still does not fit
 			virtq_unpop(vq, (uint16_t)nused);
 			return nused == MAX_MERGE || nused == vq->size ? 1 : 0;
 		}
