@@ -67,4 +67,8 @@ int virtio_net_new(const uint8_t mac[6], int backend, struct virtio_dev **out);
 int virtio_net_kick_fd(struct virtio_dev *dev);
 int virtio_net_backend_fd(struct virtio_dev *dev, short *events);
 int virtio_net_run(struct virtio_dev *dev);
+// The checksum a guest left to the device (VIRTIO_NET_F_CSUM): the Internet checksum of the
+// frame from `start` to its end, whose 16-bit field at start + off already holds the
+// pseudo-header's sum, stored in that field. False (nothing written) when it lies outside.
+bool virtio_net_finish_csum(uint8_t *frame, uint32_t len, uint16_t start, uint16_t off);
 void virtio_dev_free(struct virtio_dev *dev);

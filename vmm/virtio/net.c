@@ -17,6 +17,8 @@
 #include "devices.h"
 
 #define VIRTIO_ID_NET 1
+#define VIRTIO_NET_F_CSUM (1ULL << 0)	    // the guest may leave a transmitted L4 checksum to us
+#define VIRTIO_NET_F_GUEST_CSUM (1ULL << 1) // received frames may be marked as checked
 #define VIRTIO_NET_F_MAC (1ULL << 5)
 #define VIRTIO_NET_F_MRG_RXBUF (1ULL << 15)
 #define RXQ 0
@@ -24,7 +26,10 @@
 #define NET_HDR                                                                                    \
 	12		   // struct virtio_net_hdr_v1: flags, gso_type, hdr_len, gso_size,
 			   // csum_start, csum_offset, num_buffers
+#define CSUM_START_OFF 6	   // csum_start in it, csum_offset after it (little endian)
 #define NUM_BUFFERS_OFF 10 // num_buffers in it
+#define HDR_F_NEEDS_CSUM 1 // flags: sum from csum_start to the end, store at +csum_offset
+#define HDR_F_DATA_VALID 2 // flags: the frame's checksums need no checking
 #define MAX_FRAME 65536	   // an Ethernet header and passt's largest MTU, with room
 #define STREAM_CAP (8 * (4 + MAX_FRAME)) // each direction's buffer: a batch of frames
 #define MAX_MERGE 64			 // receive buffers one frame may take
@@ -94,8 +99,10 @@ int virtio_net_new(const uint8_t mac[6], int backend, struct virtio_dev **out)
 	n->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	n->out = malloc(STREAM_CAP);
 	n->in = malloc(STREAM_CAP);
-	virtio_dev_init(&n->dev, VIRTIO_ID_NET, VIRTIO_NET_F_MAC | VIRTIO_NET_F_MRG_RXBUF, 2,
-			&net_ops, n);
+	virtio_dev_init(&n->dev, VIRTIO_ID_NET,
+			VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC |
+			    VIRTIO_NET_F_MRG_RXBUF,
+			2, &net_ops, n);
 	if (n->kick < 0 || !n->out || !n->in) {
 		virtio_dev_free(&n->dev);
 		return -ENOMEM;
@@ -135,6 +142,29 @@ static void copy_into(const struct virtq_chain *c, size_t at, const uint8_t *src
 	iov_copy(c->in, c->nin, at, (uint8_t *)src, len, true);
 }
 
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+bool virtio_net_finish_csum(uint8_t *frame, uint32_t flen, uint16_t start, uint16_t off)
+{
+	if ((uint32_t)start + off + 2 > flen)
+		return false;
+	uint64_t sum = 0;
+	uint32_t i = start;
+	for (; i + 1 < flen; i += 2)
+		sum += (uint32_t)frame[i] << 8 | frame[i + 1];
+	if (i < flen)
+		sum += (uint32_t)frame[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t c = (uint16_t)~sum;
+	frame[start + off] = (uint8_t)(c >> 8);
+	frame[start + off + 1] = (uint8_t)c;
+	return true;
+}
+
 // Transmit chains into `out`, while it has room for one more frame of the largest size.
 // Returns whether any chain was used.
 static bool take_tx(struct virtio_net *n)
@@ -159,10 +189,14 @@ static bool take_tx(struct virtio_net *n)
 			p[1] = (uint8_t)(flen >> 16);
 			p[2] = (uint8_t)(flen >> 8);
 			p[3] = (uint8_t)flen;
-			// The frame after the header (no offloads were offered: nothing in it to
-			// act on).
+			// The frame after the header, and its checksum if the guest left it.
+			uint8_t hdr[NET_HDR];
+			iov_copy(c->out, c->nout, 0, hdr, sizeof(hdr), false);
 			iov_copy(c->out, c->nout, NET_HDR, p + 4, flen, false);
-			n->out_len += 4 + flen;
+			if (!(hdr[0] & HDR_F_NEEDS_CSUM) ||
+			    virtio_net_finish_csum(p + 4, flen, le16(hdr + CSUM_START_OFF),
+					le16(hdr + CSUM_START_OFF + 2)))
+				n->out_len += 4 + flen;
 		} // else: too short, too long, or no backend: dropped, as a cable would
 		virtq_push(&dev->vq[TXQ], dev->mem, c->head, 0);
 	}
@@ -204,6 +238,8 @@ static int put_frame(struct virtio_net *n, const uint8_t *frame, uint32_t flen)
 	struct virtq *vq = &dev->vq[RXQ];
 	bool merge = dev->driver_features & VIRTIO_NET_F_MRG_RXBUF;
 	uint8_t hdr[NET_HDR] = {0};
+	if (dev->driver_features & VIRTIO_NET_F_GUEST_CSUM)
+		hdr[0] = HDR_F_DATA_VALID; // the backend (passt) made the frame, checksums and all
 	size_t total = NET_HDR + (size_t)flen, done = 0;
 	struct virtq_used used[MAX_MERGE];
 	unsigned nused = 0;
