@@ -7,13 +7,17 @@
 // boots cold. clearvm starts from a template of its own directory, built by a first run that
 // is not counted (--no-template: every run boots cold).
 //
-// --network MODE is passed to every clearvm run (QEMU's runs have no network card).
+// --network MODE (passt, the default, or none) is passed to every clearvm run; QEMU's runs get
+// the same: a virtio-net-device on a stream netdev to a passt started the way clearvm starts
+// it, and the same network node in the launch spec. --qemu-once boots the command once in
+// QEMU, the guest's stdout and stderr on the bench's, and exits with its status: the QEMU side
+// of bench/net-bench.sh.
 //
 // Every run, counted or not, must end with --expect-status (default 0), or no figure is
 // printed at all.
 //
 //   clearvm-bench [--runs N] [--parallel K] [--compare qemu|cold]... [--no-template]
-//                 [--expect-status N] [--json FILE] [--memory MIB] [--network MODE]
+//                 [--expect-status N] [--json FILE] [--memory MIB] [--network MODE] [--qemu-once]
 //                 --kernel VMLINUX --initramfs CPIO --rootfs DIR -- COMMAND [ARG...]
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +41,7 @@
 
 #include "../guest-init/abi.h"
 #include "../vmm/config.h"
+#include "../vmm/net/net.h"
 #include "../vmm/spec.h"
 #include "../vmm/trace.h"
 #include "../vmm/util.h"
@@ -60,7 +65,7 @@ struct series {
 
 static struct opts {
 	unsigned runs, parallel, memory;
-	bool qemu, cold, no_template;
+	bool qemu, cold, no_template, qemu_once;
 	char template_dir[PATH_MAX];
 	const char *json, *kernel, *initramfs, *rootfs;
 	const char *network; // --network for clearvm (NULL: its default)
@@ -134,18 +139,28 @@ static double pct(const struct series *s, double p)
 	return s->v[rank ? rank - 1 : 0];
 }
 
-static pid_t spawn(char **argv)
+// argv in a child whose stdin is /dev/null, and stdout too unless `show`; `keep` (unless -1)
+// is inherited across the exec.
+static pid_t spawn_with(char **argv, bool show, int keep)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, 0);
-		dup2(null, 1);
+		if (!show)
+			dup2(null, 1);
+		if (keep >= 0)
+			fcntl(keep, F_SETFD, 0);
 		execv(argv[0], argv);
 		fprintf(stderr, "clearvm-bench: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t spawn(char **argv)
+{
+	return spawn_with(argv, false, -1);
 }
 
 // Adds one clearvm run's --stats-json figures to the series; false when the file is bad.
@@ -271,11 +286,18 @@ static double round_clearvm(unsigned k, const char *dir, bool cold, bool extra, 
 	return mib;
 }
 
+// QEMU's runs' configuration: the workload and the network (its address, MAC and passt's).
+static struct vm_config qemu_cfg;
+
 // The initramfs QEMU boots: guest-init's, then the launch spec clearvm would have appended.
 static void make_qemu_initrd(const char *path)
 {
-	char *env[] = {"PATH=" CONFIG_DEFAULT_PATH, "HOME=/root", NULL};
+	static char *env[] = {"PATH=" CONFIG_DEFAULT_PATH, "HOME=/root", NULL};
 	struct vm_config cfg = {.argv = o.cmd, .env = env, .nenv = 2, .workdir = "/", .hostname = "clearvm"};
+	if (net_parse_mode(o.network ? o.network : "passt", &cfg) < 0)
+		die("--network %s: expected passt or none", o.network);
+	if (cfg.network != NETWORK_NONE && net_resolve(&cfg) < 0)
+		die("%s", "no network for QEMU's runs (see above)");
 	uint8_t *cpio;
 	size_t cpio_size;
 	if (spec_build_archive(&cfg, &cpio, &cpio_size) < 0)
@@ -293,14 +315,47 @@ static void make_qemu_initrd(const char *path)
 	fclose(in);
 	fclose(out);
 	free(cpio);
+	qemu_cfg = cfg;
 }
 
-// One QEMU microvm boot of the same guest; its wall time in ms. isa-debug-exit at guest-init's
-// exit port makes QEMU exit with (status << 1) | 1.
-static double run_qemu(const char *initrd)
+// A file's bytes onto `to`, and the file removed.
+static void copy_out(const char *path, FILE *to)
 {
-	char mem[16], fsdev[PATH_MAX + 64];
+	FILE *f = fopen(path, "rb");
+	char buf[65536];
+	size_t n;
+	while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, to);
+	if (f)
+		fclose(f);
+	fflush(to);
+	unlink(path);
+}
+
+// One QEMU microvm boot of the same guest; its wall time in ms (its passt's start included, as
+// clearvm's is). isa-debug-exit at guest-init's exit port makes QEMU exit with
+// (status << 1) | 1. `show`: the guest's stdout and stderr on ours.
+static double qemu_boot(const char *initrd, bool show, int *status)
+{
+	char mem[16], fsdev[PATH_MAX + 64], netdev[64], nic[64], out[PATH_MAX + 48] = "null,id=o",
+								  err[PATH_MAX + 48] = "null,id=e";
 	snprintf(mem, sizeof(mem), "%u", o.memory);
+	char out_path[PATH_MAX + 16], err_path[PATH_MAX + 16];
+	snprintf(out_path, sizeof(out_path), "%s/guest-stdout", scratch_dir);
+	snprintf(err_path, sizeof(err_path), "%s/guest-stderr", scratch_dir);
+	if (show) { // into files, copied out when QEMU is done: its file chardev cannot take an fd
+		snprintf(out, sizeof(out), "file,id=o,path=%s", out_path);
+		snprintf(err, sizeof(err), "file,id=e,path=%s", err_path);
+	}
+	double t0 = now_ms();
+	struct passt passt = {.fd = -1};
+	bool net = qemu_cfg.network != NETWORK_NONE;
+	if (net && passt_start(&qemu_cfg, &passt) < 0)
+		die("%s", "cannot start passt for QEMU");
+	const uint8_t *m = qemu_cfg.net.mac;
+	snprintf(netdev, sizeof(netdev), "stream,id=n,server=off,addr.type=fd,addr.str=%d", passt.fd);
+	snprintf(nic, sizeof(nic), "virtio-net-device,netdev=n,mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0],
+		 m[1], m[2], m[3], m[4], m[5]);
 	snprintf(fsdev, sizeof(fsdev), "local,id=root,path=%s,security_model=none", o.rootfs);
 	char *argv[] = {"/usr/bin/qemu-system-x86_64",
 		"-M", "microvm,x-option-roms=off,pit=off,pic=off,rtc=off,acpi=off", "-serial", "null",
@@ -309,17 +364,30 @@ static double run_qemu(const char *initrd)
 		"-append", "quiet reboot=t panic=-1 rdinit=/init",
 		"-fsdev", fsdev, "-device", "virtio-9p-device,fsdev=root,mount_tag=" ABI_ROOT_TAG,
 		"-device", "virtio-serial-device",
-		"-chardev", "null,id=o", "-device", "virtserialport,chardev=o,name=stdout",
-		"-chardev", "null,id=e", "-device", "virtserialport,chardev=e,name=stderr",
+		"-chardev", out, "-device", "virtserialport,chardev=o,name=stdout",
+		"-chardev", err, "-device", "virtserialport,chardev=e,name=stderr",
 		"-chardev", "null,id=i", "-device", "virtserialport,chardev=i,name=stdin",
 		"-chardev", "null,id=c", "-device", "virtserialport,chardev=c,name=control",
-		"-device", "isa-debug-exit,iobase=0x5f0,iosize=4", NULL};
-	double t0 = now_ms();
+		"-device", "isa-debug-exit,iobase=0x5f0,iosize=4", net ? "-netdev" : NULL, netdev,
+		"-device", nic, NULL};
 	int ws;
-	waitpid(spawn(argv), &ws, 0);
+	waitpid(spawn_with(argv, show, passt.fd), &ws, 0);
 	double t = now_ms() - t0;
+	passt_stop(&passt);
+	if (show) {
+		copy_out(out_path, stdout);
+		copy_out(err_path, stderr);
+	}
 	// isa-debug-exit: (status << 1) | 1; an even status is QEMU's own failure (said on stderr).
-	check_status("qemu", ws, WIFEXITED(ws) && (WEXITSTATUS(ws) & 1) ? WEXITSTATUS(ws) >> 1 : -1);
+	*status = WIFEXITED(ws) && (WEXITSTATUS(ws) & 1) ? WEXITSTATUS(ws) >> 1 : -1;
+	return t;
+}
+
+static double run_qemu(const char *initrd)
+{
+	int status;
+	double t = qemu_boot(initrd, false, &status);
+	check_status("qemu", 0, status);
 	return t;
 }
 
@@ -396,7 +464,8 @@ static void parse(int argc, char **argv)
 		{"memory", required_argument, NULL, 'm'},  {"kernel", required_argument, NULL, 'k'},
 		{"initramfs", required_argument, NULL, 'i'}, {"rootfs", required_argument, NULL, 'r'},
 		{"no-template", no_argument, NULL, 'T'},   {"help", no_argument, NULL, 'h'},
-		{"expect-status", required_argument, NULL, 'x'}, {"network", required_argument, NULL, 'N'}, {0}};
+		{"expect-status", required_argument, NULL, 'x'}, {"network", required_argument, NULL, 'N'},
+		{"qemu-once", no_argument, NULL, 'Q'}, {0}};
 	int c;
 	char *end;
 	while ((c = getopt_long(argc, argv, "+n:p:m:h", opts, NULL)) != -1) {
@@ -418,12 +487,14 @@ static void parse(int argc, char **argv)
 		case 'x': if (!num || v > 255) die("--expect-status %s: expected 0 to 255", optarg); o.expect = (int)v; break;
 		case 'j': o.json = optarg; break;
 		case 'N': o.network = optarg; break;
+		case 'Q': o.qemu_once = true; break;
 		case 'k': o.kernel = optarg; break;
 		case 'i': o.initramfs = optarg; break;
 		case 'r': o.rootfs = optarg; break;
 		case 'h':
 			puts("usage: clearvm-bench [--runs N] [--parallel K] [--compare qemu|cold]... [--no-template]\n"
 			     "                     [--expect-status N] [--json FILE] [--memory MIB] [--network MODE]\n"
+			     "                     [--qemu-once]\n"
 			     "                     --kernel VMLINUX --initramfs CPIO --rootfs DIR\n"
 			     "                     -- COMMAND [ARG...]");
 			exit(0);
@@ -455,8 +526,15 @@ int main(int argc, char **argv)
 		die("mkdtemp: %s", strerror(errno));
 	snprintf(scratch_dir, sizeof(scratch_dir), "%s", dir);
 	snprintf(initrd, sizeof(initrd), "%s/qemu-initrd", dir);
-	if (o.qemu)
+	if (o.qemu || o.qemu_once)
 		make_qemu_initrd(initrd);
+	if (o.qemu_once) { // the guest's status is the bench's (checked by the caller)
+		int status;
+		double t = qemu_boot(initrd, true, &status);
+		remove_dirs();
+		fprintf(stderr, "clearvm-bench: QEMU ran for %.1f ms\n", t);
+		exit(status < 0 ? EXIT_CLEARVM_FAILED : status);
+	}
 
 	size_t cap = (size_t)o.runs * o.parallel + 1;
 	struct series s[NSERIES], mem = {calloc(o.runs, sizeof(double)), 0}, grow = {calloc(o.runs, sizeof(double)), 0};

@@ -1,93 +1,133 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# net-bench: TCP throughput through clearvm's default network (virtio-net and passt), both
-# ways, 1 GiB each: a peer on the host's loopback (reached from the guest at the gateway)
-# counts what it receives or sends, and the guest's side checks the byte count. Every run must
-# exit 0 and move exactly 1 GiB, or the bench prints no figure at all.
+# net-bench: clearvm's default network (virtio-net and passt) side by side with QEMU microvm's
+# virtio-net-device on a stream netdev to the same passt, started the same way, booting the
+# same kernel, guest-init, rootfs and launch spec (clearvm-bench --qemu-once). Each round runs
+# every measure on clearvm, then on QEMU:
+#   host-to-guest  the guest reads SIZE bytes a host peer sends (TCP, MiB/s)
+#   guest-to-host  the guest writes SIZE bytes a host peer reads (TCP, MiB/s)
+#   rr             COUNT one-byte requests answered by the host peer (round trips/s)
+# The host's peer listens on loopback (the guest reaches it at the gateway), counts the bytes
+# and times them from the first to the last; the guest's side (tests/tools/tcpbench) checks its
+# own count. Every run must exit 0 and move exactly what it was asked, or no figure is printed.
 #
-#   bench/net-bench.sh [--rounds N] BUILD ROOTFS
+#   bench/net-bench.sh [--rounds N] [--size MIB] [--count N] BUILD ROOTFS
 #
 # Run it where clearvm has a KVM and the host a default route (tests/with-kvm -- ...).
 set -uo pipefail
-rounds=3
-[ "${1:-}" = --rounds ] && { rounds=$2; shift 2; }
-build=${1:?usage: net-bench.sh [--rounds N] BUILD ROOTFS} rootfs=${2:?usage: net-bench.sh [--rounds N] BUILD ROOTFS}
+rounds=3 mib=1024 count=2000
+while [ $# -gt 2 ]; do
+	case "$1" in
+	--rounds) rounds=$2 ;;
+	--size) mib=$2 ;;
+	--count) count=$2 ;;
+	*) echo "net-bench: $1: unknown option" >&2; exit 2 ;;
+	esac
+	shift 2
+done
+build=${1:?usage: net-bench.sh [--rounds N] [--size MIB] [--count N] BUILD ROOTFS} rootfs=${2:?usage: net-bench.sh [--rounds N] [--size MIB] [--count N] BUILD ROOTFS}
 work=$(mktemp -d "${TMPDIR:-/tmp}/clearvm-net-bench.XXXXXX")
 trap 'kill $(jobs -p) 2> /dev/null; rm -rf "$work"' EXIT
-size=$((1 << 30))
+size=$((mib << 20))
 port=18200
 gw=$(ip -4 route show default | awk '{print $3; exit}')
 [ -n "$gw" ] || { echo "net-bench: no default route; no figures" >&2; exit 1; }
 die() { echo "net-bench: $*; no figures printed" >&2; exit 1; }
 
-# The host's end: "send" answers the first connection's HTTP request with SIZE bytes (the
-# guest's client is busybox wget), "recv" reads SIZE bytes; either prints the byte count and
-# the seconds from the first byte to the last, then closes.
+# The guest's root: the rootfs with tcpbench added (a copy: the caller's is left as it is).
+root=$work/root
+cp -a "$rootfs" "$root" && cp "$build/tests/tcpbench" "$root/bin/tcpbench" || die "cannot copy $rootfs"
+
+# The host's end, on one connection: "send N" writes N bytes, "recv N" reads N bytes, "echo N"
+# answers N one-byte requests; it prints the count and the seconds from the first byte to the
+# last, then closes. "recv" greets the guest with one byte first: Debian 12's passt resets a
+# connection the guest opened when the host has sent nothing on it for 24 s (see README).
 peer() {
 	python3 - "$@" <<'PY'
 import socket, sys, time
-mode, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+mode, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", port))
 s.listen(1)
 print("ready", flush=True)
+s.settimeout(300)
 c, _ = s.accept()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 buf = bytes(1 << 20)
-done, t0 = 0, None
+done, t0 = 0, time.monotonic()
 if mode == "send":
-    req = b""
-    while b"\r\n\r\n" not in req:
-        more = c.recv(4096)
-        if not more:
-            sys.exit(1)
-        req += more
-    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
-    t0 = time.monotonic()
-    while done < size:
-        done += c.send(buf[: min(len(buf), size - done)])
-else:
-    while done < size:
+    while done < n:
+        done += c.send(buf[: min(len(buf), n - done)])
+elif mode == "recv":
+    c.sendall(b"+")
+    t0 = None
+    while done < n:
         data = c.recv(1 << 20)
         if not data:
             break
-        n = len(data)
-        if t0 is None:
-            t0 = time.monotonic()
-        done += n
-print(f"{done} {time.monotonic() - t0:.3f}", flush=True)
+        t0 = t0 or time.monotonic()
+        done += len(data)
+else:
+    t0 = None
+    while done < n:
+        data = c.recv(1)
+        if not data:
+            break
+        t0 = t0 or time.monotonic()
+        c.sendall(data)
+        done += 1
+t = time.monotonic() - (t0 or time.monotonic())
+c.close()
+print(f"{done} {t:.3f}", flush=True)
 PY
 }
 
 cvm() {
-	"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --rootfs "$rootfs" \
-		--timeout 600 "$@"
+	"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --rootfs "$root" \
+		--timeout 900 -- "$@"
+}
+qvm() {
+	"$build/clearvm-bench" --qemu-once --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" \
+		--rootfs "$root" -- "$@" 2> "$work/qemu.err"
 }
 
-# One direction: NAME, the host peer's mode, the guest's command. Appends "NAME MiB/s".
+# One run: VMM (cvm or qvm), NAME, the peer's mode and count, the guest's tcpbench arguments.
+# Appends "VMM NAME FIGURE" (MiB/s, or round trips/s for rr).
 measure() {
-	local name=$1 mode=$2 cmd=$3
+	local vmm=$1 name=$2 mode=$3 n=$4
+	shift 4
 	local out=$work/peer.$name
-	peer "$mode" $port $size > "$out" &
+	peer "$mode" $port "$n" > "$out" &
 	local pid=$!
 	for _ in $(seq 100); do grep -q ready "$out" 2> /dev/null && break; sleep 0.1; done
 	grep -q ready "$out" || die "$name: the host's peer did not start"
 	local got
-	got=$(cvm -- /bin/sh -c "$cmd") || die "$name: clearvm exited $?"
-	wait $pid || die "$name: the host's peer failed"
-	read -r bytes secs <<< "$(tail -1 "$out")"
-	[ "$bytes" = $size ] || die "$name: the host's peer moved $bytes bytes, not $size"
-	[ "$got" = $size ] || die "$name: the guest counted '$got' bytes, not $size"
-	awk -v n="$name" -v b="$bytes" -v s="$secs" 'BEGIN {printf "%s %.1f\n", n, b / 1048576 / s}' >> "$work/results"
+	got=$($vmm /bin/tcpbench "$gw" $port "$@") || die "$vmm $name: the guest's side exited $?"
+	wait $pid || die "$vmm $name: the host's peer failed"
+	read -r done secs <<< "$(tail -1 "$out")"
+	[ "$done" = "$n" ] || die "$vmm $name: the host's peer moved $done, not $n"
+	[ "$got" = "$n" ] || die "$vmm $name: the guest counted '$got', not $n"
+	local unit=1048576
+	[ "$name" = rr ] && unit=1
+	awk -v v=$vmm -v m=$name -v d="$done" -v s="$secs" -v unit=$unit \
+		'BEGIN {printf "%s %s %.1f\n", v, m, d / unit / s}' >> "$work/results"
 }
 
-cvm -- /bin/true || die "a first run (the template) exited $?"
+cvm /bin/true || die "a first run (the template) exited $?"
 for r in $(seq "$rounds"); do
-	measure host-to-guest send "wget -qO- http://$gw:$port/ | wc -c"
-	measure guest-to-host recv "dd if=/dev/zero bs=65536 count=16384 2> /tmp/dd | nc $gw $port > /dev/null; sed -n 's/^\([0-9]*\) bytes.*/\1/p' /tmp/dd"
+	for vmm in cvm qvm; do
+		measure $vmm host-to-guest send $size recv
+		measure $vmm guest-to-host recv $size send $size
+		measure $vmm rr echo "$count" rr "$count"
+	done
 done
-echo "TCP throughput through passt, 1 GiB per run, $rounds rounds (MiB/s): min p50 max"
-for name in host-to-guest guest-to-host; do
-	awk -v n=$name '$1 == n {print $2}' "$work/results" | sort -n |
-		awk -v n=$name '{v[NR] = $1} END {printf "%-14s %8.1f %8.1f %8.1f\n", n, v[1], v[int((NR + 1) / 2)], v[NR]}'
+echo "net-bench: $rounds rounds; TCP through passt, $mib MiB per run (MiB/s), $count round trips per run (/s)"
+printf "%-14s %-8s %10s %10s %10s\n" measure vmm min p50 max
+for name in host-to-guest guest-to-host rr; do
+	for vmm in cvm qvm; do
+		awk -v v=$vmm -v m=$name '$1 == v && $2 == m {print $3}' "$work/results" | sort -n |
+			awk -v m=$name -v v=$([ $vmm = cvm ] && echo clearvm || echo qemu) \
+				'{x[NR] = $1} END {printf "%-14s %-8s %10.1f %10.1f %10.1f\n", m, v, x[1], x[int((NR + 1) / 2)], x[NR]}'
+	done
 done
