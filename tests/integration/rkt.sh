@@ -178,6 +178,23 @@ entry run --net=mynet "$uuid" 2> "$work/err"; rc=$?
 check "--net=mynet is refused (got $rc)" test $rc != 0
 check "with one clear line" test "$(wc -l < "$work/err")" = 1 -a -n "$(grep 'mynet' "$work/err")"
 
+# --- rkt run --port NAME:HOSTPORT: the pod manifest's ports forward to the app's ports of
+# those names through passt; without the default network they are refused.
+make_pod '{"acVersion":"1.30.0","acKind":"PodManifest","apps":[{"name":"web","image":{"name":"x"},"app":{
+   "exec":["/bin/sh","-c","printf \"HTTP/1.0 200 OK\\r\\nContent-Length: 14\\r\\n\\r\\nserved by pod\\n\" | nc -l -p 80"],
+   "ports":[{"name":"http","protocol":"tcp","port":80}]}}],
+ "ports":[{"name":"http","hostPort":18085,"hostIP":"127.0.0.1"}]}' web
+entry run --net=default "$uuid" > /dev/null 2> "$work/err" &
+pid=$!
+check "a pod's port forward reaches the app's port" \
+	wait_until 60 sh -c "busybox wget -qO '$work/fetched' http://127.0.0.1:18085/ 2> /dev/null"
+wait $pid; rc=$?
+check "with its bytes, and the pod ends (got $rc: $(head -c 200 "$work/err"))" \
+	test "$(cat "$work/fetched")" = "served by pod" -a $rc = 0
+entry run --net=none "$uuid" 2> "$work/err"; rc=$?
+check "a port forward without the default network is refused with one line (got $rc)" \
+	test $rc != 0 -a "$(wc -l < "$work/err")" = 1
+
 # --- --interactive: stdin reaches the app.
 make_pod "$(one_app '["/bin/sh","-c","read l; echo got:$l"]')" solo
 out=$(echo hello | entry run --interactive --net=none "$uuid" 2> "$work/err"); rc=$?

@@ -182,9 +182,27 @@ int main(void)
 		"\"app\":{\"exec\":[\"/bin/true\"]},\"mounts\":[{\"volume\":\"d\",\"path\":\"/d\"}]}],"
 		"\"volumes\":[{\"name\":\"d\",\"kind\":\"host\",\"source\":\"/no/such/dir\"}]}";
 	is(load(gone, &pod), -ENOENT, "and one whose source is missing");
+	// rkt run --port http:8080 --port dns:127.0.0.1:5353: the apps declare the ports by name.
 	static const char ports[] = "{\"acKind\":\"PodManifest\",\"apps\":[{\"name\":\"front\",\"image\":{\"name\":\"x\"},"
-		"\"app\":{\"exec\":[\"/bin/true\"]}}],\"ports\":[{\"name\":\"http\",\"hostPort\":8080}]}";
-	is(load(ports, &pod), -EINVAL, "a port forward (rkt run --port) is refused, not dropped");
+		"\"app\":{\"exec\":[\"/bin/true\"],\"ports\":[{\"name\":\"http\",\"protocol\":\"tcp\",\"port\":80},"
+		"{\"name\":\"dns\",\"protocol\":\"udp\",\"port\":53}]}}],"
+		"\"ports\":[{\"name\":\"http\",\"hostPort\":8080},{\"name\":\"dns\",\"hostPort\":5353,\"hostIP\":\"127.0.0.1\"}]}";
+	is(pod_load(ports, strlen(ports), dir, &pod), 0, "port forwards (rkt run --port) load");
+	struct vm_publish *pub = pod.vm.publish;
+	ok(pod.vm.npublish == 2 && pub[0].host_port == 8080 && pub[0].guest_port == 80 && !pub[0].udp &&
+	       !pub[0].host_ip[0],
+	   "a name's hostPort forwarded to the app's port of that name, TCP, every address");
+	ok(pub[1].host_port == 5353 && pub[1].guest_port == 53 && pub[1].udp && !strcmp(pub[1].host_ip, "127.0.0.1"),
+	   "a UDP port, on the hostIP given");
+	pod_free(&pod);
+	char *bad_port = strdup(ports);
+	memcpy(strstr(bad_port, "\"dns\",\"hostPort"), "\"dnx\"", 5);
+	is(load(bad_port, &pod), -ENOENT, "a forward of a port no app declares is refused");
+	free(bad_port);
+	bad_port = strdup(ports);
+	memcpy(strstr(bad_port, "5353"), "0000", 4);
+	is(load(bad_port, &pod), -EINVAL, "a hostPort of 0 is refused");
+	free(bad_port);
 
 	is(load("{\"acKind\":\"PodManifest\"", &pod), -EINVAL, "truncated JSON");
 	is(load("{\"acKind\":\"ImageManifest\",\"apps\":[]}", &pod), -EINVAL, "not a pod manifest");

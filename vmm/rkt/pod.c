@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../firmware/layout.h"
+#include "../net/net.h"
 #include "../plan.h"
 #include "../util.h"
 #include "pod.h"
@@ -440,6 +441,64 @@ static int read_app(struct pod *pod, json_object *entry, json_object *volumes, c
 	return read_isolators(get(app, "isolators", json_type_array), who, lim);
 }
 
+// An app's port named `name` (its image's app.ports, copied into the pod manifest): the
+// guest's port and whether it is UDP. 0, or -ENOENT when no app has it.
+static int app_port(json_object *apps, const char *name, uint16_t *port, bool *udp)
+{
+	for (size_t i = 0; i < json_object_array_length(apps); i++) {
+		json_object *app = get(json_object_array_get_idx(apps, i), "app", json_type_object);
+		json_object *ports = app ? get(app, "ports", json_type_array) : NULL;
+		for (size_t j = 0; ports && j < json_object_array_length(ports); j++) {
+			json_object *p = json_object_array_get_idx(ports, j), *num;
+			const char *pname = get_str(p, "name"), *proto = get_str(p, "protocol");
+			if (!pname || strcmp(pname, name))
+				continue;
+			num = get(p, "port", json_type_int);
+			int64_t v = num ? json_object_get_int64(num) : 0;
+			if (v < 1 || v > 65535 || !proto || (strcmp(proto, "tcp") && strcmp(proto, "udp")))
+				return log_err(0, "pod manifest: port %s: expected a port from 1 to 65535 "
+						  "and protocol tcp or udp", name);
+			*port = (uint16_t)v;
+			*udp = !strcmp(proto, "udp");
+			return 0;
+		}
+	}
+	log_err(0, "pod manifest: port %s: no app declares it", name);
+	return -ENOENT;
+}
+
+// rkt run --port NAME:HOSTPORT: the pod manifest's ports (name, hostPort, optional hostIP),
+// each the host's port forwarded to the app's port of that name, as -p forwards.
+static int read_ports(json_object *ports, json_object *apps, struct vm_config *vm)
+{
+	size_t n = ports ? json_object_array_length(ports) : 0;
+	if (n > CONFIG_MAX_PUBLISH)
+		return log_err(0, "pod manifest: %zu port forwards, at most %d", n, CONFIG_MAX_PUBLISH);
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(ports, i);
+		json_object *hp = get(p, "hostPort", json_type_int);
+		const char *name = get_str(p, "name"), *ip = get_str(p, "hostIP");
+		int64_t host = hp ? json_object_get_int64(hp) : 0;
+		if (!name || host < 1 || host > 65535)
+			return log_err(0, "pod manifest: ports[%zu]: expected a name and a hostPort "
+					  "from 1 to 65535", i);
+		struct vm_publish *pub = &vm->publish[vm->npublish];
+		char spec[64];
+		uint16_t guest = 0;
+		bool udp = false;
+		int r = app_port(apps, name, &guest, &udp);
+		if (r < 0)
+			return r;
+		// The same parser as -p: the host's address checked as there.
+		snprintf(spec, sizeof(spec), "%s%s%" PRId64 ":%u/%s", ip && *ip ? ip : "",
+			 ip && *ip ? ":" : "", host, guest, udp ? "udp" : "tcp");
+		if ((r = net_parse_publish(spec, pub)) < 0)
+			return r;
+		vm->npublish++;
+	}
+	return 0;
+}
+
 int pod_load(const char *text, size_t len, const char *pod_dir, struct pod *pod)
 {
 	memset(pod, 0, sizeof(*pod));
@@ -485,10 +544,8 @@ int pod_load(const char *text, size_t len, const char *pod_dir, struct pod *pod)
 		millicores += lim.millicores;
 		shares += 1 + a->nvolumes;
 	}
-	// rkt run --port NAME:HOSTPORT: not forwarded yet, so refused rather than missing.
-	json_object *ports = get(root, "ports", json_type_array);
-	if (ports && json_object_array_length(ports) > 0)
-		return log_err(0, "pod: port forwards (rkt run --port) are not supported by the clearvm stage1 yet");
+	if ((r = read_ports(get(root, "ports", json_type_array), apps, vm)) < 0)
+		return r;
 	struct limits pod_lim = {0};
 	if ((r = read_isolators(get(root, "isolators", json_type_array), "pod", &pod_lim)) < 0)
 		return r;

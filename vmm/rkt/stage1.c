@@ -343,6 +343,8 @@ static int run(int argc, char **argv)
 	cfg->resolv_conf = resolv_conf;
 	cfg->hosts = hosts;
 	cfg->network = network;
+	if (r == 0 && network == NETWORK_NONE && cfg->npublish)
+		r = log_err(0, "pod: port forwards (rkt run --port) need the default network (--net=default)");
 	r = r ?: net_resolve(cfg); // the network's resolv.conf and hosts, unless rkt's DNS mode gave them
 	for (unsigned i = 0; r == 0 && i < cfg->napps; i++) {
 		const char *root = cfg->apps[i].rootfs;
