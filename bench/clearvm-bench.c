@@ -348,7 +348,7 @@ static double qemu_boot(const char *initrd, bool show, int *status)
 		snprintf(err, sizeof(err), "file,id=e,path=%s", err_path);
 	}
 	double t0 = now_ms();
-	struct passt passt = {.fd = -1};
+	struct net_backend passt = {.fd = -1};
 	bool net = qemu_cfg.network != NETWORK_NONE;
 	if (net && passt_start(&qemu_cfg, &passt) < 0)
 		die("%s", "cannot start passt for QEMU");
@@ -373,7 +373,7 @@ static double qemu_boot(const char *initrd, bool show, int *status)
 	int ws;
 	waitpid(spawn_with(argv, show, passt.fd), &ws, 0);
 	double t = now_ms() - t0;
-	passt_stop(&passt);
+	net_backend_stop(&passt);
 	if (show) {
 		copy_out(out_path, stdout);
 		copy_out(err_path, stderr);

@@ -38,7 +38,9 @@ static const char usage[] =
 	"      --read-only       the rootfs cannot be written\n"
 	"      --network MODE    passt (default): user-mode networking through passt, the guest\n"
 	"                        with the host's address, gateway and nameservers; none: loopback\n"
-	"                        only\n"
+	"                        only; tap:NAME: an existing tap device (root, or its owner)\n"
+	"      --ip ADDR/PREFIX  tap: the guest's address (default: the next after the tap's own)\n"
+	"      --gateway ADDR    tap: the guest's default route (default: the tap's own address)\n"
 	"  -p, --publish [IP:]HOST:GUEST[/tcp|/udp]  forward the host's port HOST (on IP, else\n"
 	"                        every address) to the guest's port GUEST (repeatable)\n"
 	"      --dns ADDR        the guest's nameserver instead of the host's (repeatable, 3 at most)\n"
@@ -74,7 +76,7 @@ static const char usage[] =
 enum {
 	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
 	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT, OPT_BOOT_TRACE, OPT_STATS_JSON,
-	OPT_SECCOMP, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM, OPT_NETWORK, OPT_DNS,
+	OPT_SECCOMP, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM, OPT_NETWORK, OPT_DNS, OPT_IP, OPT_GATEWAY,
 };
 
 static const struct option options[] = {
@@ -108,6 +110,8 @@ static const struct option options[] = {
 	{"network", required_argument, NULL, OPT_NETWORK},
 	{"publish", required_argument, NULL, 'p'},
 	{"dns", required_argument, NULL, OPT_DNS},
+	{"ip", required_argument, NULL, OPT_IP},
+	{"gateway", required_argument, NULL, OPT_GATEWAY},
 	{0},
 };
 
@@ -284,6 +288,14 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 				return r;
 			cfg->npublish++;
 			break;
+		case OPT_IP:
+			if ((r = net_parse_ip(optarg, &cfg->ip, &cfg->ip_prefix)) < 0)
+				return r;
+			break;
+		case OPT_GATEWAY:
+			if ((r = net_parse_gateway(optarg, &cfg->gateway)) < 0)
+				return r;
+			break;
 		case OPT_DNS:
 			if (cfg->ndns == CONFIG_MAX_DNS)
 				return log_err(E2BIG, "--dns %s: at most %d", optarg, CONFIG_MAX_DNS);
@@ -326,5 +338,9 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		return log_err(0, "--rootfs DIR is required");
 	if (cfg->network == NETWORK_NONE && (cfg->npublish || cfg->ndns))
 		return log_err(0, "%s: needs a network (not --network none)", cfg->npublish ? "--publish" : "--dns");
+	if (cfg->network != NETWORK_TAP && (cfg->ip || cfg->gateway))
+		return log_err(0, "%s: only with --network tap:NAME", cfg->ip ? "--ip" : "--gateway");
+	if (cfg->network == NETWORK_TAP && cfg->npublish)
+		return log_err(0, "--publish: not with a tap (the host reaches the guest at its address)");
 	return config_check(cfg);
 }

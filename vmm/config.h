@@ -31,7 +31,7 @@ struct vm_volume {
 
 // The guest's network (--network): user-mode through passt (the default), none (loopback
 // only; what a zeroed config has).
-enum vm_network { NETWORK_NONE, NETWORK_PASST };
+enum vm_network { NETWORK_NONE, NETWORK_PASST, NETWORK_TAP };
 
 // -p [IP:]HOST:GUEST[/tcp|/udp]: the host's port HOST (on IP, else every address) forwarded to
 // the guest's port GUEST.
@@ -102,6 +102,9 @@ struct vm_config {
 	unsigned npublish;
 	uint32_t dns[CONFIG_MAX_DNS]; // --dns ADDR (repeatable; host byte order)
 	unsigned ndns;
+	char tap[16];		    // --network tap:NAME
+	uint32_t ip, gateway;	    // --ip ADDR/PREFIX, --gateway ADDR (tap; 0: from the tap)
+	unsigned ip_prefix;
 	struct vm_net net; // resolved by config_check (network != none)
 	char *resolv_conf_owned, *hosts_owned; // what clearvm made for the network (freed with cfg)
 };

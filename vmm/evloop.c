@@ -183,9 +183,12 @@ static void *run_loop(struct io_thread *io)
 			continue;
 		}
 		enter_events(io, fds + W_ENTER);
-		// A backend that ends under a running guest ends the run (passt said why on stderr).
+		// A backend that ends under a running guest ends the run (passt said why on stderr;
+		// a tap was deleted).
 		if ((fds[W_NET_KICK].revents || fds[W_NET].revents) && virtio_net_run(vm->nic) < 0)
-			vm_finish(vm, EXIT_CLEARVM_FAILED, "network: the backend (passt) ended");
+			vm_finish(vm, EXIT_CLEARVM_FAILED,
+				  io->cfg->network == NETWORK_TAP ? "network: the tap went away"
+								  : "network: the backend (passt) ended");
 		if (spec_left)
 			spec_left = pump_spec(io);
 		if (fds[W_SIGNAL].revents & POLLIN) {

@@ -132,7 +132,7 @@ static int add_devices(struct vm *vm, const struct vm_plan *plan)
 	if ((r = add_virtio(vm, dev)) < 0)
 		return r;
 	if (plan->nic) {
-		if ((r = virtio_net_new(vm->cfg->net.mac, vm->net_fd, &dev)) < 0)
+		if ((r = virtio_net_new(vm->cfg->net.mac, vm->net_fd, vm->cfg->network == NETWORK_TAP, &dev)) < 0)
 			return log_err(r, "virtio-net");
 		vm->nic = dev;
 		if ((r = add_virtio(vm, dev)) < 0)

@@ -82,11 +82,6 @@ static int get_template(const struct vm_config *cfg, struct template *t)
 	return r;
 }
 
-static int start_network(const struct vm_config *cfg, struct passt *p)
-{
-	return cfg->network == NETWORK_PASST ? passt_start(cfg, p) : 0;
-}
-
 int vmm_main(struct vmm_launch *l)
 {
 	const struct vm_config *cfg = l->cfg;
@@ -106,9 +101,9 @@ int vmm_main(struct vmm_launch *l)
 	io_thread_init(&io, &vm, cfg);
 	io.hooks = l->hooks;
 	// The network's backend starts first: it is up by the time the guest sends.
-	struct passt passt = {.fd = -1};
-	int status = EXIT_CLEARVM_FAILED, r = start_network(cfg, &passt);
-	vm.net_fd = passt.fd;
+	struct net_backend net = {.fd = -1};
+	int status = EXIT_CLEARVM_FAILED, r = net_backend_start(cfg, &net);
+	vm.net_fd = net.fd;
 	if (r == 0 && boot_vm(&vm, cfg) == 0 && io_thread_prepare(&io, vm.mode == VM_RESTORE) == 0 &&
 	    privs_drop(l->inherited, MAX(l->ninherited, 0), vm.mem.size) == 0 &&
 	    (!l->built || l->built(l->hooks.ctx) == 0))
@@ -122,7 +117,7 @@ int vmm_main(struct vmm_launch *l)
 	}
 	io_thread_destroy(&io);
 	vm_destroy(&vm);
-	passt_stop(&passt);
+	net_backend_stop(&net);
 	template_release(&tpl);
 	return status;
 }

@@ -3,7 +3,9 @@
 // and a backend stream the backend controls. The input is both queues' state and the driver's
 // features, then the bytes the backend sends (length-prefixed frames, or garbage), then the
 // contents of a 64 KiB guest RAM. The device moves what it can both ways; nothing may touch
-// memory outside RAM, and what reaches the backend must be well-framed.
+// memory outside RAM, and what reaches the backend must be well-framed. Bits of `mrg` choose
+// the driver's features (1: mergeable buffers, 4: checksum offloads) and the backend (2: a
+// tap's, one frame per datagram, played by a SEQPACKET socket).
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 
 #define RAM (64u << 10)
 #define MRG_RXBUF (1ULL << 15)
+#define CSUMS (3ULL) // VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM
 
 struct state {
 	uint64_t desc[2], avail[2], used[2];
@@ -32,8 +35,15 @@ static void no_irq(void *ctx, unsigned irq)
 
 // What the device wrote to the backend: frames, each behind its 32-bit big-endian length, of
 // 1..65536 bytes. Anything else is a bug of the device.
-static void check_framing(int fd)
+static void check_framing(int fd, bool tap)
 {
+	static uint8_t frame[1 << 17];
+	ssize_t k;
+	while (tap && (k = read(fd, frame, sizeof(frame))) >= 0)
+		if (k == 0 || k > 65536) // a tap's frames: one per datagram, 1..65536 bytes
+			abort();
+	if (tap)
+		return;
 	static uint8_t buf[1 << 20];
 	size_t len = 0;
 	ssize_t n;
@@ -60,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size -= sizeof(st);
 	size_t stream = st.stream_len < size ? st.stream_len : size;
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+	bool tap = st.mrg & 2;
+	if (socketpair(AF_UNIX, tap ? SOCK_SEQPACKET : SOCK_STREAM, 0, sv) < 0)
 		return 0;
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
@@ -75,12 +86,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct guest_mem mem = {ram, RAM};
 	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
 	struct virtio_dev *dev;
-	if (virtio_net_new(mac, sv[0], &dev) < 0)
+	if (virtio_net_new(mac, sv[0], tap, &dev) < 0)
 		abort();
 	dev->mem = &mem;
 	dev->raise_irq = no_irq;
 	dev->status = 0xf; // ACKNOWLEDGE | DRIVER | DRIVER_OK | FEATURES_OK
-	dev->driver_features = st.mrg & 1 ? MRG_RXBUF : 0;
+	dev->driver_features = (st.mrg & 1 ? MRG_RXBUF : 0) | (st.mrg & 4 ? CSUMS : 0);
 	for (unsigned q = 0; q < 2; q++) {
 		struct virtq *vq = &dev->vq[q];
 		*vq = (struct virtq){.size = st.size[q],
@@ -93,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (int i = 0; i < 3; i++) {
 		virtio_net_run(dev);
-		check_framing(sv[1]);
+		check_framing(sv[1], tap);
 	}
 	short events;
 	virtio_net_backend_fd(dev, &events);

@@ -3,7 +3,8 @@
 # Writes hand-made seeds for the net fuzz target into tests/fuzz/corpus/net/: a receive queue
 # with four 2 KiB buffers and a transmit queue with one frame, in a 64 KiB RAM, and a backend
 # stream of two frames (one larger than a buffer: merged, or dropped without MRG_RXBUF), or a
-# stream that breaks the framing. The input layout is fuzz_net.c's struct state, the stream,
+# stream that breaks the framing; a tap's backend (one frame, no length before it); a
+# transmitted frame whose UDP checksum the guest left to the device. The input layout is fuzz_net.c's struct state, the stream,
 # then RAM. Rerun this only when that layout changes.
 import os
 import struct
@@ -19,7 +20,7 @@ def state(mrg, ready, stream_len):
                        8, 8, 0, 0, 0, 0, mrg, ready, stream_len)
 
 
-def ram():
+def ram(csum=False):
     m = bytearray(RAM)
 
     def desc(base, i, addr, length, flags, nxt):
@@ -31,6 +32,8 @@ def ram():
     desc(0x3000, 0, 0x6000, 12, NEXT, 1)  # transmit: the header, then a 60-byte frame
     desc(0x3000, 1, 0x6100, 60, 0, 0)
     m[0x6100:0x6100 + 60] = bytes(range(60))
+    if csum:  # NEEDS_CSUM: the sum from byte 34 (a UDP header) to the end, stored at 34 + 6
+        struct.pack_into("<BBHHHH", m, 0x6000, 1, 0, 0, 0, 34, 6)
     struct.pack_into("<HHH", m, 0x4000, 0, 1, 0)
     return bytes(m)
 
@@ -47,6 +50,8 @@ seeds = {
     "unmerged": state(0, 3, len(good)) + good + ram(),
     "bad-length": state(1, 3, 8) + b"\xff\xff\xff\xff\x00\x00\x00\x00" + ram(),
     "tx-only": state(1, 2, 0) + ram(),
+    "tap": state(1 | 2, 3, 3000) + frame(3000)[4:] + ram(),
+    "csum": state(1 | 4, 3, 0) + ram(csum=True),
 }
 for name, data in seeds.items():
     with open(os.path.join(out, name), "wb") as f:

@@ -76,6 +76,12 @@ int main(void)
 	ok(PARSE(&cfg, "-p", "8080:80", "--rootfs", dir, "--", "/bin/true") < 0, "-p without a network is refused");
 	ok(PARSE(&cfg, "--dns", "192.0.2.53", "--rootfs", dir, "--", "/bin/true") < 0, "--dns without a network is refused");
 	ok(PARSE(&cfg, "--network", "bridge", "--rootfs", dir, "--", "/bin/true") < 0, "--network bridge is refused");
+	ok(PARSE(&cfg, "--ip", "10.0.0.2/24", "--rootfs", dir, "--", "/bin/true") < 0, "--ip without a tap is refused");
+	ok(PARSE(&cfg, "--gateway", "10.0.0.1", "--rootfs", dir, "--", "/bin/true") < 0, "--gateway without a tap is refused");
+	ok(PARSE(&cfg, "--network", "tap:cvtap0", "-p", "80:80", "--rootfs", dir, "--", "/bin/true") < 0,
+	   "-p with a tap is refused");
+	ok(PARSE(&cfg, "--network", "tap:no-such-tap0", "--rootfs", dir, "--", "/bin/true") < 0,
+	   "a tap that does not exist is refused");
 	ok(PARSE(&cfg, "-p", "80", "--rootfs", dir, "--", "/bin/true") < 0, "a -p without a guest port is refused");
 	ok(PARSE(&cfg, "--rootfs", dir) < 0, "no command");
 	ok(PARSE(&cfg, "--", "/bin/true") < 0, "no --rootfs");

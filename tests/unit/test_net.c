@@ -32,6 +32,31 @@ static void checksum_offload(void)
 	ok(!virtio_net_finish_csum(f, sizeof(f), 0xffff, 0xffff), "so is a start past it");
 }
 
+// --network tap:NAME, --ip, --gateway, and the guest's address taken from the tap's.
+static void tap_mode(void)
+{
+	struct vm_config cfg = {0};
+	is(net_parse_mode("tap:cvtap0", &cfg), 0, "tap:NAME");
+	ok(cfg.network == NETWORK_TAP && !strcmp(cfg.tap, "cvtap0"), "the tap's name kept");
+	const char *bad_taps[] = {"tap:", "tap:sixteen-chars-xx", "tap:a/b", "tap:..", "tap:a b"};
+	for (size_t i = 0; i < sizeof(bad_taps) / sizeof(bad_taps[0]); i++)
+		ok(net_parse_mode(bad_taps[i], &cfg) < 0, "--network '%s' is refused", bad_taps[i]);
+	uint32_t a = 0;
+	unsigned p = 0;
+	is(net_parse_ip("10.0.0.2/24", &a, &p), 0, "--ip ADDR/PREFIX");
+	ok(a == 0x0a000002 && p == 24, "address and prefix");
+	const char *bad_ips[] = {"10.0.0.2", "10.0.0.2/31", "10.0.0.2/0", "x/24", "10.0.0.2/24x",
+				 "10.0.0.2/", "1.2.3.4.5.6.7.8.9/8"};
+	for (size_t i = 0; i < sizeof(bad_ips) / sizeof(bad_ips[0]); i++)
+		ok(net_parse_ip(bad_ips[i], &a, &p) < 0, "--ip '%s' is refused", bad_ips[i]);
+	ok(net_parse_gateway("10.0.0.1", &a) == 0 && a == 0x0a000001, "--gateway ADDR");
+	ok(net_parse_gateway("10.0.0", &a) < 0, "--gateway 10.0.0 is refused");
+	is(net_tap_guest_addr(0x0a000001, 24), 0x0a000002u, "the tap's 10.0.0.1/24: 10.0.0.2");
+	is(net_tap_guest_addr(0x0a0000fe, 24), 0x0a0000fdu,
+	   "10.0.0.254/24: 10.0.0.253 (.255 is the broadcast)");
+	is(net_tap_guest_addr(0x0a000006, 30), 0x0a000005u, "10.0.0.6/30: 10.0.0.5");
+}
+
 int main(void)
 {
 	struct vm_publish p;
@@ -94,5 +119,6 @@ int main(void)
 	   "resolv.conf: the guest's nameservers, the host's search and options");
 	free(text);
 	checksum_offload();
+	tap_mode();
 	return tap_done();
 }

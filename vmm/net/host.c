@@ -86,9 +86,41 @@ int net_parse_mode(const char *arg, struct vm_config *cfg)
 		cfg->network = NETWORK_PASST;
 	else if (!strcmp(arg, "none"))
 		cfg->network = NETWORK_NONE;
-	else
-		return log_err(0, "--network %s: expected passt or none", arg);
+	else if (!strncmp(arg, "tap:", 4)) {
+		const char *name = arg + 4;
+		size_t len = strlen(name);
+		if (!len || len >= sizeof(cfg->tap) || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+					"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len ||
+		    !strcmp(name, ".") || !strcmp(name, ".."))
+			return log_err(0, "--network %s: a tap's name is 1 to 15 letters, digits, "
+					  "'_', '.' or '-'", arg);
+		memcpy(cfg->tap, name, len + 1);
+		cfg->network = NETWORK_TAP;
+	} else
+		return log_err(0, "--network %s: expected passt, none or tap:NAME", arg);
 	return 0;
+}
+
+int net_parse_ip(const char *arg, uint32_t *addr, unsigned *prefix)
+{
+	char text[INET_ADDRSTRLEN];
+	const char *slash = strchr(arg, '/');
+	char *end;
+	unsigned long p = slash ? strtoul(slash + 1, &end, 10) : 0;
+	if (!slash || (size_t)(slash - arg) >= sizeof(text) || !slash[1] || *end || p < 1 || p > 30)
+		return log_err(0, "--ip %s: expected ADDR/PREFIX, a prefix from 1 to 30 (10.0.0.2/24)",
+			       arg);
+	memcpy(text, arg, (size_t)(slash - arg));
+	text[slash - arg] = '\0';
+	if (!parse_ip(text, addr))
+		return log_err(0, "--ip %s: %s is not an IPv4 address", arg, text);
+	*prefix = (unsigned)p;
+	return 0;
+}
+
+int net_parse_gateway(const char *arg, uint32_t *addr)
+{
+	return parse_ip(arg, addr) ? 0 : log_err(0, "--gateway %s: expected an IPv4 address", arg);
 }
 
 // /proc/net/route: a header line, then "Iface Destination Gateway Flags RefCnt Use Metric
@@ -195,12 +227,17 @@ static int interface_address(const char *ifname, uint32_t *addr, unsigned *prefi
 	return 0;
 }
 
-int net_resolve(struct vm_config *cfg)
+uint32_t net_tap_guest_addr(uint32_t host, unsigned prefix)
 {
-	struct vm_net *n = &cfg->net;
-	memset(n, 0, sizeof(*n));
-	if (cfg->network == NETWORK_NONE)
-		return 0;
+	uint32_t hostmask = prefix >= 32 ? 0 : 0xffffffffu >> prefix;
+	uint32_t next = host + 1;
+	// The next address, unless that is the prefix's broadcast (or wraps to its network).
+	return (next & hostmask) == hostmask || (next & hostmask) == 0 ? host - 1 : next;
+}
+
+// passt's addresses: the upstream interface's, as passt copies them, and its MTU.
+static int passt_addresses(struct vm_net *n)
+{
 	_cleanup_free_ char *routes = slurp("/proc/net/route");
 	if (!routes || net_default_route(routes, n->upstream, sizeof(n->upstream), &n->gateway) < 0)
 		return log_err(0, "network: the host has no IPv4 default route for passt to copy "
@@ -209,6 +246,49 @@ int net_resolve(struct vm_config *cfg)
 	if (r < 0)
 		return log_err(r, "network: the address of %s", n->upstream);
 	n->mtu = NET_PASST_MTU;
+	return 0;
+}
+
+// A tap's: --ip and --gateway, else from the tap's own address on the host's side (the guest
+// takes the next address of its prefix, the tap's is the gateway); the tap's MTU.
+static int tap_addresses(const struct vm_config *cfg, struct vm_net *n)
+{
+	const char *tap = cfg->tap;
+	snprintf(n->upstream, sizeof(n->upstream), "%s", tap);
+	if (!if_nametoindex(tap))
+		return log_err(0, "network: tap %s: no such interface (ip tuntap add dev %s mode tap)",
+			       tap, tap);
+	uint32_t host = 0;
+	unsigned prefix = 0;
+	bool has = interface_address(tap, &host, &prefix) == 0;
+	if (!has && !(cfg->ip && cfg->gateway))
+		return log_err(0, "network: tap %s has no IPv4 address on the host's side: give the "
+				  "guest's with --ip ADDR/PREFIX and --gateway ADDR", tap);
+	n->addr = cfg->ip ? cfg->ip : net_tap_guest_addr(host, prefix);
+	n->prefix = cfg->ip ? cfg->ip_prefix : prefix;
+	n->gateway = cfg->gateway ? cfg->gateway : host;
+	if (has && n->addr == host) {
+		char ip[INET_ADDRSTRLEN];
+		net_ip_str(ip, sizeof(ip), host);
+		return log_err(0, "network: --ip %s is the tap's own address on the host", ip);
+	}
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap);
+	n->mtu = s >= 0 && ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 576 &&
+			 ifr.ifr_mtu <= 65520 ? (unsigned)ifr.ifr_mtu : 1500;
+	return 0;
+}
+
+int net_resolve(struct vm_config *cfg)
+{
+	struct vm_net *n = &cfg->net;
+	memset(n, 0, sizeof(*n));
+	if (cfg->network == NETWORK_NONE)
+		return 0;
+	int r = cfg->network == NETWORK_TAP ? tap_addresses(cfg, n) : passt_addresses(n);
+	if (r < 0)
+		return r;
 	if (getrandom(n->mac, sizeof(n->mac), 0) != (ssize_t)sizeof(n->mac))
 		return log_err(errno, "network: a MAC address");
 	n->mac[0] = (uint8_t)((n->mac[0] & 0xfe) | 0x02); // unicast, locally administered
@@ -221,7 +301,9 @@ int net_resolve(struct vm_config *cfg)
 	}
 	for (unsigned i = 0; i < nhost; i++) {
 		// A resolver on the host's loopback is reached at the gateway (passt
-		// --dns-forward).
+		// --dns-forward); behind a tap, nothing forwards to it: left out.
+		if (is_loopback(host_dns[i]) && cfg->network == NETWORK_TAP)
+			continue;
 		uint32_t a = is_loopback(host_dns[i]) ? n->gateway : host_dns[i];
 		bool dup = false;
 		for (unsigned j = 0; j < n->ndns; j++)

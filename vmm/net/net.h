@@ -17,8 +17,12 @@
 void net_ip_str(char *buf, size_t len, uint32_t addr);
 // "[IP:]HOST:GUEST[/tcp|/udp]" into *p. 0, or -EINVAL with one line logged.
 int net_parse_publish(const char *arg, struct vm_publish *p);
-// "passt", "none" into cfg->network. 0 or -EINVAL (logged).
+// "passt", "none", "tap:NAME" into cfg->network (and cfg->tap). 0 or -EINVAL (logged).
 int net_parse_mode(const char *arg, struct vm_config *cfg);
+// --ip ADDR/PREFIX (tap mode's guest address). 0 or -EINVAL (logged).
+int net_parse_ip(const char *arg, uint32_t *addr, unsigned *prefix);
+// --gateway ADDR. 0 or -EINVAL (logged).
+int net_parse_gateway(const char *arg, uint32_t *addr);
 // --dns: an IPv4 address. 0 or -EINVAL (logged).
 int net_parse_dns(const char *arg, uint32_t *addr);
 
@@ -27,6 +31,9 @@ int net_parse_dns(const char *arg, uint32_t *addr);
 int net_default_route(const char *route_text, char *ifname, size_t ifname_len, uint32_t *gateway);
 // The IPv4 nameservers of resolv.conf's text, at most max. Returns how many.
 unsigned net_nameservers(const char *text, uint32_t *out, unsigned max);
+// The guest's address behind a tap whose host side has `host`/prefix: the next one, or the one
+// before when the next is the prefix's broadcast address.
+uint32_t net_tap_guest_addr(uint32_t host, unsigned prefix);
 // The resolv.conf the guest gets: its nameservers (a host's loopback resolver is reached at the
 // gateway, which passt maps to the host's loopback), then the host's search and options lines.
 // malloc'd, NULL when out of memory.
@@ -37,14 +44,20 @@ char *net_resolv_conf(const struct vm_net *n, const char *host_text);
 // servers. 0 or -errno (one line logged: what is missing on the host).
 int net_resolve(struct vm_config *cfg);
 
-// passt, started on a socketpair: fd is clearvm's end, carrying the guest's Ethernet frames
-// each behind its length (32 bits, big-endian), as QEMU's stream netdev does.
-struct passt {
-	pid_t pid; // 0: not started
-	int fd;
+// The guest's network backend: passt's socket and process, or a tap's queue.
+struct net_backend {
+	pid_t pid; // passt's; 0: none (not started, or a tap)
+	int fd;	   // -1: none
 };
-// Starts passt for cfg (its address, gateway, MTU, published ports). 0 or -errno (logged;
-// -ENOENT: no passt installed).
-int passt_start(const struct vm_config *cfg, struct passt *p);
+// Starts cfg's backend (nothing for --network none). 0 or -errno (logged).
+int net_backend_start(const struct vm_config *cfg, struct net_backend *b);
 // Closes clearvm's end, which ends passt, and reaps it (killed if it has not gone in a second).
-void passt_stop(struct passt *p);
+void net_backend_stop(struct net_backend *b);
+
+// passt, started on a socketpair: fd is clearvm's end, carrying the guest's Ethernet frames
+// each behind its length (32 bits, big-endian), as QEMU's stream netdev does. 0 or -errno
+// (logged; -ENOENT: no passt installed).
+int passt_start(const struct vm_config *cfg, struct net_backend *b);
+// An existing tap device's queue (non-blocking, close-on-exec; one frame per read or write),
+// or -errno (logged: missing, not permitted, busy).
+int tap_open(const char *name);

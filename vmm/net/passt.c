@@ -100,7 +100,7 @@ static void build_args(const struct vm_config *cfg, struct args *a)
 	}
 }
 
-int passt_start(const struct vm_config *cfg, struct passt *p)
+int passt_start(const struct vm_config *cfg, struct net_backend *p)
 {
 	p->pid = 0;
 	p->fd = -1;
@@ -147,13 +147,14 @@ int passt_start(const struct vm_config *cfg, struct passt *p)
 	p->fd = sv[0];
 	if (fcntl(p->fd, F_SETFL, O_NONBLOCK) < 0) {
 		int e = errno;
-		passt_stop(p);
+		net_backend_stop(p);
 		return log_err(e, "network: the passt socket");
 	}
 	return 0;
 }
 
-void passt_stop(struct passt *p)
+// (Here: what it takes to stop a backend is passt's; a tap's queue is only closed.)
+void net_backend_stop(struct net_backend *p)
 {
 	if (p->fd >= 0)
 		close(p->fd);

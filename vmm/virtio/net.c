@@ -38,6 +38,7 @@ struct virtio_net {
 	struct virtio_dev dev;
 	uint8_t mac[6];
 	int backend; // -1: none (a template's card): what the guest sends is dropped
+	bool tap;    // the backend is a tap: a frame per read or write, checksums unchecked
 	int kick;    // the guest's notifies (ioeventfd), read by the I/O thread
 	bool gone;   // the backend closed or broke the framing
 	// To the backend: length-prefixed frames, written from `out_off`.
@@ -89,12 +90,13 @@ static void net_destroy(struct virtio_dev *dev)
 static const struct virtio_dev_ops net_ops = {
     .notify = net_notify, .config = net_config, .reset = net_reset, .destroy = net_destroy};
 
-int virtio_net_new(const uint8_t mac[6], int backend, struct virtio_dev **out)
+int virtio_net_new(const uint8_t mac[6], int backend, bool tap, struct virtio_dev **out)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	n->backend = backend;
+	n->tap = tap;
 	memcpy(n->mac, mac, sizeof(n->mac));
 	n->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	n->out = malloc(STREAM_CAP);
@@ -203,10 +205,34 @@ static bool take_tx(struct virtio_net *n)
 	return used;
 }
 
+// A tap takes one frame per write; one it refuses (its link down, the host out of buffers)
+// is dropped, as a full wire would.
+static void flush_tap(struct virtio_net *n)
+{
+	while (n->out_len - n->out_off >= 4) {
+		const uint8_t *p = n->out + n->out_off;
+		uint32_t flen =
+		    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		ssize_t w = write(n->backend, p + 4, flen);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			break;
+		if (w < 0 && errno != EIO && errno != ENOBUFS && errno != ENOMEM) {
+			log_debug("virtio-net: tap write: %s", strerror(errno));
+			n->gone = true;
+			break;
+		}
+		n->out_off += 4 + flen;
+	}
+}
+
 // Writes what `out` holds to the backend, as far as it takes it now.
 static void flush_out(struct virtio_net *n)
 {
-	while (n->out_off < n->out_len && !n->gone) {
+	if (n->tap && !n->gone)
+		flush_tap(n);
+	while (!n->tap && n->out_off < n->out_len && !n->gone) {
 		ssize_t w = write(n->backend, n->out + n->out_off, n->out_len - n->out_off);
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -238,7 +264,7 @@ static int put_frame(struct virtio_net *n, const uint8_t *frame, uint32_t flen)
 	struct virtq *vq = &dev->vq[RXQ];
 	bool merge = dev->driver_features & VIRTIO_NET_F_MRG_RXBUF;
 	uint8_t hdr[NET_HDR] = {0};
-	if (dev->driver_features & VIRTIO_NET_F_GUEST_CSUM)
+	if ((dev->driver_features & VIRTIO_NET_F_GUEST_CSUM) && !n->tap)
 		hdr[0] = HDR_F_DATA_VALID; // the backend (passt) made the frame, checksums and all
 	size_t total = NET_HDR + (size_t)flen, done = 0;
 	struct virtq_used used[MAX_MERGE];
@@ -314,9 +340,36 @@ static bool give_rx(struct virtio_net *n)
 	return delivered;
 }
 
+// A tap's frames, each read whole, put in `in` behind their length as a stream's are.
+static void fill_tap(struct virtio_net *n)
+{
+	while (!n->gone && STREAM_CAP - n->in_len >= 4 + MAX_FRAME) {
+		uint8_t *p = n->in + n->in_len;
+		ssize_t r = read(n->backend, p + 4, MAX_FRAME);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			break;
+		if (r <= 0) {
+			log_debug("virtio-net: tap read: %s", r < 0 ? strerror(errno) : "closed");
+			n->gone = true;
+			break;
+		}
+		p[0] = (uint8_t)(r >> 24);
+		p[1] = (uint8_t)(r >> 16);
+		p[2] = (uint8_t)(r >> 8);
+		p[3] = (uint8_t)r;
+		n->in_len += 4 + (size_t)r;
+	}
+}
+
 // Reads what the backend has, as far as `in` has room.
 static void fill_in(struct virtio_net *n)
 {
+	if (n->tap) {
+		fill_tap(n);
+		return;
+	}
 	while (!n->gone && n->in_len < STREAM_CAP) {
 		ssize_t r = read(n->backend, n->in + n->in_len, STREAM_CAP - n->in_len);
 		if (r < 0 && errno == EINTR)

@@ -107,6 +107,55 @@ chmod 755 "$work/panic/init"
 check "a guest panic: 125 (got $rc)" test $rc = 125
 check "and no passt is left" no_passt
 
+# --network tap:NAME (root): an existing tap with an address on the host's side (made here,
+# removed at the end); the guest takes the next address and routes through the tap's. Frames
+# cross the host's kernel, which checks the checksums the device finished for the guest.
+ip tuntap add dev cvtap0 mode tap && ip addr add 10.99.0.1/24 dev cvtap0 && ip link set cvtap0 up
+head -c 4194304 /dev/urandom > "$work/www/big"
+busybox httpd -f -p 10.99.0.1:18090 -h "$work/www" &
+httpd=$!
+check "(a host web server on the tap's address is up)" \
+	wait_until 20 sh -c 'busybox wget -qO /dev/null http://10.99.0.1:18090/index.html 2> /dev/null'
+python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.99.0.1", 18091)); s.listen(1); s.settimeout(300); c, _ = s.accept()
+with open(sys.argv[1], "wb") as f:
+    for d in iter(lambda: c.recv(65536), b""): f.write(d)' "$work/uploaded" &
+upload=$!
+check "(a host TCP sink on the tap's address is up)" wait_until 20 sh -c 'ss -tln | grep -q "10.99.0.1:18091 "'
+cvm --rootfs "$root" --network tap:cvtap0 -- /bin/sh -c "ip addr show eth0 | awk '/inet /{print \$2}'
+	ip route | awk '/^default/{print \$3}'; cat /sys/class/net/eth0/mtu
+	wget -qO- http://10.99.0.1:18090/index.html; ping -c 1 -W 10 10.99.0.1 > /dev/null && echo pong
+	wget -qO- http://10.99.0.1:18090/big | md5sum | cut -d' ' -f1
+	head -c 4194304 /dev/urandom > /upload; md5sum < /upload | cut -d' ' -f1
+	nc 10.99.0.1 18091 < /upload" > "$work/out" 2> "$work/err"; rc=$?
+wait $upload
+check "a run on a tap ends as asked (got $rc: $(head -c 300 "$work/err"))" test $rc = 0
+check "eth0 has the next address after the tap's" test "$(sed -n 1p "$work/out")" = 10.99.0.2/24
+check "the default route goes through the tap's address" test "$(sed -n 2p "$work/out")" = 10.99.0.1
+check "eth0's MTU is the tap's" test "$(sed -n 3p "$work/out")" = "$(cat /sys/class/net/cvtap0/mtu)"
+check "a host web server on the tap's address is fetched" test "$(sed -n 4p "$work/out")" = "served by the host"
+check "the tap's address answers ICMP echo" test "$(sed -n 5p "$work/out")" = pong
+check "4 MiB from the host arrive intact" test "$(sed -n 6p "$work/out")" = "$(md5sum < "$work/www/big" | cut -d' ' -f1)"
+check "4 MiB from the guest arrive intact" test "$(sed -n 7p "$work/out")" = "$(md5sum < "$work/uploaded" | cut -d' ' -f1)"
+check "no passt for a tap" no_passt
+kill $httpd; wait $httpd 2> /dev/null
+cvm --rootfs "$root" --network tap:cvtap0 --ip 10.99.0.77/24 --gateway 10.99.0.1 -- /bin/sh -c \
+	'printf "HTTP/1.0 200 OK\r\nContent-Length: 20\r\n\r\nserved by the guest\n" | nc -l -p 80' \
+	> /dev/null 2> "$work/err" &
+pid=$!
+check "the host reaches a guest's server at its --ip address" \
+	wait_until 60 sh -c "busybox wget -qO '$work/fetched' http://10.99.0.77/ 2> /dev/null"
+wait $pid; rc=$?
+check "with the bytes it sent, and the run ends (got $rc)" test "$(cat "$work/fetched")" = "served by the guest" -a $rc = 0
+check "the tap is left as it was found" test "$(ip -4 -o addr show dev cvtap0 | awk '{print $4}')" = 10.99.0.1/24
+cvm --rootfs "$root" --network tap:cvtap-none -- /bin/true 2> "$work/err"; rc=$?
+check "a tap that does not exist: 125 and one line (got $rc)" test $rc = 125 -a "$(wc -l < "$work/err")" = 1
+cvm --rootfs "$root" --network tap:"$dev" -- /bin/true 2> "$work/err"; rc=$?
+check "an interface that is no tap: 125 and one line (got $rc: $(cat "$work/err"))" \
+	test $rc = 125 -a "$(wc -l < "$work/err")" = 1
+ip link del cvtap0
+
 # Many runs in a row leave no process and no socket behind (from templates only: cold boots
 # make it minutes).
 if [ -z "${CLEARVM_TEST_COLD:-}" ]; then
