@@ -294,8 +294,8 @@ static void make_qemu_initrd(const char *path)
 {
 	static char *env[] = {"PATH=" CONFIG_DEFAULT_PATH, "HOME=/root", NULL};
 	struct vm_config cfg = {.argv = o.cmd, .env = env, .nenv = 2, .workdir = "/", .hostname = "clearvm"};
-	if (net_parse_mode(o.network ? o.network : "passt", &cfg) < 0)
-		die("--network %s: expected passt or none", o.network);
+	if (net_parse_mode(o.network ? o.network : "passt", &cfg) < 0 || cfg.network == NETWORK_TAP)
+		die("--network %s: QEMU's runs take passt or none", o.network);
 	if (cfg.network != NETWORK_NONE && net_resolve(&cfg) < 0)
 		die("%s", "no network for QEMU's runs (see above)");
 	uint8_t *cpio;
