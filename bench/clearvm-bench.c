@@ -361,7 +361,7 @@ static double qemu_boot(const char *initrd, bool show, int *status)
 		"-M", "microvm,x-option-roms=off,pit=off,pic=off,rtc=off,acpi=off", "-serial", "null",
 		"-accel", "kvm", "-cpu", "host", "-m", mem, "-smp", "1", "-nodefaults", "-no-user-config",
 		"-display", "none", "-kernel", (char *)o.kernel, "-initrd", (char *)initrd,
-		"-append", "quiet reboot=t panic=-1 rdinit=/init",
+		"-append", "quiet " ABI_KERNEL_ARGS,
 		"-fsdev", fsdev, "-device", "virtio-9p-device,fsdev=root,mount_tag=" ABI_ROOT_TAG,
 		"-device", "virtio-serial-device",
 		"-chardev", out, "-device", "virtserialport,chardev=o,name=stdout",

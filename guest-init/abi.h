@@ -4,6 +4,12 @@
 
 // guest-init writes the workload's 32-bit status here (exit code, or 128+signal); the VMM
 // then stops the VM and exits with it.
+// The guest kernel's command line after "console=ttyS0" or "quiet": guest-init as init, a panic
+// ends the VM, and eth0 announces itself when it comes up (a gratuitous ARP: passt learns the
+// guest's MAC from its first frame, and a published port's first connection may come before
+// the guest has sent anything), so guest-init needs no /proc for it.
+#define ABI_KERNEL_ARGS "reboot=t panic=-1 rdinit=/init sysctl.net.ipv4.conf.all.arp_notify=1"
+
 #define ABI_EXIT_PORT 0x5f0
 // guest-init writes a milestone number here (outb); the VMM timestamps it with its own clock.
 #define ABI_MILESTONE_PORT 0x5f4

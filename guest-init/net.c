@@ -57,20 +57,6 @@ static void route(int s, uint32_t dst, uint32_t mask, uint32_t gw, unsigned shor
 		fail("eth0: a route");
 }
 
-// eth0 announces itself (a gratuitous ARP) when it comes up: passt learns the guest's MAC from
-// the guest's first frame, and a published port's first connection may come before the guest
-// has sent anything. A sysctl, through a /proc mounted here for the moment it takes.
-static void announce_when_up(void)
-{
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		fail("eth0: mounting /proc");
-	int fd = open("/proc/sys/net/ipv4/conf/eth0/arp_notify", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "1", 1) != 1)
-		fail("eth0: arp_notify");
-	close(fd);
-	umount("/proc");
-}
-
 void eth_up(const struct launch_net *e)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -92,7 +78,7 @@ void eth_up(const struct launch_net *e)
 	ifr.ifr_netmask = in_addr(mask);
 	if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
 		fail("eth0: its netmask");
-	announce_when_up();
+	// Up, it announces itself (arp_notify: ABI_KERNEL_ARGS).
 	if (set_flags_up(s, "eth0") < 0)
 		fail("eth0: bringing it up");
 	// The gateway is reached on the link even when it lies outside the prefix (a /32).

@@ -272,8 +272,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg)
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	snprintf(vm->cmdline, sizeof(vm->cmdline), "%s",
-		 cfg->console ? "console=ttyS0 reboot=t panic=-1 rdinit=/init"
-			      : "quiet reboot=t panic=-1 rdinit=/init");
+		 cfg->console ? "console=ttyS0 " ABI_KERNEL_ARGS : "quiet " ABI_KERNEL_ARGS);
 
 	if (cfg->append) {
 		size_t len = strlen(vm->cmdline);

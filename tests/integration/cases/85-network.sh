@@ -18,7 +18,8 @@ busybox httpd -f -p 127.0.0.1:18080 -h "$work/www" &
 httpd=$!
 check "(the host's web server is up)" wait_until 20 busybox wget -qO /dev/null http://127.0.0.1:18080/index.html
 cvm --rootfs "$root" -- /bin/sh -c "ip addr show eth0 | awk '/inet /{print \$2}'; ip route | awk '/^default/{print \$3}'
-	cat /sys/class/net/eth0/mtu; wget -qO- http://$gw:18080/index.html; grep -c . /etc/hosts; ls /sys/class/net" \
+	cat /sys/class/net/eth0/mtu; wget -qO- http://$gw:18080/index.html; grep -c . /etc/hosts; ls /sys/class/net
+	cat /proc/sys/net/ipv4/conf/all/arp_notify" \
 	> "$work/out" 2> "$work/err"; rc=$?
 check "a run with the default network ends as asked (got $rc: $(head -c 300 "$work/err"))" test $rc = 0
 check "eth0 has the host's address and prefix ($addr)" test "$(sed -n 1p "$work/out")" = "$addr"
@@ -26,6 +27,7 @@ check "the default route goes through the host's gateway ($gw)" test "$(sed -n 2
 check "eth0's MTU is passt's 65520" test "$(sed -n 3p "$work/out")" = 65520
 check "a host web server on loopback is fetched at the gateway's address" \
 	test "$(sed -n 4p "$work/out")" = "served by the host"
+check "eth0 announces itself when it comes up (arp_notify)" test "$(tail -n 1 "$work/out")" = 1
 check "nothing on stderr" test ! -s "$work/err"
 check "no passt is left after a normal end" no_passt
 kill $httpd; wait $httpd 2> /dev/null
