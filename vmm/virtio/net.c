@@ -149,6 +149,20 @@ static uint16_t le16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
+// A frame's length in the stream: 32 bits, big-endian.
+static uint32_t get_len(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_len(uint8_t *p, uint32_t len)
+{
+	p[0] = (uint8_t)(len >> 24);
+	p[1] = (uint8_t)(len >> 16);
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+}
+
 bool virtio_net_finish_csum(uint8_t *frame, uint32_t flen, uint16_t start, uint16_t off)
 {
 	if ((uint32_t)start + off + 2 > flen)
@@ -187,10 +201,7 @@ static bool take_tx(struct virtio_net *n)
 		if (len > NET_HDR && len - NET_HDR <= MAX_FRAME && n->backend >= 0) {
 			uint8_t *p = n->out + n->out_len;
 			uint32_t flen = (uint32_t)(len - NET_HDR);
-			p[0] = (uint8_t)(flen >> 24);
-			p[1] = (uint8_t)(flen >> 16);
-			p[2] = (uint8_t)(flen >> 8);
-			p[3] = (uint8_t)flen;
+			put_len(p, flen);
 			// The frame after the header, and its checksum if the guest left it.
 			uint8_t hdr[NET_HDR];
 			iov_copy(c->out, c->nout, 0, hdr, sizeof(hdr), false);
@@ -211,8 +222,7 @@ static void flush_tap(struct virtio_net *n)
 {
 	while (n->out_len - n->out_off >= 4) {
 		const uint8_t *p = n->out + n->out_off;
-		uint32_t flen =
-		    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		uint32_t flen = get_len(p);
 		ssize_t w = write(n->backend, p + 4, flen);
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -312,8 +322,7 @@ static bool give_rx(struct virtio_net *n)
 	bool delivered = false;
 	while (queue_ok(n, RXQ) && n->in_len - off >= 4) {
 		const uint8_t *p = n->in + off;
-		uint32_t flen =
-		    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		uint32_t flen = get_len(p);
 		if (flen == 0 || flen > MAX_FRAME) {
 			log_msg("network: the backend sent a frame of %u bytes: disconnected",
 				flen);
@@ -355,10 +364,7 @@ static void fill_tap(struct virtio_net *n)
 			n->gone = true;
 			break;
 		}
-		p[0] = (uint8_t)(r >> 24);
-		p[1] = (uint8_t)(r >> 16);
-		p[2] = (uint8_t)(r >> 8);
-		p[3] = (uint8_t)r;
+		put_len(p, (uint32_t)r);
 		n->in_len += 4 + (size_t)r;
 	}
 }
