@@ -46,7 +46,7 @@ static void tap_mode(void)
 	is(net_parse_ip("10.0.0.2/24", &a, &p), 0, "--ip ADDR/PREFIX");
 	ok(a == 0x0a000002 && p == 24, "address and prefix");
 	const char *bad_ips[] = {"10.0.0.2", "10.0.0.2/31", "10.0.0.2/0", "x/24", "10.0.0.2/24x",
-				 "10.0.0.2/", "1.2.3.4.5.6.7.8.9/8"};
+				 "10.0.0.2/", "1.2.3.4.5.6.7.8.9/8", "10.0.0.2/ 24", "0.0.0.0/8"};
 	for (size_t i = 0; i < sizeof(bad_ips) / sizeof(bad_ips[0]); i++)
 		ok(net_parse_ip(bad_ips[i], &a, &p) < 0, "--ip '%s' is refused", bad_ips[i]);
 	ok(net_parse_gateway("10.0.0.1", &a) == 0 && a == 0x0a000001, "--gateway ADDR");

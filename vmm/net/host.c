@@ -5,6 +5,7 @@
 // nameservers.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -107,20 +108,21 @@ int net_parse_ip(const char *arg, uint32_t *addr, unsigned *prefix)
 	const char *slash = strchr(arg, '/');
 	char *end;
 	unsigned long p = slash ? strtoul(slash + 1, &end, 10) : 0;
-	if (!slash || (size_t)(slash - arg) >= sizeof(text) || !slash[1] || *end || p < 1 || p > 30)
+	if (!slash || (size_t)(slash - arg) >= sizeof(text) || !isdigit((unsigned char)slash[1]) ||
+	    *end || p < 1 || p > 30)
 		return log_err(0, "--ip %s: expected ADDR/PREFIX, a prefix from 1 to 30 (10.0.0.2/24)",
 			       arg);
 	memcpy(text, arg, (size_t)(slash - arg));
 	text[slash - arg] = '\0';
-	if (!parse_ip(text, addr))
-		return log_err(0, "--ip %s: %s is not an IPv4 address", arg, text);
+	if (!parse_ip(text, addr) || !*addr)
+		return log_err(0, "--ip %s: %s is not an IPv4 host address", arg, text);
 	*prefix = (unsigned)p;
 	return 0;
 }
 
 int net_parse_gateway(const char *arg, uint32_t *addr)
 {
-	return parse_ip(arg, addr) ? 0 : log_err(0, "--gateway %s: expected an IPv4 address", arg);
+	return parse_ip(arg, addr) && *addr ? 0 : log_err(0, "--gateway %s: expected an IPv4 address", arg);
 }
 
 // /proc/net/route: a header line, then "Iface Destination Gateway Flags RefCnt Use Metric
