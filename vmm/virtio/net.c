@@ -302,8 +302,8 @@ static int put_frame(struct virtio_net *n, const uint8_t *frame, uint32_t flen)
 			copy_into(c, 0, hdr + done, h);
 			at = h;
 		}
-		size_t fdone = done + at - NET_HDR;
-		copy_into(c, at, frame + fdone, take - at);
+		if (take > at) // then the header is done: the frame from byte done + at - NET_HDR
+			copy_into(c, at, frame + (done + at - NET_HDR), take - at);
 		done += take;
 		used[nused++] = (struct virtq_used){.head = c->head, .written = (uint32_t)take};
 	}
