@@ -237,12 +237,10 @@ static void flush_tap(struct virtio_net *n)
 	}
 }
 
-// Writes what `out` holds to the backend, as far as it takes it now.
-static void flush_out(struct virtio_net *n)
+// A stream takes bytes, as many as it will.
+static void flush_stream(struct virtio_net *n)
 {
-	if (n->tap && !n->gone)
-		flush_tap(n);
-	while (!n->tap && n->out_off < n->out_len && !n->gone) {
+	while (n->out_off < n->out_len) {
 		ssize_t w = write(n->backend, n->out + n->out_off, n->out_len - n->out_off);
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -256,6 +254,17 @@ static void flush_out(struct virtio_net *n)
 		}
 		n->out_off += (size_t)w;
 	}
+}
+
+// Writes what `out` holds to the backend, as far as it takes it now.
+static void flush_out(struct virtio_net *n)
+{
+	if (n->gone)
+		return;
+	if (n->tap)
+		flush_tap(n);
+	else
+		flush_stream(n);
 	if (n->out_off == n->out_len) {
 		n->out_off = n->out_len = 0;
 	} else if (n->out_off > STREAM_CAP / 2) {
