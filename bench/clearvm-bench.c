@@ -348,7 +348,7 @@ static double qemu_boot(const char *initrd, bool show, int *status)
 		snprintf(err, sizeof(err), "file,id=e,path=%s", err_path);
 	}
 	double t0 = now_ms();
-	struct net_backend passt = {.fd = -1};
+	struct net_backend passt = {.fd = -1, .vhost = -1};
 	bool net = qemu_cfg.network != NETWORK_NONE;
 	if (net && passt_start(&qemu_cfg, &passt) < 0)
 		die("%s", "cannot start passt for QEMU");

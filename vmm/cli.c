@@ -41,6 +41,8 @@ static const char usage[] =
 	"                        only; tap:NAME: an existing tap device (root, or its owner)\n"
 	"      --ip ADDR/PREFIX  tap: the guest's address (default: the next after the tap's own)\n"
 	"      --gateway ADDR    tap: the guest's default route (default: the tap's own address)\n"
+	"      --vhost-net MODE  tap: auto (default): the host kernel's vhost-net moves the frames\n"
+	"                        when /dev/vhost-net can be opened; on: it must; off: clearvm does\n"
 	"  -p, --publish [IP:]HOST:GUEST[/tcp|/udp]  forward the host's port HOST (on IP, else\n"
 	"                        every address) to the guest's port GUEST (repeatable)\n"
 	"      --dns ADDR        the guest's nameserver instead of the host's (repeatable, 3 at most)\n"
@@ -76,7 +78,7 @@ static const char usage[] =
 enum {
 	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
 	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT, OPT_BOOT_TRACE, OPT_STATS_JSON,
-	OPT_SECCOMP, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM, OPT_NETWORK, OPT_DNS, OPT_IP, OPT_GATEWAY,
+	OPT_SECCOMP, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM, OPT_NETWORK, OPT_DNS, OPT_IP, OPT_GATEWAY, OPT_VHOST_NET,
 };
 
 static const struct option options[] = {
@@ -112,6 +114,7 @@ static const struct option options[] = {
 	{"dns", required_argument, NULL, OPT_DNS},
 	{"ip", required_argument, NULL, OPT_IP},
 	{"gateway", required_argument, NULL, OPT_GATEWAY},
+	{"vhost-net", required_argument, NULL, OPT_VHOST_NET},
 	{0},
 };
 
@@ -296,6 +299,10 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			if ((r = net_parse_gateway(optarg, &cfg->gateway)) < 0)
 				return r;
 			break;
+		case OPT_VHOST_NET:
+			if ((r = net_parse_vhost(optarg, &cfg->vhost_net)) < 0)
+				return r;
+			break;
 		case OPT_DNS:
 			if (cfg->ndns == CONFIG_MAX_DNS)
 				return log_err(E2BIG, "--dns %s: at most %d", optarg, CONFIG_MAX_DNS);
@@ -338,8 +345,9 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		return log_err(0, "--rootfs DIR is required");
 	if (cfg->network == NETWORK_NONE && (cfg->npublish || cfg->ndns))
 		return log_err(0, "%s: needs a network (not --network none)", cfg->npublish ? "--publish" : "--dns");
-	if (cfg->network != NETWORK_TAP && (cfg->ip || cfg->gateway))
-		return log_err(0, "%s: only with --network tap:NAME", cfg->ip ? "--ip" : "--gateway");
+	if (cfg->network != NETWORK_TAP && (cfg->ip || cfg->gateway || cfg->vhost_net))
+		return log_err(0, "%s: only with --network tap:NAME",
+			       cfg->ip ? "--ip" : cfg->gateway ? "--gateway" : "--vhost-net");
 	if (cfg->network == NETWORK_TAP && cfg->npublish)
 		return log_err(0, "--publish: not with a tap (the host reaches the guest at its address)");
 	return config_check(cfg);

@@ -32,6 +32,7 @@ struct vm_volume {
 // The guest's network (--network): user-mode through passt (the default), none (loopback
 // only; what a zeroed config has).
 enum vm_network { NETWORK_NONE, NETWORK_PASST, NETWORK_TAP };
+enum vm_vhost_net { VHOST_NET_AUTO, VHOST_NET_ON, VHOST_NET_OFF }; // --vhost-net (tap)
 
 // -p [IP:]HOST:GUEST[/tcp|/udp]: the host's port HOST (on IP, else every address) forwarded to
 // the guest's port GUEST.
@@ -103,6 +104,7 @@ struct vm_config {
 	uint32_t dns[CONFIG_MAX_DNS]; // --dns ADDR (repeatable; host byte order)
 	unsigned ndns;
 	char tap[16];		    // --network tap:NAME
+	enum vm_vhost_net vhost_net; // --vhost-net
 	uint32_t ip, gateway;	    // --ip ADDR/PREFIX, --gateway ADDR (tap; 0: from the tap)
 	unsigned ip_prefix;
 	struct vm_net net; // resolved by config_check (network != none)

@@ -20,6 +20,7 @@
 #include "evloop.h"
 #include "join.h"
 #include "loader.h"
+#include "net/net.h"
 #include "p9/server.h"
 #include "snapshot.h"
 #include "spec.h"
@@ -101,6 +102,14 @@ static int add_virtio(struct vm *vm, struct virtio_dev *dev)
 	struct kvm_ioeventfd io = {.addr = base + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4, .fd = dev->notify_fd};
 	if (dev->notify_fd >= 0 && ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
 		log_debug("virtio slot %u: KVM_IOEVENTFD: %s", slot, strerror(errno));
+	// Or one per queue: the value written is the queue's index.
+	for (unsigned q = 0; dev->queue_notify_fds && q < dev->nqueues; q++) {
+		io = (struct kvm_ioeventfd){.addr = base + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4,
+					    .datamatch = q, .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+					    .fd = dev->queue_notify_fds[q]};
+		if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
+			log_debug("virtio slot %u queue %u: KVM_IOEVENTFD: %s", slot, q, strerror(errno));
+	}
 	size_t len = strlen(vm->cmdline);
 	int n = snprintf(vm->cmdline + len, sizeof(vm->cmdline) - len, " virtio_mmio.device=4K@%#llx:%u",
 			 (unsigned long long)base, dev->irq);
@@ -132,7 +141,9 @@ static int add_devices(struct vm *vm, const struct vm_plan *plan)
 	if ((r = add_virtio(vm, dev)) < 0)
 		return r;
 	if (plan->nic) {
-		if ((r = virtio_net_new(vm->cfg->net.mac, vm->net_fd, vm->cfg->network == NETWORK_TAP, &dev)) < 0)
+		if ((r = virtio_net_new(vm->cfg->net.mac, vm->net ? vm->net->fd : -1,
+					vm->cfg->network == NETWORK_TAP, vm->net ? vm->net->vhost : -1,
+					&dev)) < 0)
 			return log_err(r, "virtio-net");
 		vm->nic = dev;
 		if ((r = add_virtio(vm, dev)) < 0)

@@ -19,6 +19,7 @@
 struct vm;
 struct template;
 struct io_thread;
+struct net_backend;
 
 #define VM_STATUS_TEMPLATE_READY (-2) // vm->status once a template boot reached its point
 
@@ -48,7 +49,7 @@ struct vm {
 	unsigned ndevs;
 	struct virtio_dev *console;
 	struct virtio_dev *nic; // NULL: --network none
-	int net_fd;             // the network backend's socket (set before vm_build; -1: none)
+	const struct net_backend *net; // the network's backend (set before vm_build; NULL: none)
 	char cmdline[LAYOUT_CMDLINE_MAX];
 	uint64_t entry;
 

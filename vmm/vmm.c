@@ -23,11 +23,11 @@ static int boot_vm(struct vm *vm, const struct vm_config *cfg)
 		return 0;
 	log_debug("the template could not be restored: booting cold");
 	struct trace *trace = vm->trace;
-	int net_fd = vm->net_fd;
+	const struct net_backend *net = vm->net;
 	vm_destroy(vm);
 	memset(vm, 0, sizeof(*vm));
 	vm->trace = trace;
-	vm->net_fd = net_fd;
+	vm->net = net;
 	trace->path = "cold";
 	trace->template_build_ms = 0;
 	vm->mode = VM_COLD;
@@ -46,7 +46,7 @@ static int build_template(const struct vm_config *cfg, struct template *t)
 	static struct vm vm; // large: not on the stack
 	memset(&vm, 0, sizeof(vm));
 	vm.mode = VM_TEMPLATE_BUILD;
-	vm.net_fd = -1; // the card is in the template; its backend is attached to each run's VM
+	vm.net = NULL; // the card is in the template; its backend is attached to each run's VM
 	struct trace trace; // its own: the run's trace counts the template's build as one figure
 	trace_start(&trace);
 	vm.trace = &trace;
@@ -101,9 +101,9 @@ int vmm_main(struct vmm_launch *l)
 	io_thread_init(&io, &vm, cfg);
 	io.hooks = l->hooks;
 	// The network's backend starts first: it is up by the time the guest sends.
-	struct net_backend net = {.fd = -1};
+	struct net_backend net = {.fd = -1, .vhost = -1};
 	int status = EXIT_CLEARVM_FAILED, r = net_backend_start(cfg, &net);
-	vm.net_fd = net.fd;
+	vm.net = &net;
 	if (r == 0 && boot_vm(&vm, cfg) == 0 && io_thread_prepare(&io, vm.mode == VM_RESTORE) == 0 &&
 	    privs_drop(l->inherited, MAX(l->ninherited, 0), vm.mem.size) == 0 &&
 	    (!l->built || l->built(l->hooks.ctx) == 0))

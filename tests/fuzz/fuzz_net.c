@@ -4,8 +4,9 @@
 // features, then the bytes the backend sends (length-prefixed frames, or garbage), then the
 // contents of a 64 KiB guest RAM. The device moves what it can both ways; nothing may touch
 // memory outside RAM, and what reaches the backend must be well-framed. Bits of `mrg` choose
-// the driver's features (1: mergeable buffers, 4: checksum offloads) and the backend (2: a
-// tap's, one frame per datagram, played by a SEQPACKET socket).
+// the driver's features (1: mergeable buffers, 4: checksum offloads, 8: TSO) and the backend
+// (2: a tap's, one frame behind its virtio-net header per datagram, played by a SEQPACKET
+// socket).
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,7 +19,9 @@
 
 #define RAM (64u << 10)
 #define MRG_RXBUF (1ULL << 15)
+#define MAX_FRAME (65536 + 32) // net.c's: a 64 KiB IP packet behind an Ethernet (VLAN) header
 #define CSUMS (3ULL) // VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM
+#define TSOS (0x1980ULL) // VIRTIO_NET_F_GUEST_TSO4, _TSO6, HOST_TSO4, HOST_TSO6
 
 struct state {
 	uint64_t desc[2], avail[2], used[2];
@@ -34,13 +37,14 @@ static void no_irq(void *ctx, unsigned irq)
 }
 
 // What the device wrote to the backend: frames, each behind its 32-bit big-endian length, of
-// 1..65536 bytes. Anything else is a bug of the device.
+// 1..MAX_FRAME bytes; a tap's one per datagram behind a 12-byte header. Anything else is a bug
+// of the device.
 static void check_framing(int fd, bool tap)
 {
 	static uint8_t frame[1 << 17];
 	ssize_t k;
 	while (tap && (k = read(fd, frame, sizeof(frame))) >= 0)
-		if (k == 0 || k > 65536) // a tap's frames: one per datagram, 1..65536 bytes
+		if (k <= 12 || k > 12 + MAX_FRAME)
 			abort();
 	if (tap)
 		return;
@@ -54,7 +58,7 @@ static void check_framing(int fd, bool tap)
 			abort();
 		uint32_t f = (uint32_t)buf[off] << 24 | (uint32_t)buf[off + 1] << 16 |
 			     (uint32_t)buf[off + 2] << 8 | buf[off + 3];
-		if (f == 0 || f > 65536 || len - off - 4 < f)
+		if (f == 0 || f > MAX_FRAME || len - off - 4 < f)
 			abort();
 		off += 4 + f;
 	}
@@ -86,12 +90,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct guest_mem mem = {ram, RAM};
 	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
 	struct virtio_dev *dev;
-	if (virtio_net_new(mac, sv[0], tap, &dev) < 0)
+	if (virtio_net_new(mac, sv[0], tap, -1, &dev) < 0)
 		abort();
 	dev->mem = &mem;
 	dev->raise_irq = no_irq;
 	dev->status = 0xf; // ACKNOWLEDGE | DRIVER | DRIVER_OK | FEATURES_OK
-	dev->driver_features = (st.mrg & 1 ? MRG_RXBUF : 0) | (st.mrg & 4 ? CSUMS : 0);
+	dev->driver_features = (st.mrg & 1 ? MRG_RXBUF : 0) | (st.mrg & 4 ? CSUMS : 0) |
+			      (st.mrg & 8 ? TSOS : 0);
 	for (unsigned q = 0; q < 2; q++) {
 		struct virtq *vq = &dev->vq[q];
 		*vq = (struct virtq){.size = st.size[q],

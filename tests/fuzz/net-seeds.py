@@ -3,9 +3,10 @@
 # Writes hand-made seeds for the net fuzz target into tests/fuzz/corpus/net/: a receive queue
 # with four 2 KiB buffers and a transmit queue with one frame, in a 64 KiB RAM, and a backend
 # stream of two frames (one larger than a buffer: merged, or dropped without MRG_RXBUF), or a
-# stream that breaks the framing; a tap's backend (one frame, no length before it); a
-# transmitted frame whose UDP checksum the guest left to the device. The input layout is fuzz_net.c's struct state, the stream,
-# then RAM. Rerun this only when that layout changes.
+# stream that breaks the framing; a tap's backend (one frame behind a virtio-net header that
+# asks for TSO, no length before it: the driver took TSO, or did not and the frame is dropped);
+# a transmitted frame whose UDP checksum the guest left to the device. The input layout is
+# fuzz_net.c's struct state, the stream, then RAM. Rerun this only when that layout changes.
 import os
 import struct
 import sys
@@ -45,12 +46,15 @@ def frame(n):
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus", "net")
 os.makedirs(out, exist_ok=True)
 good = frame(100) + frame(3000)
+# flags NEEDS_CSUM, gso_type TCPv4, hdr_len 54, gso_size 1448, csum_start 34, csum_offset 16
+tso_hdr = struct.pack("<BBHHHHH", 1, 1, 54, 1448, 34, 16, 0)
 seeds = {
     "merged": state(1, 3, len(good)) + good + ram(),
     "unmerged": state(0, 3, len(good)) + good + ram(),
     "bad-length": state(1, 3, 8) + b"\xff\xff\xff\xff\x00\x00\x00\x00" + ram(),
     "tx-only": state(1, 2, 0) + ram(),
-    "tap": state(1 | 2, 3, 3000) + frame(3000)[4:] + ram(),
+    "tap": state(1 | 2 | 4 | 8, 3, 3012) + tso_hdr + frame(3000)[4:] + ram(),
+    "tap-tso-not-taken": state(1 | 2, 3, 3012) + tso_hdr + frame(3000)[4:] + ram(),
     "csum": state(1 | 4, 3, 0) + ram(csum=True),
 }
 for name, data in seeds.items():

@@ -21,7 +21,7 @@ target=${1:?usage: run.sh [--keep] [--jobs N] TARGET [SECONDS]} seconds=${2:-60}
 case $target in
 loader) files="vmm/loader.c" ;;
 virtq) files="vmm/virtio/virtq.c" ;;
-net) files="vmm/virtio/net.c vmm/virtio/mmio.c vmm/virtio/virtq.c vmm/log.c" ;;
+net) files="vmm/virtio/net.c vmm/virtio/vhost_net.c vmm/virtio/mmio.c vmm/virtio/virtq.c vmm/log.c" ;;
 p9-wire) files="vmm/p9/wire.c" ;;
 p9-server) files="vmm/p9/wire.c vmm/p9/fid.c vmm/p9/server.c vmm/log.c" ;;
 spec) files="vmm/spec.c guest-init/spec_read.c -lfdt" ;;

@@ -78,6 +78,7 @@ int main(void)
 	ok(PARSE(&cfg, "--network", "bridge", "--rootfs", dir, "--", "/bin/true") < 0, "--network bridge is refused");
 	ok(PARSE(&cfg, "--ip", "10.0.0.2/24", "--rootfs", dir, "--", "/bin/true") < 0, "--ip without a tap is refused");
 	ok(PARSE(&cfg, "--gateway", "10.0.0.1", "--rootfs", dir, "--", "/bin/true") < 0, "--gateway without a tap is refused");
+	ok(PARSE(&cfg, "--vhost-net", "on", "--rootfs", dir, "--", "/bin/true") < 0, "--vhost-net without a tap is refused");
 	ok(PARSE(&cfg, "--network", "tap:cvtap0", "-p", "80:80", "--rootfs", dir, "--", "/bin/true") < 0,
 	   "-p with a tap is refused");
 	ok(PARSE(&cfg, "--network", "tap:no-such-tap0", "--rootfs", dir, "--", "/bin/true") < 0,

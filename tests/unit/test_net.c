@@ -4,12 +4,124 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../harness/tap.h"
 #include "../../vmm/net/net.h"
 #include "../../vmm/virtio/devices.h"
+
+// A card on a tap (played by a SEQPACKET socket: one frame per datagram) in a 64 KiB RAM:
+// receive ring at 0x0000/0x1000/0x2000 with one 2 KiB buffer at 0x8000, transmit ring at
+// 0x3000/0x4000/0x5000 with one chain (header at 0x6000, frame at 0x6100) posted.
+#define T_RAM (64u << 10)
+#define T_CSUM (3ULL)	   // VIRTIO_NET_F_CSUM | GUEST_CSUM
+#define T_TSO (0x1980ULL)  // GUEST_TSO4, GUEST_TSO6, HOST_TSO4, HOST_TSO6
+#define T_MRG (1ULL << 15) // MRG_RXBUF
+struct tap_card {
+	uint8_t *ram;
+	struct guest_mem mem;
+	struct virtio_dev *dev;
+	int peer; // the tap's far end
+};
+
+static void no_irq(void *ctx, unsigned irq)
+{
+	(void)ctx;
+	(void)irq;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void tap_card(struct tap_card *t, uint64_t features)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		abort();
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	t->peer = sv[1];
+	t->ram = calloc(1, T_RAM);
+	t->mem = (struct guest_mem){t->ram, T_RAM};
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+	if (!t->ram || virtio_net_new(mac, sv[0], true, -1, &t->dev) < 0)
+		abort();
+	struct virtio_dev *d = t->dev;
+	d->mem = &t->mem;
+	d->raise_irq = no_irq;
+	d->status = 0xf;
+	d->driver_features = features;
+	// receive: one writable 2 KiB buffer
+	uint8_t *desc = t->ram;
+	memcpy(desc, &(uint64_t){0x8000}, 8);
+	memcpy(desc + 8, &(uint32_t){0x800}, 4);
+	put16(desc + 12, 2); // WRITE
+	put16(t->ram + 0x1000 + 2, 1);
+	// transmit: a 12-byte header, then a 60-byte frame
+	desc = t->ram + 0x3000;
+	memcpy(desc, &(uint64_t){0x6000}, 8);
+	memcpy(desc + 8, &(uint32_t){12}, 4);
+	put16(desc + 12, 1); // NEXT
+	put16(desc + 14, 1);
+	memcpy(desc + 16, &(uint64_t){0x6100}, 8);
+	memcpy(desc + 24, &(uint32_t){60}, 4);
+	memset(t->ram + 0x6100, 0x5a, 60);
+	put16(t->ram + 0x4000 + 2, 1);
+	const uint64_t rings[2][3] = {{0x0000, 0x1000, 0x2000}, {0x3000, 0x4000, 0x5000}};
+	for (unsigned q = 0; q < 2; q++)
+		d->vq[q] = (struct virtq){.size = 8, .ready = true, .desc = rings[q][0],
+					  .avail = rings[q][1], .used = rings[q][2]};
+}
+
+static void tap_card_free(struct tap_card *t)
+{
+	virtio_dev_free(t->dev);
+	close(t->peer);
+	free(t->ram);
+}
+
+// A tap's frames carry the virtio-net header both ways: the guest's reaches the tap as it was
+// (the host's stack does the checksum and segmentation it asks), the tap's reaches the guest,
+// unless it asks for an offload the driver did not take.
+static void tap_headers(void)
+{
+	// flags NEEDS_CSUM, gso_type TCPv4, hdr_len 54, gso_size 1448, csum_start 34, offset 16
+	static const uint8_t tso_hdr[10] = {1, 1, 54, 0, 0xa8, 5, 34, 0, 16, 0};
+	uint8_t frame[12 + 100];
+	memset(frame, 0x33, sizeof(frame));
+	memcpy(frame, tso_hdr, sizeof(tso_hdr));
+	struct tap_card t;
+	tap_card(&t, T_CSUM | T_TSO | T_MRG);
+	memcpy(t.ram + 0x6000, tso_hdr, sizeof(tso_hdr));
+	ok(write(t.peer, frame, sizeof(frame)) == (ssize_t)sizeof(frame), "(the tap sends a TSO frame)");
+	virtio_net_run(t.dev);
+	uint8_t got[256];
+	ssize_t n = read(t.peer, got, sizeof(got));
+	ok(n == 72 && !memcmp(got, tso_hdr, sizeof(tso_hdr)) && got[12] == 0x5a,
+	   "the guest's frame reaches the tap behind its header, as the guest made it (%zd bytes)", n);
+	const uint8_t *used = t.ram + 0x2000;
+	ok(used[2] == 1 && used[8] == 112, "the tap's frame fills one receive buffer, header and all");
+	ok(!memcmp(t.ram + 0x8000, tso_hdr, sizeof(tso_hdr)) && t.ram[0x8000 + 10] == 1 &&
+	       t.ram[0x8000 + 12] == 0x33,
+	   "with the tap's header (TSO, checksum to finish) and num_buffers 1");
+	tap_card_free(&t);
+
+	tap_card(&t, T_CSUM | T_MRG); // the driver took checksums, not TSO
+	ok(write(t.peer, frame, sizeof(frame)) == (ssize_t)sizeof(frame), "(the tap sends a TSO frame)");
+	frame[1] = 0; // then the same without segmentation
+	ok(write(t.peer, frame, sizeof(frame)) == (ssize_t)sizeof(frame), "(and a frame without)");
+	virtio_net_run(t.dev);
+	used = t.ram + 0x2000;
+	ok(used[2] == 1 && t.ram[0x8000 + 1] == 0,
+	   "a TSO frame the driver did not take is dropped; the next one is delivered");
+	tap_card_free(&t);
+}
 
 // A UDP datagram from 192.0.2.10:40000 to 192.0.2.1:53 carrying "hello" (odd length), in an
 // Ethernet frame, as a guest leaves it with VIRTIO_NET_F_CSUM: the checksum field holds the
@@ -51,6 +163,11 @@ static void tap_mode(void)
 		ok(net_parse_ip(bad_ips[i], &a, &p) < 0, "--ip '%s' is refused", bad_ips[i]);
 	ok(net_parse_gateway("10.0.0.1", &a) == 0 && a == 0x0a000001, "--gateway ADDR");
 	ok(net_parse_gateway("10.0.0", &a) < 0, "--gateway 10.0.0 is refused");
+	enum vm_vhost_net v = VHOST_NET_AUTO;
+	ok(net_parse_vhost("off", &v) == 0 && v == VHOST_NET_OFF, "--vhost-net off");
+	ok(net_parse_vhost("on", &v) == 0 && v == VHOST_NET_ON, "--vhost-net on");
+	ok(net_parse_vhost("auto", &v) == 0 && v == VHOST_NET_AUTO, "--vhost-net auto");
+	ok(net_parse_vhost("yes", &v) < 0 && net_parse_vhost("", &v) < 0, "--vhost-net yes and '' are refused");
 	is(net_tap_guest_addr(0x0a000001, 24), 0x0a000002u, "the tap's 10.0.0.1/24: 10.0.0.2");
 	is(net_tap_guest_addr(0x0a0000fe, 24), 0x0a0000fdu,
 	   "10.0.0.254/24: 10.0.0.253 (.255 is the broadcast)");
@@ -120,5 +237,6 @@ int main(void)
 	free(text);
 	checksum_offload();
 	tap_mode();
+	tap_headers();
 	return tap_done();
 }

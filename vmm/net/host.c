@@ -102,6 +102,18 @@ int net_parse_mode(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+int net_parse_vhost(const char *arg, enum vm_vhost_net *mode)
+{
+	static const char *const names[] = {[VHOST_NET_AUTO] = "auto", [VHOST_NET_ON] = "on",
+					    [VHOST_NET_OFF] = "off"};
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(arg, names[i])) {
+			*mode = (enum vm_vhost_net)i;
+			return 0;
+		}
+	return log_err(0, "--vhost-net %s: expected auto, on or off", arg);
+}
+
 int net_parse_ip(const char *arg, uint32_t *addr, unsigned *prefix)
 {
 	char text[INET_ADDRSTRLEN];

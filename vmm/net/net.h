@@ -11,6 +11,7 @@
 
 #include "../config.h"
 
+#define TAP_VNET_HDR 12	    // struct virtio_net_hdr_v1, the header a virtio 1 driver uses
 #define NET_PASST_MTU 65520 // passt's frames: the guest sends whole TCP windows, no offloads
 
 // An IPv4 address (host byte order) as dotted text into buf (INET_ADDRSTRLEN bytes).
@@ -23,6 +24,8 @@ int net_parse_mode(const char *arg, struct vm_config *cfg);
 int net_parse_ip(const char *arg, uint32_t *addr, unsigned *prefix);
 // --gateway ADDR. 0 or -EINVAL (logged).
 int net_parse_gateway(const char *arg, uint32_t *addr);
+// --vhost-net auto|on|off. 0 or -EINVAL (logged).
+int net_parse_vhost(const char *arg, enum vm_vhost_net *mode);
 // --dns: an IPv4 address. 0 or -EINVAL (logged).
 int net_parse_dns(const char *arg, uint32_t *addr);
 
@@ -48,16 +51,21 @@ int net_resolve(struct vm_config *cfg);
 struct net_backend {
 	pid_t pid; // passt's; 0: none (not started, or a tap)
 	int fd;	   // -1: none
+	int vhost; // a tap's /dev/vhost-net (owned, set up); -1: none
 };
 // Starts cfg's backend (nothing for --network none). 0 or -errno (logged).
 int net_backend_start(const struct vm_config *cfg, struct net_backend *b);
-// Closes clearvm's end, which ends passt, and reaps it (killed if it has not gone in a second).
+// Closes clearvm's end, which ends passt, and reaps it (killed if it has not gone in a second);
+// a tap's queue and vhost fd are closed.
 void net_backend_stop(struct net_backend *b);
 
 // passt, started on a socketpair: fd is clearvm's end, carrying the guest's Ethernet frames
 // each behind its length (32 bits, big-endian), as QEMU's stream netdev does. 0 or -errno
 // (logged; -ENOENT: no passt installed).
 int passt_start(const struct vm_config *cfg, struct net_backend *b);
-// An existing tap device's queue (non-blocking, close-on-exec; one frame per read or write),
-// or -errno (logged: missing, not permitted, busy).
+// An existing tap device's queue (non-blocking, close-on-exec; one frame per read or write,
+// behind a 12-byte virtio-net header), or -errno (logged: missing, not permitted, busy).
 int tap_open(const char *name);
+// /dev/vhost-net, owned by this process, offering what a virtio 1 card with mergeable buffers
+// needs: the fd, or -errno (not logged: --vhost-net auto goes on without it).
+int tap_vhost_open(void);

@@ -111,7 +111,7 @@ static void build_args(const struct vm_config *cfg, struct args *a)
 int passt_start(const struct vm_config *cfg, struct net_backend *p)
 {
 	p->pid = 0;
-	p->fd = -1;
+	p->fd = p->vhost = -1;
 	char path[512];
 	if (find_passt(path, sizeof(path)) < 0)
 		return log_err(0, "network: passt is not installed (apt-get install passt), "
@@ -161,12 +161,14 @@ int passt_start(const struct vm_config *cfg, struct net_backend *p)
 	return 0;
 }
 
-// (Here: what it takes to stop a backend is passt's; a tap's queue is only closed.)
+// (Here: what it takes to stop a backend is passt's; a tap's fds are only closed.)
 void net_backend_stop(struct net_backend *p)
 {
+	if (p->vhost >= 0)
+		close(p->vhost);
 	if (p->fd >= 0)
 		close(p->fd);
-	p->fd = -1;
+	p->fd = p->vhost = -1;
 	if (p->pid <= 0)
 		return;
 	// Its socket closed, passt exits; one that has not within a second is killed.

@@ -4,7 +4,9 @@
 // skips the filters). ioctl is allowed only for the requests the role makes.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +145,10 @@ int seccomp_enter(enum seccomp_role role, enum seccomp_mode mode)
 	static const unsigned long vcpu_ioctls[] = {
 		KVM_RUN,      // the vCPU loop
 		KVM_IRQ_LINE, // devices raise their interrupt
+		// the network card's driver ready, or reset: the tap's offloads, vhost's rings
+		TUNSETOFFLOAD, VHOST_GET_FEATURES, VHOST_SET_FEATURES, VHOST_SET_MEM_TABLE,
+		VHOST_SET_VRING_NUM, VHOST_SET_VRING_BASE, VHOST_SET_VRING_ADDR,
+		VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_NET_SET_BACKEND,
 	};
 	static const unsigned long p9_ioctls[] = {
 		KVM_IRQ_LINE, // a reply is ready
@@ -150,9 +156,11 @@ int seccomp_enter(enum seccomp_role role, enum seccomp_mode mode)
 	static const unsigned long io_ioctls[] = {
 		TIOCGWINSZ,   // -t: the terminal's size after SIGWINCH
 		KVM_IRQ_LINE, // the console interrupts the guest when stdin or a control message arrives
+		TUNGETIFF,    // vhost-net: whether the tap still exists
 	};
 	static const unsigned long main_ioctls[] = {
 		TCSETS, TCSETSW, TCSETSF, TCGETS, // -it: the terminal back to how it was
+		VHOST_NET_SET_BACKEND,		  // vhost-net: the tap detached at the end
 	};
 	scmp_filter_ctx ctx = seccomp_init(mode == SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
 	if (!ctx)

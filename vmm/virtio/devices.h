@@ -59,13 +59,16 @@ void virtio_console_out_ready(struct virtio_dev *dev, int fd);
 // released are added to *reported (may be NULL).
 int virtio_balloon_new(int mem_fd, uint64_t *reported, struct virtio_dev **out);
 // virtio-net (net.c) with a MAC and a backend: a stream socket carrying each frame behind its
-// 32-bit big-endian length (passt), a tap's queue (`tap`: one frame per read or write), or -1
-// (a template's card: the guest's frames are dropped). Frames from a stream backend are marked
-// checked for the guest (passt made them); a tap's come from wherever the host got them.
-// The I/O thread moves the frames: it watches the kick eventfd (the guest posted buffers) and
-// the backend fd for the events virtio_net_backend_fd asks (-1: none now), then calls
-// virtio_net_run, which returns -EPIPE once the backend has closed or broken the framing.
-int virtio_net_new(const uint8_t mac[6], int backend, bool tap, struct virtio_dev **out);
+// 32-bit big-endian length (passt), a tap's queue opened with a 12-byte virtio header (`tap`:
+// one frame with its header per read or write; the card then offers TSO), or -1 (a template's
+// card: the guest's frames are dropped). Frames from a stream backend are marked checked for
+// the guest (passt made them); a tap's carry the header the host's stack gave them. With a
+// tap and `vhost` (an owned /dev/vhost-net, which stays the caller's), vhost-net serves the
+// rings once the driver is ready. The I/O thread watches the kick eventfd (the guest posted
+// buffers; with vhost: vhost asked to interrupt the guest) and the backend fd for the events
+// virtio_net_backend_fd asks (-1: none now), then calls virtio_net_run, which returns -EPIPE
+// once the backend has closed, broken the framing, or (a tap) been deleted.
+int virtio_net_new(const uint8_t mac[6], int backend, bool tap, int vhost, struct virtio_dev **out);
 int virtio_net_kick_fd(struct virtio_dev *dev);
 int virtio_net_backend_fd(struct virtio_dev *dev, short *events);
 int virtio_net_run(struct virtio_dev *dev);

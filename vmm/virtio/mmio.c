@@ -116,12 +116,17 @@ static void reset(struct virtio_dev *dev)
 		dev->ops->reset(dev);
 }
 
+void virtio_raise_used(struct virtio_dev *dev)
+{
+	dev->isr |= ISR_USED;
+	dev->raise_irq(dev->irq_ctx, dev->irq);
+}
+
 void virtio_signal_used(struct virtio_dev *dev, unsigned q)
 {
 	if (q < dev->nqueues && !virtq_want_interrupt(&dev->vq[q], dev->mem))
 		return;
-	dev->isr |= ISR_USED;
-	dev->raise_irq(dev->irq_ctx, dev->irq);
+	virtio_raise_used(dev);
 }
 
 void virtio_needs_reset(struct virtio_dev *dev, const char *why)
@@ -203,7 +208,10 @@ static void reg_write(struct virtio_dev *dev, uint64_t off, uint32_t v)
 		}
 		if ((v & STATUS_FEATURES_OK) && !(dev->driver_features & VIRTIO_F_VERSION_1))
 			v &= ~(uint32_t)STATUS_FEATURES_OK; // legacy drivers are refused
+		bool was_ok = dev->status & STATUS_DRIVER_OK;
 		dev->status = v | (dev->status & STATUS_NEEDS_RESET);
+		if (!was_ok && virtio_driver_ok(dev) && dev->ops->driver_ok)
+			dev->ops->driver_ok(dev);
 		break;
 	case REG_QUEUE_DESC_LO: if (vq_writable) set_half(&vq->desc, v, false); break;
 	case REG_QUEUE_DESC_HI: if (vq_writable) set_half(&vq->desc, v, true); break;

@@ -20,6 +20,8 @@ struct virtio_dev_ops {
 	void (*notify)(struct virtio_dev *dev, unsigned q);
 	// Device-specific config space, offset from 0x100; reads must fill all of data.
 	void (*config)(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint32_t len, bool write);
+	// Optional: the driver set DRIVER_OK (features and queues are final).
+	void (*driver_ok)(struct virtio_dev *dev);
 	// The driver reset the device: drop per-session state.
 	void (*reset)(struct virtio_dev *dev);
 	// Optional: stops the device's threads and frees whatever it owns, but not the allocation
@@ -46,6 +48,9 @@ struct virtio_dev {
 	// An eventfd KVM signals itself when the driver notifies queue 0 (an ioeventfd: no exit to
 	// clearvm), or -1: notifies come as MMIO exits to ops->notify.
 	int notify_fd;
+	// Or one eventfd per queue (nqueues of them; NULL: none), each signalled when the driver
+	// notifies that queue.
+	const int *queue_notify_fds;
 
 	pthread_mutex_t lock;
 	struct virtq vq[VIRTIO_MAX_QUEUES];
@@ -79,6 +84,8 @@ static inline uint16_t virtio_queue_max(const struct virtio_dev *dev)
 void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool write);
 // Tells the driver that used buffers are waiting (if it wants to know).
 void virtio_signal_used(struct virtio_dev *dev, unsigned q);
+// The same, whatever the queues' flags: for a data path that looked at them itself (vhost).
+void virtio_raise_used(struct virtio_dev *dev);
 // The guest broke a queue: flag DEVICE_NEEDS_RESET and stop using the device until reset.
 void virtio_needs_reset(struct virtio_dev *dev, const char *why);
 bool virtio_driver_ok(const struct virtio_dev *dev);

@@ -1,26 +1,46 @@
 // SPDX-License-Identifier: Apache-2.0
 // virtio-net (virtio 1.2, 5.1): one receive and one transmit queue, a MAC in config space, and
-// mergeable receive buffers so that a 64 KiB frame (passt's MTU) fits buffers of any size. The
-// backend is a stream socket carrying each frame behind its 32-bit big-endian length (passt's
-// and QEMU's stream netdev format). All of the data path runs on the I/O thread: the guest's
-// notifies only wake it (an ioeventfd), it moves frames in batches through two buffers, and
-// when the backend is slow the device stops taking transmit chains, so the guest waits, never
-// a vCPU. A malformed chain is returned unused; a backend that breaks the framing is cut off.
+// mergeable receive buffers so that a 64 KiB frame (passt's MTU, a tap's TSO) fits buffers of
+// any size. Three data paths:
+// - a stream socket carrying each frame behind its 32-bit big-endian length (passt's and
+//   QEMU's stream netdev format);
+// - a tap opened with a virtio header: each read or write is one frame behind the same 12-byte
+//   header the guest uses, so checksum and segmentation offloads pass through to the host's
+//   stack untouched;
+// - that tap served by vhost-net (vhost_net.c): the rings are the host kernel's, this file
+//   only starts and stops it and relays its interrupts.
+// The first two run on the I/O thread: the guest's notifies only wake it (an ioeventfd), it
+// moves frames in batches through two buffers, and when the backend is slow the device stops
+// taking transmit chains, so the guest waits, never a vCPU. A malformed chain is returned
+// unused; a backend that breaks the framing is cut off.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "devices.h"
+#include "vhost_net.h"
 
 #define VIRTIO_ID_NET 1
 #define VIRTIO_NET_F_CSUM (1ULL << 0)	    // the guest may leave a transmitted L4 checksum to us
 #define VIRTIO_NET_F_GUEST_CSUM (1ULL << 1) // received frames may be marked as checked
 #define VIRTIO_NET_F_MAC (1ULL << 5)
+#define VIRTIO_NET_F_GUEST_TSO4 (1ULL << 7) // a tap's: the host may send 64 KiB TCP segments
+#define VIRTIO_NET_F_GUEST_TSO6 (1ULL << 8)
+#define VIRTIO_NET_F_HOST_TSO4 (1ULL << 11) // a tap's: the guest may send them
+#define VIRTIO_NET_F_HOST_TSO6 (1ULL << 12)
 #define VIRTIO_NET_F_MRG_RXBUF (1ULL << 15)
+#define STREAM_FEATURES                                                                            \
+	(VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC | VIRTIO_NET_F_MRG_RXBUF)
+#define TAP_FEATURES                                                                               \
+	(STREAM_FEATURES | VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6 |                     \
+	 VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6)
 #define RXQ 0
 #define TXQ 1
 #define NET_HDR                                                                                    \
@@ -30,18 +50,24 @@
 #define NUM_BUFFERS_OFF 10 // num_buffers in it
 #define HDR_F_NEEDS_CSUM 1 // flags: sum from csum_start to the end, store at +csum_offset
 #define HDR_F_DATA_VALID 2 // flags: the frame's checksums need no checking
-#define MAX_FRAME 65536	   // an Ethernet header and passt's largest MTU, with room
-#define STREAM_CAP (8 * (4 + MAX_FRAME)) // each direction's buffer: a batch of frames
-#define MAX_MERGE 64			 // receive buffers one frame may take
+#define HDR_GSO_TCPV4 1	   // gso_type: a TCP segment to be cut at gso_size
+#define HDR_GSO_TCPV6 4
+#define MAX_FRAME (65536 + 32) // a 64 KiB IP packet behind an Ethernet (and VLAN) header
+// Each direction's buffer: a batch of frames (a tap's with their header).
+#define STREAM_CAP (8 * (4 + NET_HDR + MAX_FRAME))
+#define ELEM_MAX (4 + NET_HDR + MAX_FRAME) // the room one more frame needs in it
+#define MAX_MERGE 64			   // receive buffers one frame may take
 
 struct virtio_net {
 	struct virtio_dev dev;
 	uint8_t mac[6];
 	int backend; // -1: none (a template's card): what the guest sends is dropped
-	bool tap;    // the backend is a tap: a frame per read or write, checksums unchecked
-	int kick;    // the guest's notifies (ioeventfd), read by the I/O thread
+	bool tap;    // the backend is a tap: a frame behind its header per read or write
+	int kick;    // the guest's notifies (ioeventfd), read by the I/O thread; -1 with vhost
+	struct vhost_net vhost; // vhost.fd -1: frames move through the buffers below
 	bool gone;   // the backend closed or broke the framing
-	// To the backend: length-prefixed frames, written from `out_off`.
+	// To the backend: length-prefixed frames (a tap's with their header), written from
+	// `out_off`.
 	uint8_t *out;
 	size_t out_len, out_off;
 	// From the backend: bytes read, frames not yet given to the guest.
@@ -53,11 +79,44 @@ struct virtio_net {
 
 static void net_notify(struct virtio_dev *dev, unsigned q)
 {
-	(void)q; // no ioeventfd: the notify came as an MMIO exit; the I/O thread does the work
+	// No ioeventfd: the notify came as an MMIO exit; the I/O thread (or vhost) does the work.
 	struct virtio_net *n = dev->priv;
 	uint64_t one = 1;
-	if (write(n->kick, &one, sizeof(one)) < 0)
+	if (write(n->vhost.fd >= 0 ? n->vhost.kick[q] : n->kick, &one, sizeof(one)) < 0)
 		log_debug("virtio-net kick: %s", strerror(errno));
+}
+
+// The driver is ready (or a template's driver was): a tap sends the guest only the offloads it
+// took, and vhost gets the rings.
+static void net_start(struct virtio_dev *dev)
+{
+	struct virtio_net *n = dev->priv;
+	if (!n->tap || n->backend < 0)
+		return;
+	uint64_t f = dev->driver_features;
+	unsigned off = 0;
+	if (f & VIRTIO_NET_F_GUEST_CSUM) {
+		off |= TUN_F_CSUM;
+		if (f & VIRTIO_NET_F_GUEST_TSO4)
+			off |= TUN_F_TSO4;
+		if (f & VIRTIO_NET_F_GUEST_TSO6)
+			off |= TUN_F_TSO6;
+	}
+	if (ioctl(n->backend, TUNSETOFFLOAD, (unsigned long)off) < 0)
+		log_debug("virtio-net: tap offloads: %s", strerror(errno));
+	if (n->vhost.fd >= 0 && !n->vhost.running &&
+	    vhost_net_start(&n->vhost, n->backend, dev->mem, dev->vq, f) < 0)
+		virtio_needs_reset(dev, "vhost-net");
+}
+
+static int net_restore(struct virtio_dev *dev, const uint8_t *buf, size_t len)
+{
+	(void)buf;
+	if (len)
+		return -EINVAL;
+	if (virtio_driver_ok(dev))
+		net_start(dev);
+	return 0;
 }
 
 static void net_config(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint32_t len,
@@ -75,22 +134,31 @@ static void net_config(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint
 
 static void net_reset(struct virtio_dev *dev)
 {
-	(void)dev; // frames already taken stay queued for the backend; those for the guest wait
+	// Frames already taken stay queued for the backend; those for the guest wait. vhost lets
+	// go of the rings.
+	struct virtio_net *n = dev->priv;
+	if (n->vhost.running)
+		vhost_net_stop(&n->vhost);
 }
 
 static void net_destroy(struct virtio_dev *dev)
 {
 	struct virtio_net *n = dev->priv;
+	vhost_net_free(&n->vhost);
 	if (n->kick >= 0)
 		close(n->kick);
 	free(n->out);
 	free(n->in);
 }
 
-static const struct virtio_dev_ops net_ops = {
-    .notify = net_notify, .config = net_config, .reset = net_reset, .destroy = net_destroy};
+static const struct virtio_dev_ops net_ops = {.notify = net_notify,
+					     .config = net_config,
+					     .driver_ok = net_start,
+					     .reset = net_reset,
+					     .destroy = net_destroy,
+					     .restore = net_restore};
 
-int virtio_net_new(const uint8_t mac[6], int backend, bool tap, struct virtio_dev **out)
+int virtio_net_new(const uint8_t mac[6], int backend, bool tap, int vhost, struct virtio_dev **out)
 {
 	struct virtio_net *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -98,18 +166,24 @@ int virtio_net_new(const uint8_t mac[6], int backend, bool tap, struct virtio_de
 	n->backend = backend;
 	n->tap = tap;
 	memcpy(n->mac, mac, sizeof(n->mac));
-	n->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	n->out = malloc(STREAM_CAP);
-	n->in = malloc(STREAM_CAP);
-	virtio_dev_init(&n->dev, VIRTIO_ID_NET,
-			VIRTIO_NET_F_CSUM | VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_MAC |
-			    VIRTIO_NET_F_MRG_RXBUF,
-			2, &net_ops, n);
-	if (n->kick < 0 || !n->out || !n->in) {
-		virtio_dev_free(&n->dev);
-		return -ENOMEM;
+	n->kick = -1;
+	n->vhost = VHOST_NET_NONE;
+	virtio_dev_init(&n->dev, VIRTIO_ID_NET, tap ? TAP_FEATURES : STREAM_FEATURES, 2, &net_ops, n);
+	int r = 0;
+	if (tap && vhost >= 0 && backend >= 0) {
+		r = vhost_net_init(&n->vhost, vhost);
+		n->dev.queue_notify_fds = n->vhost.kick; // one per queue: vhost reads them
+	} else {
+		n->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		n->out = malloc(STREAM_CAP);
+		n->in = malloc(STREAM_CAP);
+		r = n->kick < 0 || !n->out || !n->in ? -ENOMEM : 0;
+		n->dev.notify_fd = n->kick;
 	}
-	n->dev.notify_fd = n->kick;
+	if (r < 0) {
+		virtio_dev_free(&n->dev);
+		return r;
+	}
 	*out = &n->dev;
 	return 0;
 }
@@ -181,14 +255,15 @@ bool virtio_net_finish_csum(uint8_t *frame, uint32_t flen, uint16_t start, uint1
 	return true;
 }
 
-// Transmit chains into `out`, while it has room for one more frame of the largest size.
-// Returns whether any chain was used.
+// Transmit chains into `out`, while it has room for one more frame of the largest size: a
+// tap's with the guest's header (the tap does what it asks), a stream's without it, its
+// checksum finished here when the guest left it. Returns whether any chain was used.
 static bool take_tx(struct virtio_net *n)
 {
 	struct virtio_dev *dev = &n->dev;
 	struct virtq_chain *c = &n->chain;
 	bool used = false;
-	while (queue_ok(n, TXQ) && STREAM_CAP - n->out_len >= 4 + MAX_FRAME) {
+	while (queue_ok(n, TXQ) && STREAM_CAP - n->out_len >= ELEM_MAX) {
 		int r = virtq_pop(&dev->vq[TXQ], dev->mem, c);
 		if (r < 0) {
 			virtio_needs_reset(dev, "transmit queue");
@@ -198,11 +273,16 @@ static bool take_tx(struct virtio_net *n)
 			break;
 		used = true;
 		uint64_t len = c->out_len;
-		if (len > NET_HDR && len - NET_HDR <= MAX_FRAME && n->backend >= 0) {
-			uint8_t *p = n->out + n->out_len;
+		uint8_t *p = n->out + n->out_len;
+		if (len <= NET_HDR || len - NET_HDR > MAX_FRAME || n->backend < 0) {
+			// too short, too long, or no backend: dropped, as a cable would
+		} else if (n->tap) {
+			put_len(p, (uint32_t)len);
+			iov_copy(c->out, c->nout, 0, p + 4, len, false);
+			n->out_len += 4 + len;
+		} else {
 			uint32_t flen = (uint32_t)(len - NET_HDR);
 			put_len(p, flen);
-			// The frame after the header, and its checksum if the guest left it.
 			uint8_t hdr[NET_HDR];
 			iov_copy(c->out, c->nout, 0, hdr, sizeof(hdr), false);
 			iov_copy(c->out, c->nout, NET_HDR, p + 4, flen, false);
@@ -210,14 +290,14 @@ static bool take_tx(struct virtio_net *n)
 			    virtio_net_finish_csum(p + 4, flen, le16(hdr + CSUM_START_OFF),
 					le16(hdr + CSUM_START_OFF + 2)))
 				n->out_len += 4 + flen;
-		} // else: too short, too long, or no backend: dropped, as a cable would
+		}
 		virtq_push(&dev->vq[TXQ], dev->mem, c->head, 0);
 	}
 	return used;
 }
 
-// A tap takes one frame per write; one it refuses (its link down, the host out of buffers)
-// is dropped, as a full wire would.
+// A tap takes one frame per write; one it refuses (its link down, the host out of buffers, a
+// header it finds invalid) is dropped, as a full wire would.
 static void flush_tap(struct virtio_net *n)
 {
 	while (n->out_len - n->out_off >= 4) {
@@ -228,7 +308,7 @@ static void flush_tap(struct virtio_net *n)
 			continue;
 		if (w < 0 && errno == EAGAIN)
 			break;
-		if (w < 0 && errno != EIO && errno != ENOBUFS && errno != ENOMEM) {
+		if (w < 0 && errno != EIO && errno != ENOBUFS && errno != ENOMEM && errno != EINVAL) {
 			log_debug("virtio-net: tap write: %s", strerror(errno));
 			n->gone = true;
 			break;
@@ -274,17 +354,41 @@ static void flush_out(struct virtio_net *n)
 	}
 }
 
+// The header the guest gets with a frame: a tap's own (what the host's stack left to do or
+// checked), else "checked" for passt's frames (passt made them, checksums and all). False: the
+// tap's asks for an offload the driver did not take (the frame is dropped).
+static bool rx_header(const struct virtio_net *n, const uint8_t *tap_hdr, uint8_t hdr[NET_HDR])
+{
+	uint64_t f = n->dev.driver_features;
+	memset(hdr, 0, NET_HDR);
+	if (!tap_hdr) {
+		if (f & VIRTIO_NET_F_GUEST_CSUM)
+			hdr[0] = HDR_F_DATA_VALID;
+		return true;
+	}
+	memcpy(hdr, tap_hdr, NUM_BUFFERS_OFF);
+	unsigned gso = hdr[1];
+	if (hdr[0] && !(f & VIRTIO_NET_F_GUEST_CSUM))
+		return false;
+	if (gso == HDR_GSO_TCPV4)
+		return f & VIRTIO_NET_F_GUEST_TSO4;
+	if (gso == HDR_GSO_TCPV6)
+		return f & VIRTIO_NET_F_GUEST_TSO6;
+	return gso == 0;
+}
+
 // One frame into receive buffers: a header and the frame, over as many chains as it takes
 // when the driver merges them, else in one. 1: delivered (or dropped as unfittable); 0: not
 // enough buffers yet (nothing taken); -1: the guest broke the queue.
-static int put_frame(struct virtio_net *n, const uint8_t *frame, uint32_t flen)
+static int put_frame(struct virtio_net *n, const uint8_t *tap_hdr, const uint8_t *frame,
+		     uint32_t flen)
 {
 	struct virtio_dev *dev = &n->dev;
 	struct virtq *vq = &dev->vq[RXQ];
 	bool merge = dev->driver_features & VIRTIO_NET_F_MRG_RXBUF;
-	uint8_t hdr[NET_HDR] = {0};
-	if ((dev->driver_features & VIRTIO_NET_F_GUEST_CSUM) && !n->tap)
-		hdr[0] = HDR_F_DATA_VALID; // the backend (passt) made the frame, checksums and all
+	uint8_t hdr[NET_HDR];
+	if (!rx_header(n, tap_hdr, hdr))
+		return 1;
 	size_t total = NET_HDR + (size_t)flen, done = 0;
 	struct virtq_used used[MAX_MERGE];
 	unsigned nused = 0;
@@ -329,19 +433,19 @@ static bool give_rx(struct virtio_net *n)
 {
 	size_t off = 0;
 	bool delivered = false;
+	size_t hlen = n->tap ? NET_HDR : 0; // a tap's frames come behind their header
 	while (queue_ok(n, RXQ) && n->in_len - off >= 4) {
 		const uint8_t *p = n->in + off;
-		uint32_t flen = get_len(p);
-		if (flen == 0 || flen > MAX_FRAME) {
-			log_msg("network: the backend sent a frame of %u bytes: disconnected",
-				flen);
+		uint32_t len = get_len(p);
+		if (len <= hlen || len > hlen + MAX_FRAME) {
+			log_msg("network: the backend sent a frame of %u bytes: disconnected", len);
 			n->gone = true;
 			n->in_len = off = 0;
 			break;
 		}
-		if (n->in_len - off < 4 + (size_t)flen)
+		if (n->in_len - off < 4 + (size_t)len)
 			break;
-		int r = put_frame(n, p + 4, flen);
+		int r = put_frame(n, hlen ? p + 4 : NULL, p + 4 + hlen, len - (uint32_t)hlen);
 		if (r < 0) {
 			virtio_needs_reset(&n->dev, "receive queue");
 			break;
@@ -349,7 +453,7 @@ static bool give_rx(struct virtio_net *n)
 		if (r == 0)
 			break;
 		delivered = true;
-		off += 4 + flen;
+		off += 4 + len;
 	}
 	if (off) {
 		memmove(n->in, n->in + off, n->in_len - off);
@@ -358,12 +462,13 @@ static bool give_rx(struct virtio_net *n)
 	return delivered;
 }
 
-// A tap's frames, each read whole, put in `in` behind their length as a stream's are.
+// A tap's frames, each read whole with its header, put in `in` behind their length as a
+// stream's are. One shorter than a header is dropped.
 static void fill_tap(struct virtio_net *n)
 {
-	while (!n->gone && STREAM_CAP - n->in_len >= 4 + MAX_FRAME) {
+	while (!n->gone && STREAM_CAP - n->in_len >= ELEM_MAX) {
 		uint8_t *p = n->in + n->in_len;
-		ssize_t r = read(n->backend, p + 4, MAX_FRAME);
+		ssize_t r = read(n->backend, p + 4, NET_HDR + MAX_FRAME);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == EAGAIN)
@@ -373,6 +478,8 @@ static void fill_tap(struct virtio_net *n)
 			n->gone = true;
 			break;
 		}
+		if (r <= NET_HDR)
+			continue;
 		put_len(p, (uint32_t)r);
 		n->in_len += 4 + (size_t)r;
 	}
@@ -403,7 +510,8 @@ static void fill_in(struct virtio_net *n)
 
 int virtio_net_kick_fd(struct virtio_dev *dev)
 {
-	return ((struct virtio_net *)dev->priv)->kick;
+	struct virtio_net *n = dev->priv;
+	return n->vhost.fd >= 0 ? n->vhost.call : n->kick;
 }
 
 int virtio_net_backend_fd(struct virtio_dev *dev, short *events)
@@ -411,20 +519,47 @@ int virtio_net_backend_fd(struct virtio_dev *dev, short *events)
 	struct virtio_net *n = dev->priv;
 	pthread_mutex_lock(&dev->lock);
 	*events = 0;
-	if (n->backend >= 0 && !n->gone) {
-		// Read while the buffer has room for a whole frame; write while frames wait.
-		if (STREAM_CAP - n->in_len >= 4 + MAX_FRAME)
+	int fd = n->backend >= 0 && !n->gone ? n->backend : -1;
+	// Read while the buffer has room for a whole frame; write while frames wait. With vhost,
+	// the host's link changes are watched instead (a deleted tap).
+	if (fd >= 0 && n->vhost.fd >= 0) {
+		fd = n->vhost.link;
+		*events = POLLIN;
+	} else if (fd >= 0) {
+		if (STREAM_CAP - n->in_len >= ELEM_MAX)
 			*events |= POLLIN;
 		if (n->out_off < n->out_len)
 			*events |= POLLOUT;
 	}
 	pthread_mutex_unlock(&dev->lock);
-	return n->backend >= 0 && !n->gone ? n->backend : -1;
+	return fd;
+}
+
+// vhost asked for an interrupt (it looked at the driver's flags itself), or a link changed on
+// the host: the interrupt status a virtio-mmio driver reads is set here, and the tap checked.
+static int run_vhost(struct virtio_net *n)
+{
+	uint64_t v;
+	if (read(n->vhost.call, &v, sizeof(v)) == sizeof(v)) {
+		pthread_mutex_lock(&n->dev.lock);
+		virtio_raise_used(&n->dev);
+		pthread_mutex_unlock(&n->dev.lock);
+	}
+	struct ifreq ifr;
+	if (vhost_net_link_changed(&n->vhost) && ioctl(n->backend, TUNGETIFF, &ifr) < 0 &&
+	    errno == EBADFD) {
+		log_debug("virtio-net: the tap is gone");
+		n->gone = true;
+		return -EPIPE;
+	}
+	return 0;
 }
 
 int virtio_net_run(struct virtio_dev *dev)
 {
 	struct virtio_net *n = dev->priv;
+	if (n->vhost.fd >= 0)
+		return run_vhost(n);
 	uint64_t v;
 	if (read(n->kick, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_debug("virtio-net kick: %s", strerror(errno));
