@@ -173,15 +173,18 @@ void net_backend_stop(struct net_backend *p)
 		return;
 	// Its socket closed, passt exits; one that has not within a second is killed.
 	int pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	int wait_flags = 0;
 	if (pidfd >= 0) {
 		struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-		if (poll(&pfd, 1, PASST_EXIT_WAIT_MS) == 0 && kill(p->pid, SIGKILL) < 0)
+		if (poll(&pfd, 1, PASST_EXIT_WAIT_MS) == 0 && kill(p->pid, SIGKILL) < 0) {
 			log_msg("network: passt (pid %d) did not end and cannot be killed: %s",
 				(int)p->pid, strerror(errno));
+			wait_flags = WNOHANG; // not waited for forever
+		}
 		close(pidfd);
 	}
 	int status = 0;
-	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(p->pid, &status, wait_flags) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))
 		log_debug("network: passt ended by signal %d", WTERMSIG(status));
