@@ -110,6 +110,11 @@ static int add_virtio(struct vm *vm, struct virtio_dev *dev)
 		if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
 			log_debug("virtio slot %u queue %u: KVM_IOEVENTFD: %s", slot, q, strerror(errno));
 	}
+	struct kvm_irqfd irqfd = {.fd = (uint32_t)dev->irqfd, .gsi = dev->irq};
+	if (dev->irqfd >= 0 && ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		log_debug("virtio slot %u: KVM_IRQFD: %s", slot, strerror(errno));
+		dev->irqfd = -1;
+	}
 	size_t len = strlen(vm->cmdline);
 	int n = snprintf(vm->cmdline + len, sizeof(vm->cmdline) - len, " virtio_mmio.device=4K@%#llx:%u",
 			 (unsigned long long)base, dev->irq);

@@ -41,7 +41,7 @@ void virtio_dev_init(struct virtio_dev *dev, uint32_t device_id, uint64_t featur
 	dev->nqueues = nqueues;
 	dev->ops = ops;
 	dev->priv = priv;
-	dev->notify_fd = -1;
+	dev->notify_fd = dev->irqfd = -1;
 	pthread_mutex_init(&dev->lock, NULL);
 }
 
@@ -154,7 +154,7 @@ static uint32_t reg_read(struct virtio_dev *dev, uint64_t off)
 		return dev->dev_feat_sel < 2 ? (uint32_t)(dev->features >> (32 * dev->dev_feat_sel)) : 0;
 	case REG_QUEUE_NUM_MAX: return vq ? virtio_queue_max(dev) : 0;
 	case REG_QUEUE_READY: return vq ? vq->ready : 0;
-	case REG_INT_STATUS: return dev->isr;
+	case REG_INT_STATUS: return dev->isr | (dev->irqfd >= 0 ? ISR_USED : 0);
 	case REG_STATUS: return dev->status;
 	case REG_CONFIG_GEN: return dev->config_gen;
 	default: return 0;

@@ -51,6 +51,11 @@ struct virtio_dev {
 	// Or one eventfd per queue (nqueues of them; NULL: none), each signalled when the driver
 	// notifies that queue.
 	const int *queue_notify_fds;
+	// An eventfd the device's backend signals to interrupt the guest itself (KVM_IRQFD: no
+	// exit to clearvm), or -1. Set by the device; the VM sets it back to -1 when KVM refuses
+	// it (the device then relays it). While set, the interrupt status always reads "used
+	// buffers": the backend looked at the driver's flags before signalling.
+	int irqfd;
 
 	pthread_mutex_t lock;
 	struct virtq vq[VIRTIO_MAX_QUEUES];

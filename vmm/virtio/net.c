@@ -173,6 +173,7 @@ int virtio_net_new(const uint8_t mac[6], int backend, bool tap, int vhost, struc
 	if (tap && vhost >= 0 && backend >= 0) {
 		r = vhost_net_init(&n->vhost, vhost);
 		n->dev.queue_notify_fds = n->vhost.kick; // one per queue: vhost reads them
+		n->dev.irqfd = n->vhost.call;		 // and KVM interrupts the guest for it
 	} else {
 		n->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		n->out = malloc(STREAM_CAP);
@@ -511,7 +512,9 @@ static void fill_in(struct virtio_net *n)
 int virtio_net_kick_fd(struct virtio_dev *dev)
 {
 	struct virtio_net *n = dev->priv;
-	return n->vhost.fd >= 0 ? n->vhost.call : n->kick;
+	if (n->vhost.fd >= 0) // vhost's interrupts, unless KVM takes them itself
+		return dev->irqfd < 0 ? n->vhost.call : -1;
+	return n->kick;
 }
 
 int virtio_net_backend_fd(struct virtio_dev *dev, short *events)
@@ -535,8 +538,9 @@ int virtio_net_backend_fd(struct virtio_dev *dev, short *events)
 	return fd;
 }
 
-// vhost asked for an interrupt (it looked at the driver's flags itself), or a link changed on
-// the host: the interrupt status a virtio-mmio driver reads is set here, and the tap checked.
+// vhost asked for an interrupt that KVM could not take (it looked at the driver's flags
+// itself), or a link changed on the host: the interrupt status a virtio-mmio driver reads is
+// set here, and the tap checked.
 static int run_vhost(struct virtio_net *n)
 {
 	uint64_t v;
