@@ -53,13 +53,14 @@ int tap_vhost_open(void)
 	if (fd < 0)
 		return -errno;
 	uint64_t f = 0, need = 1ULL << 32 | 1ULL << 15; // VERSION_1, MRG_RXBUF
-	if (ioctl(fd, VHOST_SET_OWNER) < 0 || ioctl(fd, VHOST_GET_FEATURES, &f) < 0 ||
-	    (f & need) != need) {
-		int e = (f & need) != need ? EOPNOTSUPP : errno;
+	int e = 0;
+	if (ioctl(fd, VHOST_SET_OWNER) < 0 || ioctl(fd, VHOST_GET_FEATURES, &f) < 0)
+		e = errno;
+	else if ((f & need) != need)
+		e = EOPNOTSUPP;
+	if (e)
 		close(fd);
-		return -e;
-	}
-	return fd;
+	return e ? -e : fd;
 }
 
 static int tap_start(const struct vm_config *cfg, struct net_backend *b)
@@ -67,14 +68,15 @@ static int tap_start(const struct vm_config *cfg, struct net_backend *b)
 	b->fd = tap_open(cfg->tap);
 	if (b->fd < 0 || cfg->vhost_net == VHOST_NET_OFF)
 		return b->fd < 0 ? b->fd : 0;
-	b->vhost = tap_vhost_open();
-	if (b->vhost >= 0 || cfg->vhost_net == VHOST_NET_AUTO) {
-		if (b->vhost < 0)
+	int r = tap_vhost_open();
+	b->vhost = r < 0 ? -1 : r;
+	if (r >= 0 || cfg->vhost_net == VHOST_NET_AUTO) {
+		if (r < 0)
 			log_debug("network: /dev/vhost-net: %s: clearvm moves the frames",
-				  strerror(-b->vhost));
+				  strerror(-r));
 		return 0;
 	}
-	int e = -b->vhost;
+	int e = -r;
 	close(b->fd);
 	b->fd = -1;
 	return log_err(e, "network: --vhost-net on: /dev/vhost-net (modprobe vhost_net; root, or "

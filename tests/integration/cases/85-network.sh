@@ -162,6 +162,18 @@ check "a tap that does not exist: 125 and one line (got $rc)" test $rc = 125 -a 
 cvm --rootfs "$root" --network tap:"$dev" -- /bin/true 2> "$work/err"; rc=$?
 check "an interface that is no tap: 125 and one line (got $rc: $(cat "$work/err"))" \
 	test $rc = 125 -a "$(wc -l < "$work/err")" = 1
+# Without a usable /dev/vhost-net (here /dev/null in its place, in a mount namespace of the
+# test's own): --vhost-net on is refused with one line, auto goes on without it.
+unshare -m sh -c "mount --bind /dev/null /dev/vhost-net && \"$build/clearvm\" --kernel \"$build/vmlinux\" \
+	--initramfs \"$build/initramfs.cpio\" --timeout 120 --rootfs \"$root\" --network tap:cvtap0 \
+	--vhost-net on -- /bin/true" 2> "$work/err"; rc=$?
+check "--vhost-net on without vhost-net: 125 and one line (got $rc: $(cat "$work/err"))" \
+	test $rc = 125 -a "$(wc -l < "$work/err")" = 1
+unshare -m sh -c "mount --bind /dev/null /dev/vhost-net && \"$build/clearvm\" --kernel \"$build/vmlinux\" \
+	--initramfs \"$build/initramfs.cpio\" --timeout 120 --rootfs \"$root\" --network tap:cvtap0 \
+	-- /bin/sh -c 'ping -c 1 -W 10 10.99.0.1 > /dev/null && echo pong'" > "$work/out" 2> "$work/err"; rc=$?
+check "--vhost-net auto without it: the run goes on, through clearvm (got $rc: $(cat "$work/err"))" \
+	test $rc = 0 -a "$(cat "$work/out")" = pong
 # A tap deleted under a running guest ends the run with 125, whichever path moves the frames;
 # vhost-net is used where it opens (auto: its worker thread, vhost-PID, runs), and not when off.
 for vhost in auto off; do
