@@ -5,11 +5,12 @@
 # When the test bed itself fails (exit 240: it froze, which tests/testbed/run notices within a
 # minute, or it timed out), the run is repeated, at most three times, and says so; a failing
 # check never is.
-# Usage: run.sh BUILD_DIR [CASES_SCRIPT]
+# Usage: run.sh BUILD_DIR [CASES_SCRIPT [GROUP...]]   (groups: cases.sh's, default all)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
 cases=$(realpath "${2:-$here/cases.sh}")
+groups=("${@:3}")
 out=$(mktemp)
 # Templates go to a fresh directory on a tmpfs (inside the test bed: its own /dev/shm).
 export CLEARVM_TEMPLATE_DIR=/dev/shm/clearvm-test-templates.$$
@@ -28,7 +29,7 @@ for attempt in 1 2 3 4; do
 	fi
 	# Each attempt gets its own limit, so three fit in meson's timeout.
 	"$here/../with-kvm" --memory 2048 --timeout 480 --env CLEARVM_TEMPLATE_DIR --env CLEARVM_TEST_COLD \
-		--env CLEARVM_TEST_TMPDIR -- "$cases" "$build" > "$out"
+		--env CLEARVM_TEST_TMPDIR -- "$cases" "$build" "${groups[@]+"${groups[@]}"}" > "$out"
 	rc=$?
 	find "$CLEARVM_TEST_TMPDIR" -mindepth 1 -delete
 	[ $rc = 240 ] && [ $attempt != 4 ] || break
