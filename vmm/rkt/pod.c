@@ -15,6 +15,8 @@
 #include "../../firmware/layout.h"
 #include "../net/net.h"
 #include "../plan.h"
+#include "../caps.h"
+#include "../json.h"
 #include "../util.h"
 #include "pod.h"
 
@@ -32,27 +34,6 @@ static const char *own(struct pod *pod, const char *fmt, ...)
 		return NULL;
 	pod->owned[pod->nowned++] = s;
 	return s;
-}
-
-// Typed lookups: NULL when the key is absent or of another type.
-static json_object *get(json_object *o, const char *key, json_type type)
-{
-	json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
-		return NULL;
-	return v;
-}
-
-static const char *get_str(json_object *o, const char *key)
-{
-	json_object *v = get(o, key, json_type_string);
-	return v ? json_object_get_string(v) : NULL;
-}
-
-static bool get_bool(json_object *o, const char *key)
-{
-	json_object *v = get(o, key, json_type_boolean);
-	return v && json_object_get_boolean(v);
 }
 
 // appc names (AC Name): lowercase letters, digits and '-', not starting or ending with '-'.
@@ -124,16 +105,6 @@ struct limits {
 	uint64_t caps; // the app's capability bounding set
 };
 
-// Capability names as appc's isolators give them, by number (linux/capability.h).
-static const char *const cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
-	"CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
 
 uint64_t pod_default_caps(void)
 {
@@ -158,10 +129,8 @@ static int cap_set(json_object *value, const char *who, uint64_t *mask)
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(set, i);
 		const char *name = json_object_is_type(c, json_type_string) ? json_object_get_string(c) : "";
-		size_t k = 0;
-		while (k < ARRAY_SIZE(cap_names) && strcmp(cap_names[k], name))
-			k++;
-		if (k == ARRAY_SIZE(cap_names))
+		int k = cap_number(name);
+		if (k < 0)
 			return log_err(0, "pod manifest: %s: unknown capability %s", who, name);
 		*mask |= 1ULL << k;
 	}

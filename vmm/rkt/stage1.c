@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../guest-init/abi.h"
+#include "../files.h"
 #include "../util.h"
 #include "../sandbox/privs.h"
 #include "../vmm.h"
@@ -32,22 +32,6 @@ struct stage1 {
 	const struct vm_config *cfg;
 };
 
-// Writes `text` to path by renaming a complete new file into place: a reader never sees half.
-static int write_file(const char *path, const char *text)
-{
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return log_err(errno, "%s", tmp);
-	int r = write_all(fd, text, strlen(text));
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	return r < 0 ? log_err(r, "%s", path) : 0;
-}
-
 // rkt status reads each app's decimal exit status from rkt/status/APP.
 static void app_exited(void *ctx, unsigned app, int status)
 {
@@ -55,7 +39,7 @@ static void app_exited(void *ctx, unsigned app, int status)
 	char path[PATH_MAX], text[16];
 	snprintf(path, sizeof(path), "stage1/rootfs/rkt/status/%s", s->cfg->apps[app].app_name);
 	snprintf(text, sizeof(text), "%d", status);
-	write_file(path, text);
+	file_write(path, text);
 }
 
 // Every app has been started: rkt may now enter the pod.
@@ -75,29 +59,7 @@ static int write_pid(void *ctx)
 	(void)ctx;
 	char pid[32];
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	return write_file("pid", pid);
-}
-
-static int read_text(const char *path, char **out, size_t *len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return log_err(errno, "%s", path);
-	if (!S_ISREG(st.st_mode) || st.st_size > POD_MANIFEST_MAX)
-		return log_err(EINVAL, "%s: not a regular file of at most 16 MiB", path);
-	char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	ssize_t n = read(fd, buf, (size_t)st.st_size);
-	if (n != st.st_size) {
-		free(buf);
-		return log_err(n < 0 ? errno : EIO, "reading %s", path);
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = (size_t)n;
-	return 0;
+	return file_write("pid", pid);
 }
 
 // The kernel and initramfs beside this binary in the stage1 rootfs.
@@ -135,7 +97,7 @@ static int write_envs(const struct vm_config *cfg)
 		}
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "stage1/rootfs/rkt/env/%s", app->app_name);
-		int r = write_file(path, text);
+		int r = file_write(path, text);
 		if (r < 0)
 			return r;
 	}
@@ -256,7 +218,7 @@ static int dns_file(const char *mode, const char *stage0, const char *host, char
 	size_t len;
 	const char *path = !strcmp(mode, "stage0") ? stage0 : !strcmp(mode, "host") ? host : NULL;
 	*text = NULL;
-	return path ? read_text(path, text, &len) : 0;
+	return path ? file_read(path, POD_MANIFEST_MAX, text, &len) : 0;
 }
 
 // etc/NAME in an app's root (the pod's copy): made empty, or with `content`, when missing, so
@@ -332,7 +294,7 @@ static int run(int argc, char **argv)
 		return log_err(errno, "the pod directory");
 	_cleanup_free_ char *text = NULL;
 	size_t len;
-	if ((r = read_text("pod", &text, &len)) < 0)
+	if ((r = file_read("pod", POD_MANIFEST_MAX, &text, &len)) < 0)
 		return r;
 	static struct pod pod;
 	r = pod_load(text, len, pod_dir, &pod);
@@ -395,7 +357,7 @@ static int stop(int argc, char **argv)
 			force = strcmp(v, "false") != 0;
 	_cleanup_free_ char *text = NULL;
 	size_t len;
-	int r = read_text("pid", &text, &len);
+	int r = file_read("pid", POD_MANIFEST_MAX, &text, &len);
 	if (r < 0)
 		return r;
 	char *end;
@@ -490,13 +452,6 @@ static int enter(int argc, char **argv)
 	return (int)(status & 0xff);
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
-}
-
 // gc [--debug] [--local-config DIR] UUID, in the exited pod's directory: what clearvm left
 // there beyond rkt's own files is the "empty" volumes.
 static int gc(int argc, char **argv)
@@ -506,9 +461,7 @@ static int gc(int argc, char **argv)
 	struct stat st;
 	if (lstat("clearvm", &st) < 0)
 		return errno == ENOENT ? 0 : log_err(errno, "gc: clearvm");
-	if (nftw("clearvm", remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		return log_err(errno, "gc: removing clearvm/");
-	return 0;
+	return file_remove_tree("clearvm");
 }
 
 static int unsupported(int argc, char **argv)

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+// Whole-file reads and writes (files.c).
+#pragma once
+
+#include <stddef.h>
+
+// Writes text to path by renaming a complete new file (path.tmp) into place: a reader never
+// sees half. 0 or -errno (logged).
+int file_write(const char *path, const char *text);
+// Reads a regular file of at most max bytes, NUL-terminated, into *out (malloc'd). 0 or -errno
+// (logged).
+int file_read(const char *path, size_t max, char **out, size_t *len);
+// Removes path and everything beneath it, never following a symlink (gone already: 0). 0 or
+// -errno (logged).
+int file_remove_tree(const char *path);
