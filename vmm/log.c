@@ -1,52 +1,81 @@
 // SPDX-License-Identifier: Apache-2.0
-// Error and debug logging to stderr, one line per event.
+// Error and debug logging, one line per event: on stderr, or in the file an OCI engine names
+// (--log), as text or as JSON lines ({"level":"error","msg":...,"time":...}, --log-format json).
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
 bool log_verbose;
 bool log_demoted;
+int log_fd = -1;
+bool log_json;
+
+// One event: "clearvm: [debug: ]TEXT" on stderr, or in log_fd as text or JSON.
+static void emit(const char *level, const char *text)
+{
+	bool debug = !strcmp(level, "debug");
+	if (log_fd < 0) {
+		fprintf(stderr, "clearvm: %s%s\n", debug ? "debug: " : "", text);
+		return;
+	}
+	if (!log_json) {
+		dprintf(log_fd, "clearvm: %s%s\n", debug ? "debug: " : "", text);
+		return;
+	}
+	char msg[1100], *o = msg;
+	for (const char *c = text; *c && o < msg + sizeof(msg) - 8; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (u == '"' || u == '\\')
+			o += sprintf(o, "\\%c", u);
+		else if (u < 0x20)
+			o += sprintf(o, "\\u%04x", u);
+		else
+			*o++ = (char)u;
+	}
+	*o = '\0';
+	char when[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	dprintf(log_fd, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level, msg, when);
+}
 
 int log_err(int err, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[512], line[600];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (log_demoted && !log_verbose)
-		; // said again, if it matters, by what the caller does next
-	else if (log_demoted)
-		fprintf(stderr, "clearvm: debug: %s%s%s\n", buf, err ? ": " : "", err ? strerror(err < 0 ? -err : err) : "");
-	else if (err)
-		fprintf(stderr, "clearvm: %s: %s\n", buf, strerror(err < 0 ? -err : err));
-	else
-		fprintf(stderr, "clearvm: %s\n", buf);
+	snprintf(line, sizeof(line), "%s%s%s", buf, err ? ": " : "", err ? strerror(err < 0 ? -err : err) : "");
+	if (!log_demoted || log_verbose) // else said again, if it matters, by what the caller does next
+		emit(log_demoted ? "debug" : "error", line);
 	return err > 0 ? -err : (err ? err : -EINVAL);
 }
 
 void log_msg(const char *fmt, ...)
 {
+	char buf[600];
 	va_list ap;
-	fputs("clearvm: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	emit("info", buf);
 }
 
 void log_debug(const char *fmt, ...)
 {
 	if (!log_verbose)
 		return;
+	char buf[600];
 	va_list ap;
-	fputs("clearvm: debug: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	emit("debug", buf);
 }
 
 int write_all(int fd, const void *buf, size_t len)

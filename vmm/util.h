@@ -50,6 +50,9 @@ int log_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool log_verbose;
+// Where events go instead of stderr (-1: stderr), and as JSON lines (OCI --log, --log-format).
+extern int log_fd;
+extern bool log_json;
 
 // CLOCK_MONOTONIC in nanoseconds: the one clock of every timestamp, deadline and figure.
 static inline int64_t monotonic_ns(void)
