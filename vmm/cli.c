@@ -17,9 +17,6 @@
 #include "util.h"
 #include "../firmware/layout.h"
 
-#ifndef CLEARVM_DATADIR
-#define CLEARVM_DATADIR "/usr/local/share/clearvm"
-#endif
 #ifndef CLEARVM_VERSION
 #define CLEARVM_VERSION "0"
 #endif
@@ -216,11 +213,6 @@ static int add_volume(struct vm_config *cfg, char *arg)
 int cli_parse(int argc, char **argv, struct vm_config *cfg)
 {
 	config_defaults(cfg);
-	cfg->kernel = getenv("CLEARVM_KERNEL") ? getenv("CLEARVM_KERNEL") : CLEARVM_DATADIR "/vmlinux";
-	const char *tdir = getenv("CLEARVM_TEMPLATE_DIR");
-	cfg->template_dir = tdir && tdir[0] ? tdir : NULL;
-	cfg->initramfs = getenv("CLEARVM_INITRAMFS") ? getenv("CLEARVM_INITRAMFS")
-						      : CLEARVM_DATADIR "/initramfs.cpio";
 	uint64_t v;
 	int opt, r;
 	opterr = 0;

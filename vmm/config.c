@@ -14,6 +14,10 @@
 #include "net/net.h"
 #include "util.h"
 
+#ifndef CLEARVM_DATADIR
+#define CLEARVM_DATADIR "/usr/local/share/clearvm"
+#endif
+
 void config_defaults(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -23,6 +27,11 @@ void config_defaults(struct vm_config *cfg)
 	cfg->hostname = "clearvm";
 	cfg->stop_timeout_s = CONFIG_DEFAULT_STOP_TIMEOUT;
 	cfg->network = NETWORK_PASST;
+	cfg->kernel = getenv("CLEARVM_KERNEL") ? getenv("CLEARVM_KERNEL") : CLEARVM_DATADIR "/vmlinux";
+	cfg->initramfs = getenv("CLEARVM_INITRAMFS") ? getenv("CLEARVM_INITRAMFS")
+						      : CLEARVM_DATADIR "/initramfs.cpio";
+	const char *tdir = getenv("CLEARVM_TEMPLATE_DIR");
+	cfg->template_dir = tdir && tdir[0] ? tdir : NULL;
 }
 
 int config_set_env(struct vm_config *cfg, const char *kv)

@@ -120,7 +120,9 @@ struct vm_config {
 // was handled (exit 0), -errno on bad input (one line already printed).
 int cli_parse(int argc, char **argv, struct vm_config *cfg);
 
-// config.c: a config with every default (a command's: one vCPU, 256 MiB, root, "/").
+// config.c: a config with every default (a command's: one vCPU, 256 MiB, root, "/"; the
+// installed kernel and initramfs unless CLEARVM_KERNEL, CLEARVM_INITRAMFS name others; the
+// template directory CLEARVM_TEMPLATE_DIR names).
 void config_defaults(struct vm_config *cfg);
 // The rootfs, memory, kernel, initramfs and terminal checked against the host, then the
 // workload resolved (config_resolve_workload). 0 or -errno (logged).
