@@ -23,7 +23,9 @@
 
 static const char usage[] =
 	"Usage: clearvm [OPTIONS] --rootfs DIR -- COMMAND [ARG...]\n"
-	"Run COMMAND with DIR as its root filesystem, inside its own KVM virtual machine.\n"
+	"       clearvm [--root DIR] [--log FILE] [--log-format text|json] create|start|state|kill|delete ...\n"
+	"Run COMMAND with DIR as its root filesystem, inside its own KVM virtual machine; or, as an\n"
+	"OCI runtime (the second form, as runc's), a container of an OCI bundle.\n"
 	"\n"
 	"  -r, --rootfs DIR      the container's root directory, shared read-write (required)\n"
 	"  -e, --env KEY=VALUE   set an environment variable (repeatable)\n"

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // clearvm: argv -> struct vm_config -> vmm_main() -> the workload's exit status (or, under the
-// name of an rkt stage1 entrypoint, that entrypoint).
+// name of an rkt stage1 entrypoint, that entrypoint; with an OCI runtime command, that command).
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
+#include "oci/oci.h"
 #include "rkt/stage1.h"
 #include "sandbox/privs.h"
 #include "vmm.h"
@@ -14,6 +15,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 0 && stage1_invoked(argv[0]))
 		return stage1_main(argc, argv);
+	if (oci_invoked(argc, argv))
+		return oci_main(argc, argv);
 	static struct vmm_launch l;
 	trace_start(&l.trace);
 	static int inherited[1024];

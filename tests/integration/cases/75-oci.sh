@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: Apache-2.0
+# clearvm as an OCI runtime (create, start, state, kill, delete), driven as an engine drives
+# runc: oci-engine.py is the subreaper that creates, starts and reaps the container's process.
+# Sourced by ../cases.sh: $root is a fresh copy of the test rootfs, $work this group's own.
+
+# The state root on a local file system, as /run/clearvm is (exec.fifo is a FIFO: the test
+# bed's /tmp is the host's, shared over 9p, where a FIFO does not connect).
+oroot=$(mktemp -d /dev/shm/clearvm-oci.XXXXXX)
+engine=$here/oci-engine.py
+export CLEARVM_KERNEL=$build/vmlinux CLEARVM_INITRAMFS=$build/initramfs.cpio
+# bundle DIR ARGS_JSON [PROCESS_EXTRA [TOP_EXTRA]]: config.json for $root, loopback only (a new
+# network namespace), the guest's own /proc, /dev, /dev/pts and /sys, as podman lists them.
+bundle() {
+	mkdir -p "$1"
+	cat > "$1/config.json" <<-JSON
+	{"ociVersion": "1.0.2", "root": {"path": "$root"}, "hostname": "ocibox",
+	 "process": {"args": $2, "env": ["PATH=/usr/bin:/bin", "FOO=bar"], "cwd": "/"${3:+, $3}},
+	 "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+	            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]},
+	            {"destination": "/dev/pts", "type": "devpts", "source": "devpts"},
+	            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro"]}],
+	 "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "mount"}]}${4:+, $4}}
+	JSON
+}
+oci() { "$build/clearvm" --root "$oroot" "$@"; }
+# state_is ID FIELD VALUE: `clearvm state ID` prints "FIELD": VALUE (VALUE as JSON).
+state_is() { oci state "$1" | grep -qF "\"$2\": $3"; }
+
+# A run: create, start, the status, stdout and stderr of the workload, exactly.
+bundle "$work/b1" '["/bin/sh", "-c", "echo out; echo err >&2; exit 7"]'
+"$engine" "$build/clearvm" "$oroot" "$work/b1" c1 "$work/c1.pid" > "$work/out" 2> "$work/err"; rc=$?
+check "an OCI container's exit status comes back (7, got $rc)" test $rc = 7
+check "its stdout" test "$(cat "$work/out")" = out
+check "its stderr" test "$(cat "$work/err")" = err
+check "the state says stopped once it ended" state_is c1 status '"stopped"'
+oci delete c1
+check "delete removes its state" test ! -e "$oroot/c1"
+oci state c1 2> "$work/err"; rc=$?
+check "state of a deleted container: 1 and one line (got $rc)" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
+
+# process.env, cwd, user (uid, gid, exactly the additionalGids) and the hostname.
+bundle "$work/b2" '["/bin/sh", "-c", "echo $FOO $(pwd) $(id -u) $(id -g) $(id -G) $(hostname)"]' \
+	'"user": {"uid": 1000, "gid": 1001, "additionalGids": [5, 7]}, "cwd": "/tmp"'
+"$engine" "$build/clearvm" "$oroot" "$work/b2" c2 "$work/c2.pid" > "$work/out" 2> "$work/err"; rc=$?
+check "env, cwd, uid, gid, additional groups and hostname from config.json (got: $(cat "$work/out" "$work/err"))" \
+	test "$(cat "$work/out")" = "bar /tmp 1000 1001 1001 5 7 ocibox"
+oci delete c2
+
+# The life cycle: created (no user code yet) -> running -> stopped; a bind mount is shared.
+mkdir -p "$work/vol"
+bundle "$work/b3" '["/bin/sh", "-c", "echo ran > /vol/ran; until [ -e /vol/go ]; do sleep 0.1; done; echo done > /vol/out"]' '' \
+	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}]'
+"$engine" "$build/clearvm" "$oroot" "$work/b3" c3 "$work/c3.pid" "$work/c3.gate" > "$work/out" 2> "$work/err" &
+epid=$!
+wait_until 100 test -s "$work/c3.pid"
+check "after create: the state says created" state_is c3 status '"created"'
+check "with the pid in the pid file" state_is c3 pid "$(cat "$work/c3.pid")"
+check "and the workload has not run" test ! -e "$work/vol/ran"
+touch "$work/c3.gate"
+check "after start: the workload runs" wait_until 100 test -e "$work/vol/ran"
+check "the state says running" state_is c3 status '"running"'
+oci delete c3 2> "$work/derr"; rc=$?
+check "delete of a running container without --force: 1 (got $rc)" test $rc = 1
+check "and it goes on running" kill -0 "$(cat "$work/c3.pid")"
+touch "$work/vol/go"
+wait $epid; rc=$?
+check "it ends with its own status (0, got $rc)" test $rc = 0
+check "what it wrote to the bind mount is on the host" test "$(cat "$work/vol/out")" = done
+oci delete c3
+
+# kill: a signal by name reaches the workload's handler; SIGKILL ends the VM (137).
+bundle "$work/b4" '["/bin/sh", "-c", "trap \"exit 3\" TERM; echo ready; sleep 100 & wait"]'
+"$engine" "$build/clearvm" "$oroot" "$work/b4" c4 "$work/c4.pid" > "$work/out" 2> "$work/err" &
+epid=$!
+wait_until 100 grep -q ready "$work/out"
+oci kill c4 SIGTERM
+wait $epid; rc=$?
+check "kill ID SIGTERM reaches the workload's handler (3, got $rc)" test $rc = 3
+oci kill c4 TERM 2> "$work/kerr"; rc=$?
+check "kill of a stopped container: 1 (got $rc)" test $rc = 1
+oci delete c4
+"$engine" "$build/clearvm" "$oroot" "$work/b4" c5 "$work/c5.pid" > "$work/out" 2> "$work/err" &
+epid=$!
+wait_until 100 grep -q ready "$work/out"
+oci kill c5 9
+wait $epid; rc=$?
+check "kill ID 9: the container ends as SIGKILL (137, got $rc)" test $rc = 137
+check "no VMM left" sh -c "! kill -0 $(cat "$work/c5.pid") 2>/dev/null"
+oci delete c5
+
+# delete --force of a running container kills its VMM and removes the state.
+"$engine" "$build/clearvm" "$oroot" "$work/b4" c6 "$work/c6.pid" > "$work/out" 2> "$work/err" &
+epid=$!
+wait_until 100 grep -q ready "$work/out"
+oci delete --force c6; rc=$?
+check "delete --force of a running container: 0 (got $rc)" test $rc = 0
+check "its state is gone" test ! -e "$oroot/c6"
+wait $epid; rc=$?
+check "and its VMM was killed (137, got $rc)" test $rc = 137
+
+# A created container killed before start ends with the signal; nothing of it ran.
+"$engine" "$build/clearvm" "$oroot" "$work/b3" c7 "$work/c7.pid" "$work/c7.gate" > "$work/out" 2> "$work/err" &
+epid=$!
+rm -f "$work/vol/ran"
+wait_until 100 test -s "$work/c7.pid"
+oci kill c7 KILL
+touch "$work/c7.gate"
+wait $epid; rc=$?
+check "a created container killed before start: 137 (got $rc)" test $rc = 137
+check "and its workload never ran" test ! -e "$work/vol/ran"
+oci delete c7
+
+# Refused at create, with one line and nothing left behind: what clearvm cannot honour.
+bundle "$work/b8" '["/bin/true"]' '"terminal": true'
+bundle "$work/b9" '["/bin/true"]' '' '"linux": {"devices": [{"path": "/dev/kvm", "type": "c", "major": 10, "minor": 232}]}'
+for b in b8:process.terminal b9:linux.devices; do
+	oci create --bundle "$work/${b%%:*}" --pid-file "$work/x.pid" cx 2> "$work/err"; rc=$?
+	check "create refuses ${b#*:}: 1 (got $rc), one line naming it" \
+		test $rc = 1 -a "$(wc -l < "$work/err")" = 1 -a -n "$(grep -F "${b#*:}" "$work/err")"
+	check "and leaves no state" test ! -e "$oroot/cx"
+done
+# --log FILE --log-format json: errors as JSON lines with "level":"error", as containerd reads.
+"$build/clearvm" --root "$oroot" --log "$work/log.json" --log-format json create --bundle "$work/b8" cx 2> /dev/null
+check "--log-format json: the error is a JSON line with level error" \
+	python3 -c 'import json,sys; l=json.loads(open(sys.argv[1]).read().splitlines()[-1]); sys.exit(not (l["level"]=="error" and "terminal" in l["msg"]))' "$work/log.json"
+unset CLEARVM_KERNEL CLEARVM_INITRAMFS
+rm -rf "$oroot"

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+// An OCI bundle's config.json: podman's shape becomes one VM's configuration; what clearvm
+// cannot honour is refused with one line naming the field.
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../harness/tap.h"
+#include "../../vmm/oci/bundle.h"
+
+static char dir[] = "/tmp/clearvm-test-bundle-XXXXXX";
+static char file[600];
+
+// config.json with `process` and `extra` top-level members spliced in.
+static int parse(struct bundle *b, const char *process, const char *extra)
+{
+	char text[4096];
+	snprintf(text, sizeof(text),
+		 "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
+		 "\"hostname\":\"box\",\"process\":%s%s%s}",
+		 process, extra[0] ? "," : "", extra);
+	return bundle_parse(text, strlen(text), dir, b);
+}
+
+static const char proc[] = "{\"args\":[\"/bin/sh\",\"-c\",\"echo hi\"],\"env\":[\"PATH=/bin\",\"A=b=c\"],"
+			   "\"cwd\":\"/srv\",\"user\":{\"uid\":1000,\"gid\":1001,\"additionalGids\":[5,7]},"
+			   "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"]}}";
+
+static void refused(const char *process, const char *extra, const char *what)
+{
+	struct bundle b;
+	ok(parse(&b, process, extra) < 0, "refused: %s", what);
+	bundle_free(&b);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	char path[600];
+	snprintf(path, sizeof(path), "%s/rootfs", dir);
+	mkdir(path, 0755);
+	snprintf(file, sizeof(file), "%s/hosts", dir);
+	FILE *f = fopen(file, "w");
+	if (f)
+		fclose(f);
+
+	struct bundle b;
+	char mounts[1024];
+	snprintf(mounts, sizeof(mounts),
+		 "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+		 "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\"},"
+		 "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"]},"
+		 "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"hosts\",\"options\":[\"bind\"]}],"
+		 "\"annotations\":{\"io.example\":\"x\"},"
+		 "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/run/netns/n\"}],"
+		 "\"resources\":{\"memory\":{\"limit\":134217728},\"cpu\":{\"quota\":150000,\"period\":100000}}}",
+		 dir);
+	is(parse(&b, proc, mounts), 0, "podman's shape of config.json is taken");
+	struct vm_config *c = &b.vm;
+	is_str(c->rootfs + strlen(dir), "/rootfs", "root.path is relative to the bundle");
+	ok(c->read_only, "root.readonly");
+	is_str(c->hostname, "box", "hostname");
+	is_str(c->argv[0], "/bin/sh", "process.args[0]");
+	is_str(c->argv[2], "echo hi", "process.args[2]");
+	ok(c->argv[3] == NULL, "argv is NULL-terminated");
+	is(c->nenv, 2, "process.env");
+	is_str(c->env[1], "A=b=c", "an env value holding '='");
+	is_str(c->workdir, "/srv", "process.cwd");
+	is_str(c->user, "1000:1001", "process.user uid and gid");
+	is(b.ngroups, 2, "additionalGids");
+	is(b.groups[1], 7, "additionalGids[1]");
+	ok(c->bound_caps && c->caps == ((1ULL << 0) | (1ULL << 5)), "the capability bounding set");
+	is(c->nvolumes, 2, "bind mounts become shares; proc and shm are the guest's own");
+	is_str(c->volumes[0].host, dir, "a directory bind's source");
+	is_str(c->volumes[0].guest, "/data", "its destination");
+	ok(c->volumes[0].readonly && !c->volumes[0].nonrecursive && !c->volumes[0].file, "ro, rbind");
+	ok(c->volumes[1].file && c->volumes[1].nonrecursive && !c->volumes[1].readonly,
+	   "a file bind (relative source), bind (not rbind), rw");
+	is(b.netns, BUNDLE_NETNS_PATH, "a network namespace path is joined");
+	is_str(b.netns_path, "/run/netns/n", "that path");
+	is(c->network, NETWORK_PASST, "with passt inside it");
+	is(c->memory_mib, 128 + BUNDLE_MEMORY_OVERHEAD_MIB, "the memory limit sizes the VM");
+	is(c->cpus, 2, "a CPU quota of 1.5 becomes 2 vCPUs");
+	is_str(b.annotations, "{\"io.example\":\"x\"}", "annotations kept as JSON");
+	bundle_free(&b);
+
+	is(parse(&b, "{\"args\":[\"/bin/true\"]}", "\"linux\":{\"namespaces\":[{\"type\":\"network\"}]}"), 0,
+	   "a minimal process");
+	is(b.vm.network, NETWORK_NONE, "a new network namespace: loopback only");
+	is_str(b.vm.workdir, "/", "cwd defaults to /");
+	ok(b.vm.user == NULL && !b.vm.bound_caps, "no user: root; no capabilities given: unbounded");
+	is_str(b.annotations, "{}", "no annotations: {}");
+	bundle_free(&b);
+	is(parse(&b, "{\"args\":[\"/bin/true\"]}", ""), 0, "no network namespace");
+	is(b.netns, BUNDLE_NETNS_HOST, "the host's network, through passt");
+	bundle_free(&b);
+
+	const char *t = "{\"args\":[\"/bin/true\"]}";
+	refused("{\"args\":[]}", "", "empty process.args");
+	refused("{\"args\":[\"/bin/true\"],\"terminal\":true}", "", "process.terminal");
+	refused("{\"args\":[\"/bin/true\"],\"env\":[\"NOEQUALS\"]}", "", "an env entry without =");
+	refused("{\"args\":[\"/bin/true\"],\"cwd\":\"rel\"}", "", "a relative cwd");
+	refused("{\"args\":[\"/bin/true\"],\"user\":{\"uid\":-1,\"gid\":0}}", "", "a negative uid");
+	refused("{\"args\":[\"/bin/true\"],\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}", "",
+		"an unknown capability");
+	refused(t, "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}", "hooks");
+	refused(t, "\"linux\":{\"devices\":[{\"path\":\"/dev/kvm\"}]}", "linux.devices");
+	refused(t, "\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}",
+		"user namespace mappings");
+	refused(t, "\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}]}",
+		"joining a pid namespace");
+	refused(t, "\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\"}]", "a tmpfs at another path");
+	refused(t, "\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/nonexistent\"}]",
+		"a bind of a missing source");
+	refused(t, "\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/dev/null\"}]",
+		"a bind of a device");
+	refused(t, "\"mounts\":[{\"destination\":\"x\",\"type\":\"bind\",\"source\":\"/tmp\"}]",
+		"a relative destination");
+	refused(t, "\"linux\":{\"resources\":{\"cpu\":{\"quota\":100000000,\"period\":1000}}}", "too many CPUs");
+	// Broken documents.
+	const char *bad[] = {"", "[]", "{\"ociVersion\":\"2.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]}}",
+			     "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"x\"]}}",
+			     "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"}}",
+			     "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[1]}}",
+			     "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ok(bundle_parse(bad[i], strlen(bad[i]), dir, &b) < 0, "refused: broken config.json %zu", i);
+		bundle_free(&b);
+	}
+	unlink(file);
+	rmdir(path);
+	rmdir(dir);
+	return tap_done();
+}

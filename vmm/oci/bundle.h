@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// An OCI bundle's config.json (runtime-spec 1.x) read into the configuration of one VM: what
+// clearvm honours is mapped, what it cannot honour where it matters is refused (README's table).
+#pragma once
+
+#include "../config.h"
+
+#define BUNDLE_MAX_OWNED 64
+#define BUNDLE_MEMORY_OVERHEAD_MIB 64 // the guest kernel, guest-init and the 9p page cache
+
+// Where the VM's network comes from (linux.namespaces "network").
+enum bundle_netns {
+	BUNDLE_NETNS_HOST, // no network namespace: passt on the host's network
+	BUNDLE_NETNS_NEW,  // a new, empty one: loopback only, as runc would give
+	BUNDLE_NETNS_PATH, // an existing one (the engine's): passt runs inside it
+};
+
+struct bundle {
+	struct vm_config vm;
+	const char *dir; // the bundle's directory, as given to bundle_parse
+	// process.user.additionalGids: the workload's groups, exactly (config_check's lookup of
+	// the user's groups in the rootfs is replaced by these).
+	uint32_t groups[CONFIG_MAX_GROUPS];
+	unsigned ngroups;
+	enum bundle_netns netns;
+	const char *netns_path;  // BUNDLE_NETNS_PATH
+	const char *annotations; // the annotations object as JSON text ("{}" when none)
+	char *owned[BUNDLE_MAX_OWNED];
+	unsigned nowned;
+	void *config; // the parsed JSON (json_object), which the strings above may point into
+};
+
+// Parses config.json's text for the bundle in directory dir (absolute). Fills vm's rootfs,
+// argv, env, workdir, user, hostname, read_only, caps, volumes, memory and cpus; kernel,
+// initramfs and the rest keep config_defaults' values. 0, or -errno with one line logged.
+int bundle_parse(const char *text, size_t len, const char *dir, struct bundle *b);
+// bundle_parse of dir/config.json.
+int bundle_load(const char *dir, struct bundle *b);
+void bundle_free(struct bundle *b);

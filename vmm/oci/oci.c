@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: Apache-2.0
+// clearvm as an OCI runtime (the runtime-spec command line, as runc takes it): create forks
+// the VMM, which builds the VM and waits on exec.fifo; start lets it run; state, kill and
+// delete read the state directory and the VMM's process.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../files.h"
+#include "../sandbox/privs.h"
+#include "../util.h"
+#include "../vmm.h"
+#include "bundle.h"
+#include "oci.h"
+#include "state.h"
+
+#define OCI_FAILED 1 // as runc: any failure of the runtime itself
+
+struct oci_globals {
+	const char *root; // --root (NULL: the default)
+	char root_dir[PATH_MAX - STATE_ID_MAX - 2];
+};
+
+// --name VALUE or --name=VALUE at argv[*i]; advances *i past a separate value.
+static bool opt_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+	const char *a = argv[*i];
+	if (a[0] == '-' && a[1] != '-' && name[1] == '-') // runc takes -flag as --flag too
+		name++;
+	size_t n = strlen(name);
+	if (strncmp(a, name, n))
+		return false;
+	if (a[n] == '=') {
+		*value = a + n + 1;
+		return true;
+	}
+	if (a[n] || *i + 1 >= argc)
+		return false;
+	*value = argv[++*i];
+	return true;
+}
+
+static bool opt_flag(const char *arg, const char *name)
+{
+	if (arg[0] == '-' && arg[1] != '-' && name[1] == '-')
+		name++;
+	size_t n = strlen(name);
+	return !strncmp(arg, name, n) && (!arg[n] || !strcmp(arg + n, "=true"));
+}
+
+static int open_log(const char *path, const char *format)
+{
+	if (format && strcmp(format, "json") && strcmp(format, "text"))
+		return log_err(0, "--log-format %s: expected text or json", format);
+	log_json = format && !strcmp(format, "json");
+	if (!path)
+		return 0;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return log_err(errno, "--log %s", path);
+	log_fd = fd;
+	return 0;
+}
+
+// The VMM of a created container, between building its VM and running it.
+struct waiting {
+	int ready; // written once the VM is built (create returns then)
+	int fifo;  // exec.fifo, read end: start writes a byte
+};
+
+static int wait_for_start(void *ctx)
+{
+	struct waiting *w = ctx;
+	char c = 1;
+	int r = write_all(w->ready, &c, 1);
+	close(w->ready);
+	if (r < 0)
+		return r;
+	struct pollfd p = {.fd = w->fifo, .events = POLLIN};
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			return log_err(errno, "waiting for start");
+	ssize_t n = read(w->fifo, &c, 1);
+	close(w->fifo);
+	return n == 1 ? 0 : log_err(0, "start: exec.fifo closed without a byte");
+}
+
+static void now_rfc3339(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", gmtime_r(&ts.tv_sec, &tm));
+	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+}
+
+// The VMM: runs the VM once start has been given; its exit status is the container's.
+static int vmm_child(const struct vm_config *cfg, struct oci_state *s, int ready, const int *inherited,
+		     int ninherited)
+{
+	char fifo_path[PATH_MAX + 16];
+	snprintf(fifo_path, sizeof(fifo_path), "%s/exec.fifo", s->dir);
+	struct waiting w = {.ready = ready, .fifo = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+	if (w.fifo < 0)
+		return log_err(errno, "%s", fifo_path), EXIT_CLEARVM_FAILED;
+	static struct vmm_launch l;
+	l = (struct vmm_launch){.cfg = cfg, .built = wait_for_start, .inherited = inherited,
+				.ninherited = ninherited, .hooks = {.ctx = &w}};
+	trace_start(&l.trace);
+	return vmm_main(&l);
+}
+
+static int make_dirs(const char *root, struct oci_state *s)
+{
+	if (mkdir(root, 0711) < 0 && errno != EEXIST)
+		return log_err(errno, "state directory %s", root);
+	if (mkdir(s->dir, 0700) < 0)
+		return errno == EEXIST ? log_err(0, "container %s already exists", s->id)
+				       : log_err(errno, "%s", s->dir);
+	char fifo[PATH_MAX + 16];
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", s->dir);
+	if (mkfifo(fifo, 0600) < 0) {
+		int r = log_err(errno, "%s", fifo);
+		rmdir(s->dir);
+		return r;
+	}
+	return 0;
+}
+
+// A container whose VMM failed before its VM was built (it said why): reaped.
+static int child_failed(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return OCI_FAILED;
+}
+
+static int do_create(struct oci_globals *g, int argc, char **argv)
+{
+	const char *bundle = ".", *pid_file = NULL, *console = NULL, *v, *id = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (opt_value(argc, argv, &i, "--bundle", &bundle) || opt_value(argc, argv, &i, "-b", &bundle) ||
+		    opt_value(argc, argv, &i, "--pid-file", &pid_file) ||
+		    opt_value(argc, argv, &i, "--console-socket", &console))
+			continue;
+		if (opt_value(argc, argv, &i, "--preserve-fds", &v)) {
+			if (strcmp(v, "0"))
+				return log_err(0, "--preserve-fds %s: host file descriptors cannot be passed into "
+						  "the VM", v), OCI_FAILED;
+		} else if (opt_flag(argv[i], "--no-pivot") || opt_flag(argv[i], "--no-new-keyring")) {
+			continue; // the guest pivots into its own root and has its own keyrings
+		} else if (argv[i][0] == '-') {
+			return log_err(0, "create: %s: unknown option", argv[i]), OCI_FAILED;
+		} else if (id) {
+			return log_err(0, "create: more than one container id"), OCI_FAILED;
+		} else {
+			id = argv[i];
+		}
+	}
+	if (!id || !state_id_valid(id))
+		return log_err(0, "create: %s: not a container id", id ? id : "(none)"), OCI_FAILED;
+	if (console)
+		return log_err(0, "--console-socket: a terminal is not supported yet"), OCI_FAILED;
+	char dir[PATH_MAX];
+	if (!realpath(bundle, dir))
+		return log_err(errno, "bundle %s", bundle), OCI_FAILED;
+	static struct bundle b;
+	int r = bundle_load(dir, &b);
+	if (r == 0 && b.netns == BUNDLE_NETNS_PATH) {
+		int fd = open(b.netns_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			r = log_err(errno, "network namespace %s", b.netns_path);
+		if (fd >= 0)
+			close(fd);
+	}
+	struct vm_config *cfg = &b.vm;
+	r = r ?: config_check(cfg);
+	if (r == 0) { // the groups the bundle names, exactly (not the rootfs's /etc/group)
+		memcpy(cfg->groups, b.groups, sizeof(b.groups));
+		cfg->ngroups = b.ngroups;
+	}
+	static struct oci_state s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "%s", id);
+	snprintf(s.dir, sizeof(s.dir), "%s/%s", g->root_dir, id);
+	snprintf(s.bundle, sizeof(s.bundle), "%s", dir);
+	now_rfc3339(s.created, sizeof(s.created));
+	r = r ?: make_dirs(g->root_dir, &s);
+	if (r < 0) {
+		bundle_free(&b);
+		return OCI_FAILED;
+	}
+	static int inherited[1024];
+	int ninherited = privs_inherited_fds(inherited, 1024, log_fd);
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		log_err(errno, "pipe");
+		state_remove(&s);
+		return OCI_FAILED;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		int status = vmm_child(cfg, &s, ready[1], inherited, ninherited);
+		fflush(stdout);
+		_exit(status);
+	}
+	close(ready[1]);
+	char c;
+	ssize_t n = pid < 0 ? -1 : read(ready[0], &c, 1);
+	close(ready[0]);
+	if (n != 1) {
+		if (pid < 0)
+			log_err(errno, "fork");
+		r = pid < 0 ? OCI_FAILED : child_failed(pid);
+		state_remove(&s);
+		bundle_free(&b);
+		return r;
+	}
+	s.pid = pid;
+	s.starttime = state_proc_starttime(pid);
+	s.annotations = (char *)b.annotations;
+	char text[32];
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	r = state_write(&s);
+	s.annotations = NULL;
+	bundle_free(&b);
+	if (r == 0 && pid_file)
+		r = file_write(pid_file, text);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		state_remove(&s);
+		return OCI_FAILED;
+	}
+	return 0;
+}
+
+// The one id a command takes, after its options (unknown ones refused).
+static const char *one_id(int argc, char **argv, const char *cmd, const char *const *flags, bool *set)
+{
+	const char *id = NULL;
+	for (int i = 0; i < argc; i++) {
+		bool known = false;
+		for (int f = 0; flags && flags[f]; f++)
+			if (opt_flag(argv[i], flags[f]))
+				known = set[f] = true;
+		if (known)
+			continue;
+		if (argv[i][0] == '-' || id) {
+			log_err(0, "%s: %s: unexpected", cmd, argv[i]);
+			return NULL;
+		}
+		id = argv[i];
+	}
+	if (!id)
+		log_err(0, "%s: no container id given", cmd);
+	return id;
+}
+
+static int do_start(struct oci_globals *g, int argc, char **argv)
+{
+	const char *id = one_id(argc, argv, "start", NULL, NULL);
+	struct oci_state s;
+	if (!id || state_read(g->root_dir, id, &s) < 0)
+		return OCI_FAILED;
+	enum oci_status st = state_status(&s);
+	state_free(&s);
+	if (st != OCI_CREATED)
+		return log_err(0, "start: container %s is %s, not created", id, state_status_name(st)), OCI_FAILED;
+	char fifo[PATH_MAX + 16];
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", s.dir);
+	int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return log_err(errno == ENXIO ? 0 : errno, "start: container %s%s", id,
+			       errno == ENXIO ? " has stopped" : ""), OCI_FAILED;
+	unlink(fifo);
+	char c = 1;
+	int r = write_all(fd, &c, 1);
+	close(fd);
+	return r < 0 ? (log_err(r, "start: container %s", id), OCI_FAILED) : 0;
+}
+
+static int do_state(struct oci_globals *g, int argc, char **argv)
+{
+	const char *id = one_id(argc, argv, "state", NULL, NULL);
+	struct oci_state s;
+	if (!id || state_read(g->root_dir, id, &s) < 0)
+		return OCI_FAILED;
+	static char text[16384];
+	state_format(&s, text, sizeof(text));
+	state_free(&s);
+	fputs(text, stdout);
+	return 0;
+}
+
+static int parse_signal(const char *name)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},	  {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+		    {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
+		    {"STOP", SIGSTOP}, {"WINCH", SIGWINCH}, {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}};
+	char *end;
+	long n = strtol(name, &end, 10);
+	if (!*end && end != name)
+		return n > 0 && n < NSIG ? (int)n : -1;
+	if (!strncmp(name, "SIG", 3))
+		name += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		if (!strcmp(name, sigs[i].name))
+			return sigs[i].sig;
+	return -1;
+}
+
+static int do_kill(struct oci_globals *g, int argc, char **argv)
+{
+	const char *id = NULL, *sig_name = "TERM";
+	for (int i = 0; i < argc; i++) {
+		if (opt_flag(argv[i], "--all") || opt_flag(argv[i], "-a"))
+			continue; // the VMM stands for every process of the container
+		if (argv[i][0] == '-' && argv[i][1])
+			return log_err(0, "kill: %s: unknown option", argv[i]), OCI_FAILED;
+		if (!id)
+			id = argv[i];
+		else
+			sig_name = argv[i];
+	}
+	int sig = parse_signal(sig_name);
+	if (!id)
+		return log_err(0, "kill: no container id given"), OCI_FAILED;
+	if (sig < 0)
+		return log_err(0, "kill: %s: not a signal", sig_name), OCI_FAILED;
+	struct oci_state s;
+	if (state_read(g->root_dir, id, &s) < 0)
+		return OCI_FAILED;
+	enum oci_status st = state_status(&s);
+	state_free(&s);
+	if (st == OCI_STOPPED)
+		return log_err(0, "kill: container %s is not running", id), OCI_FAILED;
+	if (kill(s.pid, sig) < 0)
+		return log_err(errno, "kill: container %s", id), OCI_FAILED;
+	return 0;
+}
+
+// SIGKILL to the VMM, and back once it has ended (a zombie its parent has yet to reap counts).
+static int kill_and_wait(const struct oci_state *s)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+	if (state_status(s) == OCI_STOPPED) { // checked after the pidfd: it names the VMM
+		if (pfd >= 0)
+			close(pfd);
+		return 0;
+	}
+	if (kill(s->pid, SIGKILL) < 0 && errno != ESRCH)
+		return log_err(errno, "delete: killing container %s", s->id);
+	if (pfd >= 0) {
+		struct pollfd p = {.fd = pfd, .events = POLLIN};
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+		close(pfd);
+	}
+	return 0;
+}
+
+static int do_delete(struct oci_globals *g, int argc, char **argv)
+{
+	static const char *const flags[] = {"--force", "-f", NULL};
+	bool set[2] = {false, false};
+	const char *id = one_id(argc, argv, "delete", flags, set);
+	struct oci_state s;
+	if (!id)
+		return OCI_FAILED;
+	if (state_read(g->root_dir, id, &s) < 0)
+		return set[0] || set[1] ? 0 : OCI_FAILED; // --force: gone already is done
+	state_free(&s);
+	enum oci_status st = state_status(&s);
+	if (st == OCI_RUNNING && !set[0] && !set[1])
+		return log_err(0, "delete: container %s is running (stop it, or --force)", id), OCI_FAILED;
+	if (st != OCI_STOPPED && kill_and_wait(&s) < 0)
+		return OCI_FAILED;
+	return state_remove(&s) < 0 ? OCI_FAILED : 0;
+}
+
+static const char *const verbs[] = {"create", "start", "state", "kill", "delete", NULL};
+
+bool oci_invoked(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		if (opt_value(argc, argv, &i, "--root", &v) || opt_value(argc, argv, &i, "--log", &v) ||
+		    opt_value(argc, argv, &i, "--log-format", &v) || opt_value(argc, argv, &i, "--criu", &v) ||
+		    opt_value(argc, argv, &i, "--rootless", &v) || opt_flag(argv[i], "--systemd-cgroup") ||
+		    opt_flag(argv[i], "--debug"))
+			continue;
+		for (int k = 0; verbs[k]; k++)
+			if (!strcmp(argv[i], verbs[k]))
+				return true;
+		return false;
+	}
+	return false;
+}
+
+int oci_main(int argc, char **argv)
+{
+	static struct oci_globals g;
+	const char *log = NULL, *format = NULL, *v;
+	int i = 1;
+	for (; i < argc; i++) {
+		if (opt_value(argc, argv, &i, "--root", &g.root) || opt_value(argc, argv, &i, "--log", &log) ||
+		    opt_value(argc, argv, &i, "--log-format", &format) || opt_value(argc, argv, &i, "--criu", &v) ||
+		    opt_value(argc, argv, &i, "--rootless", &v) || opt_flag(argv[i], "--systemd-cgroup"))
+			continue;
+		if (opt_flag(argv[i], "--debug"))
+			log_verbose = true;
+		else
+			break;
+	}
+	if (open_log(log, format) < 0 || state_root(g.root, g.root_dir, sizeof(g.root_dir)) < 0)
+		return OCI_FAILED;
+	signal(SIGPIPE, SIG_IGN);
+	const char *verb = argv[i];
+	int n = argc - i - 1;
+	char **rest = argv + i + 1;
+	if (!strcmp(verb, "create"))
+		return do_create(&g, n, rest);
+	if (!strcmp(verb, "start"))
+		return do_start(&g, n, rest);
+	if (!strcmp(verb, "state"))
+		return do_state(&g, n, rest);
+	if (!strcmp(verb, "kill"))
+		return do_kill(&g, n, rest);
+	return do_delete(&g, n, rest);
+}

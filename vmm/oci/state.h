@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// An OCI container's state on the host: the directory ROOT/ID with state.json (written once
+// at create) and exec.fifo (there until start), and its status read off the VMM's process.
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STATE_ID_MAX 128
+
+struct oci_state {
+	char dir[4096];	 // ROOT/ID
+	char id[STATE_ID_MAX + 1];
+	pid_t pid;	 // the VMM
+	uint64_t starttime; // the VMM's start time (/proc/PID/stat field 22): a reused pid is not it
+	char bundle[4096];
+	char created[32];     // RFC 3339, UTC
+	char *annotations;    // JSON object text (owned)
+};
+
+enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
+
+// The state root: root if given, else /run/clearvm (uid 0) or $XDG_RUNTIME_DIR/clearvm. 0 or
+// -errno (logged).
+int state_root(const char *root, char *out, size_t size);
+// A container id engines may use: letters, digits, '_', '-', '.', not starting with '.'.
+bool state_id_valid(const char *id);
+// The process's start time in clock ticks since boot; 0 when it is gone.
+uint64_t state_proc_starttime(pid_t pid);
+// Writes ROOT/ID/state.json. 0 or -errno (logged).
+int state_write(const struct oci_state *s);
+// Reads ROOT/ID/state.json. 0, -ENOENT when there is no such container (logged), or -errno.
+int state_read(const char *root, const char *id, struct oci_state *s);
+void state_free(struct oci_state *s);
+// created (the VMM is alive and exec.fifo still there), running, or stopped (the VMM has
+// ended, is a zombie, or its pid now names another process).
+enum oci_status state_status(const struct oci_state *s);
+const char *state_status_name(enum oci_status st);
+// state.json as `clearvm state` prints it (runtime-spec's state), into buf.
+void state_format(const struct oci_state *s, char *buf, size_t size);
+// Removes ROOT/ID and what it holds. 0 or -errno (logged).
+int state_remove(const struct oci_state *s);
