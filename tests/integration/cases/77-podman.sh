@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: Apache-2.0
+# Real podman (Debian 12's 4.3, through its conmon) runs containers with clearvm as its OCI
+# runtime: status, stdout and stderr, -e/-w/-u/-v, --memory/--cpus, run -d, stop, kill, logs,
+# rm; and nothing of clearvm is left on the host afterwards.
+# Sourced by ../cases.sh: $root is a fresh copy of the test rootfs, $work this group's own.
+
+if ! command -v podman > /dev/null; then
+	check "podman is installed (./setup.sh installs it)" false
+else
+# podman's storage and run state on a local file system (vfs: no overlay on tmpfs needed),
+# its caches in a tmpfs of the test bed's own, the host's /var untouched.
+pm=$(mktemp -d /dev/shm/clearvm-podman.XXXXXX)
+# In the test bed, cgroup2 too: without it podman drops --memory and --cpus.
+if [ -n "${CLEARVM_IN_TESTBED:-}" ] && ! mountpoint -q /var/cache; then
+	mount -t tmpfs tmpfs /var/cache && mkdir -p /var/cache/containers
+	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup
+fi
+# The runtime podman is given: clearvm, with this build's kernel and initramfs.
+cat > "$work/clearvm-runtime" <<-EOF2
+	#!/bin/sh
+	export CLEARVM_KERNEL=$build/vmlinux CLEARVM_INITRAMFS=$build/initramfs.cpio CLEARVM_TEMPLATE_DIR=${CLEARVM_TEMPLATE_DIR:-}
+	exec $build/clearvm "\$@"
+EOF2
+chmod +x "$work/clearvm-runtime"
+P=(env TMPDIR="$pm" podman --root "$pm/root" --runroot "$pm/run" --storage-driver vfs --cgroup-manager cgroupfs
+   --events-backend file --tmpdir "$pm/tmp" --runtime "$work/clearvm-runtime")
+tar -C "$root" -c . | "${P[@]}" import -q - clearvm-test > /dev/null
+check "podman imports the test rootfs as an image" "${P[@]}" image exists clearvm-test
+
+# Status, stdout and stderr, each exactly.
+"${P[@]}" run --rm --network none clearvm-test /bin/sh -c 'echo out; echo err >&2; exit 3' \
+	> "$work/out" 2> "$work/err"; rc=$?
+check "podman run: the container's status (3, got $rc)" test $rc = 3
+check "its stdout" test "$(cat "$work/out")" = out
+check "its stderr (got: $(grep -v -e 'PIDs limit' -e 'level=warning' "$work/err"))" \
+	test "$(grep -v -e 'PIDs limit' -e 'level=warning' "$work/err")" = err
+
+# -e, -w, -u, -v and the host's network (passt, the guest has eth0).
+mkdir -p "$work/vol"
+chmod 777 "$work/vol" # the workload runs as uid 1000
+"${P[@]}" run --rm --network host -e FOO=bar -w /tmp -u 1000:1000 -v "$work/vol:/vol" clearvm-test \
+	/bin/sh -c 'echo $FOO $(pwd) $(id -u):$(id -g) > /vol/out; ip -o -4 addr show eth0' > "$work/out" 2> "$work/err"; rc=$?
+check "podman run -e -w -u -v: 0 (got $rc)" test $rc = 0
+check "env, working directory, user (got: $(cat "$work/vol/out" 2>&1))" test "$(cat "$work/vol/out")" = "bar /tmp 1000:1000"
+check "--network host: the guest's eth0 has an address through passt" grep -q 'inet ' "$work/out"
+
+# --memory and --cpus size the VM (the limit plus 64 MiB for the guest kernel; CPUs rounded up).
+"${P[@]}" run --rm --network none --memory 400m --cpus 1.5 clearvm-test \
+	/bin/sh -c 'grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo' > "$work/out" 2> "$work/err"
+kb=$(awk '/MemTotal/ {print $2}' "$work/out")
+check "--memory 400m: the VM's RAM is 400 MiB plus the guest kernel's 64 (MemTotal ${kb:-none} kB)" \
+	test "${kb:-0}" -gt $((400 * 1024)) -a "${kb:-0}" -le $((464 * 1024))
+check "--cpus 1.5: two vCPUs (got $(tail -1 "$work/out"))" test "$(tail -1 "$work/out")" = 2
+
+# run -d, logs, stop (SIGTERM reaches the workload's handler), the status podman records, rm.
+id=$("${P[@]}" run -d --network none clearvm-test /bin/sh -c 'trap "echo got-term; exit 5" TERM; echo ready; sleep 100 & wait')
+check "podman run -d gives a container id" test -n "$id"
+check "podman logs shows its output" wait_until 100 sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q ready"
+check "podman ps lists it running" sh -c "$(printf '%q ' "${P[@]}") ps --format '{{.ID}} {{.Status}}' | grep -q '^${id:0:12} Up'"
+"${P[@]}" stop -t 30 "$id" > /dev/null
+check "podman stop: the workload's TERM handler ran" sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q got-term"
+check "and podman records its status (5)" test "$("${P[@]}" inspect --format '{{.State.ExitCode}}' "$id")" = 5
+"${P[@]}" rm "$id" > /dev/null
+check "podman rm: the container is gone" sh -c "! $(printf '%q ' "${P[@]}") container exists $id"
+
+# kill -s KILL of a running container: 137.
+id=$("${P[@]}" run -d --network none clearvm-test /bin/sh -c 'echo ready; sleep 100')
+wait_until 100 sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q ready"
+"${P[@]}" kill -s KILL "$id" > /dev/null
+rc=$("${P[@]}" wait "$id")
+check "podman kill -s KILL: the container's status is 137 (got $rc)" test "$rc" = 137
+"${P[@]}" rm -f "$id" > /dev/null
+
+# rm -f of a running container, then: no VMM, no passt, no state of clearvm's left.
+id=$("${P[@]}" run -d --network host clearvm-test /bin/sh -c 'echo ready; sleep 100')
+wait_until 100 sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q ready"
+vmm_of() { pgrep -f "[c]learvm create .*$1" > /dev/null; } # [c]: not this shell's own line
+check "(a running container's VMM is there)" vmm_of "$id"
+check "(and its passt)" sh -c "pgrep -x passt > /dev/null || pgrep -x passt.avx2 > /dev/null"
+"${P[@]}" rm -f "$id" > /dev/null
+check "podman rm -f: its VMM is gone" wait_until 30 sh -c "! pgrep -f '[c]learvm create .*$id' > /dev/null"
+check "no passt left" sh -c "! pgrep -x passt > /dev/null && ! pgrep -x passt.avx2 > /dev/null"
+check "no state left under /run/clearvm" sh -c "[ -z \"\$(ls -A /run/clearvm 2>/dev/null)\" ]"
+rm -rf "$pm"
+fi
