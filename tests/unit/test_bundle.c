@@ -96,13 +96,17 @@ int main(void)
 	ok(b.vm.user == NULL && !b.vm.bound_caps, "no user: root; no capabilities given: unbounded");
 	is_str(b.annotations, "{}", "no annotations: {}");
 	bundle_free(&b);
+	is(parse(&b, "{\"args\":[\"/bin/true\"],\"terminal\":true,\"consoleSize\":{\"height\":30,\"width\":100}}", ""),
+	   0, "a terminal");
+	ok(b.vm.tty && b.vm.interactive, "process.terminal: a pty, stdin included");
+	ok(b.console_rows == 30 && b.console_cols == 100, "process.consoleSize");
+	bundle_free(&b);
 	is(parse(&b, "{\"args\":[\"/bin/true\"]}", ""), 0, "no network namespace");
 	is(b.netns, BUNDLE_NETNS_HOST, "the host's network, through passt");
 	bundle_free(&b);
 
 	const char *t = "{\"args\":[\"/bin/true\"]}";
 	refused("{\"args\":[]}", "", "empty process.args");
-	refused("{\"args\":[\"/bin/true\"],\"terminal\":true}", "", "process.terminal");
 	refused("{\"args\":[\"/bin/true\"],\"env\":[\"NOEQUALS\"]}", "", "an env entry without =");
 	refused("{\"args\":[\"/bin/true\"],\"cwd\":\"rel\"}", "", "a relative cwd");
 	refused("{\"args\":[\"/bin/true\"],\"user\":{\"uid\":-1,\"gid\":0}}", "", "a negative uid");

@@ -105,8 +105,16 @@ static int read_process(struct bundle *b, json_object *p)
 	json_object *args = get(p, "args", json_type_array);
 	if (!args || json_object_array_length(args) == 0)
 		return refuse("process.args", "missing or empty");
-	if (get_bool(p, "terminal"))
-		return refuse("process.terminal", "a terminal (--console-socket) is not supported yet");
+	// A terminal: the workload's stdio is a pty in the guest, mirrored on the pty whose master
+	// create sends to the engine's console socket.
+	c->tty = c->interactive = get_bool(p, "terminal");
+	json_object *size = get(p, "consoleSize", json_type_object);
+	json_object *h = get(size, "height", json_type_int), *w = get(size, "width", json_type_int);
+	if (h && w && json_object_get_int64(h) > 0 && json_object_get_int64(h) <= UINT16_MAX &&
+	    json_object_get_int64(w) > 0 && json_object_get_int64(w) <= UINT16_MAX) {
+		b->console_rows = (uint16_t)json_object_get_int64(h);
+		b->console_cols = (uint16_t)json_object_get_int64(w);
+	}
 	if (get(p, "commandLine", json_type_string))
 		return refuse("process.commandLine", "Windows only");
 	int r = string_array(b, args, "process.args", (char ***)&c->argv);
@@ -266,6 +274,7 @@ static int read_linux(struct bundle *b, json_object *lx)
 	json_object *uids = get(lx, "uidMappings", json_type_array);
 	if (uids && json_object_array_length(uids))
 		return refuse("linux.uidMappings", "user namespace mappings are not supported yet");
+	b->cgroups_path = get_str(lx, "cgroupsPath");
 	int r = read_namespaces(b, get(lx, "namespaces", json_type_array));
 	return r ?: read_resources(b, get(lx, "resources", json_type_object));
 }

@@ -25,13 +25,16 @@ struct bundle {
 	enum bundle_netns netns;
 	const char *netns_path;  // BUNDLE_NETNS_PATH
 	const char *annotations; // the annotations object as JSON text ("{}" when none)
+	const char *cgroups_path; // linux.cgroupsPath (NULL: none)
+	uint16_t console_rows, console_cols; // process.consoleSize (0: not given)
 	char *owned[BUNDLE_MAX_OWNED];
 	unsigned nowned;
 	void *config; // the parsed JSON (json_object), which the strings above may point into
 };
 
 // Parses config.json's text for the bundle in directory dir (absolute). Fills vm's rootfs,
-// argv, env, workdir, user, hostname, read_only, caps, volumes, memory and cpus; kernel,
+// argv, env, workdir, user, hostname, read_only, caps, volumes, memory, cpus and tty (with
+// interactive: process.terminal); kernel,
 // initramfs and the rest keep config_defaults' values. 0, or -errno with one line logged.
 int bundle_parse(const char *text, size_t len, const char *dir, struct bundle *b);
 // bundle_parse of dir/config.json.

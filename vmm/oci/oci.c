@@ -12,8 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +127,102 @@ static int vmm_child(const struct vm_config *cfg, struct oci_state *s, int ready
 	return vmm_main(&l);
 }
 
+// The container's terminal: a pty made at create. Its slave becomes create's (and so the
+// VMM's) stdin, stdout and stderr, the VMM's controlling terminal (a resize on the master
+// reaches it as SIGWINCH); its master goes to the engine over the console socket. create's
+// own errors keep going to the stderr it was given.
+struct console {
+	int master, slave;
+};
+
+static int console_open(struct console *con, uint16_t rows, uint16_t cols)
+{
+	con->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (con->master < 0 || grantpt(con->master) < 0 || unlockpt(con->master) < 0)
+		return log_err(errno, "--console-socket: a pty");
+	const char *name = ptsname(con->master);
+	con->slave = name ? open(name, O_RDWR | O_NOCTTY) : -1;
+	if (con->slave < 0)
+		return log_err(errno, "--console-socket: the pty's slave");
+	struct winsize ws = {.ws_row = rows, .ws_col = cols};
+	if (rows && cols)
+		ioctl(con->master, TIOCSWINSZ, &ws);
+	if (log_fd < 0 && (log_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) < 0)
+		return log_err(errno, "dup");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(con->slave, fd) < 0)
+			return log_err(errno, "dup2");
+	return 0;
+}
+
+// Sends the master (SCM_RIGHTS, the pty's name as the data) to the engine's socket.
+static int console_send(const struct console *con, const char *socket_path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(socket_path) >= sizeof(addr.sun_path))
+		return log_err(0, "--console-socket %s: path too long", socket_path);
+	strcpy(addr.sun_path, socket_path);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int r = log_err(errno, "--console-socket %s", socket_path);
+		if (s >= 0)
+			close(s);
+		return r;
+	}
+	char name[64];
+	snprintf(name, sizeof(name), "%s", ptsname(con->master) ? ptsname(con->master) : "/dev/ptmx");
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u = {0};
+	struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &con->master, sizeof(int));
+	int r = sendmsg(s, &msg, MSG_NOSIGNAL) < 0 ? log_err(errno, "--console-socket %s", socket_path) : 0;
+	close(s);
+	return r;
+}
+
+// linux.cgroupsPath, cgroupfs style on a cgroup v2 host ("/a/b" or "a/b", beneath the
+// hierarchy's root): the directory is made (the VMM joins it first thing, so the whole VM is
+// accounted there; no limit is set on it, since the VM's RAM is sized from the limit instead).
+// systemd's "slice:prefix:name" and cgroup v1 hosts: the VMM stays in the engine's cgroup.
+static int make_cgroup(const char *path, struct oci_state *s)
+{
+	struct statfs fs;
+	s->cgroup[0] = '\0';
+	if (!path || !*path || strchr(path, ':') || strstr(path, "..") ||
+	    statfs("/sys/fs/cgroup", &fs) < 0 || fs.f_type != CGROUP2_SUPER_MAGIC)
+		return 0;
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", path + (path[0] == '/'));
+	for (char *p = dir + strlen("/sys/fs/cgroup/"); (p = strchr(p, '/')); *p++ = '/') {
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return log_err(errno, "cgroup %s", dir);
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return log_err(errno, "cgroup %s", dir);
+	snprintf(s->cgroup, sizeof(s->cgroup), "%s", dir);
+	return 0;
+}
+
+// The VMM joins its cgroup. 0 or -errno (logged).
+static int join_cgroup(const char *dir)
+{
+	char procs[4200];
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	int r = fd < 0 ? -errno : write_all(fd, "0", 1);
+	if (fd >= 0)
+		close(fd);
+	return r < 0 ? log_err(r, "joining cgroup %s", dir) : 0;
+}
+
 static int make_dirs(const char *root, struct oci_state *s)
 {
 	if (mkdir(root, 0711) < 0 && errno != EEXIST)
@@ -171,13 +272,17 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	}
 	if (!id || !state_id_valid(id))
 		return log_err(0, "create: %s: not a container id", id ? id : "(none)"), OCI_FAILED;
-	if (console)
-		return log_err(0, "--console-socket: a terminal is not supported yet"), OCI_FAILED;
 	char dir[PATH_MAX];
 	if (!realpath(bundle, dir))
 		return log_err(errno, "bundle %s", bundle), OCI_FAILED;
 	static struct bundle b;
 	int r = bundle_load(dir, &b);
+	if (r == 0 && b.vm.tty != (console != NULL))
+		r = log_err(0, "%s", console ? "--console-socket: config.json's process.terminal is false"
+					     : "process.terminal: needs --console-socket");
+	struct console con = {-1, -1};
+	if (r == 0 && console)
+		r = console_open(&con, b.console_rows, b.console_cols);
 	if (r == 0 && b.netns == BUNDLE_NETNS_PATH) {
 		int fd = open(b.netns_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
@@ -198,6 +303,8 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	snprintf(s.bundle, sizeof(s.bundle), "%s", dir);
 	now_rfc3339(s.created, sizeof(s.created));
 	r = r ?: make_dirs(g->root_dir, &s);
+	if (r == 0 && (r = make_cgroup(b.cgroups_path, &s)) < 0)
+		state_remove(&s);
 	if (r < 0) {
 		bundle_free(&b);
 		return OCI_FAILED;
@@ -215,7 +322,10 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(ready[0]);
-		int status = vmm_child(cfg, &s, ready[1], inherited, ninherited);
+		if (console && (setsid() < 0 || ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0))
+			log_err(errno, "the terminal: controlling terminal (resizes will not be seen)");
+		int status = s.cgroup[0] && join_cgroup(s.cgroup) < 0 ? EXIT_CLEARVM_FAILED
+					: vmm_child(cfg, &s, ready[1], inherited, ninherited);
 		fflush(stdout);
 		_exit(status);
 	}
@@ -230,6 +340,13 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 		state_remove(&s);
 		bundle_free(&b);
 		return r;
+	}
+	if (console && console_send(&con, console) < 0) {
+		kill(pid, SIGKILL);
+		child_failed(pid);
+		state_remove(&s);
+		bundle_free(&b);
+		return OCI_FAILED;
 	}
 	s.pid = pid;
 	s.starttime = state_proc_starttime(pid);

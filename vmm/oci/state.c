@@ -71,6 +71,7 @@ int state_write(const struct oci_state *s)
 	json_object_object_add(o, "starttime", json_object_new_uint64(s->starttime));
 	json_object_object_add(o, "bundle", json_object_new_string(s->bundle));
 	json_object_object_add(o, "created", json_object_new_string(s->created));
+	json_object_object_add(o, "cgroup", json_object_new_string(s->cgroup));
 	json_object_object_add(o, "annotations", ann ? ann : json_object_new_object());
 	snprintf(text, sizeof(text), "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -99,7 +100,7 @@ int state_read(const char *root, const char *id, struct oci_state *s)
 		return r;
 	json_object *o = json_tokener_parse(text);
 	json_object *pid = get(o, "pid", json_type_int), *start = get(o, "starttime", json_type_int);
-	const char *bundle = get_str(o, "bundle"), *created = get_str(o, "created");
+	const char *bundle = get_str(o, "bundle"), *created = get_str(o, "created"), *cg = get_str(o, "cgroup");
 	json_object *ann = get(o, "annotations", json_type_object);
 	if (!pid || !start || !bundle || !created) {
 		json_object_put(o);
@@ -109,6 +110,7 @@ int state_read(const char *root, const char *id, struct oci_state *s)
 	s->starttime = json_object_get_uint64(start);
 	snprintf(s->bundle, sizeof(s->bundle), "%s", bundle);
 	snprintf(s->created, sizeof(s->created), "%s", created);
+	snprintf(s->cgroup, sizeof(s->cgroup), "%s", cg ? cg : "");
 	s->annotations = strdup(ann ? json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN) : "{}");
 	json_object_put(o);
 	return s->annotations ? 0 : -ENOMEM;
@@ -152,5 +154,7 @@ void state_format(const struct oci_state *s, char *buf, size_t size)
 
 int state_remove(const struct oci_state *s)
 {
+	if (s->cgroup[0] && rmdir(s->cgroup) < 0 && errno != ENOENT)
+		log_err(errno, "removing cgroup %s", s->cgroup); // and the state still goes
 	return file_remove_tree(s->dir);
 }

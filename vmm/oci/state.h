@@ -17,6 +17,7 @@ struct oci_state {
 	char bundle[4096];
 	char created[32];     // RFC 3339, UTC
 	char *annotations;    // JSON object text (owned)
+	char cgroup[4096];    // the cgroup directory clearvm made for the VMM ("" none)
 };
 
 enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
@@ -39,5 +40,6 @@ enum oci_status state_status(const struct oci_state *s);
 const char *state_status_name(enum oci_status st);
 // state.json as `clearvm state` prints it (runtime-spec's state), into buf.
 void state_format(const struct oci_state *s, char *buf, size_t size);
-// Removes ROOT/ID and what it holds. 0 or -errno (logged).
+// Removes ROOT/ID and what it holds, and the cgroup clearvm made (once its VMM is gone). 0 or
+// -errno (logged).
 int state_remove(const struct oci_state *s);

@@ -110,10 +110,20 @@ check "a created container killed before start: 137 (got $rc)" test $rc = 137
 check "and its workload never ran" test ! -e "$work/vol/ran"
 oci delete c7
 
+# process.terminal: the workload runs on a pty of consoleSize; its master reaches the engine
+# over the console socket, the output comes back through it.
+bundle "$work/b10" '["/bin/sh", "-c", "tty; stty size; exit 4"]' '"terminal": true, "consoleSize": {"height": 30, "width": 100}'
+"$engine" --console "$build/clearvm" "$oroot" "$work/b10" c10 "$work/c10.pid" > "$work/out" 2> "$work/err"; rc=$?
+check "a container on a terminal: its status (4, got $rc)" test $rc = 4
+check "the engine got the pty master over --console-socket" grep -q "engine: pty /dev/pts/" "$work/err"
+check "the workload's stdio is a pty in the guest (got: $(tr '\r\n' '  ' < "$work/out"))" grep -q "^/dev/pts/" "$work/out"
+check "of the size consoleSize gave" grep -q "^30 100" "$work/out"
+oci delete c10
+
 # Refused at create, with one line and nothing left behind: what clearvm cannot honour.
 bundle "$work/b8" '["/bin/true"]' '"terminal": true'
 bundle "$work/b9" '["/bin/true"]' '' '"linux": {"devices": [{"path": "/dev/kvm", "type": "c", "major": 10, "minor": 232}]}'
-for b in b8:process.terminal b9:linux.devices; do
+for b in b8:process.terminal b9:linux.devices; do # b8: a terminal without a console socket
 	oci create --bundle "$work/${b%%:*}" --pid-file "$work/x.pid" cx 2> "$work/err"; rc=$?
 	check "create refuses ${b#*:}: 1 (got $rc), one line naming it" \
 		test $rc = 1 -a "$(wc -l < "$work/err")" = 1 -a -n "$(grep -F "${b#*:}" "$work/err")"

@@ -16,14 +16,14 @@ if [ -n "${CLEARVM_IN_TESTBED:-}" ] && ! mountpoint -q /var/cache; then
 	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup
 fi
 # The runtime podman is given: clearvm, with this build's kernel and initramfs.
-cat > "$work/clearvm-runtime" <<-EOF2
+cat > "$pm/clearvm-runtime" <<-EOF2
 	#!/bin/sh
 	export CLEARVM_KERNEL=$build/vmlinux CLEARVM_INITRAMFS=$build/initramfs.cpio CLEARVM_TEMPLATE_DIR=${CLEARVM_TEMPLATE_DIR:-}
 	exec $build/clearvm "\$@"
 EOF2
-chmod +x "$work/clearvm-runtime"
+chmod +x "$pm/clearvm-runtime"
 P=(env TMPDIR="$pm" podman --root "$pm/root" --runroot "$pm/run" --storage-driver vfs --cgroup-manager cgroupfs
-   --events-backend file --tmpdir "$pm/tmp" --runtime "$work/clearvm-runtime")
+   --events-backend file --tmpdir "$pm/tmp" --runtime "$pm/clearvm-runtime")
 tar -C "$root" -c . | "${P[@]}" import -q - clearvm-test > /dev/null
 check "podman imports the test rootfs as an image" "${P[@]}" image exists clearvm-test
 
@@ -34,6 +34,15 @@ check "podman run: the container's status (3, got $rc)" test $rc = 3
 check "its stdout" test "$(cat "$work/out")" = out
 check "its stderr (got: $(grep -v -e 'PIDs limit' -e 'level=warning' "$work/err"))" \
 	test "$(grep -v -e 'PIDs limit' -e 'level=warning' "$work/err")" = err
+
+# -t: the workload on a terminal, through conmon's console socket.
+# conmon makes its console socket in /tmp, which in the test bed is the host's over 9p (no
+# sockets there): that run gets a tmpfs /tmp of its own.
+local_tmp=()
+[ -n "${CLEARVM_IN_TESTBED:-}" ] && local_tmp=(unshare -m sh -c 'mount -t tmpfs tmpfs /tmp && exec "$@"' sh)
+"${local_tmp[@]}" "${P[@]}" run --rm -t --network none clearvm-test /bin/sh -c 'tty; exit 6' > "$work/out" 2> "$work/err"; rc=$?
+check "podman run -t: the status (6, got $rc)" test $rc = 6
+check "the workload's stdio is a pty (got: $(tr '\r\n' '  ' < "$work/out"))" grep -q "^/dev/pts/" "$work/out"
 
 # -e, -w, -u, -v and the host's network (passt, the guest has eth0).
 mkdir -p "$work/vol"
@@ -77,9 +86,13 @@ wait_until 100 sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q ready"
 vmm_of() { pgrep -f "[c]learvm create .*$1" > /dev/null; } # [c]: not this shell's own line
 check "(a running container's VMM is there)" vmm_of "$id"
 check "(and its passt)" sh -c "pgrep -x passt > /dev/null || pgrep -x passt.avx2 > /dev/null"
+vpid=$(pgrep -f "[c]learvm create .*$id" | head -1)
+check "the VMM is in the cgroup podman named (cgroupsPath; got $(cat /proc/$vpid/cgroup 2>&1))" \
+	grep -q "^0::/libpod_parent/libpod-$id\$" /proc/$vpid/cgroup
 "${P[@]}" rm -f "$id" > /dev/null
 check "podman rm -f: its VMM is gone" wait_until 30 sh -c "! pgrep -f '[c]learvm create .*$id' > /dev/null"
 check "no passt left" sh -c "! pgrep -x passt > /dev/null && ! pgrep -x passt.avx2 > /dev/null"
+check "nor its cgroup" test ! -e "/sys/fs/cgroup/libpod_parent/libpod-$id"
 check "no state left under /run/clearvm" sh -c "[ -z \"\$(ls -A /run/clearvm 2>/dev/null)\" ]"
 rm -rf "$pm"
 fi
