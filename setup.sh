@@ -16,7 +16,7 @@ packages=(
 	tmux                                                   # the interactive -t tests
 	procps util-linux python3                              # pgrep, flock, JSON checks in tests
 	passt iproute2                                         # the guest network (--network passt)
-	podman                                                 # the OCI runtime cases (podman 4.3 drives clearvm)
+	podman containerd                                      # the OCI runtime cases (podman 4.3 and containerd 1.6 drive clearvm)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -66,3 +66,18 @@ int file_remove_tree(const char *path)
 		return log_err(errno, "removing %s", path);
 	return 0;
 }
+
+int file_mkdir_p(const char *path, mode_t mode)
+{
+	char dir[PATH_MAX];
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return log_err(ENAMETOOLONG, "%s", path);
+	for (char *p = dir + 1; (p = strchr(p, '/')); *p++ = '/') {
+		*p = '\0';
+		if (mkdir(dir, mode) < 0 && errno != EEXIST)
+			return log_err(errno, "%s", dir);
+	}
+	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+		return log_err(errno, "%s", dir);
+	return 0;
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 // Writes text to path by renaming a complete new file (path.tmp) into place: a reader never
 // sees half. 0 or -errno (logged).
@@ -13,3 +14,6 @@ int file_read(const char *path, size_t max, char **out, size_t *len);
 // Removes path and everything beneath it, never following a symlink (gone already: 0). 0 or
 // -errno (logged).
 int file_remove_tree(const char *path);
+// mkdir -p: path and its missing parents with mode (existing ones are left as they are). 0 or
+// -errno (logged).
+int file_mkdir_p(const char *path, mode_t mode);

@@ -200,15 +200,10 @@ static int make_cgroup(const char *path, struct oci_state *s)
 		return 0;
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s", path + (path[0] == '/'));
-	for (char *p = dir + strlen("/sys/fs/cgroup/"); (p = strchr(p, '/')); *p++ = '/') {
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return log_err(errno, "cgroup %s", dir);
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return log_err(errno, "cgroup %s", dir);
-	snprintf(s->cgroup, sizeof(s->cgroup), "%s", dir);
-	return 0;
+	int r = file_mkdir_p(dir, 0755);
+	if (r == 0)
+		snprintf(s->cgroup, sizeof(s->cgroup), "%s", dir);
+	return r;
 }
 
 // The VMM joins its cgroup. 0 or -errno (logged).
@@ -225,8 +220,8 @@ static int join_cgroup(const char *dir)
 
 static int make_dirs(const char *root, struct oci_state *s)
 {
-	if (mkdir(root, 0711) < 0 && errno != EEXIST)
-		return log_err(errno, "state directory %s", root);
+	if (file_mkdir_p(root, 0711) < 0)
+		return -EIO;
 	if (mkdir(s->dir, 0700) < 0)
 		return errno == EEXIST ? log_err(0, "container %s already exists", s->id)
 				       : log_err(errno, "%s", s->dir);

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: Apache-2.0
+# Real containerd (Debian 12's 1.6) runs containers through its runc.v2 shim with clearvm as
+# the runc binary (`ctr run --runc-binary`): status, stdout and stderr, a signal through `ctr
+# task kill`, and nothing of clearvm left once the shim has deleted the container.
+# Sourced by ../cases.sh: $root is a fresh copy of the test rootfs, $work this group's own.
+
+if ! command -v containerd > /dev/null || ! command -v podman > /dev/null; then
+	check "containerd and podman are installed (./setup.sh installs them)" false
+else
+# containerd's root, state and socket on a local file system; the image made by podman (an OCI
+# archive of the test rootfs); the native snapshotter (the test bed's kernel has no overlay).
+cd=$(mktemp -d /dev/shm/clearvm-containerd.XXXXXX)
+if [ -n "${CLEARVM_IN_TESTBED:-}" ] && ! mountpoint -q /var/cache; then
+	mount -t tmpfs tmpfs /var/cache && mkdir -p /var/cache/containers
+fi
+cat > "$cd/clearvm-runtime" <<-EOF2
+	#!/bin/sh
+	export CLEARVM_KERNEL=$build/vmlinux CLEARVM_INITRAMFS=$build/initramfs.cpio CLEARVM_TEMPLATE_DIR=${CLEARVM_TEMPLATE_DIR:-}
+	exec $build/clearvm "\$@"
+EOF2
+chmod +x "$cd/clearvm-runtime"
+cat > "$cd/config.toml" <<-EOF2
+	version = 2
+	root = "$cd/root"
+	state = "$cd/state"
+	disabled_plugins = ["io.containerd.grpc.v1.cri"]
+	[grpc]
+	  address = "$cd/sock"
+EOF2
+containerd --config "$cd/config.toml" > "$cd/containerd.log" 2>&1 &
+cpid=$!
+check "(containerd is up)" wait_until 60 test -S "$cd/sock"
+C=(ctr --address "$cd/sock")
+P=(env TMPDIR="$cd" podman --root "$cd/proot" --runroot "$cd/prun" --storage-driver vfs --events-backend file --tmpdir "$cd/tmp")
+tar -C "$root" -c . | "${P[@]}" import -q - clearvm-test > /dev/null
+"${P[@]}" save -q --format oci-archive -o "$cd/image.tar" clearvm-test
+img=docker.io/library/clearvm-test:latest
+"${C[@]}" image import --snapshotter native --index-name "$img" "$cd/image.tar" > /dev/null
+check "ctr imports the test image" sh -c "$(printf '%q ' "${C[@]}") image ls -q | grep -qx '$img'"
+R=(run --snapshotter native --runc-binary "$cd/clearvm-runtime")
+
+"${C[@]}" "${R[@]}" --rm "$img" c1 /bin/sh -c 'echo out; echo err >&2; exit 3' > "$work/out" 2> "$work/err"; rc=$?
+check "ctr run: the container's status (3, got $rc)" test $rc = 3
+check "its stdout" test "$(cat "$work/out")" = out
+check "its stderr" test "$(cat "$work/err")" = err
+
+"${C[@]}" "${R[@]}" --rm "$img" c2 /bin/sh -c 'trap "echo got-term; exit 5" TERM; echo ready; sleep 100 & wait' \
+	> "$work/out" 2> "$work/err" &
+rpid=$!
+wait_until 100 grep -q ready "$work/out"
+"${C[@]}" task kill c2
+wait $rpid; rc=$?
+check "ctr task kill: SIGTERM reaches the workload's handler (5, got $rc)" test $rc = 5
+check "which ran" grep -q got-term "$work/out"
+
+# What clearvm refuses reaches ctr's error through the shim (it reads --log's JSON lines).
+"${C[@]}" "${R[@]}" --rm --privileged "$img" c3 /bin/true > "$work/out" 2> "$work/err"; rc=$?
+check "ctr run --privileged (host devices): refused, clearvm's reason on ctr's stderr (got $rc: $(cat "$work/err"))" \
+	grep -q "linux.devices: host devices cannot be passed into the VM" "$work/err"
+"${C[@]}" container rm c3 2> /dev/null
+
+check "no container left in containerd" test -z "$("${C[@]}" container ls -q)"
+check "no VMM left" sh -c "! pgrep -f '[c]learvm.* create ' > /dev/null"
+check "no state left in the shim's runtime root" sh -c "[ -z \"\$(ls -A /run/containerd/runc/default 2>/dev/null)\" ]"
+kill "$cpid"; wait "$cpid"
+rm -rf "$cd"
+fi
