@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,26 +17,11 @@
 
 #include "../caps.h"
 #include "../json.h"
+#include "../owned.h"
 #include "../util.h"
 #include "bundle.h"
 
 #define CONFIG_JSON_MAX (4 << 20)
-
-static const char *own(struct bundle *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *own(struct bundle *b, const char *fmt, ...)
-{
-	if (b->nowned == BUNDLE_MAX_OWNED)
-		return NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	int n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	b->owned[b->nowned++] = s;
-	return s;
-}
 
 static int refuse(const char *field, const char *why)
 {
@@ -48,30 +34,6 @@ static bool is_uint32(json_object *v)
 	       json_object_get_int64(v) <= UINT32_MAX;
 }
 
-// A NULL-terminated argv of the strings in a JSON array (pointing into the JSON).
-static int string_array(struct bundle *b, json_object *a, const char *field, char ***out)
-{
-	size_t n = a ? json_object_array_length(a) : 0;
-	char **v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		json_object *s = json_object_array_get_idx(a, i);
-		if (!json_object_is_type(s, json_type_string)) {
-			free(v);
-			return log_err(0, "config.json: %s[%zu]: not a string", field, i);
-		}
-		v[i] = (char *)json_object_get_string(s);
-	}
-	if (b->nowned == BUNDLE_MAX_OWNED) {
-		free(v);
-		return -ENOMEM;
-	}
-	b->owned[b->nowned++] = (char *)v;
-	*out = v;
-	return 0;
-}
-
 static int read_user(struct bundle *b, json_object *user)
 {
 	struct vm_config *c = &b->vm;
@@ -80,7 +42,7 @@ static int read_user(struct bundle *b, json_object *user)
 		return refuse("process.user", "needs numeric uid and gid");
 	if (get(user, "username", json_type_string))
 		return refuse("process.user.username", "not supported (give uid and gid)");
-	if (uid && !(c->user = own(b, "%u:%u", (unsigned)json_object_get_int64(uid),
+	if (uid && !(c->user = owned_printf(&b->owned, "%u:%u", (unsigned)json_object_get_int64(uid),
 				     (unsigned)json_object_get_int64(gid))))
 		return -ENOMEM;
 	json_object *extra = get(user, "additionalGids", json_type_array);
@@ -117,7 +79,10 @@ static int read_process(struct bundle *b, json_object *p)
 	}
 	if (get(p, "commandLine", json_type_string))
 		return refuse("process.commandLine", "Windows only");
-	int r = string_array(b, args, "process.args", (char ***)&c->argv);
+	size_t bad;
+	if (!(c->argv = owned_argv(&b->owned, args, &bad)))
+		return bad == SIZE_MAX ? -ENOMEM : log_err(0, "config.json: process.args[%zu]: not a string", bad);
+	int r = 0;
 	json_object *env = get(p, "env", json_type_array);
 	for (size_t i = 0; r == 0 && env && i < json_object_array_length(env); i++) {
 		const char *kv = json_object_get_string(json_object_array_get_idx(env, i));
@@ -182,7 +147,7 @@ static int read_bind(struct bundle *b, json_object *m, const char *dest, size_t 
 	const char *src = get_str(m, "source");
 	if (!src || !*src)
 		return log_err(0, "config.json: mounts[%zu] (%s): a bind mount needs a source", i, dest);
-	if (src[0] != '/' && !(src = own(b, "%s/%s", b->dir, src)))
+	if (src[0] != '/' && !(src = owned_printf(&b->owned, "%s/%s", b->dir, src)))
 		return -ENOMEM;
 	struct stat st;
 	if (stat(src, &st) < 0)
@@ -301,7 +266,7 @@ int bundle_parse(const char *text, size_t len, const char *dir, struct bundle *b
 	const char *path = get_str(rootobj, "path");
 	if (!path || !*path)
 		return refuse("root.path", "missing");
-	if (!(c->rootfs = path[0] == '/' ? path : own(b, "%s/%s", dir, path)))
+	if (!(c->rootfs = path[0] == '/' ? path : owned_printf(&b->owned, "%s/%s", dir, path)))
 		return -ENOMEM;
 	c->read_only = get_bool(rootobj, "readonly");
 	const char *hostname = get_str(root, "hostname");
@@ -347,9 +312,7 @@ int bundle_load(const char *dir, struct bundle *b)
 void bundle_free(struct bundle *b)
 {
 	config_free(&b->vm);
-	for (unsigned i = 0; i < b->nowned; i++)
-		free(b->owned[i]);
-	b->nowned = 0;
+	owned_free(&b->owned);
 	json_object_put(b->config);
 	b->config = NULL;
 }

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "../config.h"
+#include "../owned.h"
 
-#define BUNDLE_MAX_OWNED 64
 #define BUNDLE_MEMORY_OVERHEAD_MIB 64 // the guest kernel, guest-init and the 9p page cache
 
 // Where the VM's network comes from (linux.namespaces "network").
@@ -27,8 +27,7 @@ struct bundle {
 	const char *annotations; // the annotations object as JSON text ("{}" when none)
 	const char *cgroups_path; // linux.cgroupsPath (NULL: none)
 	uint16_t console_rows, console_cols; // process.consoleSize (0: not given)
-	char *owned[BUNDLE_MAX_OWNED];
-	unsigned nowned;
+	struct owned owned; // strings and argv arrays the config points to
 	void *config; // the parsed JSON (json_object), which the strings above may point into
 };
 

@@ -17,24 +17,9 @@
 #include "../plan.h"
 #include "../caps.h"
 #include "../json.h"
+#include "../owned.h"
 #include "../util.h"
 #include "pod.h"
-
-static const char *own(struct pod *pod, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *own(struct pod *pod, const char *fmt, ...)
-{
-	if (pod->nowned == POD_MAX_OWNED)
-		return NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	int n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	pod->owned[pod->nowned++] = s;
-	return s;
-}
 
 // appc names (AC Name): lowercase letters, digits and '-', not starting or ending with '-'.
 static bool ac_name(const char *s)
@@ -191,8 +176,8 @@ static int empty_volume(struct pod *pod, const char *pod_dir, const char *name, 
 {
 	if (!ac_name(name))
 		return log_err(0, "pod manifest: volume %s: not a valid name", name);
-	const char *dir = own(pod, "%s/clearvm/volumes/%s", pod_dir, name);
-	const char *parent = own(pod, "%s/clearvm", pod_dir), *vols = own(pod, "%s/clearvm/volumes", pod_dir);
+	const char *dir = owned_printf(&pod->owned, "%s/clearvm/volumes/%s", pod_dir, name);
+	const char *parent = owned_printf(&pod->owned, "%s/clearvm", pod_dir), *vols = owned_printf(&pod->owned, "%s/clearvm/volumes", pod_dir);
 	if (!dir || !parent || !vols)
 		return -ENOMEM;
 	unsigned long m = mode ? strtoul(mode, NULL, 8) & 07777 : 0755;
@@ -291,7 +276,7 @@ static int read_mounts(struct pod *pod, json_object *entry, json_object *app, js
 		if (v) {
 			r = volume_source(pod, v, pod_dir, mv);
 		} else {
-			const char *implicit = own(pod, "%s-%s", a->app_name, name);
+			const char *implicit = owned_printf(&pod->owned, "%s-%s", a->app_name, name);
 			r = implicit ? empty_volume(pod, pod_dir, implicit, NULL, 0, 0, &mv->host) : -ENOMEM;
 		}
 		if (r < 0)
@@ -308,21 +293,12 @@ static char **read_argv(struct pod *pod, json_object *list, const char *app, con
 		log_err(0, "pod manifest: app %s: %s is missing or empty", app, what);
 		return NULL;
 	}
-	char **argv = calloc(argc + 1, sizeof(*argv));
-	if (!argv || pod->nowned == POD_MAX_OWNED) {
-		free(argv);
+	size_t bad;
+	char **argv = owned_argv(&pod->owned, list, &bad);
+	if (!argv && bad == SIZE_MAX)
 		log_err(ENOMEM, "pod manifest");
-		return NULL;
-	}
-	pod->owned[pod->nowned++] = (char *)argv;
-	for (size_t i = 0; i < argc; i++) {
-		json_object *s = json_object_array_get_idx(list, i);
-		if (!json_object_is_type(s, json_type_string)) {
-			log_err(0, "pod manifest: app %s: %s[%zu] is not a string", app, what, i);
-			return NULL;
-		}
-		argv[i] = (char *)json_object_get_string(s);
-	}
+	else if (!argv)
+		log_err(0, "pod manifest: app %s: %s[%zu] is not a string", app, what, bad);
 	return argv;
 }
 
@@ -354,7 +330,7 @@ static int read_app(struct pod *pod, json_object *entry, json_object *volumes, c
 	if (!app)
 		return log_err(0, "pod manifest: app %s: no app section", name);
 	a->app_name = name;
-	a->rootfs = own(pod, "%s/stage1/rootfs/opt/stage2/%s/rootfs", pod_dir, name);
+	a->rootfs = owned_printf(&pod->owned, "%s/stage1/rootfs/opt/stage2/%s/rootfs", pod_dir, name);
 	if (!a->rootfs)
 		return -ENOMEM;
 	struct stat st;
@@ -373,7 +349,7 @@ static int read_app(struct pod *pod, json_object *entry, json_object *volumes, c
 	for (size_t i = 0; env && i < json_object_array_length(env); i++) {
 		json_object *kv = json_object_array_get_idx(env, i);
 		const char *k = get_str(kv, "name"), *v = get_str(kv, "value");
-		const char *line = k && v ? own(pod, "%s=%s", k, v) : NULL;
+		const char *line = k && v ? owned_printf(&pod->owned, "%s=%s", k, v) : NULL;
 		if (!line)
 			return log_err(0, "pod manifest: app %s: environment[%zu] needs a name and a value", name, i);
 		if ((r = config_set_env(a, line)) < 0)
@@ -383,8 +359,8 @@ static int read_app(struct pod *pod, json_object *entry, json_object *volumes, c
 	const char *group = get_str(app, "group") ? get_str(app, "group") : "0";
 	if (user[0] == '/' || group[0] == '/')
 		return log_err(0, "app %s: user or group given as a file path is not supported", name);
-	a->user = own(pod, "%s:%s", user, group);
-	const char *ac = own(pod, "AC_APP_NAME=%s", name); // the appc executor sets it
+	a->user = owned_printf(&pod->owned, "%s:%s", user, group);
+	const char *ac = owned_printf(&pod->owned, "AC_APP_NAME=%s", name); // the appc executor sets it
 	if (!a->user || !ac)
 		return -ENOMEM;
 	if ((r = config_set_env(a, ac)) < 0 || (r = config_resolve_workload(a)) < 0)
@@ -540,9 +516,7 @@ void pod_free(struct pod *pod)
 {
 	for (unsigned i = 0; i < CONFIG_MAX_APPS; i++) // an app that failed half-read included
 		config_free(&pod->apps[i]);
-	for (unsigned i = 0; i < pod->nowned; i++)
-		free(pod->owned[i]);
-	pod->nowned = 0;
+	owned_free(&pod->owned);
 	if (pod->manifest)
 		json_object_put(pod->manifest);
 	pod->manifest = NULL;

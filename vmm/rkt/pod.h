@@ -7,15 +7,14 @@
 #include <stdint.h>
 
 #include "../config.h"
+#include "../owned.h"
 
 #define POD_MEMORY_OVERHEAD_MIB 64 // the guest kernel, guest-init and the 9p page cache
-#define POD_MAX_OWNED 64
 
 struct pod {
 	struct vm_config vm; // memory, cpus, hostname and the apps; the rest as clearvm's defaults
 	struct vm_config apps[CONFIG_MAX_APPS];
-	char *owned[POD_MAX_OWNED]; // strings the configs point to
-	unsigned nowned;
+	struct owned owned; // strings and argv arrays the configs point to
 	void *manifest; // the parsed JSON (json_object), which the configs also point into
 };
 
