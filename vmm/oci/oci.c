@@ -509,7 +509,54 @@ static int do_delete(struct oci_globals *g, int argc, char **argv)
 	return state_remove(&s) < 0 ? OCI_FAILED : 0;
 }
 
-static const char *const verbs[] = {"create", "start", "state", "kill", "delete", NULL};
+// ps [--format table|json] ID: the host processes engines may signal, which is the VMM alone
+// (the workload's processes live in the guest).
+static int do_ps(struct oci_globals *g, int argc, char **argv)
+{
+	const char *format = "table", *id = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (opt_value(argc, argv, &i, "--format", &format) || opt_value(argc, argv, &i, "-f", &format))
+			continue;
+		if (argv[i][0] == '-' || id)
+			return log_err(0, "ps: %s: unexpected (ps [--format table|json] ID)", argv[i]), OCI_FAILED;
+		id = argv[i];
+	}
+	if (strcmp(format, "json") && strcmp(format, "table"))
+		return log_err(0, "ps: --format %s: expected table or json", format), OCI_FAILED;
+	struct oci_state s;
+	if (!id || state_read(g->root_dir, id, &s) < 0)
+		return id ? OCI_FAILED : (log_err(0, "ps: no container id given"), OCI_FAILED);
+	state_free(&s);
+	bool live = state_status(&s) != OCI_STOPPED;
+	if (!strcmp(format, "json"))
+		live ? printf("[%d]\n", (int)s.pid) : printf("[]\n");
+	else
+		live ? printf("PID\n%d\n", (int)s.pid) : printf("PID\n");
+	return 0;
+}
+
+// features: what this runtime honours (runtime-spec's features document).
+static int do_features(void)
+{
+	fputs("{\n"
+	      "  \"ociVersionMin\": \"1.0.0\",\n"
+	      "  \"ociVersionMax\": \"1.1.0\",\n"
+	      "  \"hooks\": [],\n"
+	      "  \"mountOptions\": [\"bind\", \"rbind\", \"ro\", \"rw\"],\n"
+	      "  \"linux\": {\n"
+	      "    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", \"uts\"],\n"
+	      "    \"cgroup\": {\"v1\": false, \"v2\": true, \"systemd\": false, \"systemdUser\": false},\n"
+	      "    \"seccomp\": {\"enabled\": false},\n"
+	      "    \"apparmor\": {\"enabled\": false},\n"
+	      "    \"selinux\": {\"enabled\": false}\n"
+	      "  },\n"
+	      "  \"annotations\": {\"io.clearvm.vm\": \"one KVM virtual machine per container\"}\n"
+	      "}\n",
+	      stdout);
+	return 0;
+}
+
+static const char *const verbs[] = {"create", "start", "state", "kill", "delete", "ps", "features", NULL};
 
 bool oci_invoked(int argc, char **argv)
 {
@@ -557,5 +604,9 @@ int oci_main(int argc, char **argv)
 		return do_state(&g, n, rest);
 	if (!strcmp(verb, "kill"))
 		return do_kill(&g, n, rest);
+	if (!strcmp(verb, "ps"))
+		return do_ps(&g, n, rest);
+	if (!strcmp(verb, "features"))
+		return do_features();
 	return do_delete(&g, n, rest);
 }

@@ -59,6 +59,7 @@ check "and the workload has not run" test ! -e "$work/vol/ran"
 touch "$work/c3.gate"
 check "after start: the workload runs" wait_until 100 test -e "$work/vol/ran"
 check "the state says running" state_is c3 status '"running"'
+check "ps --format json: the VMM, the one host process to signal" test "$(oci ps --format json c3)" = "[$(cat "$work/c3.pid")]"
 oci delete c3 2> "$work/derr"; rc=$?
 check "delete of a running container without --force: 1 (got $rc)" test $rc = 1
 check "and it goes on running" kill -0 "$(cat "$work/c3.pid")"
@@ -129,6 +130,8 @@ for b in b8:process.terminal b9:linux.devices; do # b8: a terminal without a con
 		test $rc = 1 -a "$(wc -l < "$work/err")" = 1 -a -n "$(grep -F "${b#*:}" "$work/err")"
 	check "and leaves no state" test ! -e "$oroot/cx"
 done
+check "features: a JSON document of what clearvm honours" \
+	sh -c "\"$build/clearvm\" features | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d[\"ociVersionMax\"] != \"1.1.0\" or d[\"hooks\"] != [])'"
 # --log FILE --log-format json: errors as JSON lines with "level":"error", as containerd reads.
 "$build/clearvm" --root "$oroot" --log "$work/log.json" --log-format json create --bundle "$work/b8" cx 2> /dev/null
 check "--log-format json: the error is a JSON line with level error" \
