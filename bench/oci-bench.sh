@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# oci-bench: what running a container through podman with clearvm as its OCI runtime costs,
+# side by side in each round with podman on crun (Debian's, the same image) and with clearvm
+# run directly on the same rootfs:
+#   podman-clearvm   `podman run --rm --network none IMAGE /bin/true`, runtime clearvm
+#   podman-crun      the same with --runtime crun
+#   clearvm-rootfs   `clearvm --network none --rootfs ROOTFS -- /bin/true`
+#   create, start    clearvm's own `create` and `start` within the podman-clearvm runs (ms,
+#                    from the runtime wrapper's clock)
+# Every run must exit 0, or no figure is printed. One warm-up run of each first (clearvm's
+# template is built there). Figures: p50 (min-max) in ms.
+#
+#   bench/oci-bench.sh [--rounds N] BUILD ROOTFS
+#
+# Run it where clearvm has a KVM (tests/with-kvm -- ...); podman's storage goes to a tmpfs.
+set -uo pipefail
+rounds=10
+usage="usage: oci-bench.sh [--rounds N] BUILD ROOTFS"
+if [ "${1:-}" = --rounds ]; then rounds=$2; shift 2; fi
+build=${1:?$usage} rootfs=${2:?$usage}
+command -v podman > /dev/null && command -v crun > /dev/null || { echo "oci-bench: needs podman and crun (./setup.sh)" >&2; exit 1; }
+work=$(mktemp -d /dev/shm/clearvm-oci-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+die() { echo "oci-bench: $*; no figures printed" >&2; exit 1; }
+if [ -n "${CLEARVM_IN_TESTBED:-}" ] && ! mountpoint -q /var/cache; then
+	mount -t tmpfs tmpfs /var/cache && mkdir -p /var/cache/containers
+	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup # crun needs it
+fi
+# The runtime podman runs: clearvm with this build's files, timing its create and start.
+cat > "$work/clearvm-runtime" <<EOF2
+#!/bin/sh
+export CLEARVM_KERNEL=$build/vmlinux CLEARVM_INITRAMFS=$build/initramfs.cpio CLEARVM_TEMPLATE_DIR=$work/templates
+case " \$* " in *" create "*|*" start "*) t0=\$(date +%s%N); $build/clearvm "\$@"; rc=\$?
+	echo "\$(echo " \$* " | grep -o ' create \| start ' | tr -d ' ') \$(( (\$(date +%s%N) - t0) / 1000 ))" >> $work/phases
+	exit \$rc ;; esac
+exec $build/clearvm "\$@"
+EOF2
+chmod +x "$work/clearvm-runtime"
+P=(env TMPDIR="$work" podman --root "$work/root" --runroot "$work/run" --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --tmpdir "$work/tmp")
+tar -C "$rootfs" -c . | "${P[@]}" import -q - clearvm-bench > /dev/null || die "podman import failed"
+export CLEARVM_TEMPLATE_DIR=$work/templates
+run() { # run NAME: one timed run, its duration in µs appended to $work/NAME
+	local t0 rc
+	t0=$(date +%s%N)
+	case "$1" in
+	podman-clearvm) "${P[@]}" --runtime "$work/clearvm-runtime" run --rm --network none clearvm-bench /bin/true ;;
+	podman-crun) "${P[@]}" --runtime crun run --rm --network none clearvm-bench /bin/true ;;
+	clearvm-rootfs) "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" \
+		--network none --rootfs "$rootfs" -- /bin/true ;;
+	esac > /dev/null 2>> "$work/stderr"
+	rc=$?
+	[ $rc = 0 ] || die "$1 exited $rc ($(tail -1 "$work/stderr"))"
+	echo $(( ($(date +%s%N) - t0) / 1000 )) >> "$work/$1"
+}
+names=(podman-clearvm podman-crun clearvm-rootfs)
+for n in "${names[@]}"; do run "$n"; rm -f "$work/$n"; done # warm-up
+rm -f "$work/phases"
+for ((r = 0; r < rounds; r++)); do
+	for n in "${names[@]}"; do run "$n"; done
+done
+for p in create start; do grep "^$p " "$work/phases" | cut -d' ' -f2 > "$work/$p"; done
+[ "$(wc -l < "$work/create")" = "$rounds" ] && [ "$(wc -l < "$work/start")" = "$rounds" ] ||
+	die "the runtime's create and start were not each timed once per run"
+echo "oci-bench: $rounds rounds, /bin/true, ms: p50 (min-max)"
+for n in "${names[@]}" create start; do
+	sort -n "$work/$n" | awk -v name="$n" '{v[NR] = $1} END {
+		printf "%-16s %8.1f (%.1f-%.1f)\n", name, v[int((NR + 1) / 2)] / 1000, v[1] / 1000, v[NR] / 1000 }'
+done
