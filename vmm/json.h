@@ -25,4 +25,3 @@ static inline bool get_bool(json_object *o, const char *key)
 	json_object *v = get(o, key, json_type_boolean);
 	return v && json_object_get_boolean(v);
 }
-

@@ -14,7 +14,8 @@ struct owned {
 };
 
 // printf into a new string that o owns; NULL when out of memory or o is full.
-const char *owned_printf(struct owned *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *owned_printf(struct owned *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 // A NULL-terminated argv of a JSON array's strings (pointing into the JSON), owned by o. NULL
 // when an element is not a string (*bad: its index) or out of memory (*bad: SIZE_MAX).
 char **owned_argv(struct owned *o, json_object *list, size_t *bad);

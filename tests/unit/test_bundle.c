@@ -26,9 +26,10 @@ static int parse(struct bundle *b, const char *process, const char *extra)
 	return bundle_parse(text, strlen(text), dir, b);
 }
 
-static const char proc[] = "{\"args\":[\"/bin/sh\",\"-c\",\"echo hi\"],\"env\":[\"PATH=/bin\",\"A=b=c\"],"
-			   "\"cwd\":\"/srv\",\"user\":{\"uid\":1000,\"gid\":1001,\"additionalGids\":[5,7]},"
-			   "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"]}}";
+static const char proc[] =
+    "{\"args\":[\"/bin/sh\",\"-c\",\"echo hi\"],\"env\":[\"PATH=/bin\",\"A=b=c\"],"
+    "\"cwd\":\"/srv\",\"user\":{\"uid\":1000,\"gid\":1001,\"additionalGids\":[5,7]},"
+    "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"]}}";
 
 static void refused(const char *process, const char *extra, const char *what)
 {
@@ -54,11 +55,15 @@ int main(void)
 	snprintf(mounts, sizeof(mounts),
 		 "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
 		 "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\"},"
-		 "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"]},"
-		 "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"hosts\",\"options\":[\"bind\"]}],"
+		 "{\"destination\":\"/"
+		 "data\",\"type\":\"bind\",\"source\":\"%s\",\"options\":[\"rbind\",\"ro\"]},"
+		 "{\"destination\":\"/etc/"
+		 "hosts\",\"type\":\"bind\",\"source\":\"hosts\",\"options\":[\"bind\"]}],"
 		 "\"annotations\":{\"io.example\":\"x\"},"
-		 "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/run/netns/n\"}],"
-		 "\"resources\":{\"memory\":{\"limit\":134217728},\"cpu\":{\"quota\":150000,\"period\":100000}}}",
+		 "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/"
+		 "run/netns/n\"}],"
+		 "\"resources\":{\"memory\":{\"limit\":134217728},\"cpu\":{\"quota\":150000,"
+		 "\"period\":100000}}}",
 		 dir);
 	is(parse(&b, proc, mounts), 0, "podman's shape of config.json is taken");
 	struct vm_config *c = &b.vm;
@@ -78,7 +83,8 @@ int main(void)
 	is(c->nvolumes, 2, "bind mounts become shares; proc and shm are the guest's own");
 	is_str(c->volumes[0].host, dir, "a directory bind's source");
 	is_str(c->volumes[0].guest, "/data", "its destination");
-	ok(c->volumes[0].readonly && !c->volumes[0].nonrecursive && !c->volumes[0].file, "ro, rbind");
+	ok(c->volumes[0].readonly && !c->volumes[0].nonrecursive && !c->volumes[0].file,
+	   "ro, rbind");
 	ok(c->volumes[1].file && c->volumes[1].nonrecursive && !c->volumes[1].readonly,
 	   "a file bind (relative source), bind (not rbind), rw");
 	is(b.netns, BUNDLE_NETNS_PATH, "a network namespace path is joined");
@@ -89,14 +95,19 @@ int main(void)
 	is_str(b.annotations, "{\"io.example\":\"x\"}", "annotations kept as JSON");
 	bundle_free(&b);
 
-	is(parse(&b, "{\"args\":[\"/bin/true\"]}", "\"linux\":{\"namespaces\":[{\"type\":\"network\"}]}"), 0,
-	   "a minimal process");
+	is(parse(&b, "{\"args\":[\"/bin/true\"]}",
+		 "\"linux\":{\"namespaces\":[{\"type\":\"network\"}]}"),
+	   0, "a minimal process");
 	is(b.vm.network, NETWORK_NONE, "a new network namespace: loopback only");
 	is_str(b.vm.workdir, "/", "cwd defaults to /");
-	ok(b.vm.user == NULL && !b.vm.bound_caps, "no user: root; no capabilities given: unbounded");
+	ok(b.vm.user == NULL && !b.vm.bound_caps,
+	   "no user: root; no capabilities given: unbounded");
 	is_str(b.annotations, "{}", "no annotations: {}");
 	bundle_free(&b);
-	is(parse(&b, "{\"args\":[\"/bin/true\"],\"terminal\":true,\"consoleSize\":{\"height\":30,\"width\":100}}", ""),
+	is(parse(&b,
+		 "{\"args\":[\"/bin/"
+		 "true\"],\"terminal\":true,\"consoleSize\":{\"height\":30,\"width\":100}}",
+		 ""),
 	   0, "a terminal");
 	ok(b.vm.tty && b.vm.interactive, "process.terminal: a pty, stdin included");
 	ok(b.console_rows == 30 && b.console_cols == 100, "process.consoleSize");
@@ -118,22 +129,31 @@ int main(void)
 		"user namespace mappings");
 	refused(t, "\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}]}",
 		"joining a pid namespace");
-	refused(t, "\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\"}]", "a tmpfs at another path");
-	refused(t, "\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/nonexistent\"}]",
-		"a bind of a missing source");
-	refused(t, "\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/dev/null\"}]",
+	refused(t, "\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\"}]",
+		"a tmpfs at another path");
+	refused(
+	    t,
+	    "\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/nonexistent\"}]",
+	    "a bind of a missing source");
+	refused(t,
+		"\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/dev/null\"}]",
 		"a bind of a device");
 	refused(t, "\"mounts\":[{\"destination\":\"x\",\"type\":\"bind\",\"source\":\"/tmp\"}]",
 		"a relative destination");
-	refused(t, "\"linux\":{\"resources\":{\"cpu\":{\"quota\":100000000,\"period\":1000}}}", "too many CPUs");
+	refused(t, "\"linux\":{\"resources\":{\"cpu\":{\"quota\":100000000,\"period\":1000}}}",
+		"too many CPUs");
 	// Broken documents.
-	const char *bad[] = {"", "[]", "{\"ociVersion\":\"2.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]}}",
-			     "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"x\"]}}",
-			     "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"}}",
-			     "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[1]}}",
-			     "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]}"};
+	const char *bad[] = {
+	    "",
+	    "[]",
+	    "{\"ociVersion\":\"2.0.0\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]}}",
+	    "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"x\"]}}",
+	    "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"}}",
+	    "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[1]}}",
+	    "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ok(bundle_parse(bad[i], strlen(bad[i]), dir, &b) < 0, "refused: broken config.json %zu", i);
+		ok(bundle_parse(bad[i], strlen(bad[i]), dir, &b) < 0,
+		   "refused: broken config.json %zu", i);
 		bundle_free(&b);
 	}
 	unlink(file);

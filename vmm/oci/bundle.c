@@ -42,7 +42,8 @@ static int read_user(struct bundle *b, json_object *user)
 		return refuse("process.user", "needs numeric uid and gid");
 	if (get(user, "username", json_type_string))
 		return refuse("process.user.username", "not supported (give uid and gid)");
-	if (uid && !(c->user = owned_printf(&b->owned, "%u:%u", (unsigned)json_object_get_int64(uid),
+	if (uid &&
+	    !(c->user = owned_printf(&b->owned, "%u:%u", (unsigned)json_object_get_int64(uid),
 				     (unsigned)json_object_get_int64(gid))))
 		return -ENOMEM;
 	json_object *extra = get(user, "additionalGids", json_type_array);
@@ -81,7 +82,9 @@ static int read_process(struct bundle *b, json_object *p)
 		return refuse("process.commandLine", "Windows only");
 	size_t bad;
 	if (!(c->argv = owned_argv(&b->owned, args, &bad)))
-		return bad == SIZE_MAX ? -ENOMEM : log_err(0, "config.json: process.args[%zu]: not a string", bad);
+		return bad == SIZE_MAX
+			   ? -ENOMEM
+			   : log_err(0, "config.json: process.args[%zu]: not a string", bad);
 	int r = 0;
 	json_object *env = get(p, "env", json_type_array);
 	for (size_t i = 0; r == 0 && env && i < json_object_array_length(env); i++) {
@@ -99,16 +102,19 @@ static int read_process(struct bundle *b, json_object *p)
 	if ((r = read_user(b, get(p, "user", json_type_object))) < 0)
 		return r;
 	// The workload's capability bounding set (its effective set follows it in the guest).
-	json_object *caps = get(get(p, "capabilities", json_type_object), "bounding", json_type_array);
+	json_object *caps =
+	    get(get(p, "capabilities", json_type_object), "bounding", json_type_array);
 	if (caps) {
 		c->bound_caps = true;
 		c->caps = 0;
 		for (size_t i = 0; i < json_object_array_length(caps); i++) {
-			const char *name = json_object_get_string(json_object_array_get_idx(caps, i));
+			const char *name =
+			    json_object_get_string(json_object_array_get_idx(caps, i));
 			int k = name ? cap_number(name) : -1;
 			if (k < 0)
-				return log_err(0, "config.json: process.capabilities: unknown capability %s",
-					       name ? name : "(not a string)");
+				return log_err(
+				    0, "config.json: process.capabilities: unknown capability %s",
+				    name ? name : "(not a string)");
 			c->caps |= 1ULL << k;
 		}
 	}
@@ -119,10 +125,18 @@ static int read_process(struct bundle *b, json_object *p)
 static bool guest_made(const char *type, const char *dest)
 {
 	static const char *const made[][2] = {
-		{"proc", "/proc"},	 {"sysfs", "/sys"},	  {"tmpfs", "/dev"},   {"devtmpfs", "/dev"},
-		{"devpts", "/dev/pts"},	 {"tmpfs", "/dev/shm"},	  {"shm", "/dev/shm"}, {"tmpfs", "/run"},
-		{"tmpfs", "/tmp"},	 {"mqueue", "/dev/mqueue"}, {"cgroup", "/sys/fs/cgroup"},
-		{"cgroup2", "/sys/fs/cgroup"},
+	    {"proc", "/proc"},
+	    {"sysfs", "/sys"},
+	    {"tmpfs", "/dev"},
+	    {"devtmpfs", "/dev"},
+	    {"devpts", "/dev/pts"},
+	    {"tmpfs", "/dev/shm"},
+	    {"shm", "/dev/shm"},
+	    {"tmpfs", "/run"},
+	    {"tmpfs", "/tmp"},
+	    {"mqueue", "/dev/mqueue"},
+	    {"cgroup", "/sys/fs/cgroup"},
+	    {"cgroup2", "/sys/fs/cgroup"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(made); i++)
 		if (!strcmp(type, made[i][0]) && !strcmp(dest, made[i][1]))
@@ -146,24 +160,29 @@ static int read_bind(struct bundle *b, json_object *m, const char *dest, size_t 
 	struct vm_config *c = &b->vm;
 	const char *src = get_str(m, "source");
 	if (!src || !*src)
-		return log_err(0, "config.json: mounts[%zu] (%s): a bind mount needs a source", i, dest);
+		return log_err(0, "config.json: mounts[%zu] (%s): a bind mount needs a source", i,
+			       dest);
 	if (src[0] != '/' && !(src = owned_printf(&b->owned, "%s/%s", b->dir, src)))
 		return -ENOMEM;
 	struct stat st;
 	if (stat(src, &st) < 0)
 		return log_err(errno, "config.json: mounts[%zu]: %s", i, src);
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-		return log_err(0, "config.json: mounts[%zu]: %s: only directories and regular files can "
-				  "be shared into the VM", i, src);
+		return log_err(
+		    0,
+		    "config.json: mounts[%zu]: %s: only directories and regular files can "
+		    "be shared into the VM",
+		    i, src);
 	if (c->nvolumes == CONFIG_MAX_VOLUMES)
-		return log_err(0, "config.json: mounts: more than %d bind mounts", CONFIG_MAX_VOLUMES);
+		return log_err(0, "config.json: mounts: more than %d bind mounts",
+			       CONFIG_MAX_VOLUMES);
 	json_object *opts = get(m, "options", json_type_array);
 	c->volumes[c->nvolumes++] = (struct vm_volume){
-		.host = src,
-		.guest = dest,
-		.readonly = has_option(opts, "ro"),
-		.file = S_ISREG(st.st_mode),
-		.nonrecursive = !has_option(opts, "rbind"),
+	    .host = src,
+	    .guest = dest,
+	    .readonly = has_option(opts, "ro"),
+	    .file = S_ISREG(st.st_mode),
+	    .nonrecursive = !has_option(opts, "rbind"),
 	};
 	return 0;
 }
@@ -175,15 +194,21 @@ static int read_mounts(struct bundle *b, json_object *mounts)
 		const char *dest = get_str(m, "destination"), *type = get_str(m, "type");
 		json_object *opts = get(m, "options", json_type_array);
 		if (!dest || dest[0] != '/')
-			return log_err(0, "config.json: mounts[%zu]: needs an absolute destination", i);
-		bool bind = (type && !strcmp(type, "bind")) || has_option(opts, "bind") || has_option(opts, "rbind");
+			return log_err(0, "config.json: mounts[%zu]: needs an absolute destination",
+				       i);
+		bool bind = (type && !strcmp(type, "bind")) || has_option(opts, "bind") ||
+			    has_option(opts, "rbind");
 		int r;
 		if (bind && (r = read_bind(b, m, dest, i)) < 0)
 			return r;
 		if (!bind && !(type && guest_made(type, dest)))
-			return log_err(0, "config.json: mounts[%zu]: %s on %s: not supported (bind mounts, and "
-					  "the guest's own proc, sysfs, devpts, tmpfs, mqueue and cgroup at their "
-					  "usual places)", i, type ? type : "(no type)", dest);
+			return log_err(
+			    0,
+			    "config.json: mounts[%zu]: %s on %s: not supported (bind mounts, and "
+			    "the guest's own proc, sysfs, devpts, tmpfs, mqueue and cgroup at "
+			    "their "
+			    "usual places)",
+			    i, type ? type : "(no type)", dest);
 	}
 	return 0;
 }
@@ -200,10 +225,13 @@ static int read_namespaces(struct bundle *b, json_object *list)
 			b->netns = path && *path ? BUNDLE_NETNS_PATH : BUNDLE_NETNS_NEW;
 			b->netns_path = path;
 		} else if (path && *path) {
-			// pid, ipc, uts, mount, cgroup, user: the VM has its own; joining a host one
-			// would mean nothing to the guest.
-			return log_err(0, "config.json: linux.namespaces: joining the %s namespace %s: not "
-					  "possible in a VM (only a network namespace can be joined)", type, path);
+			// pid, ipc, uts, mount, cgroup, user: the VM has its own; joining a host
+			// one would mean nothing to the guest.
+			return log_err(
+			    0,
+			    "config.json: linux.namespaces: joining the %s namespace %s: not "
+			    "possible in a VM (only a network namespace can be joined)",
+			    type, path);
 		}
 	}
 	return 0;
@@ -219,9 +247,12 @@ static int read_resources(struct bundle *b, json_object *res)
 		c->memory_mib = mib + BUNDLE_MEMORY_OVERHEAD_MIB;
 	}
 	json_object *cpu = get(res, "cpu", json_type_object);
-	json_object *quota = get(cpu, "quota", json_type_int), *period = get(cpu, "period", json_type_int);
+	json_object *quota = get(cpu, "quota", json_type_int),
+		    *period = get(cpu, "period", json_type_int);
 	if (quota && json_object_get_int64(quota) > 0) {
-		int64_t p = period && json_object_get_int64(period) > 0 ? json_object_get_int64(period) : 100000;
+		int64_t p = period && json_object_get_int64(period) > 0
+				? json_object_get_int64(period)
+				: 100000;
 		int64_t n = (json_object_get_int64(quota) + p - 1) / p;
 		if (n > CONFIG_MAX_CPUS)
 			return log_err(0, "config.json: linux.resources.cpu: %lld CPUs, at most %d",
@@ -260,7 +291,8 @@ int bundle_parse(const char *text, size_t len, const char *dir, struct bundle *b
 		return log_err(0, "config.json: not a JSON object");
 	const char *version = get_str(root, "ociVersion");
 	if (!version || strncmp(version, "1.", 2))
-		return log_err(0, "config.json: ociVersion %s: expected 1.x", version ? version : "(none)");
+		return log_err(0, "config.json: ociVersion %s: expected 1.x",
+			       version ? version : "(none)");
 	struct vm_config *c = &b->vm;
 	json_object *rootobj = get(root, "root", json_type_object);
 	const char *path = get_str(rootobj, "path");
@@ -301,7 +333,8 @@ int bundle_load(const char *dir, struct bundle *b)
 	int r;
 	if (n < 0 || n == CONFIG_JSON_MAX) {
 		memset(b, 0, sizeof(*b));
-		r = n < 0 ? log_err(err, "%s", path) : log_err(0, "%s: larger than %d bytes", path, CONFIG_JSON_MAX);
+		r = n < 0 ? log_err(err, "%s", path)
+			  : log_err(0, "%s: larger than %d bytes", path, CONFIG_JSON_MAX);
 	} else {
 		r = bundle_parse(text, (size_t)n, dir, b);
 	}

@@ -23,11 +23,11 @@ struct bundle {
 	uint32_t groups[CONFIG_MAX_GROUPS];
 	unsigned ngroups;
 	enum bundle_netns netns;
-	const char *netns_path;  // BUNDLE_NETNS_PATH
-	const char *annotations; // the annotations object as JSON text ("{}" when none)
-	const char *cgroups_path; // linux.cgroupsPath (NULL: none)
+	const char *netns_path;		     // BUNDLE_NETNS_PATH
+	const char *annotations;	     // the annotations object as JSON text ("{}" when none)
+	const char *cgroups_path;	     // linux.cgroupsPath (NULL: none)
 	uint16_t console_rows, console_cols; // process.consoleSize (0: not given)
-	struct owned owned; // strings and argv arrays the config points to
+	struct owned owned;		     // strings and argv arrays the config points to
 	void *config; // the parsed JSON (json_object), which the strings above may point into
 };
 

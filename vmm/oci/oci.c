@@ -112,17 +112,21 @@ static void now_rfc3339(char *buf, size_t size)
 }
 
 // The VMM: runs the VM once start has been given; its exit status is the container's.
-static int vmm_child(const struct vm_config *cfg, struct oci_state *s, int ready, const int *inherited,
-		     int ninherited)
+static int vmm_child(const struct vm_config *cfg, struct oci_state *s, int ready,
+		     const int *inherited, int ninherited)
 {
 	char fifo_path[PATH_MAX + 16];
 	snprintf(fifo_path, sizeof(fifo_path), "%s/exec.fifo", s->dir);
-	struct waiting w = {.ready = ready, .fifo = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+	struct waiting w = {.ready = ready,
+			    .fifo = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
 	if (w.fifo < 0)
 		return log_err(errno, "%s", fifo_path), EXIT_CLEARVM_FAILED;
 	static struct vmm_launch l;
-	l = (struct vmm_launch){.cfg = cfg, .built = wait_for_start, .inherited = inherited,
-				.ninherited = ninherited, .hooks = {.ctx = &w}};
+	l = (struct vmm_launch){.cfg = cfg,
+				.built = wait_for_start,
+				.inherited = inherited,
+				.ninherited = ninherited,
+				.hooks = {.ctx = &w}};
 	trace_start(&l.trace);
 	return vmm_main(&l);
 }
@@ -170,19 +174,25 @@ static int console_send(const struct console *con, const char *socket_path)
 		return r;
 	}
 	char name[64];
-	snprintf(name, sizeof(name), "%s", ptsname(con->master) ? ptsname(con->master) : "/dev/ptmx");
+	snprintf(name, sizeof(name), "%s",
+		 ptsname(con->master) ? ptsname(con->master) : "/dev/ptmx");
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u = {0};
 	struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &con->master, sizeof(int));
-	int r = sendmsg(s, &msg, MSG_NOSIGNAL) < 0 ? log_err(errno, "--console-socket %s", socket_path) : 0;
+	int r = sendmsg(s, &msg, MSG_NOSIGNAL) < 0
+		    ? log_err(errno, "--console-socket %s", socket_path)
+		    : 0;
 	close(s);
 	return r;
 }
@@ -247,15 +257,21 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 {
 	const char *bundle = ".", *pid_file = NULL, *console = NULL, *v, *id = NULL;
 	for (int i = 0; i < argc; i++) {
-		if (opt_value(argc, argv, &i, "--bundle", &bundle) || opt_value(argc, argv, &i, "-b", &bundle) ||
+		if (opt_value(argc, argv, &i, "--bundle", &bundle) ||
+		    opt_value(argc, argv, &i, "-b", &bundle) ||
 		    opt_value(argc, argv, &i, "--pid-file", &pid_file) ||
 		    opt_value(argc, argv, &i, "--console-socket", &console))
 			continue;
 		if (opt_value(argc, argv, &i, "--preserve-fds", &v)) {
 			if (strcmp(v, "0"))
-				return log_err(0, "--preserve-fds %s: host file descriptors cannot be passed into "
-						  "the VM", v), OCI_FAILED;
-		} else if (opt_flag(argv[i], "--no-pivot") || opt_flag(argv[i], "--no-new-keyring")) {
+				return log_err(0,
+					       "--preserve-fds %s: host file descriptors cannot be "
+					       "passed into "
+					       "the VM",
+					       v),
+				       OCI_FAILED;
+		} else if (opt_flag(argv[i], "--no-pivot") ||
+			   opt_flag(argv[i], "--no-new-keyring")) {
 			continue; // the guest pivots into its own root and has its own keyrings
 		} else if (argv[i][0] == '-') {
 			return log_err(0, "create: %s: unknown option", argv[i]), OCI_FAILED;
@@ -273,8 +289,9 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	static struct bundle b;
 	int r = bundle_load(dir, &b);
 	if (r == 0 && b.vm.tty != (console != NULL))
-		r = log_err(0, "%s", console ? "--console-socket: config.json's process.terminal is false"
-					     : "process.terminal: needs --console-socket");
+		r = log_err(0, "%s",
+			    console ? "--console-socket: config.json's process.terminal is false"
+				    : "process.terminal: needs --console-socket");
 	struct console con = {-1, -1};
 	if (r == 0 && console)
 		r = console_open(&con, b.console_rows, b.console_cols);
@@ -318,9 +335,11 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	if (pid == 0) {
 		close(ready[0]);
 		if (console && (setsid() < 0 || ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0))
-			log_err(errno, "the terminal: controlling terminal (resizes will not be seen)");
-		int status = s.cgroup[0] && join_cgroup(s.cgroup) < 0 ? EXIT_CLEARVM_FAILED
-					: vmm_child(cfg, &s, ready[1], inherited, ninherited);
+			log_err(errno,
+				"the terminal: controlling terminal (resizes will not be seen)");
+		int status = s.cgroup[0] && join_cgroup(s.cgroup) < 0
+				 ? EXIT_CLEARVM_FAILED
+				 : vmm_child(cfg, &s, ready[1], inherited, ninherited);
 		fflush(stdout);
 		_exit(status);
 	}
@@ -363,7 +382,8 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 }
 
 // The one id a command takes, after its options (unknown ones refused).
-static const char *one_id(int argc, char **argv, const char *cmd, const char *const *flags, bool *set)
+static const char *one_id(int argc, char **argv, const char *cmd, const char *const *flags,
+			  bool *set)
 {
 	const char *id = NULL;
 	for (int i = 0; i < argc; i++) {
@@ -393,13 +413,16 @@ static int do_start(struct oci_globals *g, int argc, char **argv)
 	enum oci_status st = state_status(&s);
 	state_free(&s);
 	if (st != OCI_CREATED)
-		return log_err(0, "start: container %s is %s, not created", id, state_status_name(st)), OCI_FAILED;
+		return log_err(0, "start: container %s is %s, not created", id,
+			       state_status_name(st)),
+		       OCI_FAILED;
 	char fifo[PATH_MAX + 16];
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", s.dir);
 	int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return log_err(errno == ENXIO ? 0 : errno, "start: container %s%s", id,
-			       errno == ENXIO ? " has stopped" : ""), OCI_FAILED;
+			       errno == ENXIO ? " has stopped" : ""),
+		       OCI_FAILED;
 	unlink(fifo);
 	char c = 1;
 	int r = write_all(fd, &c, 1);
@@ -425,8 +448,8 @@ static int parse_signal(const char *name)
 	static const struct {
 		const char *name;
 		int sig;
-	} sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},	  {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-		    {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
+	} sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},	    {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+		    {"USR1", SIGUSR1}, {"USR2", SIGUSR2},   {"TERM", SIGTERM}, {"CONT", SIGCONT},
 		    {"STOP", SIGSTOP}, {"WINCH", SIGWINCH}, {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}};
 	char *end;
 	long n = strtol(name, &end, 10);
@@ -503,7 +526,8 @@ static int do_delete(struct oci_globals *g, int argc, char **argv)
 	state_free(&s);
 	enum oci_status st = state_status(&s);
 	if (st == OCI_RUNNING && !set[0] && !set[1])
-		return log_err(0, "delete: container %s is running (stop it, or --force)", id), OCI_FAILED;
+		return log_err(0, "delete: container %s is running (stop it, or --force)", id),
+		       OCI_FAILED;
 	if (st != OCI_STOPPED && kill_and_wait(&s) < 0)
 		return OCI_FAILED;
 	return state_remove(&s) < 0 ? OCI_FAILED : 0;
@@ -515,10 +539,13 @@ static int do_ps(struct oci_globals *g, int argc, char **argv)
 {
 	const char *format = "table", *id = NULL;
 	for (int i = 0; i < argc; i++) {
-		if (opt_value(argc, argv, &i, "--format", &format) || opt_value(argc, argv, &i, "-f", &format))
+		if (opt_value(argc, argv, &i, "--format", &format) ||
+		    opt_value(argc, argv, &i, "-f", &format))
 			continue;
 		if (argv[i][0] == '-' || id)
-			return log_err(0, "ps: %s: unexpected (ps [--format table|json] ID)", argv[i]), OCI_FAILED;
+			return log_err(0, "ps: %s: unexpected (ps [--format table|json] ID)",
+				       argv[i]),
+			       OCI_FAILED;
 		id = argv[i];
 	}
 	if (strcmp(format, "json") && strcmp(format, "table"))
@@ -538,34 +565,39 @@ static int do_ps(struct oci_globals *g, int argc, char **argv)
 // features: what this runtime honours (runtime-spec's features document).
 static int do_features(void)
 {
-	fputs("{\n"
-	      "  \"ociVersionMin\": \"1.0.0\",\n"
-	      "  \"ociVersionMax\": \"1.1.0\",\n"
-	      "  \"hooks\": [],\n"
-	      "  \"mountOptions\": [\"bind\", \"rbind\", \"ro\", \"rw\"],\n"
-	      "  \"linux\": {\n"
-	      "    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", \"uts\"],\n"
-	      "    \"cgroup\": {\"v1\": false, \"v2\": true, \"systemd\": false, \"systemdUser\": false},\n"
-	      "    \"seccomp\": {\"enabled\": false},\n"
-	      "    \"apparmor\": {\"enabled\": false},\n"
-	      "    \"selinux\": {\"enabled\": false}\n"
-	      "  },\n"
-	      "  \"annotations\": {\"io.clearvm.vm\": \"one KVM virtual machine per container\"}\n"
-	      "}\n",
-	      stdout);
+	fputs(
+	    "{\n"
+	    "  \"ociVersionMin\": \"1.0.0\",\n"
+	    "  \"ociVersionMax\": \"1.1.0\",\n"
+	    "  \"hooks\": [],\n"
+	    "  \"mountOptions\": [\"bind\", \"rbind\", \"ro\", \"rw\"],\n"
+	    "  \"linux\": {\n"
+	    "    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", \"uts\"],\n"
+	    "    \"cgroup\": {\"v1\": false, \"v2\": true, \"systemd\": false, \"systemdUser\": "
+	    "false},\n"
+	    "    \"seccomp\": {\"enabled\": false},\n"
+	    "    \"apparmor\": {\"enabled\": false},\n"
+	    "    \"selinux\": {\"enabled\": false}\n"
+	    "  },\n"
+	    "  \"annotations\": {\"io.clearvm.vm\": \"one KVM virtual machine per container\"}\n"
+	    "}\n",
+	    stdout);
 	return 0;
 }
 
-static const char *const verbs[] = {"create", "start", "state", "kill", "delete", "ps", "features", NULL};
+static const char *const verbs[] = {"create", "start", "state",	   "kill",
+				    "delete", "ps",    "features", NULL};
 
 bool oci_invoked(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *v;
-		if (opt_value(argc, argv, &i, "--root", &v) || opt_value(argc, argv, &i, "--log", &v) ||
-		    opt_value(argc, argv, &i, "--log-format", &v) || opt_value(argc, argv, &i, "--criu", &v) ||
-		    opt_value(argc, argv, &i, "--rootless", &v) || opt_flag(argv[i], "--systemd-cgroup") ||
-		    opt_flag(argv[i], "--debug"))
+		if (opt_value(argc, argv, &i, "--root", &v) ||
+		    opt_value(argc, argv, &i, "--log", &v) ||
+		    opt_value(argc, argv, &i, "--log-format", &v) ||
+		    opt_value(argc, argv, &i, "--criu", &v) ||
+		    opt_value(argc, argv, &i, "--rootless", &v) ||
+		    opt_flag(argv[i], "--systemd-cgroup") || opt_flag(argv[i], "--debug"))
 			continue;
 		for (int k = 0; verbs[k]; k++)
 			if (!strcmp(argv[i], verbs[k]))
@@ -581,9 +613,12 @@ int oci_main(int argc, char **argv)
 	const char *log = NULL, *format = NULL, *v;
 	int i = 1;
 	for (; i < argc; i++) {
-		if (opt_value(argc, argv, &i, "--root", &g.root) || opt_value(argc, argv, &i, "--log", &log) ||
-		    opt_value(argc, argv, &i, "--log-format", &format) || opt_value(argc, argv, &i, "--criu", &v) ||
-		    opt_value(argc, argv, &i, "--rootless", &v) || opt_flag(argv[i], "--systemd-cgroup"))
+		if (opt_value(argc, argv, &i, "--root", &g.root) ||
+		    opt_value(argc, argv, &i, "--log", &log) ||
+		    opt_value(argc, argv, &i, "--log-format", &format) ||
+		    opt_value(argc, argv, &i, "--criu", &v) ||
+		    opt_value(argc, argv, &i, "--rootless", &v) ||
+		    opt_flag(argv[i], "--systemd-cgroup"))
 			continue;
 		if (opt_flag(argv[i], "--debug"))
 			log_verbose = true;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// clearvm as an OCI runtime: `clearvm [GLOBAL FLAGS] create|start|state|kill|delete|ps|features ...` as
-// runc takes them (oci.c).
+// clearvm as an OCI runtime: `clearvm [GLOBAL FLAGS] create|start|state|kill|delete|ps|features
+// ...` as runc takes them (oci.c).
 #pragma once
 
 #include <stdbool.h>

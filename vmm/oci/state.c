@@ -49,8 +49,11 @@ static uint64_t proc_stat(pid_t pid, char *state)
 	buf[n] = '\0';
 	char *p = strrchr(buf, ')'); // the command name may hold spaces and parentheses
 	unsigned long long start = 0;
-	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-			 state, &start) != 2)
+	if (!p ||
+	    sscanf(
+		p + 2,
+		"%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		state, &start) != 2)
 		return 0;
 	return start;
 }
@@ -65,7 +68,8 @@ int state_write(const struct oci_state *s)
 {
 	char path[4200], text[12000];
 	snprintf(path, sizeof(path), "%s/state.json", s->dir);
-	json_object *o = json_object_new_object(), *ann = json_tokener_parse(s->annotations ? s->annotations : "{}");
+	json_object *o = json_object_new_object(),
+		    *ann = json_tokener_parse(s->annotations ? s->annotations : "{}");
 	json_object_object_add(o, "id", json_object_new_string(s->id));
 	json_object_object_add(o, "pid", json_object_new_int(s->pid));
 	json_object_object_add(o, "starttime", json_object_new_uint64(s->starttime));
@@ -73,7 +77,9 @@ int state_write(const struct oci_state *s)
 	json_object_object_add(o, "created", json_object_new_string(s->created));
 	json_object_object_add(o, "cgroup", json_object_new_string(s->cgroup));
 	json_object_object_add(o, "annotations", ann ? ann : json_object_new_object());
-	snprintf(text, sizeof(text), "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	snprintf(text, sizeof(text), "%s\n",
+		 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return file_write(path, text);
 }
@@ -99,8 +105,10 @@ int state_read(const char *root, const char *id, struct oci_state *s)
 	if (r < 0)
 		return r;
 	json_object *o = json_tokener_parse(text);
-	json_object *pid = get(o, "pid", json_type_int), *start = get(o, "starttime", json_type_int);
-	const char *bundle = get_str(o, "bundle"), *created = get_str(o, "created"), *cg = get_str(o, "cgroup");
+	json_object *pid = get(o, "pid", json_type_int),
+		    *start = get(o, "starttime", json_type_int);
+	const char *bundle = get_str(o, "bundle"), *created = get_str(o, "created"),
+		   *cg = get_str(o, "cgroup");
 	json_object *ann = get(o, "annotations", json_type_object);
 	if (!pid || !start || !bundle || !created) {
 		json_object_put(o);
@@ -111,7 +119,8 @@ int state_read(const char *root, const char *id, struct oci_state *s)
 	snprintf(s->bundle, sizeof(s->bundle), "%s", bundle);
 	snprintf(s->created, sizeof(s->created), "%s", created);
 	snprintf(s->cgroup, sizeof(s->cgroup), "%s", cg ? cg : "");
-	s->annotations = strdup(ann ? json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN) : "{}");
+	s->annotations =
+	    strdup(ann ? json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN) : "{}");
 	json_object_put(o);
 	return s->annotations ? 0 : -ENOMEM;
 }
@@ -140,7 +149,8 @@ const char *state_status_name(enum oci_status st)
 void state_format(const struct oci_state *s, char *buf, size_t size)
 {
 	enum oci_status st = state_status(s);
-	json_object *o = json_object_new_object(), *ann = json_tokener_parse(s->annotations ? s->annotations : "{}");
+	json_object *o = json_object_new_object(),
+		    *ann = json_tokener_parse(s->annotations ? s->annotations : "{}");
 	json_object_object_add(o, "ociVersion", json_object_new_string("1.1.0"));
 	json_object_object_add(o, "id", json_object_new_string(s->id));
 	json_object_object_add(o, "status", json_object_new_string(state_status_name(st)));
@@ -148,7 +158,10 @@ void state_format(const struct oci_state *s, char *buf, size_t size)
 	json_object_object_add(o, "bundle", json_object_new_string(s->bundle));
 	json_object_object_add(o, "created", json_object_new_string(s->created));
 	json_object_object_add(o, "annotations", ann ? ann : json_object_new_object());
-	snprintf(buf, size, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	snprintf(buf, size, "%s\n",
+		 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 

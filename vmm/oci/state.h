@@ -10,14 +10,15 @@
 #define STATE_ID_MAX 128
 
 struct oci_state {
-	char dir[4096];	 // ROOT/ID
+	char dir[4096]; // ROOT/ID
 	char id[STATE_ID_MAX + 1];
-	pid_t pid;	 // the VMM
-	uint64_t starttime; // the VMM's start time (/proc/PID/stat field 22): a reused pid is not it
+	pid_t pid; // the VMM
+	// The VMM's start time (/proc/PID/stat field 22): a reused pid is not it.
+	uint64_t starttime;
 	char bundle[4096];
-	char created[32];     // RFC 3339, UTC
-	char *annotations;    // JSON object text (owned)
-	char cgroup[4096];    // the cgroup directory clearvm made for the VMM ("" none)
+	char created[32];  // RFC 3339, UTC
+	char *annotations; // JSON object text (owned)
+	char cgroup[4096]; // the cgroup directory clearvm made for the VMM ("" none)
 };
 
 enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
