@@ -25,18 +25,21 @@ check "SIGINT ends a default workload as signal 2 (130, got $rc)" test $rc = 130
 # A reader that stops reading: a workload writing forever into a pipe nobody reads must not
 # hang clearvm. --timeout ends it with 125; SIGTERM ends it too (the guest cannot take the
 # signal while its output waits, so it is killed after --stop-timeout and then stopped).
-mkfifo "$work/stall"
-exec 8<> "$work/stall" # holds the pipe open, never reads it
+# The FIFO on a local file system (the test bed's /tmp is the host's over 9p: no FIFOs there).
+stall=$(mktemp -u /dev/shm/clearvm-stall.XXXXXX)
+mkfifo "$stall"
+check "(the stalled reader's pipe is a FIFO)" test -p "$stall"
+exec 8<> "$stall" # holds the pipe open, never reads it
 flood='echo started >&2; while :; do echo "a line that nobody will ever read"; done'
 start=$SECONDS
 "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 10 \
-	${CLEARVM_TEST_COLD:+--no-template} --rootfs "$root" -- /bin/sh -c "$flood" > "$work/stall" 2> "$work/err"; rc=$?
+	${CLEARVM_TEST_COLD:+--no-template} --rootfs "$root" -- /bin/sh -c "$flood" > "$stall" 2> "$work/err"; rc=$?
 check "(the flooding workload ran)" grep -q started "$work/err"
 check "a stalled stdout reader: --timeout still ends the run with 125 (got $rc, $((SECONDS - start)) s)" \
 	test $rc = 125 -a $((SECONDS - start)) -le 60
 check "and says why" grep -q 'timeout' "$work/err"
 "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 300 --stop-timeout 1 \
-	${CLEARVM_TEST_COLD:+--no-template} --rootfs "$root" -- /bin/sh -c "$flood" > "$work/stall" 2> "$work/err" &
+	${CLEARVM_TEST_COLD:+--no-template} --rootfs "$root" -- /bin/sh -c "$flood" > "$stall" 2> "$work/err" &
 pid=$!
 check "(the flooding workload runs)" wait_until 100 grep -q started "$work/err"
 start=$SECONDS
@@ -44,6 +47,7 @@ kill -TERM $pid; wait $pid; rc=$?
 check "a stalled stdout reader: SIGTERM still ends the run (137 or 143, got $rc) within 30 s (took $((SECONDS - start)) s)" \
 	test \( $rc = 137 -o $rc = 143 \) -a $((SECONDS - start)) -le 30
 exec 8<&-
+rm -f "$stall"
 
 # The host's clock is set forward an hour while a run waits: --timeout counts on the monotonic
 # clock, so the run goes on to its own end (only in the test bed, whose clock is its own).

@@ -22,8 +22,9 @@ cat > "$pm/clearvm-runtime" <<-EOF2
 	exec $build/clearvm "\$@"
 EOF2
 chmod +x "$pm/clearvm-runtime"
-P=(env TMPDIR="$pm" podman --root "$pm/root" --runroot "$pm/run" --storage-driver vfs --cgroup-manager cgroupfs
-   --events-backend file --tmpdir "$pm/tmp" --runtime "$pm/clearvm-runtime")
+P0=(env TMPDIR="$pm" podman --root "$pm/root" --runroot "$pm/run" --storage-driver vfs --cgroup-manager cgroupfs
+    --events-backend file --tmpdir "$pm/tmp")
+P=("${P0[@]}" --runtime "$pm/clearvm-runtime")
 tar -C "$root" -c . | "${P[@]}" import -q - clearvm-test > /dev/null
 check "podman imports the test rootfs as an image" "${P[@]}" image exists clearvm-test
 
@@ -37,10 +38,18 @@ check "its stderr (got: $(grep -v -e 'PIDs limit' -e 'level=warning' "$work/err"
 
 # -t: the workload on a terminal, through conmon's console socket.
 # conmon makes its console socket in /tmp, which in the test bed is the host's over 9p (no
-# sockets there): that run gets a tmpfs /tmp of its own.
-local_tmp=()
-[ -n "${CLEARVM_IN_TESTBED:-}" ] && local_tmp=(unshare -m sh -c 'mount -t tmpfs tmpfs /tmp && exec "$@"' sh)
-"${local_tmp[@]}" "${P[@]}" run --rm -t --network none clearvm-test /bin/sh -c 'tty; exit 6' > "$work/out" 2> "$work/err"; rc=$?
+# sockets there): that run gets a tmpfs /tmp of its own, in a mount namespace where the build
+# (perhaps under /tmp) is bound at $pm/build and the runtime named from there.
+local_tmp=() T=("${P[@]}")
+if [ -n "${CLEARVM_IN_TESTBED:-}" ]; then
+	mkdir -p "$pm/build"
+	sed "s|$build/|$pm/build/|g" "$pm/clearvm-runtime" > "$pm/clearvm-runtime-t"
+	chmod +x "$pm/clearvm-runtime-t"
+	local_tmp=(unshare -m sh -c 'mount --bind "$0" "$1" && mount -t tmpfs tmpfs /tmp && shift && exec "$@"'
+		   "$build" "$pm/build")
+	T=("${P0[@]}" --runtime "$pm/clearvm-runtime-t")
+fi
+"${local_tmp[@]}" "${T[@]}" run --rm -t --network none clearvm-test /bin/sh -c 'tty; exit 6' > "$work/out" 2> "$work/err"; rc=$?
 check "podman run -t: the status (6, got $rc)" test $rc = 6
 check "the workload's stdio is a pty (got: $(tr '\r\n' '  ' < "$work/out"))" grep -q "^/dev/pts/" "$work/out"
 
