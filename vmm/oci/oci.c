@@ -245,11 +245,17 @@ static int make_dirs(const char *root, struct oci_state *s)
 	return 0;
 }
 
-// A container whose VMM failed before its VM was built (it said why): reaped.
-static int child_failed(pid_t pid)
+// create gives up: the VMM (if any; it said why it failed, or is killed) reaped, the state
+// directory and cgroup removed, the bundle freed.
+static int create_failed(pid_t pid, struct oci_state *s, struct bundle *b)
 {
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	state_remove(s);
+	bundle_free(b);
 	return OCI_FAILED;
 }
 
@@ -265,9 +271,7 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 		if (opt_value(argc, argv, &i, "--preserve-fds", &v)) {
 			if (strcmp(v, "0"))
 				return log_err(0,
-					       "--preserve-fds %s: host file descriptors cannot be "
-					       "passed into "
-					       "the VM",
+					       "--preserve-fds %s: a host fd cannot enter the VM",
 					       v),
 				       OCI_FAILED;
 		} else if (opt_flag(argv[i], "--no-pivot") ||
@@ -315,20 +319,17 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	snprintf(s.bundle, sizeof(s.bundle), "%s", dir);
 	now_rfc3339(s.created, sizeof(s.created));
 	r = r ?: make_dirs(g->root_dir, &s);
-	if (r == 0 && (r = make_cgroup(b.cgroups_path, &s)) < 0)
-		state_remove(&s);
 	if (r < 0) {
 		bundle_free(&b);
 		return OCI_FAILED;
 	}
+	if (make_cgroup(b.cgroups_path, &s) < 0)
+		return create_failed(0, &s, &b);
 	static int inherited[1024];
 	int ninherited = privs_inherited_fds(inherited, 1024, log_fd);
 	int ready[2];
-	if (pipe2(ready, O_CLOEXEC) < 0) {
-		log_err(errno, "pipe");
-		state_remove(&s);
-		return OCI_FAILED;
-	}
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return log_err(errno, "pipe"), create_failed(0, &s, &b);
 	fflush(stdout);
 	fflush(stderr);
 	pid_t pid = fork();
@@ -347,21 +348,10 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	char c;
 	ssize_t n = pid < 0 ? -1 : read(ready[0], &c, 1);
 	close(ready[0]);
-	if (n != 1) {
-		if (pid < 0)
-			log_err(errno, "fork");
-		r = pid < 0 ? OCI_FAILED : child_failed(pid);
-		state_remove(&s);
-		bundle_free(&b);
-		return r;
-	}
-	if (console && console_send(&con, console) < 0) {
-		kill(pid, SIGKILL);
-		child_failed(pid);
-		state_remove(&s);
-		bundle_free(&b);
-		return OCI_FAILED;
-	}
+	if (pid < 0)
+		log_err(errno, "fork");
+	if (n != 1 || (console && console_send(&con, console) < 0))
+		return create_failed(pid, &s, &b);
 	s.pid = pid;
 	s.starttime = state_proc_starttime(pid);
 	s.annotations = (char *)b.annotations;
@@ -369,15 +359,11 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	snprintf(text, sizeof(text), "%d", (int)pid);
 	r = state_write(&s);
 	s.annotations = NULL;
-	bundle_free(&b);
 	if (r == 0 && pid_file)
 		r = file_write(pid_file, text);
-	if (r < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		state_remove(&s);
-		return OCI_FAILED;
-	}
+	if (r < 0)
+		return create_failed(pid, &s, &b);
+	bundle_free(&b);
 	return 0;
 }
 
@@ -588,43 +574,43 @@ static int do_features(void)
 static const char *const verbs[] = {"create", "start", "state",	   "kill",
 				    "delete", "ps",    "features", NULL};
 
+// runc's global flags before the command, from argv[1]: the index of the first other word
+// (argc if none). g, when given, takes their values.
+static int globals(int argc, char **argv, struct oci_globals *g, const char **log,
+		   const char **format)
+{
+	const char *v, *ignored;
+	int i = 1;
+	for (; i < argc; i++) {
+		if (opt_value(argc, argv, &i, "--root", g ? &g->root : &v) ||
+		    opt_value(argc, argv, &i, "--log", log ? log : &v) ||
+		    opt_value(argc, argv, &i, "--log-format", format ? format : &v) ||
+		    opt_value(argc, argv, &i, "--criu", &ignored) ||
+		    opt_value(argc, argv, &i, "--rootless", &ignored) ||
+		    opt_flag(argv[i], "--systemd-cgroup"))
+			continue;
+		if (!opt_flag(argv[i], "--debug"))
+			break;
+		if (g)
+			log_verbose = true;
+	}
+	return i;
+}
+
 bool oci_invoked(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		if (opt_value(argc, argv, &i, "--root", &v) ||
-		    opt_value(argc, argv, &i, "--log", &v) ||
-		    opt_value(argc, argv, &i, "--log-format", &v) ||
-		    opt_value(argc, argv, &i, "--criu", &v) ||
-		    opt_value(argc, argv, &i, "--rootless", &v) ||
-		    opt_flag(argv[i], "--systemd-cgroup") || opt_flag(argv[i], "--debug"))
-			continue;
-		for (int k = 0; verbs[k]; k++)
-			if (!strcmp(argv[i], verbs[k]))
-				return true;
-		return false;
-	}
+	int i = globals(argc, argv, NULL, NULL, NULL);
+	for (int k = 0; i < argc && verbs[k]; k++)
+		if (!strcmp(argv[i], verbs[k]))
+			return true;
 	return false;
 }
 
 int oci_main(int argc, char **argv)
 {
 	static struct oci_globals g;
-	const char *log = NULL, *format = NULL, *v;
-	int i = 1;
-	for (; i < argc; i++) {
-		if (opt_value(argc, argv, &i, "--root", &g.root) ||
-		    opt_value(argc, argv, &i, "--log", &log) ||
-		    opt_value(argc, argv, &i, "--log-format", &format) ||
-		    opt_value(argc, argv, &i, "--criu", &v) ||
-		    opt_value(argc, argv, &i, "--rootless", &v) ||
-		    opt_flag(argv[i], "--systemd-cgroup"))
-			continue;
-		if (opt_flag(argv[i], "--debug"))
-			log_verbose = true;
-		else
-			break;
-	}
+	const char *log = NULL, *format = NULL;
+	int i = globals(argc, argv, &g, &log, &format);
 	if (open_log(log, format) < 0 || state_root(g.root, g.root_dir, sizeof(g.root_dir)) < 0)
 		return OCI_FAILED;
 	signal(SIGPIPE, SIG_IGN);
