@@ -41,6 +41,7 @@
 //             given to a VM restored from a template, whose clock stopped when it was saved
 //   seed      bytes: mixed into the guest's random pool, and the pool reseeded, so that VMs
 //             restored from one template never share random numbers
+//   exec      empty: serve exec sessions on the enter ports (an OCI container; a pod always does)
 // and one subnode "volume@N" per volume: tag (string), target (string), readonly (empty).
 // A pod (rkt stage1) instead has one subnode "app@N" per app holding name (string) and the
 // workload properties above (argv to root-readonly, and its volume@N subnodes); hostname,
@@ -68,6 +69,13 @@
 // A VM restored from a template has one more port, "spec", carrying its launch spec.
 #define ABI_PORT_SPEC 4
 #define ABI_NR_TEMPLATE_PORTS 5
+// A pod, an OCI container and every template also have the enter ports (rkt enter, OCI exec),
+// after "spec" (unused but present in a cold-booted pod, so the indices are the same).
+#define ABI_PORT_ENTER 5
+#define ABI_PORT_ENTER_STDOUT 6
+#define ABI_PORT_ENTER_STDERR 7
+#define ABI_PORT_ENTER_STDIN 8
+#define ABI_NR_ENTER_PORTS 9
 
 // One control message, host to guest, always this size (the port is a byte stream: the reader
 // reassembles messages). Integers are little-endian, as on both sides of an x86 VM.
@@ -80,32 +88,37 @@ struct abi_control {
 };
 #define ABI_CONTROL_SIGNAL 1
 #define ABI_CONTROL_RESIZE 2
+// The same, for the running enter session's command (and its pty) instead of the workload.
+#define ABI_CONTROL_ENTER_SIGNAL 3
+#define ABI_CONTROL_ENTER_RESIZE 4
 _Static_assert(sizeof(struct abi_control) == 8, "the control message is 8 bytes on the wire");
 
-// rkt enter, in a pod: the "enter" port carries requests, each this header then `size` bytes
-// of NUL-terminated strings: the app's name, `argc` arguments, then KEY=VALUE environment. The
-// command runs as root in the app's root; its stdio goes through the "enter-stdout",
+// Enter sessions (rkt enter in a pod, OCI exec in a container): the "enter" port carries
+// requests, each this header then `size` bytes of NUL-terminated strings: the app's name ("" in
+// a container), the working directory, `argc` arguments, then KEY=VALUE environment. The
+// command runs as uid:gid with exactly `ngroups` groups in the app's root (a container's: with
+// the workload's capability bounding set); its stdio goes through the "enter-stdout",
 // "enter-stderr" and "enter-stdin" ports (with ABI_ENTER_TTY: on a pty of rows x cols, all of
 // its output on enter-stdout) and its status (as ABI_EXIT_PORT's) is written to
-// ABI_ENTER_EXIT_PORT. One session at a time; the host closes enter-stdin when it has the
-// status, and opens it again for the next.
+// ABI_ENTER_EXIT_PORT. Signals and resizes for it come as ABI_CONTROL_ENTER_* messages. One
+// session at a time; the host closes enter-stdin when it has the status, and opens it again
+// for the next.
+#define ABI_ENTER_MAX_GROUPS 32
 struct abi_enter_header {
 	unsigned int size;
 	unsigned short argc;
 	unsigned short flags; // ABI_ENTER_*
 	unsigned short rows, cols; // with ABI_ENTER_TTY: the terminal's size (0: unknown)
+	unsigned int uid, gid, ngroups;
+	unsigned int groups[ABI_ENTER_MAX_GROUPS];
 };
-_Static_assert(sizeof(struct abi_enter_header) == 12, "the enter header is 12 bytes on the wire");
+_Static_assert(sizeof(struct abi_enter_header) == 24 + 4 * ABI_ENTER_MAX_GROUPS,
+	       "the enter header's size on the wire");
 #define ABI_ENTER_TTY 1
 #define ABI_ENTER_EXIT_PORT 0x5fc
 #define ABI_ENTER_DONE 0x10000 // written by PID 1 once the session's helper is gone
 #define ABI_ENTER_MAX 32768
 #define ABI_ENTER_MAX_STRINGS 1024
-#define ABI_PORT_ENTER 4
-#define ABI_PORT_ENTER_STDOUT 5
-#define ABI_PORT_ENTER_STDERR 6
-#define ABI_PORT_ENTER_STDIN 7
-#define ABI_NR_POD_PORTS 8
 
 // Statuses guest-init itself reports when it cannot run the workload.
 #define ABI_STATUS_CANNOT_EXEC 126

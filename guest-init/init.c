@@ -66,8 +66,8 @@ int main(void)
 	static const char *const enter_names[4] = {"enter", "enter-stdout", "enter-stderr", "enter-stdin"};
 	static const int enter_flags[4] = {O_RDONLY | O_NONBLOCK, O_WRONLY, O_WRONLY, O_RDONLY | O_NONBLOCK};
 	unsigned n = ls.napps;
-	bool pod = ls.pod;
-	for (int i = 0; i < 4 && pod; i++)
+	bool pod = ls.pod, enter = pod || ls.exec;
+	for (int i = 0; i < 4 && enter; i++)
 		if ((enter_ports[i] = open_port(enter_names[i], enter_flags[i])) < 0)
 			fail("finding the enter ports");
 	int port_in = -1;
@@ -139,7 +139,7 @@ int main(void)
 		if (inp[0] >= 0)
 			close(inp[0]);
 	}
-	struct relay rl = {.ws = ws, .n = n, .pod = pod, .pid1 = true, .port_out = port_out, .port_ctl = port_ctl,
+	struct relay rl = {.ws = ws, .n = n, .pod = pod, .enter = enter, .pid1 = true, .port_out = port_out, .port_ctl = port_ctl,
 			   .port_in = port_in, .out_r = outp[0], .err_r = errp[0], .in_w = inp[1], .tty = tty};
 	report(relay_run(&rl));
 }

@@ -93,7 +93,8 @@ struct relay {
 	unsigned n;
 	bool pod;  // a pod's apps: each app's status goes to ABI_APP_EXIT_PORT; one failing stops
 		   // the rest
-	bool pid1; // PID 1: stops what the workloads left behind and, in a pod, serves rkt enter
+	bool pid1; // PID 1: stops what the workloads left behind and, with enter, serves sessions
+	bool enter; // PID 1 of a pod or an OCI container: enter sessions (rkt enter, OCI exec)
 	int port_out, port_ctl, port_in; // stdout and control ports, stdin port (-1: none)
 	int out_r, err_r, in_w;		 // the workload's stdout and stderr (read), stdin (written)
 	bool tty;			 // out_r and in_w are both the pty's master
@@ -104,5 +105,8 @@ int relay_run(struct relay *r);
 // enter.c
 extern int enter_ports[4]; // request, stdout, stderr, stdin
 extern pid_t enter_helper; // the session's helper, -1: none
+extern int enter_control;  // PID 1's end of the pipe carrying control messages to the helper
 void enter_read(void);
-void enter_start(struct workload *ws, unsigned n);
+void enter_start(struct workload *ws, unsigned n, bool pod);
+// The helper is gone (reaped): its control pipe is closed.
+void enter_ended(void);

@@ -27,6 +27,13 @@ static void control(unsigned char *buf, size_t *len, const struct workload *ws, 
 	for (; *len - off >= sizeof(struct abi_control); off += sizeof(struct abi_control)) {
 		struct abi_control m;
 		memcpy(&m, buf + off, sizeof(m));
+		if (m.kind == ABI_CONTROL_ENTER_SIGNAL || m.kind == ABI_CONTROL_ENTER_RESIZE) {
+			// For the enter session's helper, which acts on it as on its own.
+			m.kind = m.kind == ABI_CONTROL_ENTER_SIGNAL ? ABI_CONTROL_SIGNAL : ABI_CONTROL_RESIZE;
+			if (enter_control >= 0 && write(enter_control, &m, sizeof(m)) < 0)
+				say("clearvm: guest-init: enter: a control message lost: %s", strerror(errno));
+			continue;
+		}
 		for (unsigned i = 0; m.kind == ABI_CONTROL_SIGNAL && i < n; i++)
 			if (ws[i].status < 0) // forwarded by the host: SIGINT, SIGTERM, SIGHUP, SIGKILL
 				kill(ws[i].pid, m.signal);
@@ -69,7 +76,7 @@ int relay_run(struct relay *rl)
 {
 	struct workload *ws = rl->ws;
 	unsigned n = rl->n;
-	bool pod = rl->pod, pid1 = rl->pid1, tty = rl->tty;
+	bool pod = rl->pod, pid1 = rl->pid1, tty = rl->tty, enter = pid1 && rl->enter;
 	int port_in = rl->port_in, in_w = rl->in_w, out_r = rl->out_r;
 	int status = -1; // all ended: the first non-zero status in the order they ended, else 0
 	int first_failure = -1;
@@ -101,7 +108,7 @@ int relay_run(struct relay *rl)
 				pod_kill_at.tv_sec += POD_STOP_GRACE_S;
 			}
 			if (w == enter_helper) {
-				enter_helper = -1;
+				enter_ended();
 				outl(ABI_ENTER_DONE, ABI_ENTER_EXIT_PORT); // the next session may start
 			}
 		}
@@ -117,8 +124,11 @@ int relay_run(struct relay *rl)
 		}
 		if (over)
 			status = first_failure > 0 ? first_failure : 0;
-		if (status >= 0 && !killed && pid1) {
-			kill(-1, SIGKILL);
+		// Over: what the workloads left behind is stopped (as docker does); an enter session's
+		// command takes what it left in its process group along, whose output would hold the
+		// session open (and sessions are one at a time).
+		if (status >= 0 && !killed) {
+			kill(pid1 ? -1 : -ws[0].pid, SIGKILL);
 			killed = true;
 		}
 		if (fds[0].fd < 0 && fds[1].fd < 0 && status >= 0)
@@ -131,7 +141,7 @@ int relay_run(struct relay *rl)
 		// stdin: read the port only when the workload has taken what came before.
 		fds[3].fd = status < 0 && inlen == inoff ? port_in : -1;
 		fds[4].fd = status < 0 && inlen > inoff ? in_w : -1;
-		fds[5].fd = pid1 && pod && status < 0 ? enter_ports[0] : -1;
+		fds[5].fd = enter && status < 0 ? enter_ports[0] : -1;
 		// Woken by output, input, a request, or SIGCHLD; the one timer is the pod's SIGKILL.
 		int timeout = -1;
 		if (pod && !over && pod_kill_at.tv_sec) {
@@ -150,8 +160,8 @@ int relay_run(struct relay *rl)
 		}
 		if (fds[5].fd >= 0 && (fds[5].revents & POLLIN))
 			enter_read();
-		if (pid1 && pod && status < 0 && enter_helper < 0)
-			enter_start(ws, n);
+		if (enter && status < 0 && enter_helper < 0)
+			enter_start(ws, n, pod);
 		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN)) {
 			ssize_t got = read(rl->port_ctl, ctl + ctllen, sizeof(ctl) - ctllen);
 			if (got > 0 && status < 0) {

@@ -172,6 +172,7 @@ int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct lau
 	s->milestones = flag(fdt, 0, "milestones");
 	s->tty = flag(fdt, 0, "tty");
 	s->stdin = flag(fdt, 0, "stdin");
+	s->exec = flag(fdt, 0, "exec");
 	int len;
 	const fdt32_t *ts = fdt_getprop(fdt, 0, "tty-size", &len);
 	if (ts && len == 8) {

@@ -51,6 +51,7 @@ struct launch_spec {
 	struct launch_workload *apps; // napps of them for a pod, else one: the single container
 	unsigned napps;
 	bool pod;
+	bool exec; // serve exec sessions on the enter ports (a pod always does)
 	// Given to a VM restored from a template (guest-init/abi.h).
 	bool realtime;
 	uint64_t realtime_ns;

@@ -98,6 +98,8 @@ struct vm_config {
 	bool bound_caps;        // of an app: its capabilities are bounded to caps (bit N: capability N)
 	uint64_t caps;
 	const char *enter_socket; // a pod: the abstract socket rkt enter connects to (NULL: no enter)
+	bool exec;                // an OCI container: exec sessions come on exec_fd
+	int exec_fd;              // with exec: a listening unix socket (made by `clearvm create`)
 	enum vm_network network;
 	struct vm_publish publish[CONFIG_MAX_PUBLISH];
 	unsigned npublish;

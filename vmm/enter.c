@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// rkt enter, the VMM's side: an abstract unix socket named after the pod directory takes one
-// session at a time (abstract: a pod directory may sit on a file system without sockets).
-// The client (the rkt-enter entrypoint) sends a request (struct abi_enter_header and its
-// strings, the app's name first) with its stdin, stdout and stderr attached (SCM_RIGHTS);
+// Enter sessions, the VMM's side: one session at a time on a listening unix socket, a pod's
+// abstract one named after its directory (rkt enter; abstract: a pod directory may sit on a
+// file system without sockets) or the one `clearvm create` made in an OCI container's state
+// directory (exec). The client (enter_client.c) sends a request (struct abi_enter_header and
+// its strings, the app's name first) with its stdin, stdout and stderr attached (SCM_RIGHTS);
 // clearvm passes the request to guest-init, points the enter ports at the client's stdout and
-// stderr, feeds its stdin in, and answers with the command's 4-byte status.
+// stderr, feeds its stdin in, passes on the signals and resizes the client sends (struct
+// abi_control, SIGNAL or RESIZE), and answers with the command's 4-byte status. A client that
+// goes away mid-session takes its command with it (SIGKILL): it was that command's host side.
 // Runs on the I/O thread, which also takes the guest's status and end of session from the
 // guest ports (guest_ports.c).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +22,7 @@
 
 #include "../guest-init/abi.h"
 #include "enter.h"
+#include "enter_client.h"
 #include "evloop.h"
 #include "vm.h"
 
@@ -28,16 +34,8 @@ static void close_client(struct enter *e)
 	if (e->client >= 0)
 		close(e->client);
 	e->client = e->fds[0] = e->fds[1] = e->fds[2] = -1;
-	e->in.open = e->awaiting = false;
-}
-
-socklen_t enter_address(const char *name, struct sockaddr_un *sa)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	size_t len = MIN(strlen(name), sizeof(sa->sun_path) - 1);
-	memcpy(sa->sun_path + 1, name, len); // sun_path[0] = 0: the abstract namespace
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+	e->in.open = e->awaiting = e->session = false;
+	e->msg_len = 0;
 }
 
 int enter_listen(struct io_thread *io, const char *name)
@@ -49,6 +47,15 @@ int enter_listen(struct io_thread *io, const char *name)
 	if (e->listen_fd < 0 || bind(e->listen_fd, (struct sockaddr *)&sa, len) < 0 ||
 	    listen(e->listen_fd, 8) < 0)
 		return log_err(errno, "enter socket @%s", name);
+	return 0;
+}
+
+int enter_adopt(struct io_thread *io, int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return log_err(errno, "the exec socket");
+	io->enter.listen_fd = fd;
 	return 0;
 }
 
@@ -150,8 +157,9 @@ static void take_request(struct io_thread *io)
 	memcpy(&h, req, sizeof(h));
 	const char *app = (const char *)req + sizeof(h);
 	size_t size = (size_t)n - sizeof(h);
-	bool known = false;
-	for (unsigned i = 0; h.size == size && memchr(app, '\0', size) && i < io->cfg->napps; i++)
+	bool whole = h.size == size && memchr(app, '\0', size) && h.ngroups <= ABI_ENTER_MAX_GROUPS;
+	bool known = whole && !io->cfg->napps && !app[0]; // a container's one workload
+	for (unsigned i = 0; whole && i < io->cfg->napps; i++)
 		known = known || !strcmp(app, io->cfg->apps[i].app_name);
 	if (!known) {
 		char line[128];
@@ -161,7 +169,7 @@ static void take_request(struct io_thread *io)
 		answer(e, EXIT_CLEARVM_FAILED);
 		return;
 	}
-	e->busy = true;
+	e->busy = e->session = true;
 	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDOUT, e->fds[1]);
 	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDERR, e->fds[2]);
 	virtio_console_reopen(io->vm->console, ABI_PORT_ENTER_STDIN);
@@ -179,6 +187,31 @@ void enter_pollfds(struct io_thread *io, struct pollfd *fds)
 	int door = e->awaiting ? e->client : !e->busy && e->client < 0 ? e->listen_fd : -1;
 	fds[0] = (struct pollfd){.fd = door, .events = POLLIN};
 	fds[1] = (struct pollfd){.fd = virtio_console_pump_wants_input(&e->in) ? e->fds[0] : -1, .events = POLLIN};
+	fds[2] = (struct pollfd){.fd = e->session ? e->client : -1, .events = POLLIN};
+}
+
+// The client's signals and resizes for its command, as ABI_CONTROL_ENTER_* messages; when it
+// is gone (or breaks the protocol), its command is killed.
+static void take_messages(struct io_thread *io)
+{
+	struct enter *e = &io->enter;
+	ssize_t got = read(e->client, e->msg + e->msg_len, sizeof(e->msg) - e->msg_len); // non-blocking
+	if (got < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	struct abi_control m;
+	if (got > 0 && (e->msg_len += (size_t)got) < sizeof(m))
+		return;
+	memcpy(&m, e->msg, sizeof(m));
+	e->msg_len = 0;
+	if (got > 0 && (m.kind == ABI_CONTROL_SIGNAL || m.kind == ABI_CONTROL_RESIZE)) {
+		m.kind = m.kind == ABI_CONTROL_SIGNAL ? ABI_CONTROL_ENTER_SIGNAL : ABI_CONTROL_ENTER_RESIZE;
+		send_control(io, &m);
+		return;
+	}
+	log_debug("enter: the client left mid-session: its command is killed");
+	send_control(io, &(struct abi_control){.kind = ABI_CONTROL_ENTER_SIGNAL, .signal = SIGKILL});
+	close(e->client);
+	e->client = -1;
 }
 
 void enter_events(struct io_thread *io, const struct pollfd *fds)
@@ -191,9 +224,11 @@ void enter_events(struct io_thread *io, const struct pollfd *fds)
 	} else if (e->awaiting && fds[0].fd == e->client && fds[0].revents) {
 		take_request(io);
 	}
+	if (e->session && e->client >= 0 && fds[2].fd == e->client && fds[2].revents)
+		take_messages(io);
 	// The client's stdin: read when it has more, sent on when the port has room (its session's
 	// end, when the port is closed under it, ends the pump too).
-	if (e->client >= 0 && !e->awaiting)
+	if (e->session)
 		virtio_console_pump(io->vm->console, ABI_PORT_ENTER_STDIN, e->fds[0], &e->in,
 				    fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)));
 }
@@ -201,7 +236,7 @@ void enter_events(struct io_thread *io, const struct pollfd *fds)
 void enter_guest_status(struct io_thread *io, int status)
 {
 	struct enter *e = &io->enter;
-	if (e->client < 0)
+	if (!e->session)
 		return;
 	// Its stdin ends for the guest's helper.
 	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDOUT, -1);

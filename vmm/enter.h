@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// rkt enter, the VMM's side (enter.c): a unix socket taking one session at a time.
+// Enter sessions, the VMM's side (enter.c): a unix socket taking one session at a time, for
+// rkt enter in a pod and OCI exec in a container.
 #pragma once
 
 #include <poll.h>
@@ -14,25 +15,29 @@
 struct io_thread;
 
 struct enter {
-	int listen_fd;     // -1: no enter socket (not a pod)
-	int client;       // the session's connection, -1: none
-	int fds[3];       // the client's stdin, stdout, stderr
-	bool awaiting;    // the client is connected, its request not yet read
-	bool busy;        // a session is in the guest until it says it is done
+	int listen_fd;  // -1: no enter socket
+	int client;     // the session's connection, -1: none (or gone mid-session)
+	int fds[3];     // the client's stdin, stdout, stderr
+	bool awaiting;  // the client is connected, its request not yet read
+	bool session;   // the request went to the guest, its status has not come back
+	bool busy;      // a session is in the guest until it says it is done
+	uint8_t msg[8]; // a client's control message being read (struct abi_control)
+	size_t msg_len;
 	struct console_pump in; // the client's stdin into the enter-stdin port
 };
 
-#define ENTER_POLLFDS 2
+#define ENTER_POLLFDS 3
 #define ENTER_MAX_FDS 16 // fds one request may bring: more than that are closed unread
 
 void enter_init(struct enter *e);
-// The abstract socket address for name (no file; reachable host-wide, so callers are checked).
-socklen_t enter_address(const char *name, struct sockaddr_un *sa);
 // Listens on the abstract socket `name`. 0 or -errno (logged).
 int enter_listen(struct io_thread *io, const char *name);
+// Takes fd, a socket already listening (an OCI container's, made by create), as the door.
+int enter_adopt(struct io_thread *io, int fd);
 void enter_close(struct enter *e);
-// The I/O thread's share: fills ENTER_POLLFDS entries (the sockets, and the client's stdin
-// while the port has taken all of it), then acts on them.
+// The I/O thread's share: fills ENTER_POLLFDS entries (the door or the new client, the
+// client's stdin while the port has taken all of it, the client's control messages), then
+// acts on them.
 void enter_pollfds(struct io_thread *io, struct pollfd *fds);
 void enter_events(struct io_thread *io, const struct pollfd *fds);
 // The I/O thread, from the guest ports: the command ended with status (its output is all out:

@@ -31,7 +31,7 @@
 enum { W_STOP, W_SIGNAL, W_STDIN, W_CONSOLE, W_GUEST, W_NET_KICK, W_NET, W_OUT, W_ENTER = W_OUT + OUT_POLLFDS,
        W_NR = W_ENTER + ENTER_POLLFDS };
 
-static void send_control(struct io_thread *io, const struct abi_control *m)
+void send_control(struct io_thread *io, const struct abi_control *m)
 {
 	virtio_console_send(io->vm->console, ABI_PORT_CONTROL, m, sizeof(*m));
 }
@@ -244,6 +244,8 @@ int io_thread_prepare(struct io_thread *io, bool restored)
 		return log_err(r, "launch spec");
 	io->spec = spec;
 	if (io->cfg->enter_socket && (r = enter_listen(io, io->cfg->enter_socket)) < 0)
+		return r;
+	if (io->cfg->exec && (r = enter_adopt(io, io->cfg->exec_fd)) < 0)
 		return r;
 	return 0;
 }

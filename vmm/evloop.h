@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../guest-init/abi.h"
 #include "config.h"
 #include "enter.h"
 #include "ioring.h"
@@ -29,7 +30,7 @@ struct io_thread {
 	struct vm_hooks hooks;
 	uint8_t *spec; // a restored VM's launch spec, sent on the spec port (NULL: a cold boot)
 	size_t spec_len, spec_sent;
-	struct enter enter; // rkt enter sessions (a pod with cfg->enter_socket)
+	struct enter enter; // enter sessions: rkt enter (cfg->enter_socket), OCI exec (cfg->exec)
 	int signal_fd, stop_fd; // the forwarded signals, and the stop request
 	struct ioring ring;     // the one wait
 	pthread_t thread;
@@ -37,6 +38,9 @@ struct io_thread {
 	bool drain;          // evloop_stop: write out the output readers have not taken first
 	int64_t deadline_ms; // --timeout's end on CLOCK_MONOTONIC (ms), 0: none
 };
+
+// A control message to guest-init (guest-init/abi.h), on the I/O thread.
+void send_control(struct io_thread *io, const struct abi_control *m);
 
 // No fds yet, nothing started: what io_thread_destroy takes as it is.
 void io_thread_init(struct io_thread *io, struct vm *vm, const struct vm_config *cfg);

@@ -45,6 +45,12 @@ static int add_workload(struct vm_plan *p, const struct vm_config *w, const char
 	return r;
 }
 
+// Every port guest-init may look for, in the order of their indices (guest-init/abi.h); a VM
+// has the first ABI_NR_PORTS, or all of them.
+static const char *const port_names[ABI_NR_ENTER_PORTS] = {
+    "stdout", "stderr",	"stdin",	"control",     "spec",
+    "enter",  "enter-stdout", "enter-stderr", "enter-stdin"};
+
 static void ports(struct vm_plan *p, const char *const *names, unsigned n, bool host_ends)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -76,9 +82,7 @@ int vm_plan(const struct vm_config *cfg, enum vm_mode mode, struct vm_plan *p)
 						    : (struct jail_share){0};
 			r = add(p, tag, restore && i < cfg->nvolumes ? &vol : NULL);
 		}
-		static const char *const names[ABI_NR_TEMPLATE_PORTS] = {
-		    "stdout", "stderr", "stdin", "control", "spec"};
-		ports(p, names, ABI_NR_TEMPLATE_PORTS, restore);
+		ports(p, port_names, ABI_NR_ENTER_PORTS, restore);
 		return r;
 	}
 	unsigned next_volume = 0;
@@ -89,10 +93,8 @@ int vm_plan(const struct vm_config *cfg, enum vm_mode mode, struct vm_plan *p)
 		spec_app_tag(a, tag, sizeof(tag));
 		r = add_workload(p, &cfg->apps[a], tag, &next_volume);
 	}
-	// A pod also gets the ports of rkt enter (guest-init/abi.h).
-	static const char *const names[ABI_NR_POD_PORTS] = {
-	    "stdout", "stderr",	      "stdin",	      "control",
-	    "enter",  "enter-stdout", "enter-stderr", "enter-stdin"};
-	ports(p, names, cfg->napps ? ABI_NR_POD_PORTS : ABI_NR_PORTS, true);
+	// A pod and an OCI container also get the ports of enter sessions (guest-init/abi.h).
+	bool enter = cfg->napps || cfg->exec;
+	ports(p, port_names, enter ? ABI_NR_ENTER_PORTS : ABI_NR_PORTS, true);
 	return r;
 }

@@ -13,7 +13,7 @@
 // set back from a template, its spec sent on the "spec" port.
 enum vm_mode { VM_COLD, VM_TEMPLATE_BUILD, VM_RESTORE };
 
-#define PLAN_MAX_PORTS ABI_NR_POD_PORTS
+#define PLAN_MAX_PORTS ABI_NR_ENTER_PORTS
 #define PLAN_MAX_SHARES (LAYOUT_VIRTIO_SLOTS - 3) // the console, balloon and network card too
 
 struct plan_share {

@@ -133,6 +133,8 @@ int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 		r = fdt_property(fdt, "stdin", NULL, 0);
 	if (!r && cfg->tty)
 		r = fdt_property(fdt, "tty", NULL, 0);
+	if (!r && cfg->exec)
+		r = fdt_property(fdt, "exec", NULL, 0);
 	if (!r && (cfg->boot_trace || cfg->stats_json || cfg->verbose || cfg->napps))
 		r = fdt_property(fdt, "milestones", NULL, 0);
 	if (!r && cfg->tty && cfg->tty_rows && cfg->tty_cols) {

@@ -38,8 +38,33 @@ static void refused(const char *process, const char *extra, const char *what)
 	bundle_free(&b);
 }
 
+// exec's --process: one process object, read as config.json's process is.
+static void exec_process(void)
+{
+	struct bundle b;
+	is(bundle_parse_process(proc, strlen(proc), &b), 0, "exec --process: read");
+	ok(b.uid == 1000 && b.gid == 1001 && b.ngroups == 2 && b.groups[1] == 7,
+	   "exec --process: uid, gid and exactly additionalGids");
+	ok(!strcmp(b.vm.argv[2], "echo hi") && !strcmp(b.vm.workdir, "/srv") && b.vm.nenv == 2,
+	   "exec --process: args, cwd and env");
+	ok(b.vm.bound_caps && !b.vm.tty, "exec --process: capabilities, no terminal");
+	bundle_free(&b);
+	static const char term[] = "{\"args\":[\"sh\"],\"terminal\":true,"
+				   "\"consoleSize\":{\"height\":30,\"width\":100}}";
+	ok(bundle_parse_process(term, strlen(term), &b) == 0 && b.vm.tty && b.console_rows == 30 &&
+	       b.console_cols == 100 && b.uid == 0,
+	   "exec --process: terminal and consoleSize; root without a user");
+	bundle_free(&b);
+	static const char *const bad[] = {"[1]", "{\"args\":[]}", "{\"args\":[\"a\"],\"cwd\":\"rel\"}", "{"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ok(bundle_parse_process(bad[i], strlen(bad[i]), &b) < 0, "exec --process refuses %s", bad[i]);
+		bundle_free(&b);
+	}
+}
+
 int main(void)
 {
+	exec_process();
 	if (!mkdtemp(dir))
 		return 1;
 	char path[600];

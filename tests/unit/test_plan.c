@@ -41,8 +41,18 @@ static void pod(void)
 	is_str(p.shares[2].tag, "clearvm-app1", "pod: app 1's root after app 0's volume");
 	is_str(p.shares[3].tag, "clearvm-vol1", "pod: volume tags numbered across the pod");
 	is_str(p.shares[3].share.path, "/v2", "pod: app 1's volume");
-	is(p.nports, ABI_NR_POD_PORTS, "pod: the enter ports too");
-	is_str(p.port_names[7], "enter-stdin", "pod: enter-stdin last");
+	is(p.nports, ABI_NR_ENTER_PORTS, "pod: the enter ports too");
+	is_str(p.port_names[ABI_PORT_ENTER], "enter", "pod: the enter port at its index");
+	is_str(p.port_names[ABI_PORT_ENTER_STDIN], "enter-stdin", "pod: enter-stdin last");
+}
+
+static void oci_container(void)
+{
+	struct vm_config cfg = {.rootfs = "/r", .exec = true, .exec_fd = 5};
+	struct vm_plan p;
+	is(vm_plan(&cfg, VM_COLD, &p), 0, "exec: planned");
+	is(p.nports, ABI_NR_ENTER_PORTS, "exec: an OCI container's cold boot has the enter ports");
+	is_str(p.port_names[ABI_PORT_ENTER_STDOUT], "enter-stdout", "exec: enter-stdout at its index");
 }
 
 static void templates(void)
@@ -62,7 +72,8 @@ static void templates(void)
 	ok(tags, "restore: the template's tags, slot by slot");
 	ok(!r.shares[0].spare && !r.shares[1].spare && r.shares[2].spare, "restore: the root and one volume, spares after");
 	is_str(r.shares[1].share.path, "/a", "restore: the volume in its slot");
-	is(b.nports, ABI_NR_TEMPLATE_PORTS, "template: the spec port too");
+	is(b.nports, ABI_NR_ENTER_PORTS, "template: the spec port and the enter ports too");
+	is(r.nports, b.nports, "restore: the template's ports");
 	is_str(b.port_names[ABI_PORT_SPEC], "spec", "template: the spec port's name");
 	is(b.port_fds[ABI_PORT_STDOUT], -1, "template build: no host ends");
 	is(r.port_fds[ABI_PORT_STDOUT], STDOUT_FILENO, "restore: stdout to clearvm's");
@@ -90,6 +101,7 @@ int main(void)
 {
 	command();
 	pod();
+	oci_container();
 	templates();
 	too_many();
 	return tap_done();

@@ -42,6 +42,8 @@ static int read_user(struct bundle *b, json_object *user)
 		return refuse("process.user", "needs numeric uid and gid");
 	if (get(user, "username", json_type_string))
 		return refuse("process.user.username", "not supported (give uid and gid)");
+	b->uid = uid ? (uint32_t)json_object_get_int64(uid) : 0;
+	b->gid = gid ? (uint32_t)json_object_get_int64(gid) : 0;
 	if (uid &&
 	    !(c->user = owned_printf(&b->owned, "%u:%u", (unsigned)json_object_get_int64(uid),
 				     (unsigned)json_object_get_int64(gid))))
@@ -275,19 +277,32 @@ static int read_linux(struct bundle *b, json_object *lx)
 	return r ?: read_resources(b, get(lx, "resources", json_type_object));
 }
 
-int bundle_parse(const char *text, size_t len, const char *dir, struct bundle *b)
+// Parses text as one JSON object into b->config (b emptied and given config_defaults first).
+static json_object *parse_object(const char *text, size_t len, struct bundle *b)
 {
 	memset(b, 0, sizeof(*b));
 	config_defaults(&b->vm);
-	b->dir = dir;
 	json_tokener *tok = json_tokener_new();
 	if (!tok)
-		return -ENOMEM;
+		return NULL;
 	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
 	bool complete = json_tokener_get_error(tok) == json_tokener_success;
 	json_tokener_free(tok);
 	b->config = root;
-	if (!root || !complete || !json_object_is_type(root, json_type_object))
+	return root && complete && json_object_is_type(root, json_type_object) ? root : NULL;
+}
+
+int bundle_parse_process(const char *text, size_t len, struct bundle *b)
+{
+	json_object *p = parse_object(text, len, b);
+	return p ? read_process(b, p) : log_err(0, "process: not a JSON object");
+}
+
+int bundle_parse(const char *text, size_t len, const char *dir, struct bundle *b)
+{
+	json_object *root = parse_object(text, len, b);
+	b->dir = dir;
+	if (!root)
 		return log_err(0, "config.json: not a JSON object");
 	const char *version = get_str(root, "ociVersion");
 	if (!version || strncmp(version, "1.", 2))

@@ -22,6 +22,7 @@ struct bundle {
 	// the user's groups in the rootfs is replaced by these).
 	uint32_t groups[CONFIG_MAX_GROUPS];
 	unsigned ngroups;
+	uint32_t uid, gid; // process.user (0 when not given), also in vm.user as "uid:gid"
 	enum bundle_netns netns;
 	const char *netns_path;		     // BUNDLE_NETNS_PATH
 	const char *annotations;	     // the annotations object as JSON text ("{}" when none)
@@ -36,6 +37,10 @@ struct bundle {
 // interactive: process.terminal); kernel,
 // initramfs and the rest keep config_defaults' values. 0, or -errno with one line logged.
 int bundle_parse(const char *text, size_t len, const char *dir, struct bundle *b);
+// The text of one process object (runtime-spec's "process", as `exec --process` gives it) read
+// into b as bundle_parse reads config.json's: argv, env, workdir, user, uid, gid, groups, tty,
+// console size and capabilities. 0, or -errno with one line logged.
+int bundle_parse_process(const char *text, size_t len, struct bundle *b);
 // bundle_parse of dir/config.json.
 int bundle_load(const char *dir, struct bundle *b);
 void bundle_free(struct bundle *b);

@@ -28,42 +28,10 @@
 #include "../util.h"
 #include "../vmm.h"
 #include "bundle.h"
+#include "command.h"
+#include "console.h"
 #include "oci.h"
 #include "state.h"
-
-#define OCI_FAILED 1 // as runc: any failure of the runtime itself
-
-struct oci_globals {
-	const char *root; // --root (NULL: the default)
-	char root_dir[PATH_MAX - STATE_ID_MAX - 2];
-};
-
-// --name VALUE or --name=VALUE at argv[*i]; advances *i past a separate value.
-static bool opt_value(int argc, char **argv, int *i, const char *name, const char **value)
-{
-	const char *a = argv[*i];
-	if (a[0] == '-' && a[1] != '-' && name[1] == '-') // runc takes -flag as --flag too
-		name++;
-	size_t n = strlen(name);
-	if (strncmp(a, name, n))
-		return false;
-	if (a[n] == '=') {
-		*value = a + n + 1;
-		return true;
-	}
-	if (a[n] || *i + 1 >= argc)
-		return false;
-	*value = argv[++*i];
-	return true;
-}
-
-static bool opt_flag(const char *arg, const char *name)
-{
-	if (arg[0] == '-' && arg[1] != '-' && name[1] == '-')
-		name++;
-	size_t n = strlen(name);
-	return !strncmp(arg, name, n) && (!arg[n] || !strcmp(arg + n, "=true"));
-}
 
 static int open_log(const char *path, const char *format)
 {
@@ -131,72 +99,6 @@ static int vmm_child(const struct vm_config *cfg, struct oci_state *s, int ready
 	return vmm_main(&l);
 }
 
-// The container's terminal: a pty made at create. Its slave becomes create's (and so the
-// VMM's) stdin, stdout and stderr, the VMM's controlling terminal (a resize on the master
-// reaches it as SIGWINCH); its master goes to the engine over the console socket. create's
-// own errors keep going to the stderr it was given.
-struct console {
-	int master, slave;
-};
-
-static int console_open(struct console *con, uint16_t rows, uint16_t cols)
-{
-	con->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (con->master < 0 || grantpt(con->master) < 0 || unlockpt(con->master) < 0)
-		return log_err(errno, "--console-socket: a pty");
-	const char *name = ptsname(con->master);
-	con->slave = name ? open(name, O_RDWR | O_NOCTTY) : -1;
-	if (con->slave < 0)
-		return log_err(errno, "--console-socket: the pty's slave");
-	struct winsize ws = {.ws_row = rows, .ws_col = cols};
-	if (rows && cols)
-		ioctl(con->master, TIOCSWINSZ, &ws);
-	if (log_fd < 0 && (log_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) < 0)
-		return log_err(errno, "dup");
-	for (int fd = 0; fd < 3; fd++)
-		if (dup2(con->slave, fd) < 0)
-			return log_err(errno, "dup2");
-	return 0;
-}
-
-// Sends the master (SCM_RIGHTS, the pty's name as the data) to the engine's socket.
-static int console_send(const struct console *con, const char *socket_path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(socket_path) >= sizeof(addr.sun_path))
-		return log_err(0, "--console-socket %s: path too long", socket_path);
-	strcpy(addr.sun_path, socket_path);
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int r = log_err(errno, "--console-socket %s", socket_path);
-		if (s >= 0)
-			close(s);
-		return r;
-	}
-	char name[64];
-	snprintf(name, sizeof(name), "%s",
-		 ptsname(con->master) ? ptsname(con->master) : "/dev/ptmx");
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u = {0};
-	struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &con->master, sizeof(int));
-	int r = sendmsg(s, &msg, MSG_NOSIGNAL) < 0
-		    ? log_err(errno, "--console-socket %s", socket_path)
-		    : 0;
-	close(s);
-	return r;
-}
-
 // linux.cgroupsPath, cgroupfs style on a cgroup v2 host ("/a/b" or "a/b", beneath the
 // hierarchy's root): the directory is made (the VMM joins it first thing, so the whole VM is
 // accounted there; no limit is set on it, since the VM's RAM is sized from the limit instead).
@@ -243,6 +145,25 @@ static int make_dirs(const char *root, struct oci_state *s)
 		return r;
 	}
 	return 0;
+}
+
+// The exec socket in the state directory, listening, for the VMM's I/O thread to take.
+static int listen_exec(const struct oci_state *s, struct vm_config *cfg)
+{
+	int dirfd = open(s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	oci_exec_socket_path(dirfd, sa.sun_path, sizeof(sa.sun_path));
+	int fd = dirfd < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int r = fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0
+		    ? log_err(errno, "%s/exec.sock", s->dir)
+		    : 0;
+	if (dirfd >= 0)
+		close(dirfd);
+	if (r < 0 && fd >= 0)
+		close(fd);
+	cfg->exec = r == 0;
+	cfg->exec_fd = r == 0 ? fd : -1;
+	return r;
 }
 
 // create gives up: the VMM (if any; it said why it failed, or is killed) reaped, the state
@@ -325,8 +246,12 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	}
 	if (make_cgroup(b.cgroups_path, &s) < 0)
 		return create_failed(0, &s, &b);
+	// The fds the VMM closes when it drops its privileges: all but the log's, and the exec
+	// socket made after this list.
 	static int inherited[1024];
 	int ninherited = privs_inherited_fds(inherited, 1024, log_fd);
+	if (listen_exec(&s, cfg) < 0)
+		return create_failed(0, &s, &b);
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return log_err(errno, "pipe"), create_failed(0, &s, &b);
@@ -345,6 +270,7 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 		_exit(status);
 	}
 	close(ready[1]);
+	close(cfg->exec_fd);
 	char c;
 	ssize_t n = pid < 0 ? -1 : read(ready[0], &c, 1);
 	close(ready[0]);
@@ -571,8 +497,8 @@ static int do_features(void)
 	return 0;
 }
 
-static const char *const verbs[] = {"create", "start", "state",	   "kill",
-				    "delete", "ps",    "features", NULL};
+static const char *const verbs[] = {"create", "start", "state", "kill", "delete",
+				    "exec",   "ps",    "features", NULL};
 
 // runc's global flags before the command, from argv[1]: the index of the first other word
 // (argc if none). g, when given, takes their values.
@@ -625,6 +551,8 @@ int oci_main(int argc, char **argv)
 		return do_state(&g, n, rest);
 	if (!strcmp(verb, "kill"))
 		return do_kill(&g, n, rest);
+	if (!strcmp(verb, "exec"))
+		return oci_exec(&g, n, rest);
 	if (!strcmp(verb, "ps"))
 		return do_ps(&g, n, rest);
 	if (!strcmp(verb, "features"))

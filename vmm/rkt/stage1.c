@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "../../guest-init/abi.h"
+#include "../enter.h"
+#include "../enter_client.h"
 #include "../files.h"
 #include "../util.h"
 #include "../sandbox/privs.h"
@@ -383,73 +385,31 @@ static int enter(int argc, char **argv)
 	char *sh[] = {"/bin/sh", NULL}, **cmd = i + 1 < argc ? argv + i + 1 : sh;
 	if (!app || !*app)
 		return log_err(0, "enter: --appname=APP is required");
-	static uint8_t req[sizeof(struct abi_enter_header) + ABI_ENTER_MAX];
-	struct abi_enter_header h = {0};
-	size_t off = sizeof(h);
 	const char *term = getenv("TERM");
 	char term_kv[256] = "";
 	if (term)
 		snprintf(term_kv, sizeof(term_kv), "TERM=%s", term);
-	const char *extra[] = {"PATH=" CONFIG_DEFAULT_PATH, "HOME=/root", term ? term_kv : NULL};
-	const char *strs[ABI_ENTER_MAX_STRINGS];
-	size_t n = 0;
-	strs[n++] = app;
-	for (char **c = cmd; *c && n < ABI_ENTER_MAX_STRINGS - ARRAY_SIZE(extra); c++, h.argc++)
-		strs[n++] = *c;
-	for (size_t k = 0; k < ARRAY_SIZE(extra); k++)
-		if (extra[k])
-			strs[n++] = extra[k];
-	for (size_t k = 0; k < n; k++) {
-		size_t l = strlen(strs[k]) + 1;
-		if (off + l > sizeof(req))
-			return log_err(E2BIG, "enter: the command");
-		memcpy(req + off, strs[k], l);
-		off += l;
-	}
-	h.size = (unsigned)(off - sizeof(h));
-	bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	if (tty) {
-		h.flags |= ABI_ENTER_TTY;
-		if (!tty_size(&h.rows, &h.cols))
-			h.rows = h.cols = 0;
-	}
-	memcpy(req, &h, sizeof(h));
-
+	char *env[] = {"PATH=" CONFIG_DEFAULT_PATH, "HOME=/root", term ? term_kv : NULL, NULL};
+	struct enter_request req = {.app = app, .cwd = "/", .argv = cmd, .env = env};
+	req.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (req.tty && !tty_size(&req.rows, &req.cols))
+		req.rows = req.cols = 0;
 	char dir[PATH_MAX], name[64];
 	if (!getcwd(dir, sizeof(dir)))
 		return log_err(errno, "enter: the pod directory");
 	enter_socket_name(dir, name, sizeof(name));
-	struct sockaddr_un sa;
-	socklen_t salen = enter_address(name, &sa);
-	_cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&sa, salen) < 0)
-		return log_err(errno, "enter: no running pod in %s", dir);
-	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(fds))];
-	} ctl = {0};
-	struct iovec iov = {.iov_base = req, .iov_len = off};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	if (sendmsg(s, &msg, 0) != (ssize_t)off)
-		return log_err(errno, "enter: sending the request");
-	if (tty && tty_raw() < 0)
+	_cleanup_close_ int s = enter_connect(name, true);
+	if (s < 0)
+		return log_err(s, "enter: no running pod in %s", dir);
+	int r = enter_send(s, &req);
+	if (r < 0)
+		return r;
+	if (req.tty && tty_raw() < 0)
 		log_debug("enter: the terminal stays in its mode");
-	uint32_t status;
-	ssize_t got;
-	do
-		got = read(s, &status, sizeof(status));
-	while (got < 0 && errno == EINTR);
-	if (tty)
+	r = enter_wait(s, req.tty ? STDIN_FILENO : -1);
+	if (req.tty)
 		tty_restore();
-	if (got != (ssize_t)sizeof(status))
-		return log_err(0, "enter: the pod ended before the command did");
-	return (int)(status & 0xff);
+	return r;
 }
 
 // gc [--debug] [--local-config DIR] UUID, in the exited pod's directory: what clearvm left

@@ -92,8 +92,9 @@ static const struct rule p9[] = {
 	{SCMP_SYS(getegid), "rootless owner mapping"},
 };
 
-// The I/O thread: stdin, signals, the terminal's size, rkt enter sessions, the rkt stage1's
-// status files, and the network card's frames to and from its backend (read and write).
+// The I/O thread: stdin, signals, the terminal's size, enter sessions (rkt enter, OCI exec;
+// their signals come by read), the rkt stage1's status files, and the network card's frames
+// to and from its backend (read and write).
 static const struct rule io[] = {
 	{SCMP_SYS(openat), "stage1: rkt/status/APP written"},
 	{SCMP_SYS(rename), "stage1: rkt/status/APP renamed into place"},

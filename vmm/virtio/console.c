@@ -21,7 +21,7 @@
 
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_CONSOLE_F_MULTIPORT (1ULL << 1)
-#define CONSOLE_MAX_PORTS 8
+#define CONSOLE_MAX_PORTS 9 // guest-init/abi.h: ABI_NR_ENTER_PORTS
 #define RX_PENDING_MAX 65536
 #define CTRL_RX_Q 2 // host -> guest control messages
 #define CTRL_TX_Q 3 // guest -> host control messages

@@ -111,6 +111,47 @@ check "a created container killed before start: 137 (got $rc)" test $rc = 137
 check "and its workload never ran" test ! -e "$work/vol/ran"
 oci delete c7
 
+# exec: processes in the running container's VM, with their own stdio, status, identity and
+# signals; the host process that stands for one takes it along when it is killed.
+bundle "$work/b11" '["/bin/sh", "-c", "echo inside > /dev/marker; echo ready > /vol/ready; until [ -e /vol/go11 ]; do sleep 0.1; done"]' '' \
+	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}]'
+"$engine" "$build/clearvm" "$oroot" "$work/b11" c11 "$work/c11.pid" > "$work/out11" 2> "$work/err11" &
+epid=$!
+wait_until 100 test -e "$work/vol/ready"
+oci exec c11 /bin/sh -c 'echo out; echo err >&2; exit 5' > "$work/out" 2> "$work/err"; rc=$?
+check "exec: its status (5, got $rc)" test $rc = 5
+check "exec: its stdout and stderr (got: $(cat "$work/out" "$work/err"))" \
+	test "$(cat "$work/out")" = out -a "$(cat "$work/err")" = err
+check "exec runs in the container's VM: it sees what the workload wrote to the guest's /dev" \
+	test "$(oci exec c11 cat /dev/marker)" = inside
+cat > "$work/process.json" <<-JSON
+	{"args": ["/bin/sh", "-c", "echo \$FOO \$(pwd) \$(id -u) \$(id -g) \$(id -G)"], "env": ["PATH=/bin:/usr/bin", "FOO=baz"],
+	 "cwd": "/tmp", "user": {"uid": 1000, "gid": 1001, "additionalGids": [6]}}
+	JSON
+check "exec --process FILE: its env, cwd, uid, gid and groups (got: $(oci exec --process "$work/process.json" c11 2>&1))" \
+	test "$(oci exec --process "$work/process.json" c11)" = "baz /tmp 1000 1001 1001 6"
+check "exec of a missing command: 127" sh -c "\"$build/clearvm\" --root \"$oroot\" exec c11 /no/such 2>/dev/null; test \$? = 127"
+"$build/clearvm" --root "$oroot" exec c11 /bin/sh -c 'trap "exit 9" TERM; echo up > /vol/up; sleep 100 & wait' &
+xpid=$!
+wait_until 100 test -e "$work/vol/up"
+kill -TERM $xpid
+wait $xpid; rc=$?
+check "a signal to the exec process reaches its command's handler (9, got $rc)" test $rc = 9
+oci exec --detach --pid-file "$work/x.pid" c11 /bin/sh -c 'echo up > /vol/up2; sleep 100'; rc=$?
+check "exec --detach returns at once (0, got $rc), the host process in --pid-file" test $rc = 0 -a -s "$work/x.pid"
+wait_until 100 test -e "$work/vol/up2"
+xpid=$(cat "$work/x.pid")
+check "the detached host process stands for the command" kill -0 "$xpid"
+kill -KILL "$xpid"
+check "SIGKILL of the host process ends its command: the next exec runs (sessions are one at a time)" \
+	timeout 60 "$build/clearvm" --root "$oroot" exec c11 /bin/true
+touch "$work/vol/go11"
+wait $epid; rc=$?
+check "the container still ends with its own status (0, got $rc)" test $rc = 0
+oci exec c11 /bin/true 2> "$work/err"; rc=$?
+check "exec in a stopped container: 1 and one line (got $rc: $(cat "$work/err"))" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
+oci delete c11
+
 # process.terminal: the workload runs on a pty of consoleSize; its master reaches the engine
 # over the console socket, the output comes back through it.
 bundle "$work/b10" '["/bin/sh", "-c", "tty; stty size; exit 4"]' '"terminal": true, "consoleSize": {"height": 30, "width": 100}'

@@ -38,18 +38,15 @@ check "its stderr (got: $(grep -v -e 'PIDs limit' -e 'level=warning' "$work/err"
 
 # -t: the workload on a terminal, through conmon's console socket.
 # conmon makes its console socket in /tmp, which in the test bed is the host's over 9p (no
-# sockets there): that run gets a tmpfs /tmp of its own, in a mount namespace where the build
-# (perhaps under /tmp) is bound at $pm/build and the runtime named from there.
-local_tmp=() T=("${P[@]}")
+# sockets there): runs with a terminal get a tmpfs /tmp of their own, in a mount namespace where
+# the build (perhaps under /tmp) is bound back at its own path.
+local_tmp=()
 if [ -n "${CLEARVM_IN_TESTBED:-}" ]; then
 	mkdir -p "$pm/build"
-	sed "s|$build/|$pm/build/|g" "$pm/clearvm-runtime" > "$pm/clearvm-runtime-t"
-	chmod +x "$pm/clearvm-runtime-t"
-	local_tmp=(unshare -m sh -c 'mount --bind "$0" "$1" && mount -t tmpfs tmpfs /tmp && shift && exec "$@"'
-		   "$build" "$pm/build")
-	T=("${P0[@]}" --runtime "$pm/clearvm-runtime-t")
+	local_tmp=(unshare -m sh -c 'mount --bind "$0" "$1" && mount -t tmpfs tmpfs /tmp && mkdir -p "$0" &&
+		   mount --bind "$1" "$0" && shift && exec "$@"' "$build" "$pm/build")
 fi
-"${local_tmp[@]}" "${T[@]}" run --rm -t --network none clearvm-test /bin/sh -c 'tty; exit 6' > "$work/out" 2> "$work/err"; rc=$?
+"${local_tmp[@]}" "${P[@]}" run --rm -t --network none clearvm-test /bin/sh -c 'tty; exit 6' > "$work/out" 2> "$work/err"; rc=$?
 check "podman run -t: the status (6, got $rc)" test $rc = 6
 check "the workload's stdio is a pty (got: $(tr '\r\n' '  ' < "$work/out"))" grep -q "^/dev/pts/" "$work/out"
 
@@ -84,6 +81,16 @@ check "podman rm: the container is gone" sh -c "! $(printf '%q ' "${P[@]}") cont
 # kill -s KILL of a running container: 137.
 id=$("${P[@]}" run -d --network none clearvm-test /bin/sh -c 'echo ready; sleep 100')
 wait_until 100 sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q ready"
+# podman exec (conmon runs `exec --process --detach --pid-file` and waits for the host process).
+"${P[@]}" exec "$id" /bin/sh -c 'echo x-out; echo x-err >&2; exit 6' > "$work/out" 2> "$work/err"; rc=$?
+check "podman exec: the process's status (6, got $rc)" test $rc = 6
+check "its stdout and stderr (got: $(cat "$work/out" "$work/err"))" \
+	test "$(cat "$work/out")" = x-out -a "$(cat "$work/err")" = x-err
+"${P[@]}" exec -u 1000:1001 -w /tmp -e FOO=baz "$id" /bin/sh -c 'echo $FOO $(pwd) $(id -u):$(id -g)' > "$work/out" 2>&1
+check "podman exec -u -w -e (got: $(cat "$work/out"))" test "$(cat "$work/out")" = "baz /tmp 1000:1001"
+"${local_tmp[@]}" "${P[@]}" exec -t "$id" /bin/sh -c 'tty; exit 3' > "$work/out" 2>&1; rc=$?
+check "podman exec -t: a pty in the guest (got $rc: $(tr '\r\n' '  ' < "$work/out"))" \
+	sh -c "test $rc = 3 && grep -q '^/dev/pts/' '$work/out'"
 "${P[@]}" kill -s KILL "$id" > /dev/null
 rc=$("${P[@]}" wait "$id")
 check "podman kill -s KILL: the container's status is 137 (got $rc)" test "$rc" = 137

@@ -48,6 +48,17 @@ check "its stderr" test "$(cat "$work/err")" = err
 	> "$work/out" 2> "$work/err" &
 rpid=$!
 wait_until 100 grep -q ready "$work/out"
+# ctr task exec: the shim runs `exec --process --detach --pid-file` and reaps the host process.
+"${C[@]}" task exec --exec-id e1 c2 /bin/sh -c 'echo x-out; echo x-err >&2; exit 4' > "$work/xout" 2> "$work/xerr"; rc=$?
+check "ctr task exec: the process's status (4, got $rc)" test $rc = 4
+check "its stdout and stderr (got: $(cat "$work/xout" "$work/xerr"))" \
+	test "$(cat "$work/xout")" = x-out -a "$(cat "$work/xerr")" = x-err
+"${C[@]}" task exec --exec-id e2 c2 /bin/sh -c 'trap "exit 8" TERM; echo x-ready; sleep 100 & wait' > "$work/xout" 2>&1 &
+xpid=$!
+wait_until 100 grep -q x-ready "$work/xout"
+"${C[@]}" task kill --exec-id e2 c2
+wait $xpid; rc=$?
+check "ctr task kill --exec-id: SIGTERM reaches the exec'd process's handler (8, got $rc)" test $rc = 8
 "${C[@]}" task kill c2
 wait $rpid; rc=$?
 check "ctr task kill: SIGTERM reaches the workload's handler (5, got $rc)" test $rc = 5

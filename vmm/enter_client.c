@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+// The client of an enter session (the wire format is guest-init/abi.h's, the server enter.c):
+// one message with the request and this process's stdio attached, then the signals it gets as
+// struct abi_control messages, until the 4-byte status comes back.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "enter_client.h"
+#include "util.h"
+
+socklen_t enter_address(const char *name, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	size_t len = MIN(strlen(name), sizeof(sa->sun_path) - 1);
+	memcpy(sa->sun_path + 1, name, len); // sun_path[0] = 0: the abstract namespace
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+}
+
+int enter_connect(const char *name, bool abstract)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	socklen_t len = sizeof(sa);
+	if (abstract)
+		len = enter_address(name, &sa);
+	else if (strlen(name) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	else
+		strcpy(sa.sun_path, name);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&sa, len) < 0) {
+		int e = errno;
+		close(s);
+		return -e;
+	}
+	return s;
+}
+
+// Appends the NUL-terminated string str at *off. false when it does not fit.
+static bool put(uint8_t *buf, size_t size, size_t *off, const char *str)
+{
+	size_t l = strlen(str) + 1;
+	if (l > size - *off)
+		return false;
+	memcpy(buf + *off, str, l);
+	*off += l;
+	return true;
+}
+
+int enter_send(int s, const struct enter_request *r)
+{
+	static uint8_t req[sizeof(struct abi_enter_header) + ABI_ENTER_MAX];
+	struct abi_enter_header h = {.uid = r->uid, .gid = r->gid, .ngroups = r->ngroups};
+	if (!r->argv[0])
+		return log_err(0, "enter: no command");
+	if (r->ngroups > ABI_ENTER_MAX_GROUPS)
+		return log_err(E2BIG, "enter: more than %d groups", ABI_ENTER_MAX_GROUPS);
+	memcpy(h.groups, r->groups, r->ngroups * sizeof(h.groups[0]));
+	size_t off = sizeof(h), n = 2;
+	bool fits = put(req, sizeof(req), &off, r->app) && put(req, sizeof(req), &off, r->cwd);
+	for (char *const *a = r->argv; fits && *a; a++, h.argc++, n++)
+		fits = put(req, sizeof(req), &off, *a);
+	for (char *const *e = r->env; fits && e && *e; e++, n++)
+		fits = put(req, sizeof(req), &off, *e);
+	if (!fits || n > ABI_ENTER_MAX_STRINGS)
+		return log_err(E2BIG, "enter: the command and its environment");
+	h.size = (unsigned)(off - sizeof(h));
+	if (r->tty) {
+		h.flags |= ABI_ENTER_TTY;
+		h.rows = r->rows;
+		h.cols = r->cols;
+	}
+	memcpy(req, &h, sizeof(h));
+	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(fds))];
+	} ctl = {0};
+	struct iovec iov = {.iov_base = req, .iov_len = off};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	if (sendmsg(s, &msg, MSG_NOSIGNAL) != (ssize_t)off)
+		return log_err(errno, "enter: sending the request");
+	return 0;
+}
+
+// The signals passed on: every one a process can catch, but SIGCHLD and SIGURG (about this
+// process, not for its command), SIGPIPE (the session's socket) and SIGWINCH (a resize).
+static bool passed_on(int sig)
+{
+	return sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD && sig != SIGURG &&
+	       sig != SIGPIPE && sig != SIGWINCH;
+}
+
+int enter_wait(int s, int tty_fd)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	// Taken even where this process was started with them ignored (an engine's shim may start
+	// it so): an ignored signal would be dropped before the signalfd saw it.
+	for (int sig = 1; sig < 32; sig++)
+		if ((passed_on(sig) || (sig == SIGWINCH && tty_fd >= 0)) &&
+		    sigaddset(&set, sig) == 0)
+			signal(sig, SIG_DFL);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return log_err(errno, "enter: signalfd");
+	uint8_t st[4];
+	size_t got = 0;
+	int r = 0;
+	while (got < sizeof(st) && r == 0) {
+		struct pollfd p[2] = {{.fd = s, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0) {
+			r = errno == EINTR ? 0 : log_err(errno, "enter: poll");
+			continue;
+		}
+		struct signalfd_siginfo si;
+		if ((p[1].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			struct abi_control m = {.kind = ABI_CONTROL_SIGNAL,
+						.signal = (uint8_t)si.ssi_signo};
+			struct winsize ws;
+			if (si.ssi_signo == SIGWINCH) {
+				m.kind = ABI_CONTROL_RESIZE;
+				if (ioctl(tty_fd, TIOCGWINSZ, &ws) < 0)
+					continue;
+				m.rows = ws.ws_row;
+				m.cols = ws.ws_col;
+			}
+			log_debug("enter: passing on signal %u", si.ssi_signo);
+			if (send(s, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+				log_debug("enter: signal %u not passed on: %s", si.ssi_signo,
+					  strerror(errno));
+		}
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		ssize_t n = read(s, st + got, sizeof(st) - got);
+		if (n > 0)
+			got += (size_t)n;
+		else if (n == 0 || errno != EINTR)
+			r = log_err(n == 0 ? 0 : errno,
+				    "enter: the VM ended before the command did");
+	}
+	close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		return r;
+	uint32_t status;
+	memcpy(&status, st, sizeof(status));
+	return (int)(status & 0xff);
+}

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the OCI commands share (command.c): runc's global flags' result, its exit status for a
+// failure, and its way with options.
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "state.h"
+
+#define OCI_FAILED 1 // as runc: any failure of the runtime itself
+
+struct oci_globals {
+	const char *root; // --root (NULL: the default)
+	char root_dir[PATH_MAX - STATE_ID_MAX - 2];
+};
+
+// --name VALUE or --name=VALUE at argv[*i] (also -name, as runc takes it); advances *i past a
+// separate value.
+bool opt_value(int argc, char **argv, int *i, const char *name, const char **value);
+// --name, --name=true or -name.
+bool opt_flag(const char *arg, const char *name);
+
+// exec.c: exec [options] ID [CMD ARGS...]: a process in the running container. Its status, or
+// OCI_FAILED with one line logged.
+int oci_exec(struct oci_globals *g, int argc, char **argv);
+// The exec socket in a container's state directory, as a path of any length's directory can
+// be reached (through dirfd, open on it): into buf.
+void oci_exec_socket_path(int dirfd, char *buf, size_t size);
