@@ -41,6 +41,8 @@
 //             given to a VM restored from a template, whose clock stopped when it was saved
 //   seed      bytes: mixed into the guest's random pool, and the pool reseeded, so that VMs
 //             restored from one template never share random numbers
+//   rlimits   u32 array, 5 per limit: resource (RLIMIT_*), soft (high, low), hard (high, low)
+//   no-new-privs  empty: the workload runs with no_new_privs
 //   exec      empty: serve exec sessions on the enter ports (an OCI container; a pod always does)
 // and one subnode "volume@N" per volume: tag (string), target (string), readonly (empty).
 // A pod (rkt stage1) instead has one subnode "app@N" per app holding name (string) and the

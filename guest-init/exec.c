@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -41,6 +42,9 @@ void load_workload(const struct launch_workload *lw, struct workload *w)
 	w->pre_start = lw->pre_start;
 	w->bound_caps = lw->bound_caps;
 	w->caps = lw->caps;
+	w->rlimits = lw->rlimits;
+	w->nrlimits = lw->nrlimits;
+	w->no_new_privs = lw->no_new_privs;
 	w->status = -1;
 }
 
@@ -119,6 +123,13 @@ __attribute__((noreturn)) void child(const struct workload *w, int in, int out, 
 	if (handler)
 		_exit(handler); // errpipe closes empty: the app's status is the handler's
 	if (!e && w->bound_caps && bound_capabilities(w->caps) < 0)
+		e = errno;
+	for (size_t i = 0; !e && i < w->nrlimits; i++) { // as root: a hard limit may be raised
+		struct rlimit l = {.rlim_cur = w->rlimits[i].soft, .rlim_max = w->rlimits[i].hard};
+		if (setrlimit((int)w->rlimits[i].resource, &l) < 0)
+			e = errno;
+	}
+	if (!e && w->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		e = errno;
 	if (!e && (setgroups(w->id.ngroups, w->id.groups) < 0 || setgid(w->id.gid) < 0 ||
 		   setuid(w->id.uid) < 0))

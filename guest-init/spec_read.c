@@ -105,6 +105,19 @@ static int read_workload(const void *fdt, int node, struct launch_workload *w, c
 	if (fdt_getprop(fdt, node, "pre-start", NULL) &&
 	    ((r = strlist(fdt, node, "pre-start", &w->pre_start)) < 0 || !w->pre_start[0]))
 		return *bad = "pre-start", r < 0 ? r : -EINVAL;
+	int llen;
+	const fdt32_t *lim = fdt_getprop(fdt, node, "rlimits", &llen);
+	if (lim && (llen % 20 || llen / 20 > LAUNCH_MAX_RLIMITS))
+		return *bad = "rlimits", -EINVAL;
+	for (int i = 0; lim && i < llen / 20; i++) {
+		struct launch_rlimit *l = &w->rlimits[w->nrlimits++];
+		l->resource = fdt32_to_cpu(lim[i * 5]);
+		l->soft = (uint64_t)fdt32_to_cpu(lim[i * 5 + 1]) << 32 | fdt32_to_cpu(lim[i * 5 + 2]);
+		l->hard = (uint64_t)fdt32_to_cpu(lim[i * 5 + 3]) << 32 | fdt32_to_cpu(lim[i * 5 + 4]);
+		if (l->resource >= LAUNCH_MAX_RLIMITS || l->soft > l->hard)
+			return *bad = "rlimits", -EINVAL;
+	}
+	w->no_new_privs = flag(fdt, node, "no-new-privs");
 	int clen;
 	const fdt32_t *caps = fdt_getprop(fdt, node, "capabilities", &clen);
 	if (caps && clen != 8)

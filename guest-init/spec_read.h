@@ -9,6 +9,12 @@
 
 #define LAUNCH_MAX_GROUPS 64
 #define LAUNCH_MAX_VOLUMES 64
+#define LAUNCH_MAX_RLIMITS 16
+
+struct launch_rlimit {
+	uint32_t resource; // below LAUNCH_MAX_RLIMITS
+	uint64_t soft, hard; // soft <= hard
+};
 
 struct launch_volume {
 	const char *tag, *target; // target: absolute
@@ -31,6 +37,9 @@ struct launch_workload {
 	char **pre_start; // run as root in its root before it (NULL: none)
 	bool bound_caps;  // its capability bounding set is caps (bit N: capability N)
 	uint64_t caps;
+	struct launch_rlimit rlimits[LAUNCH_MAX_RLIMITS];
+	size_t nrlimits;
+	bool no_new_privs;
 };
 
 // eth0 (IPv4 in host byte order), when the VM has a network card.

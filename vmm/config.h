@@ -16,6 +16,7 @@
 #define CONFIG_MAX_VOLUMES 8
 #define CONFIG_DEFAULT_STOP_TIMEOUT 10
 #define CONFIG_MAX_GROUPS 64
+#define CONFIG_MAX_RLIMITS 16 // RLIM_NLIMITS on x86-64 Linux
 
 struct vm_volume {
 	const char *host;  // a host directory, or a regular file (file: the guest sees that file)
@@ -97,6 +98,14 @@ struct vm_config {
 	char *const *pre_start; // of an app: run as root in its root before it (NULL: none)
 	bool bound_caps;        // of an app: its capabilities are bounded to caps (bit N: capability N)
 	uint64_t caps;
+	// The workload's resource limits (setrlimit, in the guest) and no_new_privs (an OCI
+	// bundle's process.rlimits and noNewPrivileges).
+	struct vm_rlimit {
+		uint32_t resource; // RLIMIT_*
+		uint64_t soft, hard;
+	} rlimits[CONFIG_MAX_RLIMITS];
+	unsigned nrlimits;
+	bool no_new_privs;
 	const char *enter_socket; // a pod: the abstract socket rkt enter connects to (NULL: no enter)
 	bool exec;                // an OCI container: exec sessions come on exec_fd
 	int exec_fd;              // with exec: a listening unix socket (made by `clearvm create`)

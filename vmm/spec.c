@@ -68,6 +68,19 @@ static int put_workload(void *fdt, const struct vm_config *w, const char *root_t
 	r = r ?: fdt_property_string(fdt, "root-tag", root_tag);
 	if (!r && w->pre_start)
 		r = prop_strlist(fdt, "pre-start", w->pre_start);
+	if (!r && w->nrlimits) {
+		fdt32_t lim[CONFIG_MAX_RLIMITS * 5];
+		for (unsigned i = 0; i < w->nrlimits; i++) {
+			const struct vm_rlimit *l = &w->rlimits[i];
+			uint32_t v[5] = {l->resource, (uint32_t)(l->soft >> 32), (uint32_t)l->soft,
+					 (uint32_t)(l->hard >> 32), (uint32_t)l->hard};
+			for (int k = 0; k < 5; k++)
+				lim[i * 5 + k] = cpu_to_fdt32(v[k]);
+		}
+		r = fdt_property(fdt, "rlimits", lim, (int)(w->nrlimits * 5 * sizeof(lim[0])));
+	}
+	if (!r && w->no_new_privs)
+		r = fdt_property(fdt, "no-new-privs", NULL, 0);
 	if (!r && w->bound_caps) {
 		fdt32_t caps[2] = {cpu_to_fdt32((uint32_t)(w->caps >> 32)), cpu_to_fdt32((uint32_t)w->caps)};
 		r = fdt_property(fdt, "capabilities", caps, sizeof(caps));

@@ -49,13 +49,25 @@ static void exec_process(void)
 	   "exec --process: args, cwd and env");
 	ok(b.vm.bound_caps && !b.vm.tty, "exec --process: capabilities, no terminal");
 	bundle_free(&b);
+	static const char lim[] = "{\"args\":[\"sh\"],\"noNewPrivileges\":true,\"rlimits\":["
+				  "{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1000},"
+				  "{\"type\":\"RLIMIT_CORE\",\"hard\":18446744073709551615,\"soft\":0}]}";
+	ok(bundle_parse_process(lim, strlen(lim), &b) == 0 && b.vm.nrlimits == 2 &&
+	       b.vm.rlimits[0].resource == 7 && b.vm.rlimits[0].soft == 1000 &&
+	       b.vm.rlimits[0].hard == 1024 && b.vm.rlimits[1].resource == 4 &&
+	       b.vm.rlimits[1].hard == UINT64_MAX && b.vm.no_new_privs,
+	   "process.rlimits (RLIM_INFINITY too) and noNewPrivileges");
+	bundle_free(&b);
 	static const char term[] = "{\"args\":[\"sh\"],\"terminal\":true,"
 				   "\"consoleSize\":{\"height\":30,\"width\":100}}";
 	ok(bundle_parse_process(term, strlen(term), &b) == 0 && b.vm.tty && b.console_rows == 30 &&
 	       b.console_cols == 100 && b.uid == 0,
 	   "exec --process: terminal and consoleSize; root without a user");
 	bundle_free(&b);
-	static const char *const bad[] = {"[1]", "{\"args\":[]}", "{\"args\":[\"a\"],\"cwd\":\"rel\"}", "{"};
+	static const char *const bad[] = {
+	    "[1]", "{\"args\":[]}", "{\"args\":[\"a\"],\"cwd\":\"rel\"}", "{",
+	    "{\"args\":[\"a\"],\"rlimits\":[{\"type\":\"RLIMIT_FOO\",\"hard\":1,\"soft\":1}]}",
+	    "{\"args\":[\"a\"],\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1,\"soft\":2}]}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ok(bundle_parse_process(bad[i], strlen(bad[i]), &b) < 0, "exec --process refuses %s", bad[i]);
 		bundle_free(&b);

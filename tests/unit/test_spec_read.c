@@ -70,10 +70,18 @@ int main(void)
 	free(fdt);
 
 	char *argv[] = {"/bin/true", NULL};
-	struct vm_config one = {.hostname = "h", .argv = argv, .env = env, .nenv = 1, .workdir = "/"};
+	struct vm_config one = {.hostname = "h", .argv = argv, .env = env, .nenv = 1, .workdir = "/",
+				.nrlimits = 2, .no_new_privs = true, .exec = true};
+	one.rlimits[0] = (struct vm_rlimit){.resource = 7, .soft = 1000, .hard = 1024};
+	one.rlimits[1] = (struct vm_rlimit){.resource = 4, .soft = 0, .hard = UINT64_MAX};
 	is(spec_build_fdt(&one, &fdt, &size), 0, "a single container's spec built");
 	is(launch_spec_read(fdt, size, 8, &ls, &bad), 0, "read back");
 	ok(!ls.resolv_conf && !ls.hosts, "without resolv.conf or hosts: the root's own");
+	const struct launch_rlimit *l = ls.apps[0].rlimits;
+	ok(ls.apps[0].nrlimits == 2 && l[0].resource == 7 && l[0].soft == 1000 && l[0].hard == 1024 &&
+	       l[1].resource == 4 && l[1].hard == UINT64_MAX,
+	   "rlimits: each resource's soft and hard limit, 64 bits");
+	ok(ls.apps[0].no_new_privs && ls.exec, "no-new-privs and exec");
 	launch_spec_free(&ls);
 	is(launch_spec_read(fdt, size - 1, 8, &ls, &bad), -EINVAL, "cut short by a byte: refused");
 	launch_spec_free(&ls);
@@ -92,6 +100,9 @@ int main(void)
 		{"root-tag", NULL, 0, "root-tag"},
 		{"resolv-conf", "x", 1, "resolv-conf"}, // no NUL
 		{"hosts", "a\0b", 4, "hosts"},
+		{"rlimits", "\0\0\0\7", 4, "rlimits"}, // not 5 u32s
+		{"rlimits", "\0\0\0\7\0\0\0\0\0\0\0\2\0\0\0\0\0\0\0\1", 20, "rlimits"}, // soft > hard
+		{"rlimits", "\0\0\0\x20\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 20, "rlimits"}, // no such resource
 	};
 	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
 		void *b = with_prop(fdt, size, broken[i].prop, broken[i].val, broken[i].len);

@@ -62,6 +62,34 @@ static int read_user(struct bundle *b, json_object *user)
 	return 0;
 }
 
+// process.rlimits: [{"type": "RLIMIT_NOFILE", "soft": N, "hard": N}, ...], set in the guest.
+static int read_rlimits(struct vm_config *c, json_object *list)
+{
+	static const char *const names[CONFIG_MAX_RLIMITS] = {
+	    "CPU",   "FSIZE",  "DATA",	  "STACK", "CORE",	 "RSS",	     "NPROC", "NOFILE",
+	    "MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME"};
+	size_t n = list ? json_object_array_length(list) : 0;
+	if (n > CONFIG_MAX_RLIMITS)
+		return refuse("process.rlimits", "more limits than Linux has");
+	for (size_t i = 0; i < n; i++) {
+		json_object *l = json_object_array_get_idx(list, i);
+		const char *type = get_str(l, "type");
+		json_object *soft = get(l, "soft", json_type_int), *hard = get(l, "hard", json_type_int);
+		unsigned k = 0;
+		while (type && !strncmp(type, "RLIMIT_", 7) && k < CONFIG_MAX_RLIMITS && strcmp(type + 7, names[k]))
+			k++;
+		if (!type || strncmp(type, "RLIMIT_", 7) || k == CONFIG_MAX_RLIMITS)
+			return log_err(0, "config.json: process.rlimits[%zu]: unknown type %s", i,
+				       type ? type : "(none)");
+		// json-c reads numbers above INT64_MAX (RLIM_INFINITY) as UINT64_MAX.
+		uint64_t s = soft ? json_object_get_uint64(soft) : 0, h = hard ? json_object_get_uint64(hard) : 0;
+		if (!soft || !hard || s > h)
+			return log_err(0, "config.json: process.rlimits[%zu]: needs soft <= hard", i);
+		c->rlimits[c->nrlimits++] = (struct vm_rlimit){.resource = k, .soft = s, .hard = h};
+	}
+	return 0;
+}
+
 static int read_process(struct bundle *b, json_object *p)
 {
 	struct vm_config *c = &b->vm;
@@ -101,8 +129,10 @@ static int read_process(struct bundle *b, json_object *p)
 	if (cwd && cwd[0] != '/')
 		return refuse("process.cwd", "not an absolute path");
 	c->workdir = cwd ? cwd : "/";
-	if ((r = read_user(b, get(p, "user", json_type_object))) < 0)
+	if ((r = read_user(b, get(p, "user", json_type_object))) < 0 ||
+	    (r = read_rlimits(c, get(p, "rlimits", json_type_array))) < 0)
 		return r;
+	c->no_new_privs = get_bool(p, "noNewPrivileges");
 	// The workload's capability bounding set (its effective set follows it in the guest).
 	json_object *caps =
 	    get(get(p, "capabilities", json_type_object), "bounding", json_type_array);

@@ -46,6 +46,17 @@ check "env, cwd, uid, gid, additional groups and hostname from config.json (got:
 	test "$(cat "$work/out")" = "bar /tmp 1000 1001 1001 5 7 ocibox"
 oci delete c2
 
+# process.rlimits and noNewPrivileges reach the workload; without them, the guest's defaults.
+limits='["/bin/sh", "-c", "echo $(ulimit -n) $(ulimit -Hn) $(grep NoNewPrivs /proc/self/status)"]'
+bundle "$work/b12" "$limits" '"rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1000, "hard": 1024}], "noNewPrivileges": true'
+bundle "$work/b13" "$limits"
+"$engine" "$build/clearvm" "$oroot" "$work/b12" c12 "$work/c12.pid" > "$work/out" 2> "$work/err"
+"$engine" "$build/clearvm" "$oroot" "$work/b13" c13 "$work/c13.pid" > "$work/out13" 2> "$work/err"
+check "rlimits and noNewPrivileges applied (got: $(cat "$work/out"))" test "$(cat "$work/out")" = "1000 1024 NoNewPrivs: 1"
+check "(and not without them: got $(cat "$work/out13"))" sh -c "grep -q 'NoNewPrivs: 0' '$work/out13' && ! grep -q '^1000 ' '$work/out13'"
+oci delete c12
+oci delete c13
+
 # The life cycle: created (no user code yet) -> running -> stopped; a bind mount is shared.
 mkdir -p "$work/vol"
 bundle "$work/b3" '["/bin/sh", "-c", "echo ran > /vol/ran; until [ -e /vol/go ]; do sleep 0.1; done; echo done > /vol/out"]' '' \

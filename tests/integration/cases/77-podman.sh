@@ -59,6 +59,10 @@ check "podman run -e -w -u -v: 0 (got $rc)" test $rc = 0
 check "env, working directory, user (got: $(cat "$work/vol/out" 2>&1))" test "$(cat "$work/vol/out")" = "bar /tmp 1000:1000"
 check "--network host: the guest's eth0 has an address through passt" grep -q 'inet ' "$work/out"
 
+# --ulimit: podman's rlimits are the workload's.
+"${P[@]}" run --rm --network none --ulimit nofile=500:600 clearvm-test /bin/sh -c 'echo $(ulimit -n) $(ulimit -Hn)' > "$work/out" 2> "$work/err"
+check "podman run --ulimit nofile=500:600 (got: $(cat "$work/out"))" test "$(cat "$work/out")" = "500 600"
+
 # --memory and --cpus size the VM (the limit plus 64 MiB for the guest kernel; CPUs rounded up).
 "${P[@]}" run --rm --network none --memory 400m --cpus 1.5 clearvm-test \
 	/bin/sh -c 'grep MemTotal /proc/meminfo; grep -c ^processor /proc/cpuinfo' > "$work/out" 2> "$work/err"
