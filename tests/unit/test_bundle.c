@@ -160,7 +160,11 @@ int main(void)
 	refused("{\"args\":[\"/bin/true\"],\"user\":{\"uid\":-1,\"gid\":0}}", "", "a negative uid");
 	refused("{\"args\":[\"/bin/true\"],\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}", "",
 		"an unknown capability");
-	refused(t, "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}", "hooks");
+	refused(t, "\"hooks\":{\"startContainer\":[{\"path\":\"/bin/true\"}]}", "hooks.startContainer (in the guest)");
+	refused(t, "\"hooks\":{\"createContainer\":[{\"path\":\"/bin/true\"}]}", "hooks.createContainer (in the guest)");
+	ok(parse(&b, t, "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}],\"poststop\":[]}") == 0 && b.hooks,
+	   "host hooks (prestart, poststop) taken");
+	bundle_free(&b);
 	refused(t, "\"linux\":{\"devices\":[{\"path\":\"/dev/kvm\"}]}", "linux.devices");
 	refused(t, "\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}",
 		"user namespace mappings");

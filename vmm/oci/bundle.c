@@ -307,6 +307,23 @@ static int read_linux(struct bundle *b, json_object *lx)
 	return r ?: read_resources(b, get(lx, "resources", json_type_object));
 }
 
+// Hooks run on the host (hooks.c); those that would run in the container's namespaces
+// cannot: they are the guest's.
+static int check_hooks(json_object *hooks)
+{
+	json_object_object_foreach(hooks, kind, list)
+	{
+		bool host = !strcmp(kind, "prestart") || !strcmp(kind, "createRuntime") ||
+			    !strcmp(kind, "poststart") || !strcmp(kind, "poststop");
+		if (!host && json_object_is_type(list, json_type_array) && json_object_array_length(list))
+			return log_err(0, "config.json: hooks.%s: %s", kind,
+				       strcmp(kind, "createContainer") && strcmp(kind, "startContainer")
+					   ? "not a hook of runtime-spec 1.1"
+					   : "would run in the container's namespaces, which are the VM's");
+	}
+	return 0;
+}
+
 // Parses text as one JSON object into b->config (b emptied and given config_defaults first).
 static json_object *parse_object(const char *text, size_t len, struct bundle *b)
 {
@@ -349,9 +366,9 @@ int bundle_parse(const char *text, size_t len, const char *dir, struct bundle *b
 	const char *hostname = get_str(root, "hostname");
 	if (hostname && *hostname)
 		c->hostname = hostname;
-	json_object *hooks = get(root, "hooks", json_type_object);
-	if (hooks && json_object_object_length(hooks))
-		return refuse("hooks", "not supported yet");
+	b->hooks = get(root, "hooks", json_type_object);
+	if (b->hooks && check_hooks(b->hooks) < 0)
+		return -EINVAL;
 	json_object *ann = get(root, "annotations", json_type_object);
 	b->annotations = ann ? json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN) : "{}";
 	int r = read_process(b, get(root, "process", json_type_object));

@@ -27,6 +27,7 @@ struct bundle {
 	const char *netns_path;		     // BUNDLE_NETNS_PATH
 	const char *annotations;	     // the annotations object as JSON text ("{}" when none)
 	const char *cgroups_path;	     // linux.cgroupsPath (NULL: none)
+	void *hooks; // the hooks object (json_object; NULL: none), run by create (hooks.c)
 	uint16_t console_rows, console_cols; // process.consoleSize (0: not given)
 	struct owned owned;		     // strings and argv arrays the config points to
 	void *config; // the parsed JSON (json_object), which the strings above may point into

@@ -30,6 +30,7 @@
 #include "bundle.h"
 #include "command.h"
 #include "console.h"
+#include "hooks.h"
 #include "oci.h"
 #include "state.h"
 
@@ -284,6 +285,9 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	char text[32];
 	snprintf(text, sizeof(text), "%d", (int)pid);
 	r = state_write(&s);
+	// The VM is built, its workload not started: prestart and createRuntime, with the state.
+	r = r ?: hooks_run(b.hooks, "prestart", &s);
+	r = r ?: hooks_run(b.hooks, "createRuntime", &s);
 	s.annotations = NULL;
 	if (r == 0 && pid_file)
 		r = file_write(pid_file, text);
@@ -339,7 +343,17 @@ static int do_start(struct oci_globals *g, int argc, char **argv)
 	char c = 1;
 	int r = write_all(fd, &c, 1);
 	close(fd);
-	return r < 0 ? (log_err(r, "start: container %s", id), OCI_FAILED) : 0;
+	if (r < 0)
+		return log_err(r, "start: container %s", id), OCI_FAILED;
+	// poststart: a failure is said, the container goes on (runtime-spec).
+	json_object *hooks, *doc = hooks_load(s.bundle, &hooks);
+	if (hooks && state_read(g->root_dir, id, &s) == 0) {
+		if (hooks_run(hooks, "poststart", &s) < 0)
+			log_msg("start: container %s runs, a poststart hook failed", id);
+		state_free(&s);
+	}
+	json_object_put(doc);
+	return 0;
 }
 
 static int do_state(struct oci_globals *g, int argc, char **argv)
@@ -442,7 +456,14 @@ static int do_delete(struct oci_globals *g, int argc, char **argv)
 		       OCI_FAILED;
 	if (st != OCI_STOPPED && kill_and_wait(&s) < 0)
 		return OCI_FAILED;
-	return state_remove(&s) < 0 ? OCI_FAILED : 0;
+	if (state_remove(&s) < 0)
+		return OCI_FAILED;
+	// poststop, with the state the container had (stopped): a failure is said, delete is done.
+	json_object *hooks, *doc = hooks_load(s.bundle, &hooks);
+	if (hooks && hooks_run(hooks, "poststop", &s) < 0)
+		log_msg("delete: container %s deleted, a poststop hook failed", id);
+	json_object_put(doc);
+	return 0;
 }
 
 // ps [--format table|json] ID: the host processes engines may signal, which is the VMM alone
@@ -481,7 +502,7 @@ static int do_features(void)
 	    "{\n"
 	    "  \"ociVersionMin\": \"1.0.0\",\n"
 	    "  \"ociVersionMax\": \"1.1.0\",\n"
-	    "  \"hooks\": [],\n"
+	    "  \"hooks\": [\"prestart\", \"createRuntime\", \"poststart\", \"poststop\"],\n"
 	    "  \"mountOptions\": [\"bind\", \"rbind\", \"ro\", \"rw\"],\n"
 	    "  \"linux\": {\n"
 	    "    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", \"uts\"],\n"

@@ -57,6 +57,25 @@ check "(and not without them: got $(cat "$work/out13"))" sh -c "grep -q 'NoNewPr
 oci delete c12
 oci delete c13
 
+# Hooks on the host, each with the state on its stdin: createRuntime at create, poststart at
+# start, poststop at delete; a failing createRuntime hook fails create and leaves nothing.
+hook() { echo '{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$work/hook-$1"'"]}'; }
+bundle "$work/b14" '["/bin/true"]' '' "\"hooks\": {\"createRuntime\": [$(hook create)], \"poststart\": [$(hook start)], \"poststop\": [$(hook stop)]}"
+"$engine" "$build/clearvm" "$oroot" "$work/b14" c14 "$work/c14.pid" > "$work/out" 2> "$work/err"; rc=$?
+check "a container with hooks runs (0, got $rc: $(cat "$work/err"))" test $rc = 0
+check "createRuntime ran at create with the state (created, its VMM's pid)" \
+	sh -c "grep -q '\"id\": \"c14\"' '$work/hook-create' && grep -q '\"status\": \"created\"' '$work/hook-create' && grep -q '\"pid\": $(cat "$work/c14.pid")' '$work/hook-create'"
+check "poststart ran at start" grep -q '"id": "c14"' "$work/hook-start"
+check "poststop has not run before delete" test ! -e "$work/hook-stop"
+oci delete c14
+check "poststop ran at delete, the container stopped" grep -q '"status": "stopped"' "$work/hook-stop"
+bundle "$work/b15" '["/bin/true"]' '' '"hooks": {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "echo no-go; exit 3"]}]}'
+oci create --bundle "$work/b15" --pid-file "$work/c15.pid" c15 2> "$work/err"; rc=$?
+check "a failing createRuntime hook fails create: 1 and one line with its status and output (got $rc: $(cat "$work/err"))" \
+	sh -c "test $rc = 1 && test \$(wc -l < '$work/err') = 1 && grep -q 'hooks.createRuntime.0. /bin/sh: exited 3: no-go' '$work/err'"
+check "and leaves no state" test ! -e "$oroot/c15"
+check "nor a VMM" sh -c "! pgrep -f '[c]learvm.*create --bundle .*/b15' > /dev/null"
+
 # The life cycle: created (no user code yet) -> running -> stopped; a bind mount is shared.
 mkdir -p "$work/vol"
 bundle "$work/b3" '["/bin/sh", "-c", "echo ran > /vol/ran; until [ -e /vol/go ]; do sleep 0.1; done; echo done > /vol/out"]' '' \
@@ -183,7 +202,7 @@ for b in b8:process.terminal b9:linux.devices; do # b8: a terminal without a con
 	check "and leaves no state" test ! -e "$oroot/cx"
 done
 check "features: a JSON document of what clearvm honours" \
-	sh -c "\"$build/clearvm\" features | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d[\"ociVersionMax\"] != \"1.1.0\" or d[\"hooks\"] != [])'"
+	sh -c "\"$build/clearvm\" features | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d[\"ociVersionMax\"] != \"1.1.0\" or \"createContainer\" in d[\"hooks\"] or \"poststop\" not in d[\"hooks\"])'"
 # --log FILE --log-format json: errors as JSON lines with "level":"error", as containerd reads.
 "$build/clearvm" --root "$oroot" --log "$work/log.json" --log-format json create --bundle "$work/b8" cx 2> /dev/null
 check "--log-format json: the error is a JSON line with level error" \
