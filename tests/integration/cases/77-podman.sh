@@ -114,5 +114,18 @@ check "podman rm -f: its VMM is gone" wait_until 30 sh -c "! pgrep -f '[c]learvm
 check "no passt left" sh -c "! pgrep -x passt > /dev/null && ! pgrep -x passt.avx2 > /dev/null"
 check "nor its cgroup" test ! -e "/sys/fs/cgroup/libpod_parent/libpod-$id"
 check "no state left under /run/clearvm" sh -c "[ -z \"\$(ls -A /run/clearvm 2>/dev/null)\" ]"
+
+# kill -9 of the container's conmon, then rm -f: the VMM is gone. podman 4.3 then calls only
+# `kill`, never `delete` (its conmon would have): the state directory stays, as crun's does,
+# saying stopped, and a delete (an engine's later cleanup) removes it.
+id=$("${P[@]}" run -d --network none clearvm-test /bin/sh -c 'echo ready; sleep 100')
+wait_until 100 sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q ready"
+check "(its conmon and VMM are there)" sh -c "pgrep -f '[c]onmon .*$id' > /dev/null && pgrep -f '[c]learvm create .*$id' > /dev/null"
+pkill -KILL -f "[c]onmon .*$id"
+"${P[@]}" rm -f "$id" > /dev/null 2>&1
+check "after kill -9 of conmon, podman rm -f: its VMM is gone" wait_until 30 sh -c "! pgrep -f '[c]learvm create .*$id' > /dev/null"
+check "its state says stopped" sh -c "$build/clearvm state $id | grep -q '\"status\": \"stopped\"'"
+"$build/clearvm" delete "$id"
+check "and delete removes it" test ! -e "/run/clearvm/$id"
 rm -rf "$pm"
 fi

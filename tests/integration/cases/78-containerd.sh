@@ -70,6 +70,15 @@ check "ctr run --privileged (host devices): refused, clearvm's reason on ctr's s
 	grep -q "linux.devices: host devices cannot be passed into the VM" "$work/err"
 "${C[@]}" container rm c3 2> /dev/null
 
+# kill -9 of the shim: containerd cleans up through the runtime (delete --force).
+"${C[@]}" "${R[@]}" -d "$img" c4 /bin/sh -c 'echo ready; sleep 100' > /dev/null
+check "(the shim and the VMM of a detached container are there)" \
+	wait_until 100 sh -c "pgrep -f '[c]ontainerd-shim-runc-v2 .*-id c4' > /dev/null && pgrep -f '[c]learvm.* create .*c4' > /dev/null"
+pkill -KILL -f "[c]ontainerd-shim-runc-v2 .*-id c4"
+check "after kill -9 of the shim, its VMM is gone" wait_until 60 sh -c "! pgrep -f '[c]learvm.* create .*c4' > /dev/null"
+"${C[@]}" task delete c4 > /dev/null 2>&1
+"${C[@]}" container rm c4 > /dev/null 2>&1
+
 check "no container left in containerd" test -z "$("${C[@]}" container ls -q)"
 check "no VMM left" sh -c "! pgrep -f '[c]learvm.* create ' > /dev/null"
 check "no state left in the shim's runtime root" sh -c "[ -z \"\$(ls -A /run/containerd/runc/default 2>/dev/null)\" ]"
