@@ -8,6 +8,8 @@
 #   clearvm-rootfs   `clearvm --network none --rootfs ROOTFS -- /bin/true`
 #   create, start    clearvm's own `create` and `start` within the podman-clearvm runs (ms,
 #                    from the runtime wrapper's clock)
+#   exec-clearvm     `podman exec ID /bin/true` into a running container, runtime clearvm
+#   exec-crun        the same into a running container on crun
 # Every run must exit 0, or no figure is printed. One warm-up run of each first (clearvm's
 # template is built there). Figures: p50 (min-max) in ms.
 #
@@ -38,14 +40,23 @@ exec $build/clearvm "\$@"
 EOF2
 chmod +x "$work/clearvm-runtime"
 P=(env TMPDIR="$work" podman --root "$work/root" --runroot "$work/run" --storage-driver vfs --cgroup-manager cgroupfs --events-backend file --tmpdir "$work/tmp")
+trap '"${P[@]}" rm -f -t 0 -a > /dev/null 2>&1; rm -rf "$work"' EXIT # the exec targets too
 tar -C "$rootfs" -c . | "${P[@]}" import -q - clearvm-bench > /dev/null || die "podman import failed"
 export CLEARVM_TEMPLATE_DIR=$work/templates
+# The containers exec goes into, one per runtime, running until the end.
+declare -A into
+into[clearvm]=$("${P[@]}" --runtime "$work/clearvm-runtime" run -d --network none clearvm-bench /bin/sleep 100000) ||
+	die "podman run -d (clearvm) failed"
+into[crun]=$("${P[@]}" --runtime crun run -d --network none clearvm-bench /bin/sleep 100000) ||
+	die "podman run -d (crun) failed"
 run() { # run NAME: one timed run, its duration in µs appended to $work/NAME
 	local t0 rc
 	t0=$(date +%s%N)
 	case "$1" in
 	podman-clearvm) "${P[@]}" --runtime "$work/clearvm-runtime" run --rm --network none clearvm-bench /bin/true ;;
 	podman-crun) "${P[@]}" --runtime crun run --rm --network none clearvm-bench /bin/true ;;
+	exec-clearvm) "${P[@]}" exec "${into[clearvm]}" /bin/true ;;
+	exec-crun) "${P[@]}" exec "${into[crun]}" /bin/true ;;
 	clearvm-rootfs) "$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" \
 		--network none --rootfs "$rootfs" -- /bin/true ;;
 	esac > /dev/null 2>> "$work/stderr"
@@ -53,7 +64,7 @@ run() { # run NAME: one timed run, its duration in µs appended to $work/NAME
 	[ $rc = 0 ] || die "$1 exited $rc ($(tail -1 "$work/stderr"))"
 	echo $(( ($(date +%s%N) - t0) / 1000 )) >> "$work/$1"
 }
-names=(podman-clearvm podman-crun clearvm-rootfs)
+names=(podman-clearvm podman-crun clearvm-rootfs exec-clearvm exec-crun)
 for n in "${names[@]}"; do run "$n"; rm -f "$work/$n"; done # warm-up
 rm -f "$work/phases"
 for ((r = 0; r < rounds; r++)); do
