@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "enter_client.h"
+#include "fdpass.h"
 #include "util.h"
 
 socklen_t enter_address(const char *name, struct sockaddr_un *sa)
@@ -27,14 +28,10 @@ socklen_t enter_address(const char *name, struct sockaddr_un *sa)
 
 int enter_connect(const char *name, bool abstract)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	socklen_t len = sizeof(sa);
-	if (abstract)
-		len = enter_address(name, &sa);
-	else if (strlen(name) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	else
-		strcpy(sa.sun_path, name);
+	if (!abstract)
+		return unix_connect(name);
+	struct sockaddr_un sa;
+	socklen_t len = enter_address(name, &sa);
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -errno;
@@ -82,23 +79,8 @@ int enter_send(int s, const struct enter_request *r)
 	}
 	memcpy(req, &h, sizeof(h));
 	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(fds))];
-	} ctl = {0};
-	struct iovec iov = {.iov_base = req, .iov_len = off};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	if (sendmsg(s, &msg, MSG_NOSIGNAL) != (ssize_t)off)
-		return log_err(errno, "enter: sending the request");
-	return 0;
+	int sent = fdpass_send(s, req, off, fds, 3);
+	return sent < 0 ? log_err(sent, "enter: sending the request") : 0;
 }
 
 // The signals passed on: every one a process can catch, but SIGCHLD and SIGURG (about this

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../fdpass.h"
 #include "../util.h"
 #include "console.h"
 
@@ -38,37 +39,15 @@ int console_open(struct console *con, uint16_t rows, uint16_t cols)
 // Sends the master (SCM_RIGHTS, the pty's name as the data) to the engine's socket.
 int console_send(const struct console *con, const char *socket_path)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(socket_path) >= sizeof(addr.sun_path))
-		return log_err(0, "--console-socket %s: path too long", socket_path);
-	strcpy(addr.sun_path, socket_path);
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int r = log_err(errno, "--console-socket %s", socket_path);
-		if (s >= 0)
-			close(s);
-		return r;
-	}
+	int s = unix_connect(socket_path);
+	if (s < 0)
+		return log_err(s, "--console-socket %s", socket_path);
 	char name[64];
 	snprintf(name, sizeof(name), "%s",
 		 ptsname(con->master) ? ptsname(con->master) : "/dev/ptmx");
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u = {0};
-	struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &con->master, sizeof(int));
-	int r = sendmsg(s, &msg, MSG_NOSIGNAL) < 0
-		    ? log_err(errno, "--console-socket %s", socket_path)
-		    : 0;
+	int r = fdpass_send(s, name, strlen(name), &con->master, 1);
+	if (r < 0)
+		log_err(r, "--console-socket %s", socket_path);
 	close(s);
 	return r;
 }
