@@ -72,12 +72,15 @@
 #define ABI_PORT_SPEC 4
 #define ABI_NR_TEMPLATE_PORTS 5
 // A pod, an OCI container and every template also have the enter ports (rkt enter, OCI exec),
-// after "spec" (unused but present in a cold-booted pod, so the indices are the same).
+// after "spec" (unused but present in a cold-booted pod, so the indices are the same): "enter"
+// for requests, then for each of ABI_ENTER_SESSIONS sessions that may run at once (numbered 0
+// on) its stdout, stderr and stdin, named "enter-stdout.N", "enter-stderr.N", "enter-stdin.N".
 #define ABI_PORT_ENTER 5
-#define ABI_PORT_ENTER_STDOUT 6
-#define ABI_PORT_ENTER_STDERR 7
-#define ABI_PORT_ENTER_STDIN 8
-#define ABI_NR_ENTER_PORTS 9
+#define ABI_ENTER_SESSIONS 4
+#define ABI_PORT_ENTER_STDOUT(n) (6 + 3 * (n))
+#define ABI_PORT_ENTER_STDERR(n) (7 + 3 * (n))
+#define ABI_PORT_ENTER_STDIN(n) (8 + 3 * (n))
+#define ABI_NR_ENTER_PORTS (6 + 3 * ABI_ENTER_SESSIONS)
 
 // One control message, host to guest, always this size (the port is a byte stream: the reader
 // reassembles messages). Integers are little-endian, as on both sides of an x86 VM.
@@ -86,11 +89,11 @@ struct abi_control {
 	unsigned char signal; // SIGNAL: the signal number to send to the workload
 	unsigned short rows;  // RESIZE: the terminal's new size
 	unsigned short cols;
-	unsigned short reserved;
+	unsigned short session; // ENTER_*: the enter session it is for
 };
 #define ABI_CONTROL_SIGNAL 1
 #define ABI_CONTROL_RESIZE 2
-// The same, for the running enter session's command (and its pty) instead of the workload.
+// The same, for an enter session's command (and its pty) instead of the workload.
 #define ABI_CONTROL_ENTER_SIGNAL 3
 #define ABI_CONTROL_ENTER_RESIZE 4
 _Static_assert(sizeof(struct abi_control) == 8, "the control message is 8 bytes on the wire");
@@ -99,12 +102,13 @@ _Static_assert(sizeof(struct abi_control) == 8, "the control message is 8 bytes 
 // requests, each this header then `size` bytes of NUL-terminated strings: the app's name ("" in
 // a container), the working directory, `argc` arguments, then KEY=VALUE environment. The
 // command runs as uid:gid with exactly `ngroups` groups in the app's root (a container's: with
-// the workload's capability bounding set); its stdio goes through the "enter-stdout",
-// "enter-stderr" and "enter-stdin" ports (with ABI_ENTER_TTY: on a pty of rows x cols, all of
-// its output on enter-stdout) and its status (as ABI_EXIT_PORT's) is written to
-// ABI_ENTER_EXIT_PORT. Signals and resizes for it come as ABI_CONTROL_ENTER_* messages. One
-// session at a time; the host closes enter-stdin when it has the status, and opens it again
-// for the next.
+// the workload's capability bounding set); its stdio goes through the stdout, stderr and stdin
+// ports of the session the VMM chose (`session`; with ABI_ENTER_TTY: on a pty of rows x cols,
+// all of its output on enter-stdout.N) and its status (as ABI_EXIT_PORT's) is written to
+// ABI_ENTER_EXIT_PORT with the session's number (ABI_ENTER_REPORT). Signals and resizes for it
+// come as ABI_CONTROL_ENTER_* messages naming the session. The host closes the session's stdin
+// port when it has the status, and opens it again for the session's next use, which comes only
+// after guest-init has reported the session done (ABI_ENTER_DONE).
 #define ABI_ENTER_MAX_GROUPS 32
 struct abi_enter_header {
 	unsigned int size;
@@ -113,12 +117,16 @@ struct abi_enter_header {
 	unsigned short rows, cols; // with ABI_ENTER_TTY: the terminal's size (0: unknown)
 	unsigned int uid, gid, ngroups;
 	unsigned int groups[ABI_ENTER_MAX_GROUPS];
+	unsigned short session; // set by the VMM: which session's ports carry the command's stdio
+	unsigned short reserved;
 };
-_Static_assert(sizeof(struct abi_enter_header) == 24 + 4 * ABI_ENTER_MAX_GROUPS,
+_Static_assert(sizeof(struct abi_enter_header) == 28 + 4 * ABI_ENTER_MAX_GROUPS,
 	       "the enter header's size on the wire");
 #define ABI_ENTER_TTY 1
 #define ABI_ENTER_EXIT_PORT 0x5fc
-#define ABI_ENTER_DONE 0x10000 // written by PID 1 once the session's helper is gone
+#define ABI_ENTER_DONE 0x10000 // with the session's number, once the session's helper is gone
+#define ABI_ENTER_REPORT(session, v) ((unsigned)(session) << 24 | (v))
+#define ABI_ENTER_REPORT_SESSION(r) ((r) >> 24)
 #define ABI_ENTER_MAX 32768
 #define ABI_ENTER_MAX_STRINGS 1024
 

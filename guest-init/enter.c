@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Enter sessions in the guest (rkt enter in a pod, OCI exec in a container): requests come on
 // the "enter" port (struct abi_enter_header, then NUL-terminated strings: the app's name, the
-// working directory, argc arguments, then KEY=VALUE environment); one session at a time runs
-// in a helper process, whose command's stdio goes through the enter-stdout/-stderr/-stdin
-// ports, whose status goes to ABI_ENTER_EXIT_PORT, and which takes signals and resizes for it
-// from PID 1 through a pipe (as PID 1 takes its own from the control port).
+// working directory, argc arguments, then KEY=VALUE environment). Each runs in a helper
+// process of the session the VMM chose (up to ABI_ENTER_SESSIONS at once), whose command's
+// stdio goes through that session's stdout, stderr and stdin ports, whose status goes to
+// ABI_ENTER_EXIT_PORT, and which takes signals and resizes for it from PID 1 through a pipe
+// (as PID 1 takes its own from the control port).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/io.h>
 #include <sys/stat.h>
@@ -16,15 +18,37 @@
 
 #include "init.h"
 
-int enter_ports[4] = {-1, -1, -1, -1};
-pid_t enter_helper = -1;
-int enter_control = -1;
+int enter_requests = -1;
+struct enter_session enter_sessions[ABI_ENTER_SESSIONS];
 static unsigned char enter_buf[sizeof(struct abi_enter_header) + ABI_ENTER_MAX];
 static size_t enter_len;
 
+void enter_open_ports(void)
+{
+	enum { PER = 3, N = 1 + PER * ABI_ENTER_SESSIONS };
+	static char names[N][32];
+	const char *name[N];
+	int flags[N], fds[N];
+	static const char *const kinds[PER] = {"stdout", "stderr", "stdin"};
+	static const int kind_flags[PER] = {O_WRONLY, O_WRONLY, O_RDONLY | O_NONBLOCK};
+	name[0] = "enter";
+	flags[0] = O_RDONLY | O_NONBLOCK;
+	for (int i = 1; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "enter-%s.%d", kinds[(i - 1) % PER], (i - 1) / PER);
+		name[i] = names[i];
+		flags[i] = kind_flags[(i - 1) % PER];
+	}
+	if (open_ports(name, flags, fds, N) < 0)
+		fail("finding the enter ports");
+	enter_requests = fds[0];
+	for (int s = 0; s < ABI_ENTER_SESSIONS; s++)
+		enter_sessions[s] = (struct enter_session){.out = fds[1 + PER * s], .err = fds[2 + PER * s],
+							    .in = fds[3 + PER * s], .control = -1};
+}
+
 void enter_read(void)
 {
-	ssize_t got = read(enter_ports[0], enter_buf + enter_len, sizeof(enter_buf) - enter_len);
+	ssize_t got = read(enter_requests, enter_buf + enter_len, sizeof(enter_buf) - enter_len);
 	if (got > 0)
 		enter_len += (size_t)got;
 }
@@ -68,7 +92,8 @@ static const struct workload *enter_target(const struct workload *ws, unsigned n
 
 // Runs the session's command (its root, identity and capabilities set in cmd) on pipes or on
 // a pty of rows x cols, relays its stdio through the enter ports, and returns its status.
-static int enter_run(struct workload *cmd, bool tty, uint16_t rows, uint16_t cols, int ctl)
+static int enter_run(const struct enter_session *es, struct workload *cmd, bool tty, uint16_t rows,
+		     uint16_t cols, int ctl)
 {
 	int outp[2], errp[2] = {-1, -1}, inp[2], execp[2];
 	struct stat st;
@@ -89,22 +114,24 @@ static int enter_run(struct workload *cmd, bool tty, uint16_t rows, uint16_t col
 	}
 	close(execp[1]);
 	cmd->errpipe = execp[0];
-	struct relay rl = {.ws = cmd, .n = 1, .port_out = enter_ports[1], .port_ctl = ctl,
-			   .port_in = dup(enter_ports[3]), .out_r = outp[0], .err_r = errp[0],
+	struct relay rl = {.ws = cmd, .n = 1, .port_out = es->out, .port_ctl = ctl,
+			   .port_in = dup(es->in), .out_r = outp[0], .err_r = errp[0],
 			   .in_w = inp[1], .tty = tty};
 	return relay_run(&rl);
 }
 
-// The helper: runs the command in the app's root as the request's user, with the control
-// messages PID 1 passes on (ctl), reports its status, then reads the stdin port to the EOF the
-// host sends once it has the status, so nothing of this session is left for the next.
-static __attribute__((noreturn)) void enter_session(const struct abi_enter_header *h, const unsigned char *req,
-						    const struct workload *ws, unsigned n, bool pod, int ctl)
+// The helper of session es: runs the command in the app's root as the request's user, with
+// the control messages PID 1 passes on (ctl), reports its status, then reads the session's
+// stdin port to the EOF the host sends once it has the status, so nothing of this use of the
+// session is left for the next.
+static __attribute__((noreturn)) void enter_session(const struct enter_session *es, const struct abi_enter_header *h,
+						    const unsigned char *req, const struct workload *ws, unsigned n,
+						    bool pod, int ctl)
 {
 	static unsigned char strings[ABI_ENTER_MAX];
 	static char *argv[ABI_ENTER_MAX_STRINGS], *env[ABI_ENTER_MAX_STRINGS];
 	memcpy(strings, req, h->size);
-	err_fd = enter_ports[2];
+	err_fd = es->err;
 	const char *app = NULL;
 	struct workload cmd = {.status = -1, .argv = argv, .env = env};
 	const struct workload *target = NULL;
@@ -124,61 +151,98 @@ static __attribute__((noreturn)) void enter_session(const struct abi_enter_heade
 		// root with the full set, as rkt's own stage1 gives).
 		cmd.bound_caps = !pod && target->bound_caps;
 		cmd.caps = target->caps;
-		status = enter_run(&cmd, h->flags & ABI_ENTER_TTY, h->rows, h->cols, ctl);
+		status = enter_run(es, &cmd, h->flags & ABI_ENTER_TTY, h->rows, h->cols, ctl);
 	}
-	outl((unsigned)status, ABI_ENTER_EXIT_PORT);
+	outl(ABI_ENTER_REPORT(h->session, (unsigned)status), ABI_ENTER_EXIT_PORT);
 	char sink[4096];
-	struct pollfd in = {.fd = enter_ports[3], .events = POLLIN};
+	struct pollfd in = {.fd = es->in, .events = POLLIN};
 	while (poll(&in, 1, -1) >= 0) {
-		ssize_t got = read(enter_ports[3], sink, sizeof(sink));
+		ssize_t got = read(es->in, sink, sizeof(sink));
 		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
 			break;
 	}
 	_exit(0);
 }
 
-void enter_ended(void)
+void enter_reaped(pid_t pid)
 {
-	enter_helper = -1;
-	if (enter_control >= 0)
-		close(enter_control);
-	enter_control = -1;
+	for (unsigned s = 0; s < ABI_ENTER_SESSIONS; s++) {
+		struct enter_session *es = &enter_sessions[s];
+		if (es->helper != pid)
+			continue;
+		es->helper = 0;
+		close(es->control);
+		es->control = -1;
+		outl(ABI_ENTER_REPORT(s, ABI_ENTER_DONE), ABI_ENTER_EXIT_PORT); // free for the next
+	}
 }
 
-// Starts a session for the next complete request, if any.
-void enter_start(struct workload *ws, unsigned n, bool pod)
+void enter_control(struct abi_control m)
 {
-	struct abi_enter_header h;
-	if (enter_len < sizeof(h))
-		return;
-	memcpy(&h, enter_buf, sizeof(h));
-	if (h.size > ABI_ENTER_MAX) { // a broken stream: nothing after it can be trusted
-		enter_len = 0;
-		return;
-	}
-	size_t total = sizeof(h) + h.size;
-	if (enter_len < total)
-		return;
+	struct enter_session *es = m.session < ABI_ENTER_SESSIONS ? &enter_sessions[m.session] : NULL;
+	m.kind = m.kind == ABI_CONTROL_ENTER_SIGNAL ? ABI_CONTROL_SIGNAL : ABI_CONTROL_RESIZE;
+	if (es && es->control >= 0 && write(es->control, &m, sizeof(m)) < 0)
+		say("clearvm: guest-init: enter: a control message lost: %s", strerror(errno));
+}
+
+// Starts session h->session's helper for the request h (its strings at req); the helper
+// keeps only its own session's ports.
+static void enter_fork(const struct abi_enter_header *h, const unsigned char *req, struct workload *ws,
+		       unsigned n, bool pod)
+{
+	struct enter_session *es = &enter_sessions[h->session];
 	int ctl[2] = {-1, -1};
-	if (pipe2(ctl, O_CLOEXEC) < 0 || fcntl(ctl[1], F_SETFL, O_NONBLOCK) < 0 ||
-	    (enter_helper = fork()) < 0) {
+	if (pipe2(ctl, O_CLOEXEC) < 0 || fcntl(ctl[1], F_SETFL, O_NONBLOCK) < 0 || (es->helper = fork()) < 0) {
 		// No helper: the session ends here, failed (the host's client gets 125).
 		say("clearvm: guest-init: enter: %s", strerror(errno));
-		enter_helper = -1;
+		es->helper = 0;
 		if (ctl[0] >= 0) {
 			close(ctl[0]);
 			close(ctl[1]);
 		}
-		ctl[1] = -1;
-		outl(ABI_STATUS_INIT_FAILED, ABI_ENTER_EXIT_PORT);
-		outl(ABI_ENTER_DONE, ABI_ENTER_EXIT_PORT);
-	} else if (enter_helper == 0) {
-		close(ctl[1]);
-		enter_session(&h, enter_buf + sizeof(h), ws, n, pod, ctl[0]);
-	} else {
-		close(ctl[0]);
+		outl(ABI_ENTER_REPORT(h->session, ABI_STATUS_INIT_FAILED), ABI_ENTER_EXIT_PORT);
+		outl(ABI_ENTER_REPORT(h->session, ABI_ENTER_DONE), ABI_ENTER_EXIT_PORT);
+		return;
 	}
-	enter_control = ctl[1];
-	memmove(enter_buf, enter_buf + total, enter_len - total);
-	enter_len -= total;
+	if (es->helper == 0) {
+		close(ctl[1]);
+		close(enter_requests);
+		for (unsigned s = 0; s < ABI_ENTER_SESSIONS; s++) {
+			struct enter_session *o = &enter_sessions[s];
+			if (o == es)
+				continue;
+			close(o->out);
+			close(o->err);
+			close(o->in);
+			if (o->control >= 0)
+				close(o->control);
+		}
+		enter_session(es, h, req, ws, n, pod, ctl[0]);
+	}
+	close(ctl[0]);
+	es->control = ctl[1];
+}
+
+void enter_start(struct workload *ws, unsigned n, bool pod)
+{
+	struct abi_enter_header h;
+	while (enter_len >= sizeof(h)) {
+		memcpy(&h, enter_buf, sizeof(h));
+		if (h.size > ABI_ENTER_MAX) { // a broken stream: nothing after it can be trusted
+			say("clearvm: guest-init: a malformed enter request");
+			enter_len = 0;
+			return;
+		}
+		size_t total = sizeof(h) + h.size;
+		if (enter_len < total)
+			return;
+		// The VMM sends a session's request only once the session is done: one for a busy or
+		// unknown session has nowhere to report to, and is dropped.
+		if (h.session < ABI_ENTER_SESSIONS && !enter_sessions[h.session].helper)
+			enter_fork(&h, enter_buf + sizeof(h), ws, n, pod);
+		else
+			say("clearvm: guest-init: an enter request for session %u, which is not free", h.session);
+		memmove(enter_buf, enter_buf + total, enter_len - total);
+		enter_len -= total;
+	}
 }

@@ -63,13 +63,10 @@ int main(void)
 	if (restore_err)
 		fail(restore_err);
 	// Found through /sys while PID 1 still sees it.
-	static const char *const enter_names[4] = {"enter", "enter-stdout", "enter-stderr", "enter-stdin"};
-	static const int enter_flags[4] = {O_RDONLY | O_NONBLOCK, O_WRONLY, O_WRONLY, O_RDONLY | O_NONBLOCK};
 	unsigned n = ls.napps;
 	bool pod = ls.pod, enter = pod || ls.exec;
-	for (int i = 0; i < 4 && enter; i++)
-		if ((enter_ports[i] = open_port(enter_names[i], enter_flags[i])) < 0)
-			fail("finding the enter ports");
+	if (enter)
+		enter_open_ports();
 	int port_in = -1;
 	if (ls.stdin && (port_in = open_port("stdin", O_RDONLY | O_NONBLOCK)) < 0)
 		fail("the stdin port");

@@ -30,6 +30,8 @@ __attribute__((noreturn)) void fail(const char *what);
 // ports.c: the port the VMM named `name`, opened with flags, waiting for the kernel to make it
 // (-1 with errno when it does not come); ports_found() once every port is open.
 int open_port(const char *name, int flags);
+// The same for n ports at once (names[i] opened with flags[i] into fds[i]): 0 or -1.
+int open_ports(const char *const *names, const int *flags, int *fds, unsigned n);
 void ports_found(void);
 
 // spec.c
@@ -105,11 +107,21 @@ struct relay {
 // Returns the status: the first non-zero one in the order they ended, else 0.
 int relay_run(struct relay *r);
 
-// enter.c
-extern int enter_ports[4]; // request, stdout, stderr, stdin
-extern pid_t enter_helper; // the session's helper, -1: none
-extern int enter_control;  // PID 1's end of the pipe carrying control messages to the helper
+// enter.c: PID 1 of a pod or an OCI container serves enter sessions, each in a helper.
+struct enter_session {
+	int out, err, in; // its ports
+	pid_t helper;	  // its helper, 0: none (the session is free)
+	int control;	  // PID 1's end of the pipe carrying control messages to the helper
+};
+extern int enter_requests; // the "enter" port
+extern struct enter_session enter_sessions[ABI_ENTER_SESSIONS];
+// Finds the enter ports (before PID 1 leaves the root that has /sys).
+void enter_open_ports(void);
 void enter_read(void);
+// Starts a helper for each complete request that has come.
 void enter_start(struct workload *ws, unsigned n, bool pod);
-// The helper is gone (reaped): its control pipe is closed.
-void enter_ended(void);
+// A child reaped: if it was a session's helper, its control pipe is closed and the session
+// reported done (ABI_ENTER_DONE), free for the host's next request.
+void enter_reaped(pid_t pid);
+// An ABI_CONTROL_ENTER_* message, to its session's helper as its own kind.
+void enter_control(struct abi_control m);

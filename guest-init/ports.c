@@ -21,8 +21,10 @@
 // the VMM gave it (change) wakes the wait for it, rather than a timer.
 static int uevents = -1;
 
-// The /dev node of the port named `name`, opened; -1 with ENOENT while there is none yet.
-static int find_port(const char *name, int flags)
+// Opens, in one look at the ports there are, each of the n ports named names[i] that is not
+// open yet (fds[i] < 0) with flags[i]; returns how many are still missing, or -1 (errno) when
+// one that is there cannot be opened.
+static int find_ports(const char *const *names, const int *flags, int *fds, unsigned n)
 {
 	DIR *d = opendir("/sys/class/virtio-ports");
 	struct dirent *e;
@@ -32,25 +34,29 @@ static int find_port(const char *name, int flags)
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		ssize_t len = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
-		if (n > 0 && buf[n - 1] == '\n')
-			buf[n - 1] = '\0';
-		if (!strcmp(buf, name)) {
+		if (len > 0 && buf[len - 1] == '\n')
+			buf[len - 1] = '\0';
+		for (unsigned i = 0; i < n; i++) {
+			if (fds[i] >= 0 || strcmp(buf, names[i]))
+				continue;
 			snprintf(path, sizeof(path), "/dev/%s", e->d_name);
-			closedir(d);
-			return open(path, flags | O_CLOEXEC);
+			if ((fds[i] = open(path, flags[i] | O_CLOEXEC)) < 0) {
+				closedir(d);
+				return -1;
+			}
 		}
 	}
 	if (d)
 		closedir(d);
-	errno = ENOENT;
-	return -1;
+	int missing = 0;
+	for (unsigned i = 0; i < n; i++)
+		missing += fds[i] < 0;
+	return missing;
 }
 
-// The /dev node of the virtio-console port the VMM named `name`, waiting (up to
-// PORT_WAIT_MS) for the kernel to say it is there.
-int open_port(const char *name, int flags)
+int open_ports(const char *const *names, const int *flags, int *fds, unsigned n)
 {
 	if (uevents < 0) {
 		struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1};
@@ -58,13 +64,15 @@ int open_port(const char *name, int flags)
 		if (uevents < 0 || bind(uevents, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 			fail("the kernel's uevent socket");
 	}
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = -1;
 	struct timespec end, now;
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += PORT_WAIT_MS / 1000;
 	for (;;) {
-		int fd = find_port(name, flags); // after the socket: no event can fall between
-		if (fd >= 0 || errno != ENOENT)
-			return fd;
+		int missing = find_ports(names, flags, fds, n); // after the socket: no event can fall between
+		if (missing <= 0)
+			return missing;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		long left = (end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000;
 		struct pollfd p = {.fd = uevents, .events = POLLIN};
@@ -76,6 +84,12 @@ int open_port(const char *name, int flags)
 	}
 	errno = ENODEV;
 	return -1;
+}
+
+int open_port(const char *name, int flags)
+{
+	int fd;
+	return open_ports(&name, &flags, &fd, 1) < 0 ? -1 : fd;
 }
 
 void ports_found(void)

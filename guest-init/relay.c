@@ -28,10 +28,7 @@ static void control(unsigned char *buf, size_t *len, const struct workload *ws, 
 		struct abi_control m;
 		memcpy(&m, buf + off, sizeof(m));
 		if (m.kind == ABI_CONTROL_ENTER_SIGNAL || m.kind == ABI_CONTROL_ENTER_RESIZE) {
-			// For the enter session's helper, which acts on it as on its own.
-			m.kind = m.kind == ABI_CONTROL_ENTER_SIGNAL ? ABI_CONTROL_SIGNAL : ABI_CONTROL_RESIZE;
-			if (enter_control >= 0 && write(enter_control, &m, sizeof(m)) < 0)
-				say("clearvm: guest-init: enter: a control message lost: %s", strerror(errno));
+			enter_control(m);
 			continue;
 		}
 		for (unsigned i = 0; m.kind == ABI_CONTROL_SIGNAL && i < n; i++)
@@ -107,10 +104,8 @@ int relay_run(struct relay *rl)
 				clock_gettime(CLOCK_MONOTONIC, &pod_kill_at);
 				pod_kill_at.tv_sec += POD_STOP_GRACE_S;
 			}
-			if (w == enter_helper) {
-				enter_ended();
-				outl(ABI_ENTER_DONE, ABI_ENTER_EXIT_PORT); // the next session may start
-			}
+			if (enter)
+				enter_reaped(w);
 		}
 		bool over = true;
 		for (unsigned i = 0; i < n; i++)
@@ -126,7 +121,7 @@ int relay_run(struct relay *rl)
 			status = first_failure > 0 ? first_failure : 0;
 		// Over: what the workloads left behind is stopped (as docker does); an enter session's
 		// command takes what it left in its process group along, whose output would hold the
-		// session open (and sessions are one at a time).
+		// session open.
 		if (status >= 0 && !killed) {
 			kill(pid1 ? -1 : -ws[0].pid, SIGKILL);
 			killed = true;
@@ -141,7 +136,7 @@ int relay_run(struct relay *rl)
 		// stdin: read the port only when the workload has taken what came before.
 		fds[3].fd = status < 0 && inlen == inoff ? port_in : -1;
 		fds[4].fd = status < 0 && inlen > inoff ? in_w : -1;
-		fds[5].fd = enter && status < 0 ? enter_ports[0] : -1;
+		fds[5].fd = enter && status < 0 ? enter_requests : -1;
 		// Woken by output, input, a request, or SIGCHLD; the one timer is the pod's SIGKILL.
 		int timeout = -1;
 		if (pod && !over && pod_kill_at.tv_sec) {
@@ -160,7 +155,7 @@ int relay_run(struct relay *rl)
 		}
 		if (fds[5].fd >= 0 && (fds[5].revents & POLLIN))
 			enter_read();
-		if (enter && status < 0 && enter_helper < 0)
+		if (enter && status < 0)
 			enter_start(ws, n, pod);
 		if (fds[2].fd >= 0 && (fds[2].revents & POLLIN)) {
 			ssize_t got = read(rl->port_ctl, ctl + ctllen, sizeof(ctl) - ctllen);

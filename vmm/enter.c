@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Enter sessions, the VMM's side: one session at a time on a listening unix socket, a pod's
+// Enter sessions, the VMM's side: up to ABI_ENTER_SESSIONS at once on a listening unix socket, a pod's
 // abstract one named after its directory (rkt enter; abstract: a pod directory may sit on a
 // file system without sockets) or the one `clearvm create` made in an OCI container's state
 // directory (exec). The client (enter_client.c) sends a request (struct abi_enter_header and
 // its strings, the app's name first) with its stdin, stdout and stderr attached (SCM_RIGHTS);
-// clearvm passes the request to guest-init, points the enter ports at the client's stdout and
-// stderr, feeds its stdin in, passes on the signals and resizes the client sends (struct
+// clearvm picks a free session, passes the request to guest-init, points that session's ports
+// at the client's stdout and stderr, feeds its stdin in, passes on the signals and resizes the client sends (struct
 // abi_control, SIGNAL or RESIZE), and answers with the command's 4-byte status. A client that
 // goes away mid-session takes its command with it (SIGKILL): it was that command's host side.
 // Runs on the I/O thread, which also takes the guest's status and end of session from the
@@ -26,16 +26,16 @@
 #include "evloop.h"
 #include "vm.h"
 
-static void close_client(struct enter *e)
+static void close_client(struct enter_session *es)
 {
 	for (int i = 0; i < 3; i++)
-		if (e->fds[i] >= 0)
-			close(e->fds[i]);
-	if (e->client >= 0)
-		close(e->client);
-	e->client = e->fds[0] = e->fds[1] = e->fds[2] = -1;
-	e->in.open = e->awaiting = e->session = false;
-	e->msg_len = 0;
+		if (es->fds[i] >= 0)
+			close(es->fds[i]);
+	if (es->client >= 0)
+		close(es->client);
+	es->client = es->fds[0] = es->fds[1] = es->fds[2] = -1;
+	es->in.open = es->awaiting = es->running = false;
+	es->msg_len = 0;
 }
 
 int enter_listen(struct io_thread *io, const char *name)
@@ -62,32 +62,45 @@ int enter_adopt(struct io_thread *io, int fd)
 void enter_init(struct enter *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->listen_fd = e->client = e->fds[0] = e->fds[1] = e->fds[2] = -1;
+	e->listen_fd = -1;
+	for (unsigned s = 0; s < ABI_ENTER_SESSIONS; s++) {
+		struct enter_session *es = &e->s[s];
+		es->client = es->fds[0] = es->fds[1] = es->fds[2] = -1;
+	}
 }
 
 void enter_close(struct enter *e)
 {
-	close_client(e);
+	for (unsigned s = 0; s < ABI_ENTER_SESSIONS; s++)
+		close_client(&e->s[s]);
 	if (e->listen_fd >= 0)
 		close(e->listen_fd);
 	e->listen_fd = -1;
 }
 
-static void answer(struct enter *e, int status)
+static void answer(struct enter_session *es, int status)
 {
 	uint32_t st = (uint32_t)status;
-	if (e->client >= 0 && write(e->client, &st, sizeof(st)) < 0)
+	if (es->client >= 0 && write(es->client, &st, sizeof(st)) < 0)
 		log_debug("enter: the client left before its status");
-	close_client(e);
+	close_client(es);
 }
 
-// A new client, non-blocking: checked at once, its request read when it comes (a client that
-// connects and stalls must not hold the I/O thread, which forwards signals).
-static void take_client(struct io_thread *io, int client)
+// A session with no client and nothing of its own left in the guest; NULL when all are taken.
+static struct enter_session *free_session(struct enter *e)
 {
-	struct enter *e = &io->enter;
-	e->client = client;
-	e->awaiting = true;
+	for (unsigned s = 0; s < ABI_ENTER_SESSIONS; s++)
+		if (e->s[s].client < 0 && !e->s[s].busy)
+			return &e->s[s];
+	return NULL;
+}
+
+// A new client in session es, non-blocking: checked at once, its request read when it comes (a
+// client that connects and stalls must not hold the I/O thread, which forwards signals).
+static void take_client(struct enter_session *es, int client)
+{
+	es->client = client;
+	es->awaiting = true;
 	// An abstract socket anyone on the host can reach: only root and clearvm's own user may
 	// run commands in the pod.
 	struct ucred peer;
@@ -95,13 +108,13 @@ static void take_client(struct io_thread *io, int client)
 	if (getsockopt(client, SOL_SOCKET, SO_PEERCRED, &peer, &plen) < 0 ||
 	    (peer.uid != 0 && peer.uid != geteuid())) {
 		log_msg("enter: refused a client of uid %d", (int)peer.uid);
-		answer(e, EXIT_CLEARVM_FAILED);
+		answer(es, EXIT_CLEARVM_FAILED);
 	}
 }
 
 // Keeps the client's stdin, stdout and stderr when exactly three fds came; closes every fd
 // that came otherwise (all of them, over every control message: none may stay open here).
-static void take_fds(struct enter *e, struct msghdr *msg)
+static void take_fds(struct enter_session *es, struct msghdr *msg)
 {
 	int got[ENTER_MAX_FDS], n = 0;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
@@ -119,7 +132,7 @@ static void take_fds(struct enter *e, struct msghdr *msg)
 	}
 	for (int i = 0; i < n; i++)
 		if (n == 3)
-			e->fds[i] = got[i];
+			es->fds[i] = got[i];
 		else
 			close(got[i]);
 }
@@ -132,10 +145,10 @@ static void say(int fd, const char *msg)
 		log_debug("enter: cannot tell the client: %s", strerror(errno));
 }
 
-// The client's request: the header and strings in one message, the 3 fds with it.
-static void take_request(struct io_thread *io)
+// Session s's client's request: the header and strings in one message, the 3 fds with it.
+static void take_request(struct io_thread *io, unsigned s)
 {
-	struct enter *e = &io->enter;
+	struct enter_session *es = &io->enter.s[s];
 	static uint8_t req[sizeof(struct abi_enter_header) + ABI_ENTER_MAX];
 	union {
 		struct cmsghdr h;
@@ -143,15 +156,15 @@ static void take_request(struct io_thread *io)
 	} ctl;
 	struct iovec iov = {.iov_base = req, .iov_len = sizeof(req)};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
-	ssize_t n = recvmsg(e->client, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	ssize_t n = recvmsg(es->client, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return; // not all there yet: polled again
-	e->awaiting = false;
+	es->awaiting = false;
 	if (n > 0)
-		take_fds(e, &msg);
+		take_fds(es, &msg);
 	struct abi_enter_header h;
-	if (n < (ssize_t)sizeof(h) || e->fds[2] < 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		answer(e, EXIT_CLEARVM_FAILED);
+	if (n < (ssize_t)sizeof(h) || es->fds[2] < 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		answer(es, EXIT_CLEARVM_FAILED);
 		return;
 	}
 	memcpy(&h, req, sizeof(h));
@@ -165,87 +178,103 @@ static void take_request(struct io_thread *io)
 		char line[128];
 		snprintf(line, sizeof(line), "clearvm: enter: no app named %.64s in this pod\n",
 			 h.size == size ? app : "?");
-		say(e->fds[2], line);
-		answer(e, EXIT_CLEARVM_FAILED);
+		say(es->fds[2], line);
+		answer(es, EXIT_CLEARVM_FAILED);
 		return;
 	}
-	e->busy = e->session = true;
-	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDOUT, e->fds[1]);
-	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDERR, e->fds[2]);
-	virtio_console_reopen(io->vm->console, ABI_PORT_ENTER_STDIN);
-	e->in = (struct console_pump){.open = true};
-	if (virtio_console_send(io->vm->console, ABI_PORT_ENTER, req, (size_t)n) != n) {
-		log_err(0, "enter: the request did not fit the enter port");
-		answer(e, EXIT_CLEARVM_FAILED);
+	h.session = (uint16_t)s;
+	memcpy(req, &h, sizeof(h));
+	es->busy = es->running = true;
+	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDOUT(s), es->fds[1]);
+	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDERR(s), es->fds[2]);
+	virtio_console_reopen(io->vm->console, ABI_PORT_ENTER_STDIN(s));
+	es->in = (struct console_pump){.open = true};
+	if (virtio_console_send_whole(io->vm->console, ABI_PORT_ENTER, req, (size_t)n) != n) {
+		// Nothing of it reached the guest: the session is free again.
+		say(es->fds[2], "clearvm: enter: the VM has not taken earlier requests yet; try again\n");
+		enter_guest_status(io, s, EXIT_CLEARVM_FAILED);
+		es->busy = false;
 	}
 }
 
 void enter_pollfds(struct io_thread *io, struct pollfd *fds)
 {
 	struct enter *e = &io->enter;
-	// The listening socket while no one is in; then the new client until its request is in.
-	int door = e->awaiting ? e->client : !e->busy && e->client < 0 ? e->listen_fd : -1;
-	fds[0] = (struct pollfd){.fd = door, .events = POLLIN};
-	fds[1] = (struct pollfd){.fd = virtio_console_pump_wants_input(&e->in) ? e->fds[0] : -1, .events = POLLIN};
-	fds[2] = (struct pollfd){.fd = e->session ? e->client : -1, .events = POLLIN};
+	// The listening socket while a session is free; then each client, for its request and
+	// its control messages.
+	fds[0] = (struct pollfd){.fd = free_session(e) ? e->listen_fd : -1, .events = POLLIN};
+	for (unsigned s = 0; s < ABI_ENTER_SESSIONS; s++) {
+		struct enter_session *es = &e->s[s];
+		fds[1 + 2 * s] = (struct pollfd){.fd = es->awaiting || es->running ? es->client : -1, .events = POLLIN};
+		fds[2 + 2 * s] = (struct pollfd){.fd = virtio_console_pump_wants_input(&es->in) ? es->fds[0] : -1,
+						 .events = POLLIN};
+	}
 }
 
-// The client's signals and resizes for its command, as ABI_CONTROL_ENTER_* messages; when it
-// is gone (or breaks the protocol), its command is killed.
-static void take_messages(struct io_thread *io)
+// Session s's client's signals and resizes for its command, as ABI_CONTROL_ENTER_* messages;
+// when it is gone (or breaks the protocol), its command is killed.
+static void take_messages(struct io_thread *io, unsigned s)
 {
-	struct enter *e = &io->enter;
-	ssize_t got = read(e->client, e->msg + e->msg_len, sizeof(e->msg) - e->msg_len); // non-blocking
+	struct enter_session *es = &io->enter.s[s];
+	ssize_t got = read(es->client, es->msg + es->msg_len, sizeof(es->msg) - es->msg_len); // non-blocking
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	struct abi_control m;
-	if (got > 0 && (e->msg_len += (size_t)got) < sizeof(m))
+	if (got > 0 && (es->msg_len += (size_t)got) < sizeof(m))
 		return;
-	memcpy(&m, e->msg, sizeof(m));
-	e->msg_len = 0;
+	memcpy(&m, es->msg, sizeof(m));
+	es->msg_len = 0;
 	if (got > 0 && (m.kind == ABI_CONTROL_SIGNAL || m.kind == ABI_CONTROL_RESIZE)) {
 		m.kind = m.kind == ABI_CONTROL_SIGNAL ? ABI_CONTROL_ENTER_SIGNAL : ABI_CONTROL_ENTER_RESIZE;
+		m.session = (uint16_t)s;
 		send_control(io, &m);
 		return;
 	}
-	log_debug("enter: the client left mid-session: its command is killed");
-	send_control(io, &(struct abi_control){.kind = ABI_CONTROL_ENTER_SIGNAL, .signal = SIGKILL});
-	close(e->client);
-	e->client = -1;
+	log_debug("enter: the client of session %u left mid-session: its command is killed", s);
+	send_control(io, &(struct abi_control){.kind = ABI_CONTROL_ENTER_SIGNAL, .signal = SIGKILL,
+					       .session = (uint16_t)s});
+	close(es->client);
+	es->client = -1;
 }
 
 void enter_events(struct io_thread *io, const struct pollfd *fds)
 {
 	struct enter *e = &io->enter;
-	if (fds[0].fd >= 0 && fds[0].fd == e->listen_fd && (fds[0].revents & POLLIN)) {
+	struct enter_session *next = free_session(e);
+	if (fds[0].fd >= 0 && fds[0].fd == e->listen_fd && (fds[0].revents & POLLIN) && next) {
 		int client = accept4(e->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (client >= 0)
-			take_client(io, client);
-	} else if (e->awaiting && fds[0].fd == e->client && fds[0].revents) {
-		take_request(io);
+			take_client(next, client);
 	}
-	if (e->session && e->client >= 0 && fds[2].fd == e->client && fds[2].revents)
-		take_messages(io);
-	// The client's stdin: read when it has more, sent on when the port has room (its session's
-	// end, when the port is closed under it, ends the pump too).
-	if (e->session)
-		virtio_console_pump(io->vm->console, ABI_PORT_ENTER_STDIN, e->fds[0], &e->in,
-				    fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)));
+	for (unsigned s = 0; s < ABI_ENTER_SESSIONS; s++) {
+		struct enter_session *es = &e->s[s];
+		const struct pollfd *c = &fds[1 + 2 * s], *in = &fds[2 + 2 * s];
+		bool ready = c->fd >= 0 && c->fd == es->client && c->revents;
+		if (ready && es->awaiting)
+			take_request(io, s);
+		else if (ready && es->running)
+			take_messages(io, s);
+		// The client's stdin: read when it has more, sent on when the port has room (its
+		// session's end, when the port is closed under it, ends the pump too).
+		if (es->running)
+			virtio_console_pump(io->vm->console, ABI_PORT_ENTER_STDIN(s), es->fds[0], &es->in,
+					    in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR)));
+	}
 }
 
-void enter_guest_status(struct io_thread *io, int status)
+void enter_guest_status(struct io_thread *io, unsigned session, int status)
 {
-	struct enter *e = &io->enter;
-	if (!e->session)
+	if (session >= ABI_ENTER_SESSIONS || !io->enter.s[session].running)
 		return;
 	// Its stdin ends for the guest's helper.
-	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDOUT, -1);
-	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDERR, -1);
-	virtio_console_close(io->vm->console, ABI_PORT_ENTER_STDIN);
-	answer(e, status);
+	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDOUT(session), -1);
+	virtio_console_set_fd(io->vm->console, ABI_PORT_ENTER_STDERR(session), -1);
+	virtio_console_close(io->vm->console, ABI_PORT_ENTER_STDIN(session));
+	answer(&io->enter.s[session], status);
 }
 
-void enter_guest_done(struct io_thread *io)
+void enter_guest_done(struct io_thread *io, unsigned session)
 {
-	io->enter.busy = false;
+	if (session < ABI_ENTER_SESSIONS)
+		io->enter.s[session].busy = false;
 }

@@ -22,7 +22,7 @@
 #include "vm.h"
 
 #define KILL_GRACE_MS 2000 // after SIGKILL, how long the guest gets to report before it is stopped
-#define OUT_POLLFDS 8      // console ports whose readers have output waiting
+#define OUT_POLLFDS 16     // console ports whose readers have output waiting (all that write out)
 
 // The watches, by slot: the stop request, signals, stdin, the console's "output waits or a
 // full port has room", the guest ports' events, the network card's kick (the guest posted
@@ -33,7 +33,7 @@ enum { W_STOP, W_SIGNAL, W_STDIN, W_CONSOLE, W_GUEST, W_NET_KICK, W_NET, W_OUT, 
 
 void send_control(struct io_thread *io, const struct abi_control *m)
 {
-	virtio_console_send(io->vm->console, ABI_PORT_CONTROL, m, sizeof(*m));
+	virtio_console_send_whole(io->vm->console, ABI_PORT_CONTROL, m, sizeof(*m));
 }
 
 static void send_signal(struct io_thread *io, int sig)
@@ -80,10 +80,10 @@ static void take_guest_events(struct io_thread *io)
 				io->hooks.app_exited(io->hooks.ctx, ev.a, ev.b);
 			break;
 		case GUEST_EVENT_ENTER_STATUS:
-			enter_guest_status(io, ev.b);
+			enter_guest_status(io, ev.a, ev.b);
 			break;
 		case GUEST_EVENT_ENTER_DONE:
-			enter_guest_done(io);
+			enter_guest_done(io, ev.a);
 			break;
 		case GUEST_EVENT_NONE:
 			break;

@@ -72,11 +72,14 @@ static void app_exited(struct guest_ports *gp, uint32_t v)
 
 static void enter_port(struct guest_ports *gp, uint32_t v)
 {
+	unsigned session = ABI_ENTER_REPORT_SESSION(v);
+	if (session >= ABI_ENTER_SESSIONS)
+		return;
 	pthread_mutex_lock(&gp->lock);
 	if (v & ABI_ENTER_DONE)
-		gp->enter_done = true;
+		gp->enter_done |= 1U << session;
 	else
-		gp->enter_status = (int)(v & 0xff);
+		gp->enter_status[session] = (int)(v & 0xff);
 	pthread_mutex_unlock(&gp->lock);
 	wake(gp);
 }
@@ -121,8 +124,9 @@ int guest_ports_init(struct guest_ports *gp, struct vm *vm)
 	gp->milestones = 0;
 	for (unsigned i = 0; i < CONFIG_MAX_APPS; i++)
 		gp->app_status[i] = -1;
-	gp->enter_status = -1;
-	gp->enter_done = false;
+	for (unsigned i = 0; i < ABI_ENTER_SESSIONS; i++)
+		gp->enter_status[i] = -1;
+	gp->enter_done = 0;
 	gp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (gp->wake_fd < 0)
 		return log_err(errno, "guest ports: eventfd");
@@ -153,12 +157,18 @@ bool guest_ports_take(struct guest_ports *gp, struct guest_event *ev)
 		    .kind = GUEST_EVENT_APP_EXITED, .a = i, .b = gp->app_status[i]};
 		gp->app_status[i] = -1;
 	}
-	if (ev->kind == GUEST_EVENT_NONE && gp->enter_status >= 0) {
-		*ev = (struct guest_event){.kind = GUEST_EVENT_ENTER_STATUS, .b = gp->enter_status};
-		gp->enter_status = -1;
-	} else if (ev->kind == GUEST_EVENT_NONE && gp->enter_done) {
-		*ev = (struct guest_event){.kind = GUEST_EVENT_ENTER_DONE};
-		gp->enter_done = false;
+	for (unsigned i = 0; i < ABI_ENTER_SESSIONS && ev->kind == GUEST_EVENT_NONE; i++) {
+		if (gp->enter_status[i] < 0)
+			continue;
+		*ev = (struct guest_event){.kind = GUEST_EVENT_ENTER_STATUS, .a = i, .b = gp->enter_status[i]};
+		gp->enter_status[i] = -1;
+	}
+	// A session's status before its end (guest-init reports them in that order).
+	for (unsigned i = 0; i < ABI_ENTER_SESSIONS && ev->kind == GUEST_EVENT_NONE; i++) {
+		if (!(gp->enter_done & (1U << i)))
+			continue;
+		*ev = (struct guest_event){.kind = GUEST_EVENT_ENTER_DONE, .a = i};
+		gp->enter_done &= ~(1U << i);
 	}
 	pthread_mutex_unlock(&gp->lock);
 	return ev->kind != GUEST_EVENT_NONE;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../guest-init/abi.h"
 #include "config.h"
 
 struct vm;
@@ -16,8 +17,8 @@ enum guest_event_kind {
 	GUEST_EVENT_NONE,
 	GUEST_EVENT_MILESTONE,	  // a: ABI_MILESTONE_*
 	GUEST_EVENT_APP_EXITED,	  // a: the pod's app, b: its status
-	GUEST_EVENT_ENTER_STATUS, // b: an rkt enter command's status
-	GUEST_EVENT_ENTER_DONE,	  // the enter session is over in the guest
+	GUEST_EVENT_ENTER_STATUS, // a: an enter session, b: its command's status
+	GUEST_EVENT_ENTER_DONE,	  // a: an enter session, over in the guest
 };
 
 struct guest_event {
@@ -33,8 +34,8 @@ struct guest_ports {
 	pthread_mutex_t lock;
 	uint32_t milestones;		 // bit N: milestone N reached, not yet taken
 	int app_status[CONFIG_MAX_APPS]; // -1: nothing new
-	int enter_status;		 // -1: nothing new
-	bool enter_done;
+	int enter_status[ABI_ENTER_SESSIONS]; // -1: nothing new
+	unsigned enter_done;		      // a bit per session
 	int wake_fd; // an eventfd the I/O thread watches: written when an event is pending
 };
 

@@ -48,8 +48,11 @@ static int add_workload(struct vm_plan *p, const struct vm_config *w, const char
 // Every port guest-init may look for, in the order of their indices (guest-init/abi.h); a VM
 // has the first ABI_NR_PORTS, or all of them.
 static const char *const port_names[ABI_NR_ENTER_PORTS] = {
-    "stdout", "stderr",	"stdin",	"control",     "spec",
-    "enter",  "enter-stdout", "enter-stderr", "enter-stdin"};
+    "stdout",	      "stderr",	        "stdin",	 "control", "spec", "enter",
+    "enter-stdout.0", "enter-stderr.0", "enter-stdin.0", "enter-stdout.1", "enter-stderr.1",
+    "enter-stdin.1",  "enter-stdout.2", "enter-stderr.2", "enter-stdin.2",  "enter-stdout.3",
+    "enter-stderr.3", "enter-stdin.3"};
+_Static_assert(ABI_ENTER_SESSIONS == 4, "a name for each session's ports");
 
 static void ports(struct vm_plan *p, const char *const *names, unsigned n, bool host_ends)
 {

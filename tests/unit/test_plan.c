@@ -3,6 +3,7 @@
 // spec names the tags, within the slots there are.
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "../harness/tap.h"
@@ -43,7 +44,9 @@ static void pod(void)
 	is_str(p.shares[3].share.path, "/v2", "pod: app 1's volume");
 	is(p.nports, ABI_NR_ENTER_PORTS, "pod: the enter ports too");
 	is_str(p.port_names[ABI_PORT_ENTER], "enter", "pod: the enter port at its index");
-	is_str(p.port_names[ABI_PORT_ENTER_STDIN], "enter-stdin", "pod: enter-stdin last");
+	is_str(p.port_names[ABI_PORT_ENTER_STDIN(ABI_ENTER_SESSIONS - 1)], "enter-stdin.3",
+	       "pod: the last session's stdin last");
+	is(ABI_PORT_ENTER_STDIN(ABI_ENTER_SESSIONS - 1), ABI_NR_ENTER_PORTS - 1, "pod: no port after it");
 }
 
 static void oci_container(void)
@@ -52,7 +55,15 @@ static void oci_container(void)
 	struct vm_plan p;
 	is(vm_plan(&cfg, VM_COLD, &p), 0, "exec: planned");
 	is(p.nports, ABI_NR_ENTER_PORTS, "exec: an OCI container's cold boot has the enter ports");
-	is_str(p.port_names[ABI_PORT_ENTER_STDOUT], "enter-stdout", "exec: enter-stdout at its index");
+	for (unsigned i = 0; i < ABI_ENTER_SESSIONS; i++) {
+		char name[3][32];
+		snprintf(name[0], sizeof(name[0]), "enter-stdout.%u", i);
+		snprintf(name[1], sizeof(name[1]), "enter-stderr.%u", i);
+		snprintf(name[2], sizeof(name[2]), "enter-stdin.%u", i);
+		is_str(p.port_names[ABI_PORT_ENTER_STDOUT(i)], name[0], "exec: each session's stdout at its index");
+		is_str(p.port_names[ABI_PORT_ENTER_STDERR(i)], name[1], "exec: each session's stderr at its index");
+		is_str(p.port_names[ABI_PORT_ENTER_STDIN(i)], name[2], "exec: each session's stdin at its index");
+	}
 }
 
 static void templates(void)

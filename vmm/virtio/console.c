@@ -21,11 +21,11 @@
 
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_CONSOLE_F_MULTIPORT (1ULL << 1)
-#define CONSOLE_MAX_PORTS 9 // guest-init/abi.h: ABI_NR_ENTER_PORTS
+#define CONSOLE_MAX_PORTS 18 // guest-init/abi.h: ABI_NR_ENTER_PORTS
 #define RX_PENDING_MAX 65536
 #define CTRL_RX_Q 2 // host -> guest control messages
 #define CTRL_TX_Q 3 // guest -> host control messages
-#define CTRL_PENDING_MAX 16
+#define CTRL_PENDING_MAX (2 * CONSOLE_MAX_PORTS) // an ADD for every port, then NAME and OPEN
 #define CONSOLE_QUEUE_MAX 32
 #define TX_PENDING_MAX 65536 // more than one chain of Linux's driver holds (32 KiB)
 
@@ -314,13 +314,15 @@ static void console_notify(struct virtio_dev *dev, unsigned q)
 	flush_ctrl(c);
 }
 
-ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *data, size_t len)
+static ssize_t send_bytes(struct virtio_dev *dev, unsigned port, const void *data, size_t len, bool whole)
 {
 	struct virtio_console *c = dev->priv;
 	if (port >= c->nports)
 		return -EINVAL;
 	pthread_mutex_lock(&dev->lock);
 	size_t n = MIN(len, RX_PENDING_MAX - c->rx_len[port]);
+	if (whole && n < len)
+		n = 0;
 	memcpy(c->rx[port] + c->rx_len[port], data, n);
 	c->rx_len[port] += n;
 	c->rx_full[port] = c->rx_full[port] || n < len;
@@ -330,6 +332,16 @@ ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *d
 	}
 	pthread_mutex_unlock(&dev->lock);
 	return (ssize_t)n;
+}
+
+ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *data, size_t len)
+{
+	return send_bytes(dev, port, data, len, false);
+}
+
+ssize_t virtio_console_send_whole(struct virtio_dev *dev, unsigned port, const void *data, size_t len)
+{
+	return send_bytes(dev, port, data, len, true);
 }
 
 bool virtio_console_pump(struct virtio_dev *dev, unsigned port, int fd, struct console_pump *p, bool readable)

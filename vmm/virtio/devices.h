@@ -25,6 +25,9 @@ int virtio_console_new(const int *fds, const char *const *names, unsigned nports
 // fewer than len, the wake eventfd (virtio_console_out_wake_fd) fires once the guest has taken
 // some: the sender tries again then, never on a timer.
 ssize_t virtio_console_send(struct virtio_dev *dev, unsigned port, const void *data, size_t len);
+// The same for a message that must reach the guest whole: all len bytes, or 0 when the port's
+// buffer lacks room for them (nothing taken), or -errno.
+ssize_t virtio_console_send_whole(struct virtio_dev *dev, unsigned port, const void *data, size_t len);
 // Closes the host end of a port: once its queued bytes are read, the guest reads EOF.
 void virtio_console_close(struct virtio_dev *dev, unsigned port);
 // Connects the host end of a closed port again, with nothing queued: the guest reads anew.

@@ -8,7 +8,7 @@
 
 #include "virtq.h"
 
-#define VIRTIO_MAX_QUEUES 20 // a console with 9 ports
+#define VIRTIO_MAX_QUEUES 38 // a console with 18 ports (and its control queues)
 #define VIRTIO_F_VERSION_1 (1ULL << 32)
 #define VIRTIO_MMIO_QUEUE_NOTIFY 0x050 // the register the driver writes a queue's index to
 

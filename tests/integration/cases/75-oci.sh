@@ -167,14 +167,33 @@ wait_until 100 test -e "$work/vol/up"
 kill -TERM $xpid
 wait $xpid; rc=$?
 check "a signal to the exec process reaches its command's handler (9, got $rc)" test $rc = 9
-oci exec --detach --pid-file "$work/x.pid" c11 /bin/sh -c 'echo up > /vol/up2; sleep 100'; rc=$?
+oci exec --detach --pid-file "$work/x.pid" c11 /bin/sh -c 'echo $$ > /vol/up2.tmp; mv /vol/up2.tmp /vol/up2; exec sleep 100'; rc=$?
 check "exec --detach returns at once (0, got $rc), the host process in --pid-file" test $rc = 0 -a -s "$work/x.pid"
-wait_until 100 test -e "$work/vol/up2"
+wait_until 100 test -s "$work/vol/up2"
 xpid=$(cat "$work/x.pid")
 check "the detached host process stands for the command" kill -0 "$xpid"
+check "another exec runs while the detached one does (sessions at once)" \
+	timeout 60 "$build/clearvm" --root "$oroot" exec c11 /bin/sh -c "kill -0 $(cat "$work/vol/up2")"
 kill -KILL "$xpid"
-check "SIGKILL of the host process ends its command: the next exec runs (sessions are one at a time)" \
-	timeout 60 "$build/clearvm" --root "$oroot" exec c11 /bin/true
+check "SIGKILL of the host process ends its command in the guest" timeout 60 "$build/clearvm" --root "$oroot" \
+	exec c11 /bin/sh -c "while kill -0 $(cat "$work/vol/up2") 2>/dev/null; do sleep 0.1; done"
+# Four sessions at once, each with its own stdin, stdout and status; a fifth waits for a free
+# one and is not lost.
+for i in 1 2 3 4 5; do
+	echo "in$i" | "$build/clearvm" --root "$oroot" exec c11 /bin/sh -c \
+		"read x; echo \$x > /vol/s$i; until [ -e /vol/go12 ]; do sleep 0.1; done; echo out\$x; exit $i" \
+		> "$work/s$i.out" 2>&1 &
+	eval "spid$i=\$!"
+done
+wait_until 120 sh -c "test -s '$work/vol/s1' -a -s '$work/vol/s2' -a -s '$work/vol/s3' -a -s '$work/vol/s4'"
+check "four exec sessions run at once (each took its own stdin: $(cat "$work"/vol/s[1-4] | tr '\n' ' '))" \
+	test "$(cat "$work"/vol/s[1-4] | tr '\n' ' ')" = "in1 in2 in3 in4 "
+touch "$work/vol/go12"
+for i in 1 2 3 4 5; do
+	eval "wait \$spid$i"; rc=$?
+	check "session $i: its own status ($i, got $rc) and output (got: $(cat "$work/s$i.out"))" \
+		test $rc = $i -a "$(cat "$work/s$i.out")" = "outin$i"
+done
 touch "$work/vol/go11"
 wait $epid; rc=$?
 check "the container still ends with its own status (0, got $rc)" test $rc = 0
