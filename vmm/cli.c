@@ -23,7 +23,7 @@
 
 static const char usage[] =
 	"Usage: clearvm [OPTIONS] --rootfs DIR -- COMMAND [ARG...]\n"
-	"       clearvm [--root DIR] [--log FILE] [--log-format text|json] create|start|state|kill|delete|ps|features ...\n"
+	"       clearvm [--root DIR] [--log FILE] [--log-format text|json] create|start|state|kill|delete|exec|ps|pause|resume|features ...\n"
 	"Run COMMAND with DIR as its root filesystem, inside its own KVM virtual machine; or, as an\n"
 	"OCI runtime (the second form, as runc's), a container of an OCI bundle.\n"
 	"\n"

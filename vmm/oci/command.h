@@ -21,6 +21,13 @@ struct oci_globals {
 bool opt_value(int argc, char **argv, int *i, const char *name, const char **value);
 // --name, --name=true or -name.
 bool opt_flag(const char *arg, const char *name);
+// The one id command cmd takes, after its options: flags (NULL-terminated, or NULL) that are
+// set turn on set[i]; an unknown option, a second id or none is logged and gives NULL.
+const char *one_id(int argc, char **argv, const char *cmd, const char *const *flags, bool *set);
+
+// pause.c: pause ID (every thread of the VMM stopped: the VM stands still) or, with resume,
+// resume ID. 0, or OCI_FAILED with one line logged.
+int oci_pause(struct oci_globals *g, int argc, char **argv, bool resume);
 
 // exec.c: exec [options] ID [CMD ARGS...]: a process in the running container. Its status, or
 // OCI_FAILED with one line logged.

@@ -297,29 +297,6 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	return 0;
 }
 
-// The one id a command takes, after its options (unknown ones refused).
-static const char *one_id(int argc, char **argv, const char *cmd, const char *const *flags,
-			  bool *set)
-{
-	const char *id = NULL;
-	for (int i = 0; i < argc; i++) {
-		bool known = false;
-		for (int f = 0; flags && flags[f]; f++)
-			if (opt_flag(argv[i], flags[f]))
-				known = set[f] = true;
-		if (known)
-			continue;
-		if (argv[i][0] == '-' || id) {
-			log_err(0, "%s: %s: unexpected", cmd, argv[i]);
-			return NULL;
-		}
-		id = argv[i];
-	}
-	if (!id)
-		log_err(0, "%s: no container id given", cmd);
-	return id;
-}
-
 static int do_start(struct oci_globals *g, int argc, char **argv)
 {
 	const char *id = one_id(argc, argv, "start", NULL, NULL);
@@ -451,8 +428,8 @@ static int do_delete(struct oci_globals *g, int argc, char **argv)
 		return set[0] || set[1] ? 0 : OCI_FAILED; // --force: gone already is done
 	state_free(&s);
 	enum oci_status st = state_status(&s);
-	if (st == OCI_RUNNING && !set[0] && !set[1])
-		return log_err(0, "delete: container %s is running (stop it, or --force)", id),
+	if ((st == OCI_RUNNING || st == OCI_PAUSED) && !set[0] && !set[1])
+		return log_err(0, "delete: container %s is %s (stop it, or --force)", id, state_status_name(st)),
 		       OCI_FAILED;
 	if (st != OCI_STOPPED && kill_and_wait(&s) < 0)
 		return OCI_FAILED;
@@ -518,8 +495,8 @@ static int do_features(void)
 	return 0;
 }
 
-static const char *const verbs[] = {"create", "start", "state", "kill", "delete",
-				    "exec",   "ps",    "features", NULL};
+static const char *const verbs[] = {"create", "start", "state",    "kill",   "delete", "exec",
+				    "ps",     "pause", "resume", "update", "features", NULL};
 
 // runc's global flags before the command, from argv[1]: the index of the first other word
 // (argc if none). g, when given, takes their values.
@@ -576,6 +553,12 @@ int oci_main(int argc, char **argv)
 		return oci_exec(&g, n, rest);
 	if (!strcmp(verb, "ps"))
 		return do_ps(&g, n, rest);
+	if (!strcmp(verb, "pause") || !strcmp(verb, "resume"))
+		return oci_pause(&g, n, rest, !strcmp(verb, "resume"));
+	if (!strcmp(verb, "update"))
+		return log_err(0, "update: a running VM's memory and CPUs cannot change yet (set them "
+				  "at create)"),
+		       OCI_FAILED;
 	if (!strcmp(verb, "features"))
 		return do_features();
 	return do_delete(&g, n, rest);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The container's directory under the state root, and its status read off the VMM process.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -36,11 +37,10 @@ bool state_id_valid(const char *id)
 	return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
 }
 
-// Field 22 of /proc/PID/stat; its 3rd field (the state) in *state.
-static uint64_t proc_stat(pid_t pid, char *state)
+// Field 22 of a /proc/PID/stat file (0: none); its 3rd field (the state) in *state.
+static uint64_t proc_stat_path(const char *path, char *state)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	char buf[1024];
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return 0;
@@ -56,6 +56,13 @@ static uint64_t proc_stat(pid_t pid, char *state)
 		state, &start) != 2)
 		return 0;
 	return start;
+}
+
+static uint64_t proc_stat(pid_t pid, char *state)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	return proc_stat_path(path, state);
 }
 
 uint64_t state_proc_starttime(pid_t pid)
@@ -138,12 +145,37 @@ enum oci_status state_status(const struct oci_state *s)
 		return OCI_STOPPED;
 	char fifo[4200];
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", s->dir);
-	return access(fifo, F_OK) == 0 ? OCI_CREATED : OCI_RUNNING;
+	if (access(fifo, F_OK) == 0)
+		return OCI_CREATED;
+	return st == 'T' ? OCI_PAUSED : OCI_RUNNING;
 }
 
 const char *state_status_name(enum oci_status st)
 {
-	return st == OCI_CREATED ? "created" : st == OCI_RUNNING ? "running" : "stopped";
+	static const char *const names[] = {[OCI_CREATED] = "created", [OCI_RUNNING] = "running",
+					    [OCI_PAUSED] = "paused", [OCI_STOPPED] = "stopped"};
+	return names[st];
+}
+
+bool state_threads_are(pid_t pid, bool stopped)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	bool all = true;
+	struct dirent *e;
+	while (all && (e = readdir(d))) {
+		char st = 0;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat", (int)pid, e->d_name);
+		// A thread gone meanwhile is neither: the process is ending.
+		all = proc_stat_path(path, &st) && (st == 'T') == stopped;
+	}
+	closedir(d);
+	return all;
 }
 
 void state_format(const struct oci_state *s, char *buf, size_t size)

@@ -21,7 +21,7 @@ struct oci_state {
 	char cgroup[4096]; // the cgroup directory clearvm made for the VMM ("" none)
 };
 
-enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_STOPPED };
+enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_PAUSED, OCI_STOPPED };
 
 // The state root: root if given, else /run/clearvm (uid 0) or $XDG_RUNTIME_DIR/clearvm. 0 or
 // -errno (logged).
@@ -35,10 +35,13 @@ int state_write(const struct oci_state *s);
 // Reads ROOT/ID/state.json. 0, -ENOENT when there is no such container (logged), or -errno.
 int state_read(const char *root, const char *id, struct oci_state *s);
 void state_free(struct oci_state *s);
-// created (the VMM is alive and exec.fifo still there), running, or stopped (the VMM has
-// ended, is a zombie, or its pid now names another process).
+// created (the VMM is alive and exec.fifo still there), running, paused (started, and the
+// VMM stopped by SIGSTOP: `clearvm pause`), or stopped (the VMM has ended, is a zombie, or its
+// pid now names another process).
 enum oci_status state_status(const struct oci_state *s);
 const char *state_status_name(enum oci_status st);
+// Every thread of the live process pid in the state stopped (true) or not stopped (false).
+bool state_threads_are(pid_t pid, bool stopped);
 // state.json as `clearvm state` prints it (runtime-spec's state), into buf.
 void state_format(const struct oci_state *s, char *buf, size_t size);
 // Removes ROOT/ID and what it holds, and the cgroup clearvm made (once its VMM is gone). 0 or

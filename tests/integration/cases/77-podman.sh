@@ -95,6 +95,14 @@ check "podman exec -u -w -e (got: $(cat "$work/out"))" test "$(cat "$work/out")"
 "${local_tmp[@]}" "${P[@]}" exec -t "$id" /bin/sh -c 'tty; exit 3' > "$work/out" 2>&1; rc=$?
 check "podman exec -t: a pty in the guest (got $rc: $(tr '\r\n' '  ' < "$work/out"))" \
 	sh -c "test $rc = 3 && grep -q '^/dev/pts/' '$work/out'"
+# podman pause / unpause: clearvm pause and resume (the VMM's threads stopped, then going on).
+"${P[@]}" pause "$id" > /dev/null; rc=$?
+check "podman pause: 0 (got $rc), podman and clearvm say paused" sh -c "test $rc = 0 &&
+	$(printf '%q ' "${P[@]}") inspect -f '{{.State.Status}}' $id | grep -qx paused &&
+	$build/clearvm state $id | grep -q '\"status\": \"paused\"'"
+"${P[@]}" unpause "$id" > /dev/null; rc=$?
+check "podman unpause: 0 (got $rc), and an exec runs" sh -c "test $rc = 0 &&
+	timeout 60 $(printf '%q ' "${P[@]}") exec $id /bin/true"
 "${P[@]}" kill -s KILL "$id" > /dev/null
 rc=$("${P[@]}" wait "$id")
 check "podman kill -s KILL: the container's status is 137 (got $rc)" test "$rc" = 137

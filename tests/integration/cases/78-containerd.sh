@@ -59,6 +59,13 @@ wait_until 100 grep -q x-ready "$work/xout"
 "${C[@]}" task kill --exec-id e2 c2
 wait $xpid; rc=$?
 check "ctr task kill --exec-id: SIGTERM reaches the exec'd process's handler (8, got $rc)" test $rc = 8
+# ctr task pause / resume: the shim runs clearvm pause and resume.
+"${C[@]}" task pause c2; rc=$?
+check "ctr task pause: 0 (got $rc), ctr says PAUSED" sh -c "test $rc = 0 &&
+	$(printf '%q ' "${C[@]}") task ls | grep -q '^c2 .*PAUSED'"
+"${C[@]}" task resume c2; rc=$?
+check "ctr task resume: 0 (got $rc), and an exec runs" sh -c "test $rc = 0 &&
+	timeout 60 $(printf '%q ' "${C[@]}") task exec --exec-id e3 c2 /bin/true"
 "${C[@]}" task kill c2
 wait $rpid; rc=$?
 check "ctr task kill: SIGTERM reaches the workload's handler (5, got $rc)" test $rc = 5
