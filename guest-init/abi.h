@@ -102,7 +102,8 @@ _Static_assert(sizeof(struct abi_control) == 8, "the control message is 8 bytes 
 // requests, each this header then `size` bytes of NUL-terminated strings: the app's name ("" in
 // a container), the working directory, `argc` arguments, then KEY=VALUE environment. The
 // command runs as uid:gid with exactly `ngroups` groups in the app's root (a container's: with
-// the workload's capability bounding set); its stdio goes through the stdout, stderr and stdin
+// the workload's capability bounding set), with `nrlimits` resource limits and, with
+// ABI_ENTER_NO_NEW_PRIVS, no_new_privs; its stdio goes through the stdout, stderr and stdin
 // ports of the session the VMM chose (`session`; with ABI_ENTER_TTY: on a pty of rows x cols,
 // all of its output on enter-stdout.N) and its status (as ABI_EXIT_PORT's) is written to
 // ABI_ENTER_EXIT_PORT with the session's number (ABI_ENTER_REPORT). Signals and resizes for it
@@ -110,6 +111,7 @@ _Static_assert(sizeof(struct abi_control) == 8, "the control message is 8 bytes 
 // port when it has the status, and opens it again for the session's next use, which comes only
 // after guest-init has reported the session done (ABI_ENTER_DONE).
 #define ABI_ENTER_MAX_GROUPS 32
+#define ABI_ENTER_MAX_RLIMITS 16
 struct abi_enter_header {
 	unsigned int size;
 	unsigned short argc;
@@ -118,11 +120,17 @@ struct abi_enter_header {
 	unsigned int uid, gid, ngroups;
 	unsigned int groups[ABI_ENTER_MAX_GROUPS];
 	unsigned short session; // set by the VMM: which session's ports carry the command's stdio
-	unsigned short reserved;
+	unsigned short nrlimits;
+	unsigned int reserved;
+	struct abi_rlimit {
+		unsigned int resource, reserved; // RLIMIT_*
+		unsigned long long soft, hard;
+	} rlimits[ABI_ENTER_MAX_RLIMITS]; // the first nrlimits: set before the command drops root
 };
-_Static_assert(sizeof(struct abi_enter_header) == 28 + 4 * ABI_ENTER_MAX_GROUPS,
+_Static_assert(sizeof(struct abi_enter_header) == 32 + 4 * ABI_ENTER_MAX_GROUPS + 24 * ABI_ENTER_MAX_RLIMITS,
 	       "the enter header's size on the wire");
 #define ABI_ENTER_TTY 1
+#define ABI_ENTER_NO_NEW_PRIVS 2 // the command runs with no_new_privs
 #define ABI_ENTER_EXIT_PORT 0x5fc
 #define ABI_ENTER_DONE 0x10000 // with the session's number, once the session's helper is gone
 #define ABI_ENTER_REPORT(session, v) ((unsigned)(session) << 24 | (v))

@@ -136,8 +136,15 @@ static __attribute__((noreturn)) void enter_session(const struct enter_session *
 	struct workload cmd = {.status = -1, .argv = argv, .env = env};
 	const struct workload *target = NULL;
 	int status = ABI_STATUS_INIT_FAILED;
+	static struct launch_rlimit limits[ABI_ENTER_MAX_RLIMITS];
+	bool limits_ok = h->nrlimits <= ABI_ENTER_MAX_RLIMITS;
+	for (unsigned i = 0; limits_ok && i < h->nrlimits; i++) {
+		const struct abi_rlimit *l = &h->rlimits[i];
+		limits[i] = (struct launch_rlimit){.resource = l->resource, .soft = l->soft, .hard = l->hard};
+		limits_ok = l->resource < LAUNCH_MAX_RLIMITS && l->soft <= l->hard;
+	}
 	if (!enter_parse(strings, h->size, h->argc, &app, &cmd.cwd, argv, env, ABI_ENTER_MAX_STRINGS) ||
-	    h->ngroups > ABI_ENTER_MAX_GROUPS || h->ngroups > ARRAY_LEN(cmd.id.groups)) {
+	    h->ngroups > ABI_ENTER_MAX_GROUPS || h->ngroups > ARRAY_LEN(cmd.id.groups) || !limits_ok) {
 		say("clearvm: guest-init: a malformed enter request");
 	} else if (!(target = enter_target(ws, n, pod, app))) {
 		say("clearvm: enter: no app named %s in this pod", app);
@@ -151,6 +158,9 @@ static __attribute__((noreturn)) void enter_session(const struct enter_session *
 		// root with the full set, as rkt's own stage1 gives).
 		cmd.bound_caps = !pod && target->bound_caps;
 		cmd.caps = target->caps;
+		cmd.rlimits = limits;
+		cmd.nrlimits = h->nrlimits;
+		cmd.no_new_privs = h->flags & ABI_ENTER_NO_NEW_PRIVS;
 		status = enter_run(es, &cmd, h->flags & ABI_ENTER_TTY, h->rows, h->cols, ctl);
 	}
 	outl(ABI_ENTER_REPORT(h->session, (unsigned)status), ABI_ENTER_EXIT_PORT);

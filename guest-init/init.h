@@ -73,7 +73,7 @@ struct workload {
 	char **pre_start; // run as root in its root before it (NULL: none)
 	bool bound_caps;  // its capability bounding set is caps
 	uint64_t caps;
-	const struct launch_rlimit *rlimits; // set before it drops root (none for an enter session)
+	const struct launch_rlimit *rlimits; // set before it drops root
 	size_t nrlimits;
 	bool no_new_privs;
 	pid_t pid;

@@ -170,7 +170,8 @@ static void take_request(struct io_thread *io, unsigned s)
 	memcpy(&h, req, sizeof(h));
 	const char *app = (const char *)req + sizeof(h);
 	size_t size = (size_t)n - sizeof(h);
-	bool whole = h.size == size && memchr(app, '\0', size) && h.ngroups <= ABI_ENTER_MAX_GROUPS;
+	bool whole = h.size == size && memchr(app, '\0', size) && h.ngroups <= ABI_ENTER_MAX_GROUPS &&
+		     h.nrlimits <= ABI_ENTER_MAX_RLIMITS;
 	bool known = whole && !io->cfg->napps && !app[0]; // a container's one workload
 	for (unsigned i = 0; whole && i < io->cfg->napps; i++)
 		known = known || !strcmp(app, io->cfg->apps[i].app_name);

@@ -63,6 +63,12 @@ int enter_send(int s, const struct enter_request *r)
 	if (r->ngroups > ABI_ENTER_MAX_GROUPS)
 		return log_err(E2BIG, "enter: more than %d groups", ABI_ENTER_MAX_GROUPS);
 	memcpy(h.groups, r->groups, r->ngroups * sizeof(h.groups[0]));
+	if (r->nrlimits > ABI_ENTER_MAX_RLIMITS)
+		return log_err(E2BIG, "enter: more than %d resource limits", ABI_ENTER_MAX_RLIMITS);
+	h.nrlimits = (uint16_t)r->nrlimits;
+	memcpy(h.rlimits, r->rlimits, r->nrlimits * sizeof(h.rlimits[0]));
+	if (r->no_new_privs)
+		h.flags |= ABI_ENTER_NO_NEW_PRIVS;
 	size_t off = sizeof(h), n = 2;
 	bool fits = put(req, sizeof(req), &off, r->app) && put(req, sizeof(req), &off, r->cwd);
 	for (char *const *a = r->argv; fits && *a; a++, h.argc++, n++)

@@ -20,6 +20,9 @@ struct enter_request {
 	unsigned ngroups;
 	bool tty; // the command gets a pty of rows x cols (0: unknown) in the guest
 	uint16_t rows, cols;
+	struct abi_rlimit rlimits[ABI_ENTER_MAX_RLIMITS]; // the first nrlimits are set for it
+	unsigned nrlimits;
+	bool no_new_privs;
 };
 
 // The abstract socket address for name (no file; reachable host-wide, so the server checks

@@ -58,7 +58,10 @@ static void request(void)
 				  .ngroups = 2,
 				  .tty = true,
 				  .rows = 30,
-				  .cols = 100};
+				  .cols = 100,
+				  .rlimits = {{.resource = 7, .soft = 64, .hard = 128}},
+				  .nrlimits = 1,
+				  .no_new_privs = true};
 	int nfds, ret;
 	ssize_t n = round_trip(&r, &nfds, &ret);
 	struct abi_enter_header h;
@@ -70,6 +73,10 @@ static void request(void)
 	ok(h.uid == 1000 && h.gid == 1001 && h.ngroups == 2 && h.groups[0] == 5 && h.groups[1] == 7,
 	   "the user: uid, gid and exactly its groups");
 	ok((h.flags & ABI_ENTER_TTY) && h.rows == 30 && h.cols == 100, "a terminal of rows x cols");
+	ok(h.nrlimits == 1 && h.rlimits[0].resource == 7 && h.rlimits[0].soft == 64 && h.rlimits[0].hard == 128,
+	   "its resource limits");
+	ok(h.flags & ABI_ENTER_NO_NEW_PRIVS, "no_new_privs");
+	is(h.session, 0, "the session is the VMM's to fill in");
 	is(h.argc, 3, "argc counts the arguments");
 	static const char want[] = "\0/tmp\0/bin/sh\0-c\0id\0PATH=/bin\0FOO=bar";
 	ok(h.size == sizeof(want) && !memcmp(buf + sizeof(h), want, sizeof(want)),
@@ -92,6 +99,10 @@ static void refused(void)
 	memset(big, 'x', sizeof(big) - 1);
 	char *env[] = {big, NULL};
 	r.ngroups = 0;
+	r.nrlimits = ABI_ENTER_MAX_RLIMITS + 1;
+	n = round_trip(&r, &nfds, &ret);
+	ok(ret == -E2BIG && n == 0, "more resource limits than the header holds: refused, nothing sent");
+	r.nrlimits = 0;
 	r.env = env;
 	n = round_trip(&r, &nfds, &ret);
 	ok(ret == -E2BIG && n == 0, "strings beyond ABI_ENTER_MAX: refused, nothing sent");

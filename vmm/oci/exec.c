@@ -212,6 +212,11 @@ int oci_exec(struct oci_globals *g, int argc, char **argv)
 				    .groups = b.groups,
 				    .ngroups = b.ngroups,
 				    .tty = b.vm.tty};
+	req.no_new_privs = b.vm.no_new_privs;
+	for (unsigned i = 0; i < b.vm.nrlimits && i < ABI_ENTER_MAX_RLIMITS; i++, req.nrlimits++)
+		req.rlimits[i] = (struct abi_rlimit){.resource = b.vm.rlimits[i].resource,
+						     .soft = b.vm.rlimits[i].soft,
+						     .hard = b.vm.rlimits[i].hard};
 	if (own_tty && !tty_size(&req.rows, &req.cols))
 		req.rows = req.cols = 0;
 	else if (!own_tty) {

@@ -160,6 +160,15 @@ cat > "$work/process.json" <<-JSON
 	JSON
 check "exec --process FILE: its env, cwd, uid, gid and groups (got: $(oci exec --process "$work/process.json" c11 2>&1))" \
 	test "$(oci exec --process "$work/process.json" c11)" = "baz /tmp 1000 1001 1001 6"
+cat > "$work/limits.json" <<-JSON
+	{"args": ["/bin/sh", "-c", "echo \$(ulimit -n) \$(ulimit -Hn) \$(grep NoNewPrivs /proc/self/status)"], "cwd": "/",
+	 "user": {"uid": 1000, "gid": 1000}, "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 900, "hard": 950}],
+	 "noNewPrivileges": true}
+	JSON
+check "exec --process: its rlimits (set before it drops root) and noNewPrivileges (got: $(oci exec --process "$work/limits.json" c11 2>&1))" \
+	test "$(oci exec --process "$work/limits.json" c11)" = "900 950 NoNewPrivs: 1"
+check "(and an exec without them has neither: got $(oci exec c11 /bin/sh -c 'ulimit -n; grep NoNewPrivs /proc/self/status' | tr '\n' ' '))" \
+	sh -c "\"$build/clearvm\" --root \"$oroot\" exec c11 /bin/sh -c 'ulimit -n; grep NoNewPrivs /proc/self/status' | tr '\n' ' ' | grep -v '^900 ' | grep -q 'NoNewPrivs:.0'"
 check "exec of a missing command: 127" sh -c "\"$build/clearvm\" --root \"$oroot\" exec c11 /no/such 2>/dev/null; test \$? = 127"
 "$build/clearvm" --root "$oroot" exec c11 /bin/sh -c 'trap "exit 9" TERM; echo up > /vol/up; sleep 100 & wait' &
 xpid=$!
@@ -194,6 +203,25 @@ for i in 1 2 3 4 5; do
 	check "session $i: its own status ($i, got $rc) and output (got: $(cat "$work/s$i.out"))" \
 		test $rc = $i -a "$(cat "$work/s$i.out")" = "outin$i"
 done
+# pause and resume: the VMM's threads all stop, the VM takes no exec, and goes on after.
+vmm_state() { sed 's/.*) //' "/proc/$(cat "$work/c11.pid")/task/$1/stat" | cut -c1; }
+threads_are() { for t in "/proc/$(cat "$work/c11.pid")"/task/*; do [ "$(vmm_state "${t##*/}")" = "$1" ] || return 1; done; }
+threads_none() { for t in "/proc/$(cat "$work/c11.pid")"/task/*; do [ "$(vmm_state "${t##*/}")" != "$1" ] || return 1; done; }
+oci pause c11; rc=$?
+check "pause: 0 (got $rc), and state says paused" test $rc = 0 -a "$(oci state c11 | grep -c '"status": "paused"')" = 1
+check "pause: every thread of the VMM is stopped ($(ls "/proc/$(cat "$work/c11.pid")/task" | wc -l) threads)" threads_are T
+oci exec c11 /bin/true 2> "$work/err"; rc=$?
+check "exec into a paused container: 1 and one line (got $rc: $(cat "$work/err"))" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
+oci pause c11 2> "$work/err"; rc=$?
+check "pause of a paused container: 1 (got $rc: $(cat "$work/err"))" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
+oci delete c11 2> "$work/err"; rc=$?
+check "delete of a paused container without --force: refused (got $rc: $(cat "$work/err"))" test $rc = 1 -a -d "$oroot/c11"
+oci resume c11; rc=$?
+check "resume: 0 (got $rc), and state says running" test $rc = 0 -a "$(oci state c11 | grep -c '"status": "running"')" = 1
+check "resume: no thread of the VMM is stopped" threads_none T
+check "resume: the VM goes on (an exec runs)" timeout 60 "$build/clearvm" --root "$oroot" exec c11 /bin/true
+oci resume c11 2> "$work/err"; rc=$?
+check "resume of a running container: 1 (got $rc: $(cat "$work/err"))" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
 touch "$work/vol/go11"
 wait $epid; rc=$?
 check "the container still ends with its own status (0, got $rc)" test $rc = 0
