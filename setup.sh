@@ -17,17 +17,22 @@ packages=(
 	procps util-linux python3                              # pgrep, flock, JSON checks in tests
 	passt iproute2                                         # the guest network (--network passt)
 	podman containerd                                      # the OCI runtime cases (podman 4.3 and containerd 1.6 drive clearvm)
+	containernetworking-plugins iptables                   # podman's default network (CNI bridge, -p)
 )
+sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "setup: installing ${missing[*]}"
-	sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
 	$sudo apt-get update -q
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# CNI keeps its state in /var/lib/cni (podman makes it on its first network); made here, so the
+# test bed, whose root is this machine's read-only, can mount a tmpfs of its own on it.
+[ -d /var/lib/cni ] || $sudo mkdir -p /var/lib/cni
 
 [ -f build/build.ninja ] || meson setup build
 ninja -C build

@@ -81,9 +81,11 @@ void eth_up(const struct launch_net *e)
 	// Up, it announces itself (arp_notify: ABI_KERNEL_ARGS).
 	if (set_flags_up(s, "eth0") < 0)
 		fail("eth0: bringing it up");
-	// The gateway is reached on the link even when it lies outside the prefix (a /32).
-	if ((e->gateway & mask) != (e->address & mask))
+	// The gateway is reached on the link even when it lies outside the prefix (a /32). None
+	// (0): the link's own subnet only.
+	if (e->gateway && (e->gateway & mask) != (e->address & mask))
 		route(s, e->gateway, 0xffffffffu, 0, RTF_HOST);
-	route(s, 0, 0, e->gateway, RTF_GATEWAY);
+	if (e->gateway)
+		route(s, 0, 0, e->gateway, RTF_GATEWAY);
 	close(s);
 }

@@ -115,6 +115,9 @@ struct vm_config {
 	uint32_t dns[CONFIG_MAX_DNS]; // --dns ADDR (repeatable; host byte order)
 	unsigned ndns;
 	char tap[16];		    // --network tap:NAME
+	// Tap mode in an OCI container's network namespace: the tap is made, and bridged with this
+	// interface (the namespace's own, a CNI veth), whose address the guest takes over.
+	char attach[16];
 	enum vm_vhost_net vhost_net; // --vhost-net
 	uint32_t ip, gateway;	    // --ip ADDR/PREFIX, --gateway ADDR (tap; 0: from the tap)
 	unsigned ip_prefix;

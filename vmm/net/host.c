@@ -241,6 +241,17 @@ static int interface_address(const char *ifname, uint32_t *addr, unsigned *prefi
 	return 0;
 }
 
+// An interface's MTU, when it is one a guest can use; else Ethernet's.
+static unsigned interface_mtu(const char *ifname)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	return s >= 0 && ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 576 && ifr.ifr_mtu <= 65520
+		       ? (unsigned)ifr.ifr_mtu
+		       : 1500;
+}
+
 uint32_t net_tap_guest_addr(uint32_t host, unsigned prefix)
 {
 	uint32_t hostmask = prefix >= 32 ? 0 : 0xffffffffu >> prefix;
@@ -265,8 +276,36 @@ static int passt_addresses(struct vm_net *n)
 
 // A tap's: --ip and --gateway, else from the tap's own address on the host's side (the guest
 // takes the next address of its prefix, the tap's is the gateway); the tap's MTU.
+// An OCI container's namespace's interface, which the guest takes over (bridged with its
+// tap): its address, prefix and MTU, and the namespace's default gateway.
+static int attach_addresses(const char *ifname, struct vm_net *n)
+{
+	_cleanup_free_ char *routes = slurp("/proc/net/route");
+	char via[16] = "";
+	snprintf(n->upstream, sizeof(n->upstream), "%s", ifname);
+	if (routes)
+		net_default_route(routes, via, sizeof(via), &n->gateway);
+	int r = interface_address(ifname, &n->addr, &n->prefix);
+	if (r < 0)
+		return log_err(r, "network: the address of %s in the container's network namespace", ifname);
+	if (strcmp(via, ifname)) // a namespace without a default route: the link's own subnet only
+		n->gateway = 0;
+	n->mtu = interface_mtu(ifname);
+	// And its MAC: the peers on the link (the host's bridge) know the address by it. The
+	// interface itself gets another when it is bridged (tap_start).
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (s < 0 || ioctl(s, SIOCGIFHWADDR, &ifr) < 0)
+		return log_err(errno, "network: the MAC address of %s", ifname);
+	memcpy(n->mac, ifr.ifr_hwaddr.sa_data, sizeof(n->mac));
+	return 0;
+}
+
 static int tap_addresses(const struct vm_config *cfg, struct vm_net *n)
 {
+	if (cfg->attach[0])
+		return attach_addresses(cfg->attach, n);
 	const char *tap = cfg->tap;
 	snprintf(n->upstream, sizeof(n->upstream), "%s", tap);
 	if (!if_nametoindex(tap))
@@ -286,11 +325,31 @@ static int tap_addresses(const struct vm_config *cfg, struct vm_net *n)
 		net_ip_str(ip, sizeof(ip), host);
 		return log_err(0, "network: --ip %s is the tap's own address on the host", ip);
 	}
-	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = {0};
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap);
-	n->mtu = s >= 0 && ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 576 &&
-			 ifr.ifr_mtu <= 65520 ? (unsigned)ifr.ifr_mtu : 1500;
+	n->mtu = interface_mtu(tap);
+	return 0;
+}
+
+int net_random_mac(uint8_t mac[6])
+{
+	if (getrandom(mac, 6, 0) != 6)
+		return -errno;
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); // unicast, locally administered
+	return 0;
+}
+
+int net_attach_namespace(struct vm_config *cfg)
+{
+	_cleanup_free_ char *routes = slurp("/proc/net/route");
+	char ifname[16];
+	uint32_t gateway;
+	if (!routes || net_default_route(routes, ifname, sizeof(ifname), &gateway) < 0) {
+		log_debug("network: the container's network namespace has no default route: loopback only");
+		cfg->network = NETWORK_NONE;
+		return 0;
+	}
+	cfg->network = NETWORK_TAP;
+	snprintf(cfg->tap, sizeof(cfg->tap), "%s", NET_ATTACH_TAP);
+	snprintf(cfg->attach, sizeof(cfg->attach), "%s", ifname);
 	return 0;
 }
 
@@ -303,9 +362,8 @@ int net_resolve(struct vm_config *cfg)
 	int r = cfg->network == NETWORK_TAP ? tap_addresses(cfg, n) : passt_addresses(n);
 	if (r < 0)
 		return r;
-	if (getrandom(n->mac, sizeof(n->mac), 0) != (ssize_t)sizeof(n->mac))
+	if (!cfg->attach[0] && net_random_mac(n->mac) < 0)
 		return log_err(errno, "network: a MAC address");
-	n->mac[0] = (uint8_t)((n->mac[0] & 0xfe) | 0x02); // unicast, locally administered
 	_cleanup_free_ char *resolv = slurp("/etc/resolv.conf");
 	uint32_t host_dns[CONFIG_MAX_DNS];
 	unsigned nhost = resolv ? net_nameservers(resolv, host_dns, CONFIG_MAX_DNS) : 0;

@@ -12,6 +12,8 @@
 #include "../config.h"
 
 #define TAP_VNET_HDR 12	    // struct virtio_net_hdr_v1, the header a virtio 1 driver uses
+#define NET_ATTACH_BRIDGE "clearvm-br" // the bridge in an OCI container's network namespace
+#define NET_ATTACH_TAP "clearvm-tap"   // and clearvm's tap on it
 #define NET_PASST_MTU 65520 // passt's frames: the guest sends whole TCP windows, no offloads
 
 // An IPv4 address (host byte order) as dotted text into buf (INET_ADDRSTRLEN bytes).
@@ -42,6 +44,12 @@ uint32_t net_tap_guest_addr(uint32_t host, unsigned prefix);
 // malloc'd, NULL when out of memory.
 char *net_resolv_conf(const struct vm_net *n, const char *host_text);
 
+// A fresh unicast, locally administered MAC address. 0 or -errno.
+int net_random_mac(uint8_t mac[6]);
+// An OCI container in a network namespace of its own (joined, root in it): the guest takes
+// over the interface of its default route (the address and MAC a CNI plugin gave it), its tap
+// bridged with it (tap_start), the interface itself given a fresh MAC; no default route there: loopback only. 0 or -errno (logged).
+int net_attach_namespace(struct vm_config *cfg);
 // Fills cfg->net (and, unless given, cfg->resolv_conf) for cfg->network: the upstream
 // interface's address and prefix, the default gateway, the MTU, a fresh MAC, the DNS
 // servers. 0 or -errno (one line logged: what is missing on the host).

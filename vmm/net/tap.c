@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // --network tap:NAME: the guest's card attached to a tap device that already exists (made by
-// the user, a bridge setup or a CNI plugin, and left as it was found). clearvm opens one queue
+// the user, a bridge setup or a CNI plugin, and left as it was found), or, for an OCI
+// container in a network namespace of its own, one clearvm makes there and bridges with the
+// namespace's interface. clearvm opens one queue
 // of it with a virtio-net header and no packet info: each read is one frame the host sends the
 // guest, each write one frame from it, both behind the header the guest's driver uses, so the
 // checksum and segmentation offloads the guest and the tap agree on pass through. vhost-net,
@@ -10,8 +12,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <linux/vhost.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -63,9 +67,82 @@ int tap_vhost_open(void)
 	return e ? -e : fd;
 }
 
+// An ioctl on the interface `name` through s; -errno.
+static int if_ioctl(int s, unsigned long req, const char *name, struct ifreq *ifr)
+{
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	return ioctl(s, req, ifr) < 0 ? -errno : 0;
+}
+
+static int if_up(int s, const char *name)
+{
+	struct ifreq ifr = {0};
+	int r = if_ioctl(s, SIOCGIFFLAGS, name, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	return r ?: if_ioctl(s, SIOCSIFFLAGS, name, &ifr);
+}
+
+// The bridge clearvm makes in an OCI container's network namespace: `ifname` (the
+// namespace's interface, a CNI veth) and `tap` (just made, clearvm's) are its ports, so the
+// guest, with ifname's address, is on ifname's link: what reaches that address (a published
+// port's DNAT) reaches the guest. The namespace is the container's; it goes with it.
+static int bridge_attach(const char *ifname, const char *tap, unsigned mtu)
+{
+	_cleanup_close_ int s = socket(AF_LOCAL, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int s4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {0};
+	if (s < 0 || s4 < 0)
+		return log_err(errno, "network: a socket");
+	int r = ioctl(s, SIOCBRADDBR, NET_ATTACH_BRIDGE) < 0 && errno != EEXIST ? -errno : 0;
+	if (r < 0)
+		return log_err(r, "network: making the bridge %s in the container's network namespace",
+			       NET_ATTACH_BRIDGE);
+	ifr.ifr_mtu = (int)mtu;
+	if ((r = if_ioctl(s, SIOCSIFMTU, tap, &ifr)) < 0)
+		return log_err(r, "network: the MTU of %s", tap);
+	// The guest has ifname's MAC (the link's peers know the address by it); ifname another, or
+	// frames for the guest would stop at the bridge as its own. Down for the change (a veth
+	// takes no new address while up).
+	struct ifreq hw = {0};
+	uint8_t mac[6];
+	if ((r = net_random_mac(mac)) == 0) {
+		hw.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memcpy(hw.ifr_hwaddr.sa_data, mac, sizeof(mac));
+		struct ifreq fl = {0};
+		r = if_ioctl(s, SIOCGIFFLAGS, ifname, &fl);
+		fl.ifr_flags &= ~IFF_UP;
+		r = r ?: if_ioctl(s, SIOCSIFFLAGS, ifname, &fl);
+		r = r ?: if_ioctl(s, SIOCSIFHWADDR, ifname, &hw);
+		r = r ?: if_up(s, ifname);
+	}
+	if (r < 0)
+		return log_err(r, "network: a new MAC address for %s", ifname);
+	// And the address is the guest's alone: the namespace's stack would answer for it too.
+	struct ifreq addr = {0};
+	addr.ifr_addr.sa_family = AF_INET; // 0.0.0.0: the interface's IPv4 address removed
+	if ((r = if_ioctl(s4, SIOCSIFADDR, ifname, &addr)) < 0 && r != -EADDRNOTAVAIL)
+		return log_err(r, "network: removing the address of %s", ifname);
+	const char *ports[] = {ifname, tap};
+	for (int i = 0; i < 2; i++) {
+		ifr.ifr_ifindex = (int)if_nametoindex(ports[i]);
+		r = ifr.ifr_ifindex ? if_ioctl(s, SIOCBRADDIF, NET_ATTACH_BRIDGE, &ifr) : -ENODEV;
+		// EBUSY: already a bridge's port (a create retried in the same namespace).
+		if (r < 0 && !(r == -EBUSY && i == 0))
+			return log_err(r, "network: %s into the bridge %s", ports[i], NET_ATTACH_BRIDGE);
+	}
+	if ((r = if_up(s, tap)) < 0 || (r = if_up(s, NET_ATTACH_BRIDGE)) < 0)
+		return log_err(r, "network: bringing up %s and %s", tap, NET_ATTACH_BRIDGE);
+	return 0;
+}
+
 static int tap_start(const struct vm_config *cfg, struct net_backend *b)
 {
 	b->fd = tap_open(cfg->tap);
+	if (b->fd >= 0 && cfg->attach[0] && bridge_attach(cfg->attach, cfg->tap, cfg->net.mtu) < 0) {
+		close(b->fd);
+		b->fd = -1;
+		return -EIO;
+	}
 	if (b->fd < 0 || cfg->vhost_net == VHOST_NET_OFF)
 		return b->fd < 0 ? b->fd : 0;
 	int r = tap_vhost_open();

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../files.h"
+#include "../net/net.h"
 #include "../sandbox/privs.h"
 #include "../util.h"
 #include "../vmm.h"
@@ -227,6 +228,9 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 			r = log_err(errno, "network namespace %s", b.netns_path);
 		if (fd >= 0)
 			close(fd);
+		// As root there, the guest takes over its interface; else passt runs in it.
+		if (r == 0 && geteuid() == 0)
+			r = net_attach_namespace(&b.vm);
 	}
 	struct vm_config *cfg = &b.vm;
 	r = r ?: config_check(cfg);

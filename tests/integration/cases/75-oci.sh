@@ -239,6 +239,37 @@ check "the workload's stdio is a pty in the guest (got: $(tr '\r\n' '  ' < "$wor
 check "of the size consoleSize gave" grep -q "^30 100" "$work/out"
 oci delete c10
 
+# linux.namespaces network with a path, as a CNI plugin sets one up (here a veth pair the test
+# makes, the host's end 10.99.0.1): the guest takes over the namespace's interface, its address
+# and MAC; what reaches that address reaches the guest, and the guest reaches the host.
+ns=clearvm-oci-$$
+ip netns add "$ns"
+ip link add "cvh$$" type veth peer name eth0 netns "$ns"
+ip addr add 10.99.0.1/24 dev "cvh$$" && ip link set "cvh$$" up
+ip -n "$ns" addr add 10.99.0.2/24 dev eth0 && ip -n "$ns" link set eth0 up && ip -n "$ns" route add default via 10.99.0.1
+mac=$(ip -n "$ns" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+mkdir -p "$work/www" && echo from-host > "$work/www/f"
+busybox httpd -f -p 10.99.0.1:18090 -h "$work/www" &
+hpid=$!
+bundle "$work/b16" '["/bin/sh", "-c", "echo from-guest > /tmp/g; ip link show eth0 > /vol/link; wget -qO /vol/got http://10.99.0.1:18090/f; httpd -f -p 80 -h /tmp"]' '' \
+	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}],
+	 "linux": {"namespaces": [{"type": "network", "path": "/run/netns/'"$ns"'"}, {"type": "mount"}]}'
+"$engine" "$build/clearvm" "$oroot" "$work/b16" c16 "$work/c16.pid" > "$work/out16" 2> "$work/err16" &
+epid=$!
+check "a joined network namespace: the guest reaches the host's side" \
+	wait_until 100 grep -qx from-host "$work/vol/got"
+check "and the host reaches the guest at the namespace's address" \
+	wait_until 60 sh -c "busybox wget -qO- http://10.99.0.2/g | grep -qx from-guest"
+check "the guest has the interface's MAC ($mac), the interface another (got: $(cat "$work/vol/link" | grep ether))" \
+	sh -c "grep -q 'ether $mac' '$work/vol/link' && ! ip -n '$ns' -o link show eth0 | grep -q '$mac'"
+oci kill c16 KILL
+wait $epid
+oci delete c16
+kill $hpid
+ip netns del "$ns"
+ip link del "cvh$$" 2> /dev/null
+check "nothing of it on the host's side: no clearvm link" sh -c "! ip -o link | grep -q clearvm"
+
 # Refused at create, with one line and nothing left behind: what clearvm cannot honour.
 bundle "$work/b8" '["/bin/true"]' '"terminal": true'
 bundle "$work/b9" '["/bin/true"]' '' '"linux": {"devices": [{"path": "/dev/kvm", "type": "c", "major": 10, "minor": 232}]}'

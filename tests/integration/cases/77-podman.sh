@@ -82,6 +82,29 @@ check "and podman records its status (5)" test "$("${P[@]}" inspect --format '{{
 "${P[@]}" rm "$id" > /dev/null
 check "podman rm: the container is gone" sh -c "! $(printf '%q ' "${P[@]}") container exists $id"
 
+# podman's default network (CNI's bridge) and -p: the guest takes over the address CNI gave the
+# container's namespace, so the published port's DNAT reaches the guest's server; the guest
+# reaches the host through the bridge. (CNI keeps its state in /var/lib/cni: the test bed's own.)
+if [ -n "${CLEARVM_IN_TESTBED:-}" ] && ! mountpoint -q /var/lib/cni; then mount -t tmpfs tmpfs /var/lib/cni; fi
+id=$("${P[@]}" run -d -p 18080:80 clearvm-test /bin/sh -c \
+	'echo served-by-guest > /tmp/i; ip -4 -o addr show eth0 > /tmp/addr; httpd -f -p 80 -h /tmp')
+check "podman run -p on podman's default network: the published port reaches the guest's server" \
+	wait_until 100 sh -c "busybox wget -qO- http://127.0.0.1:18080/i | grep -qx served-by-guest"
+ip=$("${P[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' "$id")
+check "the guest has the address podman gave the container ($ip; got: $("${P[@]}" exec "$id" cat /tmp/addr))" \
+	sh -c "test -n '$ip' && $(printf '%q ' "${P[@]}") exec $id cat /tmp/addr | grep -q 'inet $ip/'"
+mkdir -p "$work/www" && echo from-host > "$work/www/f"
+busybox httpd -f -p 10.88.0.1:18081 -h "$work/www" &
+hpid=$!
+check "the guest reaches a server on the host's bridge address" \
+	wait_until 30 sh -c "$(printf '%q ' "${P[@]}") exec $id wget -qO- http://10.88.0.1:18081/f | grep -qx from-host"
+ns=$("${P[@]}" inspect -f '{{.NetworkSettings.SandboxKey}}' "$id")
+check "(the container's namespace holds clearvm's bridge: $ns)" nsenter --net="$ns" ip link show clearvm-br
+kill $hpid
+"${P[@]}" rm -f "$id" > /dev/null
+check "podman rm: the namespace is gone with it, and no clearvm link on the host" \
+	sh -c "test ! -e '$ns' && ! ip -o link | grep -q clearvm"
+
 # kill -s KILL of a running container: 137.
 id=$("${P[@]}" run -d --network none clearvm-test /bin/sh -c 'echo ready; sleep 100')
 wait_until 100 sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q ready"
