@@ -105,6 +105,18 @@ kill $hpid
 check "podman rm: the namespace is gone with it, and no clearvm link on the host" \
 	sh -c "test ! -e '$ns' && ! ip -o link | grep -q clearvm"
 
+# podman build: each RUN step runs in a clearvm VM (buildah creates, starts and deletes it).
+# (Its layers are copied through /var/tmp: the test bed's own.)
+if [ -n "${CLEARVM_IN_TESTBED:-}" ] && ! mountpoint -q /var/tmp; then mount -t tmpfs tmpfs /var/tmp; fi
+mkdir -p "$work/ctx"
+printf 'FROM clearvm-test\nRUN echo built > /built && uname -r > /kernel\nRUN test "$(cat /built)" = built\n' > "$work/ctx/Containerfile"
+"${P[@]}" build -q -t clearvm-built "$work/ctx" > "$work/out" 2> "$work/err"; rc=$?
+check "podman build with RUN steps: 0 (got $rc: $(tail -1 "$work/err"))" test $rc = 0
+guest_kernel=$("${P[@]}" run --rm --network none clearvm-test uname -r)
+check "its RUN steps ran in clearvm's guest kernel ($guest_kernel, not the host's $(uname -r))" \
+	sh -c "test '$guest_kernel' != '$(uname -r)' && test \"\$($(printf '%q ' "${P[@]}") run --rm --network none clearvm-built cat /kernel)\" = '$guest_kernel'"
+"${P[@]}" rmi -f clearvm-built > /dev/null 2>&1
+
 # kill -s KILL of a running container: 137.
 id=$("${P[@]}" run -d --network none clearvm-test /bin/sh -c 'echo ready; sleep 100')
 wait_until 100 sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q ready"
