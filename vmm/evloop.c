@@ -265,6 +265,11 @@ int evloop_start(struct io_thread *io)
 	io->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (io->signal_fd < 0 || io->stop_fd < 0)
 		return log_err(errno, "signalfd/eventfd");
+	// The terminal's size now: the spec has the one it had when it was made, and an OCI
+	// container's terminal is sized by the engine after create (its SIGWINCH came before
+	// anything here was listening). From here on each resize is a SIGWINCH read above.
+	if (io->cfg->tty)
+		send_size(io);
 	if (io->cfg->timeout_s)
 		io->deadline_ms = monotonic_ms() + (int64_t)io->cfg->timeout_s * 1000;
 	int r = ioring_init(&io->ring);

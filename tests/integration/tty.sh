@@ -61,4 +61,33 @@ type_line 'exit 7'
 check "clearvm came back to the host shell" wait_for '^host-shell-back'
 check "exit 7 in the shell is clearvm's status (got $(cat "$work/rc" 2>/dev/null))" test "$(cat "$work/rc" 2>/dev/null)" = 7
 check "the host terminal's modes are restored exactly" cmp -s "$work/before" "$work/after"
+
+# podman run -it with clearvm as its runtime, as a person types at it: conmon's console socket,
+# clearvm's pty master sent over it, a resize through podman, Ctrl-C, exit. Once (warm).
+if [ -z "${CLEARVM_TEST_COLD:-}" ] && command -v podman > /dev/null; then
+	here=$(cd "$(dirname "$0")" && pwd)
+	source "$here/podman-env.sh" "$root"
+	{ echo '#!/usr/bin/env bash'; declare -p local_tmp P
+	  echo 'exec "${local_tmp[@]}" "${P[@]}" run -it --rm --network none clearvm-test /bin/sh'; } > "$work/podman-it"
+	tmx kill-session -t cvm
+	tmx new-session -d -s cvm -x 100 -y 30 "stty -g > $work/before; bash $work/podman-it; echo \$? > $work/rc; \
+		stty -g > $work/after; echo host-shell-back; sleep 600"
+	wait_for '^/ # '
+	type_line 'tty; test -t 0 && test -t 1 && echo "podman-ttys"'
+	check "podman run -it: a terminal in the guest" wait_for '^podman-ttys'
+	type_line 'stty size'
+	check "podman run -it: the host terminal's size (30 100)" wait_for '^30 100$'
+	tmx resize-window -t cvm -x 120 -y 40
+	check "podman run -it: a resize reaches the guest (40 120)" resized
+	type_line "sh -c 'echo sleeping-now; exec sleep 100'"
+	wait_for '^sleeping-now' > /dev/null
+	tmx send-keys -t cvm C-c
+	type_line 'echo "after-sleep=$?"'
+	check "podman run -it: Ctrl-C interrupts the foreground command (130)" wait_for '^after-sleep=130'
+	type_line 'exit 7'
+	check "podman run -it: back to the host shell" wait_for '^host-shell-back'
+	check "podman run -it: exit 7 is podman's status (got $(cat "$work/rc" 2>/dev/null))" test "$(cat "$work/rc" 2>/dev/null)" = 7
+	check "podman run -it: the host terminal's modes restored" cmp -s "$work/before" "$work/after"
+	rm -rf "$pm"
+fi
 tap_done
