@@ -339,6 +339,11 @@ int net_random_mac(uint8_t mac[6])
 
 int net_attach_namespace(struct vm_config *cfg)
 {
+	// A live container here holds the tap (it goes with its VMM): one per namespace.
+	if (if_nametoindex(NET_ATTACH_TAP))
+		return log_err(0, "network: the container's network namespace already has a clearvm "
+				  "container in it (one per namespace)"),
+		       -EBUSY;
 	_cleanup_free_ char *routes = slurp("/proc/net/route");
 	char ifname[16];
 	uint32_t gateway;

@@ -82,6 +82,20 @@ static int if_up(int s, const char *name)
 	return r ?: if_ioctl(s, SIOCSIFFLAGS, name, &ifr);
 }
 
+// net.ipv4.conf.{all,NET_ATTACH_BRIDGE}.arp_ignore = 8 in this network namespace (its /proc/sys/net
+// is the namespace's): no ARP reply from the namespace's own stack. -errno.
+static int never_answer_arp(void)
+{
+	static const char *const paths[] = {"/proc/sys/net/ipv4/conf/all/arp_ignore",
+					    "/proc/sys/net/ipv4/conf/" NET_ATTACH_BRIDGE "/arp_ignore"};
+	for (int i = 0; i < 2; i++) {
+		_cleanup_close_ int fd = open(paths[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "8", 1) != 1)
+			return -errno;
+	}
+	return 0;
+}
+
 // The bridge clearvm makes in an OCI container's network namespace: `ifname` (the
 // namespace's interface, a CNI veth) and `tap` (just made, clearvm's) are its ports, so the
 // guest, with ifname's address, is on ifname's link: what reaches that address (a published
@@ -89,9 +103,8 @@ static int if_up(int s, const char *name)
 static int bridge_attach(const char *ifname, const char *tap, unsigned mtu)
 {
 	_cleanup_close_ int s = socket(AF_LOCAL, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	_cleanup_close_ int s4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct ifreq ifr = {0};
-	if (s < 0 || s4 < 0)
+	if (s < 0)
 		return log_err(errno, "network: a socket");
 	int r = ioctl(s, SIOCBRADDBR, NET_ATTACH_BRIDGE) < 0 && errno != EEXIST ? -errno : 0;
 	if (r < 0)
@@ -101,27 +114,20 @@ static int bridge_attach(const char *ifname, const char *tap, unsigned mtu)
 	if ((r = if_ioctl(s, SIOCSIFMTU, tap, &ifr)) < 0)
 		return log_err(r, "network: the MTU of %s", tap);
 	// The guest has ifname's MAC (the link's peers know the address by it); ifname another, or
-	// frames for the guest would stop at the bridge as its own. Down for the change (a veth
-	// takes no new address while up).
+	// frames for the guest would stop at the bridge as its own. A veth takes it while up.
 	struct ifreq hw = {0};
 	uint8_t mac[6];
 	if ((r = net_random_mac(mac)) == 0) {
 		hw.ifr_hwaddr.sa_family = ARPHRD_ETHER;
 		memcpy(hw.ifr_hwaddr.sa_data, mac, sizeof(mac));
-		struct ifreq fl = {0};
-		r = if_ioctl(s, SIOCGIFFLAGS, ifname, &fl);
-		fl.ifr_flags &= ~IFF_UP;
-		r = r ?: if_ioctl(s, SIOCSIFFLAGS, ifname, &fl);
-		r = r ?: if_ioctl(s, SIOCSIFHWADDR, ifname, &hw);
-		r = r ?: if_up(s, ifname);
+		r = if_ioctl(s, SIOCSIFHWADDR, ifname, &hw);
 	}
 	if (r < 0)
 		return log_err(r, "network: a new MAC address for %s", ifname);
-	// And the address is the guest's alone: the namespace's stack would answer for it too.
-	struct ifreq addr = {0};
-	addr.ifr_addr.sa_family = AF_INET; // 0.0.0.0: the interface's IPv4 address removed
-	if ((r = if_ioctl(s4, SIOCSIFADDR, ifname, &addr)) < 0 && r != -EADDRNOTAVAIL)
-		return log_err(r, "network: removing the address of %s", ifname);
+	// And the address is the guest's alone: the namespace's stack, which still has it (for the
+	// next container in this namespace to find), answers no ARP for it.
+	if ((r = never_answer_arp()) < 0)
+		return log_err(r, "network: arp_ignore in the container's network namespace");
 	const char *ports[] = {ifname, tap};
 	for (int i = 0; i < 2; i++) {
 		ifr.ifr_ifindex = (int)if_nametoindex(ports[i]);

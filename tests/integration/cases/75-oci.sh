@@ -262,9 +262,22 @@ check "and the host reaches the guest at the namespace's address" \
 	wait_until 60 sh -c "busybox wget -qO- http://10.99.0.2/g | grep -qx from-guest"
 check "the guest has the interface's MAC ($mac), the interface another (got: $(cat "$work/vol/link" | grep ether))" \
 	sh -c "grep -q 'ether $mac' '$work/vol/link' && ! ip -n '$ns' -o link show eth0 | grep -q '$mac'"
+oci create --bundle "$work/b16" --pid-file "$work/x.pid" c17 2> "$work/err"; rc=$?
+check "a second container in that namespace: refused at create, one line (got $rc: $(cat "$work/err"))" \
+	test $rc = 1 -a "$(wc -l < "$work/err")" = 1 -a ! -e "$oroot/c17"
 oci kill c16 KILL
 wait $epid
 oci delete c16
+# The next container in the namespace (a restart in a Kubernetes pod) finds it as it was.
+rm -f "$work/vol/got"
+"$engine" "$build/clearvm" "$oroot" "$work/b16" c18 "$work/c18.pid" > "$work/out18" 2> "$work/err18" &
+epid=$!
+check "the next container in the namespace: the host reaches it at the same address" \
+	wait_until 100 sh -c "busybox wget -qO- http://10.99.0.2/g | grep -qx from-guest"
+check "and it reaches the host" wait_until 30 grep -qx from-host "$work/vol/got"
+oci kill c18 KILL
+wait $epid
+oci delete c18
 kill $hpid
 ip netns del "$ns"
 ip link del "cvh$$" 2> /dev/null
