@@ -42,7 +42,7 @@ check "state of a deleted container: 1 and one line (got $rc)" test $rc = 1 -a "
 bundle "$work/b2" '["/bin/sh", "-c", "echo $FOO $(pwd) $(id -u) $(id -g) $(id -G) $(hostname)"]' \
 	'"user": {"uid": 1000, "gid": 1001, "additionalGids": [5, 7]}, "cwd": "/tmp"'
 "$engine" "$build/clearvm" "$oroot" "$work/b2" c2 "$work/c2.pid" > "$work/out" 2> "$work/err"; rc=$?
-check "env, cwd, uid, gid, additional groups and hostname from config.json (got: $(cat "$work/out" "$work/err"))" \
+check "env, cwd, uid, gid, additional groups and hostname from config.json (got: $(cat "$work/out" "$work/err" | tr "\n" " "))" \
 	test "$(cat "$work/out")" = "bar /tmp 1000 1001 1001 5 7 ocibox"
 oci delete c2
 
@@ -150,7 +150,7 @@ epid=$!
 wait_until 100 test -e "$work/vol/ready"
 oci exec c11 /bin/sh -c 'echo out; echo err >&2; exit 5' > "$work/out" 2> "$work/err"; rc=$?
 check "exec: its status (5, got $rc)" test $rc = 5
-check "exec: its stdout and stderr (got: $(cat "$work/out" "$work/err"))" \
+check "exec: its stdout and stderr (got: $(cat "$work/out" "$work/err" | tr "\n" " "))" \
 	test "$(cat "$work/out")" = out -a "$(cat "$work/err")" = err
 check "exec runs in the container's VM: it sees what the workload wrote to the guest's /dev" \
 	test "$(oci exec c11 cat /dev/marker)" = inside

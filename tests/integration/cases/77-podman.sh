@@ -72,7 +72,7 @@ hpid=$!
 check "the guest reaches a server on the host's bridge address" \
 	wait_until 30 sh -c "$(printf '%q ' "${P[@]}") exec $id wget -qO- http://10.88.0.1:18081/f | grep -qx from-host"
 ns=$("${P[@]}" inspect -f '{{.NetworkSettings.SandboxKey}}' "$id")
-check "(the container's namespace holds clearvm's bridge: $ns)" nsenter --net="$ns" ip link show clearvm-br
+check "(the container's namespace holds clearvm's bridge: $ns)" sh -c "nsenter --net='$ns' ip link show clearvm-br > /dev/null"
 kill $hpid
 "${P[@]}" rm -f "$id" > /dev/null
 check "podman rm: the namespace is gone with it, and no clearvm link on the host" \
@@ -96,7 +96,7 @@ wait_until 100 sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q ready"
 # podman exec (conmon runs `exec --process --detach --pid-file` and waits for the host process).
 "${P[@]}" exec "$id" /bin/sh -c 'echo x-out; echo x-err >&2; exit 6' > "$work/out" 2> "$work/err"; rc=$?
 check "podman exec: the process's status (6, got $rc)" test $rc = 6
-check "its stdout and stderr (got: $(cat "$work/out" "$work/err"))" \
+check "its stdout and stderr (got: $(cat "$work/out" "$work/err" | tr "\n" " "))" \
 	test "$(cat "$work/out")" = x-out -a "$(cat "$work/err")" = x-err
 "${P[@]}" exec -u 1000:1001 -w /tmp -e FOO=baz "$id" /bin/sh -c 'echo $FOO $(pwd) $(id -u):$(id -g)' > "$work/out" 2>&1
 check "podman exec -u -w -e (got: $(cat "$work/out"))" test "$(cat "$work/out")" = "baz /tmp 1000:1001"

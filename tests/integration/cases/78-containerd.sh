@@ -51,7 +51,7 @@ wait_until 100 grep -q ready "$work/out"
 # ctr task exec: the shim runs `exec --process --detach --pid-file` and reaps the host process.
 "${C[@]}" task exec --exec-id e1 c2 /bin/sh -c 'echo x-out; echo x-err >&2; exit 4' > "$work/xout" 2> "$work/xerr"; rc=$?
 check "ctr task exec: the process's status (4, got $rc)" test $rc = 4
-check "its stdout and stderr (got: $(cat "$work/xout" "$work/xerr"))" \
+check "its stdout and stderr (got: $(cat "$work/xout" "$work/xerr" | tr "\n" " "))" \
 	test "$(cat "$work/xout")" = x-out -a "$(cat "$work/xerr")" = x-err
 "${C[@]}" task exec --exec-id e2 c2 /bin/sh -c 'trap "exit 8" TERM; echo x-ready; sleep 100 & wait' > "$work/xout" 2>&1 &
 xpid=$!
