@@ -274,22 +274,17 @@ static int passt_addresses(struct vm_net *n)
 	return 0;
 }
 
-// A tap's: --ip and --gateway, else from the tap's own address on the host's side (the guest
-// takes the next address of its prefix, the tap's is the gateway); the tap's MTU.
 // An OCI container's namespace's interface, which the guest takes over (bridged with its
-// tap): its address, prefix and MTU, and the namespace's default gateway.
-static int attach_addresses(const char *ifname, struct vm_net *n)
+// tap): its address, prefix and MTU, and the namespace's default gateway (found with it, by
+// net_attach_namespace).
+static int attach_addresses(const struct vm_config *cfg, struct vm_net *n)
 {
-	_cleanup_free_ char *routes = slurp("/proc/net/route");
-	char via[16] = "";
+	const char *ifname = cfg->attach;
 	snprintf(n->upstream, sizeof(n->upstream), "%s", ifname);
-	if (routes)
-		net_default_route(routes, via, sizeof(via), &n->gateway);
+	n->gateway = cfg->gateway; // 0 for a device route: the link's own subnet only
 	int r = interface_address(ifname, &n->addr, &n->prefix);
 	if (r < 0)
 		return log_err(r, "network: the address of %s in the container's network namespace", ifname);
-	if (strcmp(via, ifname)) // a namespace without a default route: the link's own subnet only
-		n->gateway = 0;
 	n->mtu = interface_mtu(ifname);
 	// And its MAC: the peers on the link (the host's bridge) know the address by it. The
 	// interface itself gets another when it is bridged (tap_start).
@@ -302,10 +297,12 @@ static int attach_addresses(const char *ifname, struct vm_net *n)
 	return 0;
 }
 
+// A tap's: --ip and --gateway, else from the tap's own address on the host's side (the guest
+// takes the next address of its prefix, the tap's is the gateway); the tap's MTU.
 static int tap_addresses(const struct vm_config *cfg, struct vm_net *n)
 {
 	if (cfg->attach[0])
-		return attach_addresses(cfg->attach, n);
+		return attach_addresses(cfg, n);
 	const char *tap = cfg->tap;
 	snprintf(n->upstream, sizeof(n->upstream), "%s", tap);
 	if (!if_nametoindex(tap))
@@ -355,6 +352,7 @@ int net_attach_namespace(struct vm_config *cfg)
 	cfg->network = NETWORK_TAP;
 	snprintf(cfg->tap, sizeof(cfg->tap), "%s", NET_ATTACH_TAP);
 	snprintf(cfg->attach, sizeof(cfg->attach), "%s", ifname);
+	cfg->gateway = gateway;
 	return 0;
 }
 
