@@ -18,6 +18,7 @@ packages=(
 	passt iproute2                                         # the guest network (--network passt)
 	podman containerd                                      # the OCI runtime cases (podman 4.3 and containerd 1.6 drive clearvm)
 	containernetworking-plugins iptables                   # podman's default network (CNI bridge, -p)
+	debootstrap                                            # a Debian 12 userland image for the tests
 )
 sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
 missing=()
@@ -36,6 +37,9 @@ fi
 
 [ -f build/build.ninja ] || meson setup build
 ninja -C build
+
+# The tests' Debian 12 userland (cached outside the tree): without it, its checks fail and say so.
+tests/tools/debian-rootfs.sh > /dev/null || echo "setup: warning: no Debian image for the tests (see above)"
 
 if [ "${1:-}" != --no-demo ]; then
 	echo "setup: demo: a busybox container in its own VM"

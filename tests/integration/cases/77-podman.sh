@@ -143,5 +143,30 @@ check "after kill -9 of conmon, podman rm -f: its VMM is gone" wait_until 30 sh 
 check "its state says stopped" sh -c "$build/clearvm state $id | grep -q '\"status\": \"stopped\"'"
 "$build/clearvm" delete "$id"
 check "and delete removes it" test ! -e "/run/clearvm/$id"
+
+# A real Debian 12 userland (debootstrap's minbase with python3, made by setup.sh): its bash,
+# dpkg, perl and python3 run in the VM, podman resolves its users, and exec works in it.
+if ! deb=$("$here/../tools/debian-rootfs.sh" --cached); then
+	check "a Debian 12 image for podman (./setup.sh makes it with debootstrap)" false
+else
+	"${P[@]}" import -q "$deb" clearvm-debian > /dev/null
+	"${P[@]}" run --rm --network none clearvm-debian /bin/bash -c 'cat /etc/debian_version; uname -r
+		dpkg-query -W -f="\${Status}\n" coreutils; perl -e "print 6 * 7, qq(\n)"
+		python3 -c "import sys; print(sys.version_info[:2])"; exit 4' > "$work/out" 2> "$work/err"; rc=$?
+	check "a Debian 12 image: its bash's status (4, got $rc: $(tail -1 "$work/err"))" test $rc = 4
+	check "it is Debian 12 (got $(sed -n 1p "$work/out")), in clearvm's guest kernel" \
+		sh -c "sed -n 1p '$work/out' | grep -q '^12\.' && test \"\$(sed -n 2p '$work/out')\" = '$guest_kernel'"
+	check "its dpkg knows its packages (got $(sed -n 3p "$work/out"))" test "$(sed -n 3p "$work/out")" = "install ok installed"
+	check "its perl runs (got $(sed -n 4p "$work/out"))" test "$(sed -n 4p "$work/out")" = 42
+	check "its python3 runs (got $(sed -n 5p "$work/out"))" test "$(sed -n 5p "$work/out")" = "(3, 11)"
+	u=$("${P[@]}" run --rm --network none -u nobody clearvm-debian id -u 2>&1)
+	check "podman run -u nobody: the image's own passwd gives 65534 (got $u)" test "$u" = 65534
+	id=$("${P[@]}" run -d --network none clearvm-debian /bin/bash -c 'echo ready; exec sleep 100')
+	wait_until 100 sh -c "$(printf '%q ' "${P[@]}") logs $id | grep -q ready"
+	n=$("${P[@]}" exec "$id" /bin/bash -c 'dpkg-query -W | wc -l')
+	check "podman exec in it: dpkg-query lists its packages (got ${n:-none})" test "${n:-0}" -gt 50
+	"${P[@]}" rm -f "$id" > /dev/null
+	"${P[@]}" rmi -f clearvm-debian > /dev/null 2>&1
+fi
 rm -rf "$pm"
 fi
