@@ -64,7 +64,7 @@ static const char usage[] =
 	"      --seccomp MODE    kill (default): a system call outside a thread's allowlist kills\n"
 	"                        clearvm; log: only log it (debugging); off: no filters\n"
 	"      --boot-trace      at exit, print when each boot phase was reached, the guest's\n"
-	"                        exits to clearvm and the memory used, on stderr\n"
+	"                        exits to clearvm, the memory used and the 9p requests, on stderr\n"
 	"      --stats-json FILE write the same figures to FILE as JSON\n"
 	"  -h, --help            this text\n"
 	"      --version         clearvm's version\n"

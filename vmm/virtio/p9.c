@@ -27,6 +27,7 @@ struct virtio_p9 {
 	uint16_t tag_len;
 	char tag[P9_TAG_MAX];
 	uint8_t *req, *resp; // bounce buffers: the guest cannot change a request while it is parsed
+	uint64_t *requests;  // answered, counted for the boot trace (shared by every share)
 
 	// The server thread, woken through `kick` by notifies and by p9_destroy.
 	pthread_t thread;
@@ -78,6 +79,8 @@ static void serve_queue(struct virtio_p9 *p)
 		pthread_mutex_unlock(&dev->lock);
 
 		size_t n = p9_server_handle(p->srv, p->req, len, p->resp, cap);
+		if (p->requests)
+			__atomic_fetch_add(p->requests, 1, __ATOMIC_RELAXED);
 
 		pthread_mutex_lock(&dev->lock);
 		if (generation == dev->generation && vq->ready) {
@@ -190,7 +193,7 @@ static int start_thread(struct virtio_p9 *p)
 }
 
 int virtio_p9_new(const struct jail_share *share, const char *tag, enum seccomp_mode seccomp,
-		  struct virtio_dev **out)
+		  uint64_t *requests, struct virtio_dev **out)
 {
 	size_t tl = strlen(tag);
 	if (tl == 0 || tl > P9_TAG_MAX)
@@ -207,6 +210,7 @@ int virtio_p9_new(const struct jail_share *share, const char *tag, enum seccomp_
 	if (share)
 		p->share = *share;
 	p->seccomp = seccomp;
+	p->requests = requests;
 	virtio_dev_init(&p->dev, VIRTIO_ID_9P, VIRTIO_9P_MOUNT_TAG, 1, &p9_ops, p);
 	int r = p->kick < 0	      ? log_err(errno, "virtio-9p: eventfd")
 		: !p->req || !p->resp ? log_err(ENOMEM, "virtio-9p")
