@@ -205,7 +205,7 @@ make_pod "$(one_app '["/bin/sh","-c","test -t 0 && test -t 1 && echo on-a-tty; e
 export -f entry
 pod=$pod uuid=$uuid SHELL=/bin/bash script -qec 'entry run --interactive --net=none "$uuid"' /dev/null \
 	< /dev/null > "$work/out" 2>&1; rc=$?
-check "--interactive from a terminal: the app runs on a tty ($(tr -d '\r' < "$work/out" | head -c 200))" \
+check "--interactive from a terminal: the app runs on a tty ($(tr '\r\n' '  ' < "$work/out" | head -c 200))" \
 	grep -q on-a-tty "$work/out"
 check "and its status comes back (6, got $(cat "$pod/stage1/rootfs/rkt/status/solo" 2>&1))" \
 	test "$(cat "$pod/stage1/rootfs/rkt/status/solo" 2>&1)" = 6
@@ -286,7 +286,7 @@ check "enter reaches another app's root, and stdin with its EOF (got '$(echo $ou
 # From a terminal (script(1) gives enter a pty): the command runs on a pty of the terminal's size.
 pod=$pod pid=$pid SHELL=/bin/bash script -qec 'stty rows 33 cols 101; entry enter --pid="$pid" --appname=front -- /bin/sh -c "test -t 0 && test -t 1 && test -t 2 && echo enter-on-a-tty; stty size; exit 5"' /dev/null \
 	< /dev/null > "$work/out" 2>&1; rc=$?
-check "enter from a terminal: the command runs on a tty ($(tr -d '\r' < "$work/out" | head -c 200))" \
+check "enter from a terminal: the command runs on a tty ($(tr '\r\n' '  ' < "$work/out" | head -c 200))" \
 	grep -q enter-on-a-tty "$work/out"
 check "of the terminal's size (33 101)" sh -c "tr -d '\r' < '$work/out' | grep -q '^33 101'"
 check "and its status comes back through script (5, got $rc)" test $rc = 5
