@@ -44,7 +44,7 @@ const char *apply_restore(const struct launch_spec *ls);
 extern const char *const etc_files[3];
 extern bool etc_given[3];
 void write_initramfs_file(const char *path, const char *text, const char *end);
-void mount_share_root(const char *tag, bool readonly, const char *dir);
+void mount_share_root(const char *tag, bool readonly, bool virtiofs, const char *dir);
 void mount_devpts(const char *dir);
 void mount_basics(void);
 void mount_root(const struct launch_workload *w);

@@ -33,16 +33,18 @@ static const char p9_opts[] = "trans=virtio,version=9p2000.L,msize=524288,cache=
 const char *const etc_files[3] = {"hostname", "resolv.conf", "hosts"};
 bool etc_given[3] = {true, false, false};
 
-// Mounts the 9p share `tag` at dir, with the initramfs's /hostname (and /resolv.conf and
+// Mounts the share `tag` (9p, or virtio-fs) at dir, with the initramfs's /hostname (and /resolv.conf and
 // /hosts when given) bound over its regular files in /etc of those names, as docker shows
 // them; the rootfs's own files are never written.
-void mount_share_root(const char *tag, bool readonly, const char *dir)
+void mount_share_root(const char *tag, bool readonly, bool virtiofs, const char *dir)
 {
 	char path[300], src[32];
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		fail("mkdir for a root");
-	if (mount(tag, dir, "9p", readonly ? MS_RDONLY : 0, p9_opts) < 0)
-		fail("mounting the container's root over 9p");
+	if (virtiofs ? mount(tag, dir, "virtiofs", readonly ? MS_RDONLY : 0, NULL) < 0
+		     : mount(tag, dir, "9p", readonly ? MS_RDONLY : 0, p9_opts) < 0)
+		fail(virtiofs ? "mounting the container's root over virtio-fs"
+			      : "mounting the container's root over 9p");
 	for (size_t i = 0; i < ARRAY_LEN(etc_files); i++) {
 		struct stat st;
 		snprintf(path, sizeof(path), "%s/etc/%s", dir, etc_files[i]);
@@ -90,7 +92,7 @@ void write_initramfs_file(const char *path, const char *text, const char *end)
 // A single container: its root becomes PID 1's root too.
 void mount_root(const struct launch_workload *w)
 {
-	mount_share_root(w->root_tag, w->root_readonly, "/newroot");
+	mount_share_root(w->root_tag, w->root_readonly, w->root_virtiofs, "/newroot");
 	if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
 		fail("switching to the container's root");
@@ -182,7 +184,7 @@ void mount_apps(const struct launch_spec *ls, struct workload *ws)
 		const struct launch_workload *lw = &ls->apps[i];
 		struct workload *w = &ws[i];
 		snprintf(w->root, sizeof(w->root), "/apps/%u", i);
-		mount_share_root(lw->root_tag, lw->root_readonly, w->root);
+		mount_share_root(lw->root_tag, lw->root_readonly, lw->root_virtiofs, w->root);
 		int trees[LAUNCH_MAX_VOLUMES];
 		open_file_volumes(lw, trees);
 		pid_t pid = fork();

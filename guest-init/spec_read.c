@@ -102,6 +102,7 @@ static int read_workload(const void *fdt, int node, struct launch_workload *w, c
 	if (!(w->root_tag = str(fdt, node, "root-tag")))
 		return *bad = "root-tag", -EINVAL;
 	w->root_readonly = flag(fdt, node, "root-readonly");
+	w->root_virtiofs = flag(fdt, node, "root-virtiofs");
 	if (fdt_getprop(fdt, node, "pre-start", NULL) &&
 	    ((r = strlist(fdt, node, "pre-start", &w->pre_start)) < 0 || !w->pre_start[0]))
 		return *bad = "pre-start", r < 0 ? r : -EINVAL;

@@ -27,6 +27,7 @@ struct launch_workload {
 	const char *name; // an app's name; NULL for a single container
 	const char *root_tag;
 	bool root_readonly;
+	bool root_virtiofs; // the root is a virtio-fs share (else 9p)
 	char **argv, **env; // NULL-terminated; argv never empty; the strings point into the FDT
 	const char *cwd;
 	uint32_t uid, gid;

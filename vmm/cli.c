@@ -35,6 +35,9 @@ static const char usage[] =
 	"      --hostname NAME   the container's hostname (default clearvm)\n"
 	"  -v, --volume H:G[:ro] share host directory or file H at G in the container (repeatable)\n"
 	"      --read-only       the rootfs cannot be written\n"
+	"      --fs 9p|virtiofs  how the root is shared: virtio-9p (default) or virtio-fs, which\n"
+	"                        lets the guest cache the root's names, attributes and pages\n"
+	"                        (volumes are shared over 9p either way)\n"
 	"      --network MODE    passt (default): user-mode networking through passt, the guest\n"
 	"                        with the host's address, gateway and nameservers; none: loopback\n"
 	"                        only; tap:NAME: an existing tap device (root, or its owner)\n"
@@ -77,7 +80,7 @@ static const char usage[] =
 enum {
 	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
 	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT, OPT_BOOT_TRACE, OPT_STATS_JSON,
-	OPT_SECCOMP, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM, OPT_NETWORK, OPT_DNS, OPT_IP, OPT_GATEWAY, OPT_VHOST_NET,
+	OPT_SECCOMP, OPT_FS, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM, OPT_NETWORK, OPT_DNS, OPT_IP, OPT_GATEWAY, OPT_VHOST_NET,
 };
 
 static const struct option options[] = {
@@ -103,6 +106,7 @@ static const struct option options[] = {
 	{"tty", no_argument, NULL, 't'},
 	{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 	{"seccomp", required_argument, NULL, OPT_SECCOMP},
+	{"fs", required_argument, NULL, OPT_FS},
 	{"no-template", no_argument, NULL, OPT_NO_TEMPLATE},
 	{"template-dir", required_argument, NULL, OPT_TEMPLATE_DIR},
 	{"help", no_argument, NULL, 'h'},
@@ -306,6 +310,14 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case 'i': cfg->interactive = true; break;
 		case 't': cfg->tty = true; break;
+		case OPT_FS:
+			if (!strcmp(optarg, "9p"))
+				cfg->fs = FS_9P;
+			else if (!strcmp(optarg, "virtiofs"))
+				cfg->fs = FS_VIRTIOFS;
+			else
+				return log_err(0, "--fs %s: expected 9p or virtiofs", optarg);
+			break;
 		case OPT_SECCOMP:
 			if (!strcmp(optarg, "kill"))
 				cfg->seccomp = SECCOMP_KILL;

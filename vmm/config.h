@@ -32,6 +32,9 @@ struct vm_volume {
 
 // The guest's network (--network): user-mode through passt (the default), none (loopback
 // only; what a zeroed config has).
+// How a root is shared with the guest (--fs): virtio-9p (the default) or virtio-fs.
+enum vm_fs { FS_9P, FS_VIRTIOFS };
+
 enum vm_network { NETWORK_NONE, NETWORK_PASST, NETWORK_TAP };
 enum vm_vhost_net { VHOST_NET_AUTO, VHOST_NET_ON, VHOST_NET_OFF }; // --vhost-net (tap)
 
@@ -73,6 +76,7 @@ struct vm_config {
 	uint32_t groups[CONFIG_MAX_GROUPS];
 	unsigned ngroups;
 	bool read_only;
+	enum vm_fs fs; // --fs: how roots are shared (volumes: 9p)
 	bool interactive;      // -i: clearvm's stdin is the workload's
 	bool tty;              // -t: the workload runs on a pty; clearvm's terminal shows it
 	uint16_t tty_rows, tty_cols; // the terminal's size at start (0: unknown)

@@ -36,6 +36,8 @@ static int add_workload(struct vm_plan *p, const struct vm_config *w, const char
 {
 	struct jail_share root = {.path = w->rootfs, .readonly = w->read_only};
 	int r = add(p, root_tag, &root);
+	if (r == 0)
+		p->shares[p->nshares - 1].root = true;
 	for (unsigned i = 0; i < w->nvolumes && r == 0; i++) {
 		char tag[32];
 		spec_volume_tag((*next_volume)++, tag, sizeof(tag));
@@ -77,6 +79,7 @@ int vm_plan(const struct vm_config *cfg, enum vm_mode mode, struct vm_plan *p)
 		bool restore = mode == VM_RESTORE;
 		struct jail_share root = {.path = cfg->rootfs, .readonly = cfg->read_only};
 		r = add(p, ABI_ROOT_TAG, restore ? &root : NULL);
+		p->shares[0].root = true;
 		for (unsigned i = 0; i < CONFIG_MAX_VOLUMES && r == 0; i++) {
 			char tag[32];
 			spec_volume_tag(i, tag, sizeof(tag));

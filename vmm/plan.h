@@ -19,6 +19,7 @@ enum vm_mode { VM_COLD, VM_TEMPLATE_BUILD, VM_RESTORE };
 struct plan_share {
 	char tag[32];
 	bool spare; // a template's slot with the tag but no share (a template boot has none)
+	bool root;  // a root (the guest's own), not a volume
 	struct jail_share share;
 };
 

@@ -132,8 +132,9 @@ static int add_devices(struct vm *vm, const struct vm_plan *plan)
 	int r;
 	for (unsigned i = 0; i < plan->nshares; i++) {
 		const struct plan_share *s = &plan->shares[i];
-		if ((r = virtio_p9_new(s->spare ? NULL : &s->share, s->tag, vm->cfg->seccomp,
-					 &vm->trace->p9_requests, &dev)) < 0 ||
+		enum share_fs fs = s->root && vm->cfg->fs == FS_VIRTIOFS ? SHARE_VIRTIOFS : SHARE_9P;
+		if ((r = virtio_share_new(fs, s->root, s->spare ? NULL : &s->share, s->tag,
+					  vm->cfg->seccomp, &vm->trace->p9_requests, &dev)) < 0 ||
 		    (r = add_virtio(vm, dev)) < 0)
 			return r;
 	}

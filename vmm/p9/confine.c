@@ -169,6 +169,14 @@ int confine_rename(int olddir, const char *oldname, int newdir, const char *newn
 	return renameat(olddir, oldname, newdir, newname) < 0 ? -errno : 0;
 }
 
+int confine_rename2(int olddir, const char *oldname, int newdir, const char *newname,
+		    unsigned flags)
+{
+	if (flags & RENAME_WHITEOUT)
+		return -EINVAL;
+	return renameat2(olddir, oldname, newdir, newname, flags) < 0 ? -errno : 0;
+}
+
 int confine_unlink(int dirfd, const char *name, int flags)
 {
 	return unlinkat(dirfd, name, flags & AT_REMOVEDIR) < 0 ? -errno : 0;

@@ -52,6 +52,9 @@ int confine_mknod(int dirfd, const char *name, mode_t mode);
 // A hard link to the file of O_PATH fd (is_link: that file is a symlink).
 int confine_link(const struct p9_share *s, int fd, bool is_link, int dirfd, const char *name);
 int confine_rename(int olddir, const char *oldname, int newdir, const char *newname);
+// renameat2's flags (RENAME_NOREPLACE, RENAME_EXCHANGE; never RENAME_WHITEOUT, a device node).
+int confine_rename2(int olddir, const char *oldname, int newdir, const char *newname,
+		    unsigned flags);
 int confine_unlink(int dirfd, const char *name, int flags);
 // A name just made belongs to uid:gid when the server may give files away (root); else no-op.
 void confine_give(int dirfd, const char *name, uid_t uid, gid_t gid);

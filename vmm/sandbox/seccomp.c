@@ -74,6 +74,7 @@ static const struct rule p9[] = {
 	{SCMP_SYS(mknodat), "mknod of fifos and sockets (device nodes are refused before)"},
 	{SCMP_SYS(unlinkat), "unlink and rmdir"},
 	{SCMP_SYS(renameat), "rename"},
+	{SCMP_SYS(renameat2), "virtio-fs rename with RENAME_NOREPLACE or RENAME_EXCHANGE"},
 	{SCMP_SYS(linkat), "link"},
 	{SCMP_SYS(symlinkat), "symlink"},
 	{SCMP_SYS(fchmodat), "setattr mode, through the fd directory"},

@@ -10,13 +10,16 @@
 #include "../sandbox/sandbox.h"
 #include "mmio.h"
 
-// virtio-9p: serves `share` (a directory, or one file) under mount tag `tag`, from a thread of
-// its own that is confined to the share when clearvm runs as root and then runs under the
-// seccomp filter of the file server; a file or non-recursive share needs root. share NULL: a
-// slot with the tag but no share (a template's spare slots). Each request answered adds one
-// to *requests (NULL: not counted). Errors are logged.
-int virtio_p9_new(const struct jail_share *share, const char *tag, enum seccomp_mode seccomp,
-		  uint64_t *requests, struct virtio_dev **out);
+// A share: virtio-9p or virtio-fs serving `share` (a directory, or one file over 9p) under
+// mount tag `tag`, from a thread of its own that is confined to the share when clearvm runs as
+// root and then runs under the seccomp filter of the file server; a file or non-recursive
+// share needs root. `owned`: the share is the guest's own (a root), changed only through it,
+// so virtio-fs lets the guest cache names, attributes and pages (9p's caching is the mount's).
+// share NULL: a slot with the tag but no share (a template's spare slots). Each request
+// answered adds one to *requests (NULL: not counted). Errors are logged.
+enum share_fs { SHARE_9P, SHARE_VIRTIOFS };
+int virtio_share_new(enum share_fs fs, bool owned, const struct jail_share *share, const char *tag,
+		     enum seccomp_mode seccomp, uint64_t *requests, struct virtio_dev **out);
 // virtio-console with one port per fd in `fds` (multiport): what the guest writes to port i
 // goes to fds[i] (-1: dropped). The guest finds the ports by name (/sys/class/virtio-ports/*/name).
 int virtio_console_new(const int *fds, const char *const *names, unsigned nports,
