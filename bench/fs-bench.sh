@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # fs-bench: the file system a container sees, side by side in one run (rounds alternate between
 # the ways): a Debian 12 userland (tests/tools/debian-rootfs.sh) run under `chroot` of the
-# directory and under clearvm sharing it over 9p (from a template). Workloads: `python3 -c
+# directory and under clearvm sharing it over 9p and over virtio-fs (from a template). Workloads: `python3 -c
 # pass`, `/bin/true`, `find /usr /etc /var -xdev | wc -l`, `tar -c /usr | wc -c`, 1,000 small files
 # written and read back. Prints the median wall time of each in milliseconds, and each clearvm's
 # over chroot's. Every run must exit 0 and print what chroot's printed (the same count of
@@ -10,8 +10,8 @@
 #
 #   bench/fs-bench.sh [--rounds N] BUILD_DIR [NAME=BUILD_DIR...]
 #
-# The first build's column is named 9p; each NAME=BUILD_DIR adds a column of that build (say,
-# one whose guest mounts the root with another cache policy).
+# The first build's columns are named 9p and virtiofs (its --fs); each NAME=BUILD_DIR adds a
+# column of that build with its default (say, one whose guest mounts the root another way).
 #
 # Run it where clearvm has a KVM (tests/with-kvm -- bench/fs-bench.sh ...), as root (chroot).
 set -uo pipefail
@@ -19,7 +19,8 @@ rounds=5
 if [ "${1:-}" = --rounds ]; then rounds=$2; shift 2; fi
 declare -A builds
 builds[9p]=$(cd "${1:?usage: $0 [--rounds N] BUILD_DIR [NAME=BUILD_DIR...]}" && pwd)
-ways=(chroot 9p)
+builds[virtiofs]=${builds[9p]}
+ways=(chroot 9p virtiofs)
 shift
 for nb in "$@"; do
 	builds[${nb%%=*}]=$(cd "${nb#*=}" && pwd) || exit 2
@@ -54,9 +55,10 @@ run_in() { # WAY COMMAND: its stdout
 		chroot "$root" /bin/sh -c "$2"
 		return
 	fi
-	local b=${builds[$1]}
+	local b=${builds[$1]} fs=()
+	case "$1" in 9p | virtiofs) fs=(--fs "$1") ;; esac
 	CLEARVM_TEMPLATE_DIR=$work/templates.$1 "$b/clearvm" --kernel "$b/vmlinux" --initramfs "$b/initramfs.cpio" \
-		--network none --rootfs "$root" -- /bin/sh -c "$2"
+		"${fs[@]}" --network none --rootfs "$root" -- /bin/sh -c "$2"
 }
 # The expected output of each workload: chroot's, once, before any timing; a warm-up run of
 # each way (clearvm's first run makes the template).

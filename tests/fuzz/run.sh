@@ -5,7 +5,7 @@
 # temporary corpus (pass --keep to add them to the seeds). A crashing input is written to
 # tests/fuzz/regressions/TARGET/, which `meson test` replays from then on: commit it with the fix.
 # --jobs N fuzzes in N processes at once (libFuzzer's fork mode), sharing one corpus.
-# Usage: tests/fuzz/run.sh [--keep] [--jobs N] TARGET [SECONDS]   (targets: loader virtq net p9-wire p9-server spec launch-spec)
+# Usage: tests/fuzz/run.sh [--keep] [--jobs N] TARGET [SECONDS]   (targets: loader virtq net p9-wire p9-server fuse-server spec launch-spec)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -23,10 +23,11 @@ loader) files="vmm/loader.c" ;;
 virtq) files="vmm/virtio/virtq.c" ;;
 net) files="vmm/virtio/net.c vmm/virtio/vhost_net.c vmm/virtio/mmio.c vmm/virtio/virtq.c vmm/log.c" ;;
 p9-wire) files="vmm/p9/wire.c" ;;
-p9-server) files="vmm/p9/wire.c vmm/p9/fid.c vmm/p9/server.c vmm/log.c" ;;
+p9-server) files="tests/fuzz/share_fixture.c vmm/p9/wire.c vmm/p9/fid.c vmm/p9/server.c vmm/p9/tree.c vmm/p9/io.c vmm/p9/xattr.c vmm/p9/confine.c vmm/log.c" ;;
+fuse-server) files="tests/fuzz/share_fixture.c vmm/fuse/nodes.c vmm/fuse/server.c vmm/fuse/tree.c vmm/fuse/io.c vmm/p9/wire.c vmm/p9/confine.c vmm/log.c" ;;
 spec) files="vmm/spec.c guest-init/spec_read.c -lfdt" ;;
 launch-spec) files="guest-init/spec_read.c -lfdt" ;;
-*) echo "run.sh: no target $target (loader, virtq, net, p9-wire, p9-server, spec, launch-spec)" >&2; exit 2 ;;
+*) echo "run.sh: no target $target (loader, virtq, net, p9-wire, p9-server, fuse-server, spec, launch-spec)" >&2; exit 2 ;;
 esac
 if ! command -v clang > /dev/null; then
 	echo "run.sh: libFuzzer needs clang: apt-get install clang" >&2
