@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The differential suite: every command of diff-cases.txt runs once under `chroot DIR` and once
-# under `clearvm --rootfs DIR` (two copies of one rootfs, in one boot per identity); their
-# stdout, stderr and statuses must match byte for byte, and so must the files they leave.
+# under `clearvm --rootfs DIR`, once with the root over 9p and once over virtio-fs (copies of
+# one rootfs, one boot each per identity); their stdout, stderr and statuses must match
+# chroot's byte for byte, and so must the files they leave.
 # Runs where tests/with-kvm decided, as root (chroot needs it). TAP output.
 # Usage: diff.sh BUILD_DIR
 set -uo pipefail
@@ -40,15 +41,14 @@ while IFS=$tab read -r name cmd; do
 done < "/diff/$1"
 RUN
 
-# Runs the whole list as identity $1 ("root" or "u1") in rootfs copy $2, both ways.
-run_both() {
-	local who=$1 chroot_root=$work/chroot-$1 vm_root=$work/vm-$1
+# Runs the whole list as identity $1 ("root" or "u1") under chroot, and under clearvm with
+# each file system, each in its own copy of the rootfs.
+run_all() {
+	local who=$1 chroot_root=$work/chroot-$1
 	cp -a "$src" "$chroot_root"
-	cp -a "$src" "$vm_root"
 	# The host's web server (below), as each side reaches it: on loopback from the chroot, at
 	# the gateway from the guest (passt maps it to the host's loopback).
 	echo "http://127.0.0.1:$web_port" > "$chroot_root/diff/web"
-	echo "http://$(ip -4 route show default | awk '{print $3; exit}'):$web_port" > "$vm_root/diff/web"
 	local spec=(--userspec=0:0 --groups=0) env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root)
 	if [ "$who" = u1 ]; then
 		spec=(--userspec=1000:1000 --groups=1000,2000)
@@ -62,11 +62,17 @@ run_both() {
 		exec env -i "$@" < /dev/null' sh "$chroot_root" "${env[@]}" \
 		chroot "${spec[@]}" "$chroot_root" /bin/sh /diff/run "$who" > "$work/$who.chroot.out" 2> "$work/$who.chroot.err"
 	echo $? > "$work/$who.chroot.rc"
-	local user=()
+	local user=() fs vm_root
 	[ "$who" = u1 ] && user=(-u u1)
-	"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 900 \
-		${CLEARVM_TEST_COLD:+--no-template} "${user[@]}" --rootfs "$vm_root" -- /bin/sh /diff/run "$who" > "$work/$who.vm.out" 2> "$work/$who.vm.err"
-	echo $? > "$work/$who.vm.rc"
+	for fs in 9p virtiofs; do
+		vm_root=$work/$fs-$who
+		cp -a "$src" "$vm_root"
+		echo "http://$(ip -4 route show default | awk '{print $3; exit}'):$web_port" > "$vm_root/diff/web"
+		"$build/clearvm" --kernel "$build/vmlinux" --initramfs "$build/initramfs.cpio" --timeout 900 \
+			${CLEARVM_TEST_COLD:+--no-template} --fs "$fs" "${user[@]}" --rootfs "$vm_root" -- \
+			/bin/sh /diff/run "$who" > "$work/$who.$fs.out" 2> "$work/$who.$fs.err"
+		echo $? > "$work/$who.$fs.rc"
+	done
 }
 
 # Compares one stream; on a difference, shows the first differing case.
@@ -98,18 +104,21 @@ trap 'kill $web 2> /dev/null; rm -rf "$work"' EXIT
 check "(the host's web server is up)" wait_until 20 busybox wget -qO /dev/null "http://127.0.0.1:$web_port/blob"
 
 for who in root u1; do
-	run_both "$who"
+	run_all "$who"
 	check "$who: the chroot run itself worked (status $(cat "$work/$who.chroot.rc"))" test "$(cat "$work/$who.chroot.rc")" = 0
-	check "$who: clearvm ran the list (status $(cat "$work/$who.vm.rc"))" test "$(cat "$work/$who.vm.rc")" = 0
-	check "$who: stdout of every case is the same under clearvm as under chroot" same "$work/$who.chroot.out" "$work/$who.vm.out"
-	check "$who: stderr of every case is the same" same "$work/$who.chroot.err" "$work/$who.vm.err"
 	grep '^=== .*: status' "$work/$who.chroot.out" > "$work/$who.chroot.rcs"
-	grep '^=== .*: status' "$work/$who.vm.out" > "$work/$who.vm.rcs"
-	check "$who: every case's status is the same" same "$work/$who.chroot.rcs" "$work/$who.vm.rcs"
 	tree "$work/chroot-$who" > "$work/$who.chroot.tree"
-	tree "$work/vm-$who" > "$work/$who.vm.tree"
-	check "$who: the files left behind are the same (type, mode, owner, size, content)" same "$work/$who.chroot.tree" "$work/$who.vm.tree"
-	check "$who: the cases really ran ($(grep -c '^=== .*: status' "$work/$who.vm.out") statuses)" \
-		test "$(grep -c '^=== .*: status' "$work/$who.vm.out")" = "$(grep -c . "$src/diff/$who")"
+	for fs in 9p virtiofs; do
+		vm=$work/$who.$fs
+		check "$who, $fs: clearvm ran the list (status $(cat "$vm.rc"))" test "$(cat "$vm.rc")" = 0
+		check "$who, $fs: stdout of every case is the same under clearvm as under chroot" same "$work/$who.chroot.out" "$vm.out"
+		check "$who, $fs: stderr of every case is the same" same "$work/$who.chroot.err" "$vm.err"
+		grep '^=== .*: status' "$vm.out" > "$vm.rcs"
+		check "$who, $fs: every case's status is the same" same "$work/$who.chroot.rcs" "$vm.rcs"
+		tree "$work/$fs-$who" > "$vm.tree"
+		check "$who, $fs: the files left behind are the same (type, mode, owner, size, content)" same "$work/$who.chroot.tree" "$vm.tree"
+		check "$who, $fs: the cases really ran ($(grep -c '^=== .*: status' "$vm.out") statuses)" \
+			test "$(grep -c '^=== .*: status' "$vm.out")" = "$(grep -c . "$src/diff/$who")"
+	done
 done
 tap_done

@@ -130,6 +130,10 @@ int main(void)
 	ok(e2.nodeid == 0 && e2.entry_valid > 0, "the guest may cache that it is missing");
 	is(lookup(FUSE_ROOT_ID, "..", &e2), -EINVAL, "LOOKUP .. of the root refused");
 	is(lookup(FUSE_ROOT_ID, "d/../f", &e2), -EINVAL, "LOOKUP of a name with '/' refused");
+	char longname[300];
+	memset(longname, 'n', 256);
+	longname[256] = '\0';
+	is(lookup(FUSE_ROOT_ID, longname, &e2), -ENAMETOOLONG, "LOOKUP of a 256-byte name: ENAMETOOLONG");
 	is(lookup(FUSE_ROOT_ID, ".", &e2), -EINVAL, "LOOKUP . refused");
 
 	struct fuse_entry_out out;
@@ -219,6 +223,36 @@ int main(void)
 	}
 	is(names, 7, "every name: . .. f d out new fifo");
 	is(with_node, 5, "each but . and .. looked up");
+
+	// A directory of 1,000 names, listed in as many READDIRPLUS calls as it takes, each going
+	// on from the offset of the last entry it got: every name once, each looked up.
+	struct fuse_entry_out de;
+	is(lookup(FUSE_ROOT_ID, "d", &de), 0, "LOOKUP d");
+	for (int i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), "%s/d/file-%04d", dir, i);
+		close(open(path, O_CREAT | O_WRONLY, 0644));
+	}
+	is(open_node(de.nodeid, FUSE_OPENDIR, O_RDONLY, &fh), 0, "OPENDIR d");
+	int listed = 0, calls = 0, looked = 0;
+	uint64_t next = 0;
+	for (bool more = true; more && calls < 1000; calls++) {
+		struct fuse_read_in rdd = {.fh = fh, .offset = next, .size = 4096};
+		begin(FUSE_READDIRPLUS, de.nodeid);
+		add(&rdd, sizeof(rdd));
+		if (send_req() != 0)
+			break;
+		size_t len = resp_len - sizeof(struct fuse_out_header);
+		more = len > 0;
+		for (size_t off = 0; off < len;) {
+			struct fuse_direntplus *dp = (void *)((uint8_t *)body() + off);
+			listed++;
+			looked += dp->entry_out.nodeid != 0;
+			next = dp->dirent.off;
+			off += FUSE_DIRENTPLUS_SIZE(dp);
+		}
+	}
+	ok(listed == 1002 && looked == 1000 && calls > 2,
+	   "READDIRPLUS of 1,000 names: %d listed, %d looked up, in %d calls", listed, looked, calls);
 
 	// A malformed request: a name with no NUL; a header shorter than it claims.
 	begin(FUSE_LOOKUP, FUSE_ROOT_ID);

@@ -77,7 +77,7 @@ int fuse_op_create(struct fuse_server *srv, struct fuse_node *n, struct fuse_req
 	int fd = confine_create(n->fd, name, oflags, in.mode & 07777);
 	if (fd < 0)
 		return fd;
-	confine_give(n->fd, name, r->h->uid, r->h->gid);
+	fuse_give(n, name, r);
 	if ((fd = fuse_handle_add(srv, fd, false)) < 0)
 		return fd;
 	struct fuse_open_out o = opened(srv, fd);

@@ -33,25 +33,14 @@ static void unhash(struct fuse_server *srv, struct fuse_node *n)
 		*link = n->next;
 }
 
-// A free slot, or NULL past FUSE_MAX_NODES.
+// A free slot, or NULL past FUSE_MAX_NODES. The table never moves (the operations hold node
+// pointers across lookups): allocated whole, its pages are touched only as slots are used.
 static struct fuse_node *new_slot(struct fuse_server *srv)
 {
 	if (srv->nfree)
 		return &srv->nodes[srv->free_slots[--srv->nfree]];
-	if (srv->nodes_len == srv->nodes_cap) {
-		if (srv->nodes_cap >= FUSE_MAX_NODES)
-			return NULL;
-		uint32_t cap = srv->nodes_cap ? srv->nodes_cap * 2 : 256;
-		struct fuse_node *v = realloc(srv->nodes, cap * sizeof(*v));
-		uint32_t *f = realloc(srv->free_slots, cap * sizeof(*f));
-		if (v)
-			srv->nodes = v;
-		if (f)
-			srv->free_slots = f;
-		if (!v || !f)
-			return NULL;
-		srv->nodes_cap = cap;
-	}
+	if (srv->nodes_len == FUSE_MAX_NODES)
+		return NULL;
 	return &srv->nodes[srv->nodes_len++];
 }
 
@@ -80,15 +69,16 @@ struct fuse_node *fuse_node_lookup(struct fuse_server *srv, int fd, const struct
 int fuse_nodes_init(struct fuse_server *srv, int root_fd)
 {
 	srv->buckets = calloc(NBUCKETS, sizeof(*srv->buckets));
+	srv->nodes = calloc(FUSE_MAX_NODES, sizeof(*srv->nodes));
+	srv->free_slots = calloc(FUSE_MAX_NODES, sizeof(*srv->free_slots));
 	for (unsigned i = 0; i < FUSE_MAX_HANDLES; i++)
 		srv->handles[i].fd = -1;
+	if (!srv->buckets || !srv->nodes || !srv->free_slots)
+		return -ENOMEM;
 	struct stat st;
 	int fd = confine_dup(root_fd);
-	if (!srv->buckets || fd < 0) {
-		if (fd >= 0)
-			close(fd);
-		return srv->buckets ? fd : -ENOMEM;
-	}
+	if (fd < 0)
+		return fd;
 	if (confine_stat(fd, &st) < 0 || !fuse_node_lookup(srv, fd, &st))
 		return -ENOMEM; // the first slot: index 0, nodeid FUSE_ROOT_ID
 	return 0;

@@ -40,7 +40,7 @@ struct fuse_server {
 	enum fuse_cache cache;
 	bool inited;
 	struct fuse_node *nodes;
-	uint32_t nodes_len, nodes_cap; // slots made, slots allocated
+	uint32_t nodes_len; // slots used so far (of FUSE_MAX_NODES)
 	uint32_t *buckets;		// (dev, ino) hash: index + 1 of the first node, 0 none
 	uint32_t *free_slots, nfree;
 	uint64_t gen;
@@ -85,6 +85,9 @@ int fuse_take_name(struct fuse_req *r, char name[NAME_MAX + 1]);
 const char *fuse_take_str(struct fuse_req *r);
 int fuse_put(struct fuse_req *r, const void *src, size_t size);
 void fuse_fill_attr(const struct fuse_server *srv, const struct stat *st, struct fuse_attr *a);
+// A name just made in directory d becomes the caller's (when the server may give files away),
+// its group the directory's when that is set-group-ID, as a local file system does.
+void fuse_give(struct fuse_node *d, const char *name, const struct fuse_req *r);
 // The entry of name in directory node d, looked up: its node gets one more lookup.
 int fuse_reply_entry(struct fuse_server *srv, struct fuse_node *d, const char *name,
 		     struct fuse_req *r);

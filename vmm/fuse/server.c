@@ -72,8 +72,10 @@ int fuse_take_name(struct fuse_req *r, char name[NAME_MAX + 1])
 {
 	const char *s = fuse_take_str(r);
 	size_t len = s ? strlen(s) : 0;
-	if (!s || len > NAME_MAX)
+	if (!s)
 		return -EINVAL;
+	if (len > NAME_MAX)
+		return -ENAMETOOLONG;
 	return confine_name((struct p9_str){.s = s, .len = (uint16_t)len}, name);
 }
 
@@ -132,6 +134,14 @@ static void fill_entry(const struct fuse_server *srv, const struct fuse_node *n,
 	e->nodeid = fuse_node_id(srv, n);
 	e->generation = n->gen;
 	fuse_fill_attr(srv, st, &e->attr);
+}
+
+void fuse_give(struct fuse_node *d, const char *name, const struct fuse_req *r)
+{
+	struct stat st;
+	// In a set-group-ID directory the host has given the new name the directory's group.
+	bool inherit = confine_stat(d->fd, &st) == 0 && (st.st_mode & S_ISGID);
+	confine_give(d->fd, name, r->h->uid, inherit ? (gid_t)-1 : r->h->gid);
 }
 
 int fuse_reply_entry(struct fuse_server *srv, struct fuse_node *d, const char *name,

@@ -104,7 +104,7 @@ int fuse_op_readlink(struct fuse_server *srv, struct fuse_node *n, struct fuse_r
 // A name just made in directory d: given to the caller, and its entry the reply.
 static int made(struct fuse_server *srv, struct fuse_node *d, const char *name, struct fuse_req *r)
 {
-	confine_give(d->fd, name, r->h->uid, r->h->gid);
+	fuse_give(d, name, r);
 	return fuse_reply_entry(srv, d, name, r);
 }
 

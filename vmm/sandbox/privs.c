@@ -18,7 +18,7 @@
 #include "privs.h"
 #include "../util.h"
 
-#define VMM_MAX_FDS 65536           // 9 shares x 4096 live fids, with room for the rest
+#define VMM_MAX_FDS 131072 // a virtio-fs root's 65536 nodes, or 9 shares x 4096 9p fids, and the rest
 #define VMM_MAX_DATA (1ULL << 30)   // the VMM's own private memory (guest RAM is shared: not in it)
 
 // The file server's: chown (CHOWN), read, write and search any file (DAC_OVERRIDE,
@@ -82,16 +82,20 @@ int privs_drop(const int *inherited, int ninherited, uint64_t guest_ram)
 {
 	for (int i = 0; i < ninherited; i++)
 		close(inherited[i]);
+	// The fd budget: a file server holds an fd per file the guest holds (virtio-fs: each it has
+	// looked up). Root raises its limit to the budget while it still may; others are held to
+	// their hard limit, and a lookup past it fails with EMFILE in the guest.
+	struct rlimit fds = {VMM_MAX_FDS, VMM_MAX_FDS};
+	if (setrlimit(RLIMIT_NOFILE, &fds) < 0 && getrlimit(RLIMIT_NOFILE, &fds) == 0) {
+		fds.rlim_cur = fds.rlim_max = MIN(fds.rlim_max, (rlim_t)VMM_MAX_FDS);
+		setrlimit(RLIMIT_NOFILE, &fds);
+	}
 	int r = drop_caps(0);
 	if (r < 0)
 		return r;
 	// Guest RAM restored from a template is a private mapping, which Linux counts as data.
 	rlim_t data = (rlim_t)(VMM_MAX_DATA + guest_ram);
-	struct rlimit fds, data_lim = {data, data}, core = {0, 0};
-	if (getrlimit(RLIMIT_NOFILE, &fds) == 0) {
-		fds.rlim_cur = fds.rlim_max = MIN(fds.rlim_max, (rlim_t)VMM_MAX_FDS);
-		setrlimit(RLIMIT_NOFILE, &fds);
-	}
+	struct rlimit data_lim = {data, data}, core = {0, 0};
 	if (setrlimit(RLIMIT_DATA, &data_lim) < 0 || setrlimit(RLIMIT_CORE, &core) < 0)
 		return log_err(errno, "resource limits");
 	return 0;
