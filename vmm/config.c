@@ -27,6 +27,7 @@ void config_defaults(struct vm_config *cfg)
 	cfg->hostname = "clearvm";
 	cfg->stop_timeout_s = CONFIG_DEFAULT_STOP_TIMEOUT;
 	cfg->network = NETWORK_PASST;
+	cfg->fs = FS_VIRTIOFS;
 	cfg->kernel = getenv("CLEARVM_KERNEL") ? getenv("CLEARVM_KERNEL") : CLEARVM_DATADIR "/vmlinux";
 	cfg->initramfs = getenv("CLEARVM_INITRAMFS") ? getenv("CLEARVM_INITRAMFS")
 						      : CLEARVM_DATADIR "/initramfs.cpio";

@@ -32,7 +32,7 @@ struct vm_volume {
 
 // The guest's network (--network): user-mode through passt (the default), none (loopback
 // only; what a zeroed config has).
-// How a root is shared with the guest (--fs): virtio-9p (the default) or virtio-fs.
+// How a root is shared with the guest (--fs): virtio-fs (the default) or virtio-9p.
 enum vm_fs { FS_9P, FS_VIRTIOFS };
 
 enum vm_network { NETWORK_NONE, NETWORK_PASST, NETWORK_TAP };

@@ -122,7 +122,7 @@ static void print_table(const struct trace *t)
 	fprintf(stderr, "  guest pages touched: %" PRIu64 " (%.1f MiB); reported free and released: %.1f MiB\n",
 		t->guest_touched, (double)t->guest_touched * 4096 / (1 << 20),
 		(double)t->reported_bytes / (1 << 20));
-	fprintf(stderr, "  9p requests answered: %" PRIu64 "\n", t->p9_requests);
+	fprintf(stderr, "  file server requests answered: %" PRIu64 "\n", t->fs_requests);
 }
 
 static int write_json(const struct trace *t, const char *path)
@@ -141,7 +141,7 @@ static int write_json(const struct trace *t, const char *path)
 	json_object_object_add(o, "peak_rss_kib", json_object_new_uint64(t->peak_rss_kib));
 	json_object_object_add(o, "guest_pages_touched", json_object_new_uint64(t->guest_touched));
 	json_object_object_add(o, "guest_reported_bytes", json_object_new_uint64(t->reported_bytes));
-	json_object_object_add(o, "p9_requests", json_object_new_uint64(t->p9_requests));
+	json_object_object_add(o, "fs_requests", json_object_new_uint64(t->fs_requests));
 	json_object_object_add(o, "status", json_object_new_int(t->status));
 	json_object_object_add(o, "path", json_object_new_string(t->path ? t->path : "cold"));
 	json_object_object_add(o, "template_build_ms", json_object_new_double(t->template_build_ms));

@@ -30,7 +30,7 @@ struct trace {
 	uint64_t peak_rss_kib;   // VmHWM: the whole process's peak, guest RAM included
 	uint64_t guest_touched;  // guest RAM pages resident at the end: what the guest touched
 	uint64_t reported_bytes; // free guest memory the guest reported and clearvm gave back
-	uint64_t p9_requests;    // 9p requests the file server answered, every share
+	uint64_t fs_requests;    // requests the file servers answered (9p and virtio-fs), every share
 	int status;
 	// How the VM started: "cold", "template" (restored from one: TRACE_KERNEL_LOADED is then
 	// the template's memory and state set back) or "template-built" (this run built it first,

@@ -22,6 +22,8 @@ static void command(void)
 	is_str(p.shares[1].tag, "clearvm-vol0", "command: volume 0's tag");
 	is_str(p.shares[2].share.path, "/f", "command: volume 1's path");
 	ok(p.shares[2].share.file && p.shares[2].share.readonly, "command: a read-only file volume");
+	ok(p.shares[0].root && !p.shares[1].root && !p.shares[2].root,
+	   "command: the root is the guest's own (virtio-fs may cache it), the volumes are not");
 	is(p.nports, ABI_NR_PORTS, "command: stdout, stderr, stdin, control");
 	is(p.port_fds[ABI_PORT_STDOUT], STDOUT_FILENO, "command: stdout to clearvm's");
 	is(p.port_fds[ABI_PORT_STDERR], STDERR_FILENO, "command: stderr to clearvm's");
@@ -42,6 +44,8 @@ static void pod(void)
 	is_str(p.shares[2].tag, "clearvm-app1", "pod: app 1's root after app 0's volume");
 	is_str(p.shares[3].tag, "clearvm-vol1", "pod: volume tags numbered across the pod");
 	is_str(p.shares[3].share.path, "/v2", "pod: app 1's volume");
+	ok(p.shares[0].root && p.shares[2].root && !p.shares[1].root && !p.shares[3].root,
+	   "pod: each app's root is its own, its volume is not");
 	is(p.nports, ABI_NR_ENTER_PORTS, "pod: the enter ports too");
 	is_str(p.port_names[ABI_PORT_ENTER], "enter", "pod: the enter port at its index");
 	is_str(p.port_names[ABI_PORT_ENTER_STDIN(ABI_ENTER_SESSIONS - 1)], "enter-stdin.3",

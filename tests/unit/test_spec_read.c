@@ -37,7 +37,7 @@ int main(void)
 							  {.host = "/etc/hosts", .guest = "/etc/app.conf", .file = true}}};
 	apps[1] = (struct vm_config){.app_name = "db", .argv = db_argv, .env = env, .nenv = 1,
 				     .workdir = "/", .read_only = true};
-	struct vm_config pod = {.hostname = "rkt-42", .napps = 2, .apps = apps, .tty = true,
+	struct vm_config pod = {.hostname = "rkt-42", .napps = 2, .apps = apps, .tty = true, .fs = FS_VIRTIOFS,
 				.tty_rows = 50, .tty_cols = 132, .resolv_conf = "nameserver 10.0.0.1\n",
 				.hosts = "127.0.0.1 localhost\n"};
 	void *fdt;
@@ -63,6 +63,7 @@ int main(void)
 	   !strcmp(ls.hosts, "127.0.0.1 localhost\n"), "the pod's resolv.conf and hosts");
 	ok(!strcmp(d->name, "db") && d->root_readonly && d->nvolumes == 0 && !strcmp(d->root_tag, ABI_APP_TAG "1"),
 	   "the second app");
+	ok(w->root_virtiofs && d->root_virtiofs, "--fs virtiofs: each app's root is mounted over virtio-fs");
 	launch_spec_free(&ls);
 	is(launch_spec_read(fdt, size, 1, &ls, &bad), -E2BIG, "more apps than allowed: refused");
 	ok(bad && !strcmp(bad, "apps"), "naming the apps");
@@ -82,6 +83,7 @@ int main(void)
 	       l[1].resource == 4 && l[1].hard == UINT64_MAX,
 	   "rlimits: each resource's soft and hard limit, 64 bits");
 	ok(ls.apps[0].no_new_privs && ls.exec, "no-new-privs and exec");
+	ok(!ls.apps[0].root_virtiofs, "--fs 9p (a config's zero value): the root is mounted over 9p");
 	launch_spec_free(&ls);
 	is(launch_spec_read(fdt, size - 1, 8, &ls, &bad), -EINVAL, "cut short by a byte: refused");
 	launch_spec_free(&ls);

@@ -22,11 +22,11 @@ check "exits are counted (MMIO > 0, got $mmio)" test "${mmio:-0}" -gt 0
 # that, posting them costs one MMIO exit each (about 1,700 in all instead of about 400).
 check "a short run takes fewer than 800 MMIO exits (got $mmio)" test "${mmio:-0}" -lt 800
 check "the status is recorded" grep -Eq '"status": *5' "$work/stats.json"
-p9_requests() { sed -n 's/^ *"p9_requests": *\([0-9]*\),*$/\1/p' "$1"; }
-few=$(p9_requests "$work/stats.json")
+fs_requests() { sed -n 's/^ *"fs_requests": *\([0-9]*\),*$/\1/p' "$1"; }
+few=$(fs_requests "$work/stats.json")
 cvm --rootfs "$root" --stats-json "$work/stats2.json" -- /bin/sh -c 'for f in /bin/*; do [ -e "$f" ]; done'
-many=$(p9_requests "$work/stats2.json")
-check "9p requests are counted: $few for sh -c 'exit 5', $many for a stat of each file in /bin" \
+many=$(fs_requests "$work/stats2.json")
+check "file server requests are counted: $few for sh -c 'exit 5', $many for a stat of each file in /bin" \
 	test "${few:-0}" -gt 0 -a "${many:-0}" -gt $((${few:-0} + $(ls "$root/bin" | wc -l)))
 
 # Free page reporting: 160 MiB the workload touched and freed is handed back to the host (the
