@@ -52,6 +52,9 @@
 // have ended it reports the first non-zero status (in the order they ended), else 0.
 #define ABI_SPEC_PATH "/clearvm/spec.dtb"
 #define ABI_ROOT_TAG "clearvm-root"
+// A virtio-fs root's readahead (KiB, as sysfs takes it): one request of the largest size the
+// server takes (FUSE_MAX_WRITE, vmm/fuse/server.h).
+#define ABI_FS_READAHEAD_KB "512"
 #define ABI_VOLUME_TAG "clearvm-vol"
 // A volume whose host side is one file (its volume@N node has the property "file"): its share's
 // root directory holds that file under this name, and guest-init binds it at the target.

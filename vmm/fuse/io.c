@@ -140,14 +140,6 @@ int fuse_op_releasedir(struct fuse_server *srv, struct fuse_node *n, struct fuse
 	return release(srv, r, true);
 }
 
-int fuse_op_flush(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r)
-{
-	(void)n;
-	struct fuse_flush_in in;
-	int err = fuse_take(r, &in, sizeof(in));
-	return err < 0 ? err : fuse_handle_fd(srv, in.fh, false) < 0 ? -EBADF : 0;
-}
-
 static int sync_handle(struct fuse_server *srv, struct fuse_req *r, bool dir)
 {
 	struct fuse_fsync_in in;

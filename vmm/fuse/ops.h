@@ -45,10 +45,6 @@ struct fuse_server {
 	uint32_t *free_slots, nfree;
 	uint64_t gen;
 	struct fuse_handle handles[FUSE_MAX_HANDLES];
-	// As the 9p server: run by a user other than root, the guest's root is that user.
-	bool map_root;
-	uid_t host_uid;
-	gid_t host_gid;
 };
 
 // A request being served: its header, the rest of its bytes, and the reply's body.
@@ -116,7 +112,6 @@ int fuse_op_read(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *
 int fuse_op_write(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
 int fuse_op_release(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
 int fuse_op_releasedir(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
-int fuse_op_flush(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
 int fuse_op_fsync(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
 int fuse_op_fsyncdir(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
 int fuse_op_readdir(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);

@@ -30,9 +30,6 @@ int fuse_server_new(const char *root, const char *fd_dir, bool readonly, enum fu
 	}
 	srv->readonly = readonly;
 	srv->cache = cache;
-	srv->host_uid = geteuid();
-	srv->host_gid = getegid();
-	srv->map_root = srv->host_uid != 0;
 	*out = srv;
 	return 0;
 }
@@ -111,8 +108,8 @@ void fuse_fill_attr(const struct fuse_server *srv, const struct stat *st, struct
 	    .ctimensec = (uint32_t)st->st_ctim.tv_nsec,
 	    .mode = st->st_mode,
 	    .nlink = (uint32_t)st->st_nlink,
-	    .uid = srv->map_root && st->st_uid == srv->host_uid ? 0 : st->st_uid,
-	    .gid = srv->map_root && st->st_gid == srv->host_gid ? 0 : st->st_gid,
+	    .uid = confine_uid_to_guest(&srv->share, st->st_uid),
+	    .gid = confine_gid_to_guest(&srv->share, st->st_gid),
 	    .rdev = (uint32_t)st->st_rdev,
 	    .blksize = (uint32_t)st->st_blksize,
 	};
@@ -257,7 +254,6 @@ static const struct {
     [FUSE_READ] = {fuse_op_read, 0},
     [FUSE_WRITE] = {fuse_op_write, OP_W},
     [FUSE_RELEASE] = {fuse_op_release, 0},
-    [FUSE_FLUSH] = {fuse_op_flush, 0},
     [FUSE_FSYNC] = {fuse_op_fsync, 0},
     [FUSE_OPENDIR] = {fuse_op_opendir, OP_N},
     [FUSE_READDIR] = {fuse_op_readdir, 0},
@@ -276,7 +272,7 @@ static int dispatch(struct fuse_server *srv, struct fuse_req *r)
 {
 	uint32_t op = r->h->opcode;
 	if (op >= sizeof(ops) / sizeof(ops[0]) || !ops[op].fn)
-		return -ENOSYS; // locks among them: the guest kernel keeps them itself
+		return -ENOSYS; // the guest stops asking: locks (it keeps them), FLUSH (nothing to do)
 	if (!srv->inited && op != FUSE_INIT)
 		return -EIO;
 	if ((ops[op].flags & OP_W) && srv->readonly)

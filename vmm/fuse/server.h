@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FUSE_MAX_WRITE (256U * 1024U) // the largest READ or WRITE the guest may ask
+#define FUSE_MAX_WRITE (512U * 1024U) // the largest READ or WRITE the guest may ask (and reads ahead)
 #define FUSE_BUF_MAX (FUSE_MAX_WRITE + 4096U) // the largest request or reply, headers included
 
 struct fuse_server;

@@ -68,11 +68,7 @@ int fuse_op_setattr(struct fuse_server *srv, struct fuse_node *n, struct fuse_re
 	if (in.valid & (FATTR_UID | FATTR_GID)) {
 		uid_t u = (in.valid & FATTR_UID) ? in.uid : (uid_t)-1;
 		gid_t g = (in.valid & FATTR_GID) ? in.gid : (gid_t)-1;
-		if (srv->map_root && u == 0)
-			u = srv->host_uid;
-		if (srv->map_root && g == 0)
-			g = srv->host_gid;
-		if ((err = confine_chown(n->fd, u, g)) < 0)
+		if ((err = confine_chown(&srv->share, n->fd, u, g)) < 0)
 			return err;
 	}
 	if ((in.valid & FATTR_SIZE) && (err = truncate_node(srv, n, &in)) < 0)

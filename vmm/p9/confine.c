@@ -35,6 +35,9 @@ int confine_open_share(struct p9_share *s, const char *root, const char *fd_dir)
 	snprintf(s->fd_dir, sizeof(s->fd_dir), "%s", fd_dir);
 	s->root_dev = st.st_dev;
 	s->root_ino = st.st_ino;
+	s->host_uid = geteuid();
+	s->host_gid = getegid();
+	s->map_root = s->host_uid != 0;
 	return 0;
 }
 
@@ -195,9 +198,23 @@ int confine_chmod(const struct p9_share *s, int fd, mode_t mode)
 	return fchmodat(s->proc_fd, name, mode, 0) < 0 ? -errno : 0;
 }
 
-int confine_chown(int fd, uid_t uid, gid_t gid)
+int confine_chown(const struct p9_share *s, int fd, uid_t uid, gid_t gid)
 {
+	if (s->map_root && uid == 0)
+		uid = s->host_uid;
+	if (s->map_root && gid == 0)
+		gid = s->host_gid;
 	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
+uint32_t confine_uid_to_guest(const struct p9_share *s, uid_t u)
+{
+	return s->map_root && u == s->host_uid ? 0 : u;
+}
+
+uint32_t confine_gid_to_guest(const struct p9_share *s, gid_t g)
+{
+	return s->map_root && g == s->host_gid ? 0 : g;
 }
 
 int confine_utimens(const struct p9_share *s, int fd, const struct timespec ts[2])

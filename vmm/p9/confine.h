@@ -19,6 +19,11 @@ struct p9_share {
 	ino_t root_ino;
 	int proc_fd; // the process's fd directory: an O_PATH fd becomes an I/O fd without a path
 	char fd_dir[32]; // its path, for the calls that take only a path (xattrs, link of an fd)
+	// Run by a user other than root, the server cannot give files away: the guest's root is
+	// that user, as a rootless container's root is the user who started it.
+	bool map_root;
+	uid_t host_uid;
+	gid_t host_gid;
 };
 
 // Opens root (a directory) and fd_dir (NULL: /proc/self/fd). 0 or -errno.
@@ -61,7 +66,12 @@ void confine_give(int dirfd, const char *name, uid_t uid, gid_t gid);
 
 // Attributes of the file of O_PATH fd (never a symlink's target).
 int confine_chmod(const struct p9_share *s, int fd, mode_t mode);
-int confine_chown(int fd, uid_t uid, gid_t gid);
+// uid and gid as the guest names them ((uid_t)-1: unchanged); the guest's root is the host
+// user when map_root.
+int confine_chown(const struct p9_share *s, int fd, uid_t uid, gid_t gid);
+// A host owner as the guest sees it.
+uint32_t confine_uid_to_guest(const struct p9_share *s, uid_t u);
+uint32_t confine_gid_to_guest(const struct p9_share *s, gid_t g);
 int confine_utimens(const struct p9_share *s, int fd, const struct timespec ts[2]);
 // Extended attributes of the file of O_PATH fd, through its fd link. name "": the list of
 // names. The size (with buf NULL and size 0: the size needed) or -errno.

@@ -21,11 +21,6 @@ struct p9_server {
 	bool readonly;
 	uint32_t msize;
 	struct p9_fids fids;
-	// Run by a user other than root, the server cannot give files away: the guest's root is
-	// that user, as a rootless container's root is the user who started it.
-	bool map_root;
-	uid_t host_uid;
-	gid_t host_gid;
 };
 
 // An operation. f: the fid its request starts with, looked up by the dispatcher when the op's

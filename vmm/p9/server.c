@@ -27,9 +27,6 @@ int p9_server_new(const char *root, const char *fd_dir, bool readonly, struct p9
 	}
 	srv->readonly = readonly;
 	srv->msize = P9_MSIZE_MAX;
-	srv->host_uid = geteuid();
-	srv->host_gid = getegid();
-	srv->map_root = srv->host_uid != 0;
 	*out = srv;
 	return 0;
 }

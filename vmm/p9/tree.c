@@ -12,16 +12,6 @@
 #include "../util.h"
 #include "ops.h"
 
-static uint32_t uid_to_guest(const struct p9_server *srv, uid_t u)
-{
-	return srv->map_root && u == srv->host_uid ? 0 : u;
-}
-
-static uint32_t gid_to_guest(const struct p9_server *srv, gid_t g)
-{
-	return srv->map_root && g == srv->host_gid ? 0 : g;
-}
-
 int p9_op_walk(struct p9_server *srv, struct p9_fid *f, struct p9_in *in, struct p9_out *out)
 {
 	uint32_t newfid = p9_get_u32(in);
@@ -79,8 +69,8 @@ int p9_op_getattr(struct p9_server *srv, struct p9_fid *f, struct p9_in *in, str
 	p9_put_u64(out, P9_GETATTR_BASIC);
 	p9_put_qid(out, &q);
 	p9_put_u32(out, st.st_mode);
-	p9_put_u32(out, uid_to_guest(srv, st.st_uid));
-	p9_put_u32(out, gid_to_guest(srv, st.st_gid));
+	p9_put_u32(out, confine_uid_to_guest(&srv->share, st.st_uid));
+	p9_put_u32(out, confine_gid_to_guest(&srv->share, st.st_gid));
 	p9_put_u64(out, st.st_nlink);
 	p9_put_u64(out, st.st_rdev);
 	p9_put_u64(out, (uint64_t)st.st_size);
@@ -137,11 +127,7 @@ int p9_op_setattr(struct p9_server *srv, struct p9_fid *f, struct p9_in *in, str
 	if (valid & (P9_SETATTR_UID | P9_SETATTR_GID)) {
 		uid_t u = (valid & P9_SETATTR_UID) ? uid : (uid_t)-1;
 		gid_t g = (valid & P9_SETATTR_GID) ? gid : (gid_t)-1;
-		if (srv->map_root && u == 0)
-			u = srv->host_uid;
-		if (srv->map_root && g == 0)
-			g = srv->host_gid;
-		if ((r = confine_chown(f->fd, u, g)) < 0)
+		if ((r = confine_chown(&srv->share, f->fd, u, g)) < 0)
 			return r;
 	}
 	if ((valid & P9_SETATTR_SIZE) && (r = truncate_fid(srv, f, size)) < 0)
