@@ -86,6 +86,7 @@ int main(void)
 		if ((etc_given[i] = etc_text[i] != NULL))
 			write_initramfs_file(path, etc_text[i], "");
 	}
+	umount("/sys");
 	static struct workload ws[ABI_MAX_APPS];
 	if (pod) {
 		mount_apps(&ls, ws);
@@ -99,7 +100,6 @@ int main(void)
 			if (trees[v] >= 0)
 				close(trees[v]);
 	}
-	umount("/sys"); // after the roots: mount_share_root sets a virtio-fs root's readahead there
 	milestone(ABI_MILESTONE_ROOT);
 
 	// The workloads' stdio: pipes (out, err, and in with -i), or one pty for all three; in a

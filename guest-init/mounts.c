@@ -35,12 +35,14 @@ const char *const etc_files[3] = {"hostname", "resolv.conf", "hosts"};
 bool etc_given[3] = {true, false, false};
 
 // A virtio-fs root reads ahead in large requests: each costs a round trip to the VMM, and the
-// first run of a program reads all of it (python3's 8 MB in 128 KiB requests by default).
+// first run of a program reads all of it (python3's 8 MB in 128 KiB requests by default). Run
+// from the initramfs (before any chroot), whose /sys is mounted for this only: the container
+// gets its own.
 static void set_readahead(const char *dir)
 {
 	struct stat st;
 	char path[64];
-	if (stat(dir, &st) < 0)
+	if (stat(dir, &st) < 0 || mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return;
 	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev), minor(st.st_dev));
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -48,6 +50,7 @@ static void set_readahead(const char *dir)
 		say("clearvm: guest-init: %s: %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+	umount("/sys");
 }
 
 // Mounts the share `tag` (9p, or virtio-fs) at dir, with the initramfs's /hostname (and /resolv.conf and
