@@ -8,6 +8,7 @@
 #include <linux/fuse.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -183,6 +184,42 @@ int main(void)
 	begin(FUSE_READ, ne.nodeid);
 	add(&ri, sizeof(ri));
 	is(send_req(), -EBADF, "READ on a released handle");
+
+	// The handle table: a released slot is the next one given, and it is bounded.
+	uint64_t h1, h2, h3;
+	open_node(e.nodeid, FUSE_OPEN, O_RDONLY, &h1);
+	open_node(e.nodeid, FUSE_OPEN, O_RDONLY, &h2);
+	rel.fh = h1;
+	begin(FUSE_RELEASE, e.nodeid);
+	add(&rel, sizeof(rel));
+	send_req();
+	open_node(e.nodeid, FUSE_OPEN, O_RDONLY, &h3);
+	ok(h3 == h1 && h2 != h1, "OPEN takes the handle released last (%llu, %llu, %llu)",
+	   (unsigned long long)h1, (unsigned long long)h2, (unsigned long long)h3);
+	struct rlimit nofile;
+	getrlimit(RLIMIT_NOFILE, &nofile);
+	nofile.rlim_cur = nofile.rlim_max;
+	if (nofile.rlim_max >= FUSE_MAX_HANDLES + 256 && setrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+		int opened = 0, err = 0;
+		while ((err = open_node(e.nodeid, FUSE_OPEN, O_RDONLY, &fh)) == 0)
+			opened++;
+		ok(err == -EMFILE && opened > 4000, "handles run out with EMFILE after %d more", opened);
+		rel.fh = h2;
+		begin(FUSE_RELEASE, e.nodeid);
+		add(&rel, sizeof(rel));
+		send_req();
+		ok(open_node(e.nodeid, FUSE_OPEN, O_RDONLY, &fh) == 0 && fh == h2,
+		   "a full table gives the released handle again");
+		for (rel.fh = 0; rel.fh < FUSE_MAX_HANDLES; rel.fh++) {
+			begin(FUSE_RELEASE, e.nodeid);
+			add(&rel, sizeof(rel));
+			send_req();
+		}
+	} else {
+		for (int i = 0; i < 2; i++)
+			printf("ok %d - # SKIP a hard fd limit below %u: the handle table not filled\n",
+			       ++tap_n, FUSE_MAX_HANDLES + 256);
+	}
 
 	struct fuse_mknod_in mi = {.mode = S_IFCHR | 0666, .rdev = makedev(1, 3)};
 	begin(FUSE_MKNOD, FUSE_ROOT_ID);

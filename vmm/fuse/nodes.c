@@ -89,7 +89,7 @@ void fuse_nodes_free(struct fuse_server *srv)
 	for (uint32_t i = 0; i < srv->nodes_len; i++)
 		if (srv->nodes[i].used)
 			close(srv->nodes[i].fd);
-	for (unsigned i = 0; i < FUSE_MAX_HANDLES; i++)
+	for (unsigned i = 0; i < srv->handles_len; i++)
 		if (srv->handles[i].fd >= 0)
 			close(srv->handles[i].fd);
 	free(srv->nodes);
@@ -126,13 +126,17 @@ void fuse_node_forget(struct fuse_server *srv, uint64_t nodeid, uint64_t nlookup
 
 int fuse_handle_add(struct fuse_server *srv, int fd, bool dir)
 {
-	for (unsigned i = 0; i < FUSE_MAX_HANDLES; i++)
-		if (srv->handles[i].fd < 0) {
-			srv->handles[i] = (struct fuse_handle){.fd = fd, .dir = dir};
-			return (int)i;
-		}
-	close(fd);
-	return -EMFILE;
+	uint32_t i;
+	if (srv->nfree_handles)
+		i = srv->free_handles[--srv->nfree_handles];
+	else if (srv->handles_len < FUSE_MAX_HANDLES)
+		i = srv->handles_len++;
+	else {
+		close(fd);
+		return -EMFILE;
+	}
+	srv->handles[i] = (struct fuse_handle){.fd = fd, .dir = dir};
+	return (int)i;
 }
 
 int fuse_handle_fd(const struct fuse_server *srv, uint64_t fh, bool dir)
@@ -149,5 +153,6 @@ int fuse_handle_close(struct fuse_server *srv, uint64_t fh, bool dir)
 		return fd;
 	close(fd);
 	srv->handles[fh].fd = -1;
+	srv->free_handles[srv->nfree_handles++] = (uint16_t)fh;
 	return 0;
 }

@@ -14,7 +14,6 @@
 #include "server.h"
 
 #define FUSE_MAX_NODES 65536U  // nodes the guest may hold at once: bounds the server's fds
-#define FUSE_MAX_HANDLES 4096U // open files and directories at once
 
 // A node: a file the guest has looked up (nodeid = index + 1; the root is nodeid 1), held by
 // an O_PATH fd that is never followed, until the guest forgets every lookup of it.
@@ -45,6 +44,9 @@ struct fuse_server {
 	uint32_t *free_slots, nfree;
 	uint64_t gen;
 	struct fuse_handle handles[FUSE_MAX_HANDLES];
+	uint32_t handles_len; // slots used so far (of FUSE_MAX_HANDLES)
+	uint16_t free_handles[FUSE_MAX_HANDLES]; // slots closed since, to use again
+	uint32_t nfree_handles;
 };
 
 // A request being served: its header, the rest of its bytes, and the reply's body.

@@ -203,7 +203,7 @@ static int op_destroy(struct fuse_server *srv, struct fuse_node *n, struct fuse_
 	for (uint32_t i = 1; i < srv->nodes_len; i++)
 		if (srv->nodes[i].used)
 			fuse_node_forget(srv, i + 1, UINT64_MAX);
-	for (unsigned i = 0; i < FUSE_MAX_HANDLES; i++)
+	for (unsigned i = 0; i < srv->handles_len; i++)
 		if (srv->handles[i].fd >= 0)
 			fuse_handle_close(srv, i, srv->handles[i].dir);
 	srv->inited = false;

@@ -9,6 +9,7 @@
 
 #define FUSE_MAX_WRITE (512U * 1024U) // the largest READ or WRITE the guest may ask (and reads ahead)
 #define FUSE_BUF_MAX (FUSE_MAX_WRITE + 4096U) // the largest request or reply, headers included
+#define FUSE_MAX_HANDLES 4096U // files and directories the guest may hold open at once
 
 struct fuse_server;
 
