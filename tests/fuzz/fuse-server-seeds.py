@@ -13,8 +13,8 @@ import sys
 LOOKUP, FORGET, GETATTR, SETATTR, READLINK, SYMLINK, MKNOD, MKDIR, UNLINK, RMDIR, RENAME, LINK, \
     OPEN, READ, WRITE, STATFS, RELEASE = 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18
 SETXATTR, GETXATTR, LISTXATTR, REMOVEXATTR, FLUSH = 21, 22, 23, 24, 25
-OPENDIR, READDIR, RELEASEDIR, CREATE, BATCH_FORGET, FALLOCATE, READDIRPLUS, RENAME2, LSEEK = \
-    27, 28, 29, 35, 42, 43, 44, 45, 46
+OPENDIR, READDIR, RELEASEDIR, CREATE, BATCH_FORGET, FALLOCATE, READDIRPLUS, RENAME2, LSEEK, \
+    COPY_FILE_RANGE = 27, 28, 29, 35, 42, 43, 44, 45, 46, 47
 unique = 0
 
 
@@ -46,6 +46,11 @@ sessions = {
                      req(FALLOCATE, 2, struct.pack("<QQQII", 0, 0, 8192, 0, 0)),
                      req(SETATTR, 2, struct.pack("<IIQQQQQQIIIIIIII", 8, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
                      req(RELEASE, 2, struct.pack("<QIIQ", 0, 0, 0, 0))],
+    "copy": [req(CREATE, 1, struct.pack("<IIII", 2, 0o100644, 0, 0) + name("n")),
+             req(LOOKUP, 1, name("f")), req(OPEN, 3, open_in(0)),
+             req(COPY_FILE_RANGE, 3, struct.pack("<QQQQQQQ", 1, 0, 2, 0, 4096, 1 << 40, 0)),
+             req(COPY_FILE_RANGE, 3, struct.pack("<QQQQQQQ", 1, 1 << 63, 2, 0, 0, 8, 0)),
+             req(RELEASE, 3, struct.pack("<QIIQ", 1, 0, 0, 0)), req(RELEASE, 2, struct.pack("<QIIQ", 0, 0, 0, 0))],
     "dirs": [req(MKDIR, 1, struct.pack("<II", 0o755, 0) + name("e")), req(OPENDIR, 1, open_in(0)),
              req(READDIRPLUS, 1, read_in(0, 0, 4096)), req(READDIR, 1, read_in(0, 0, 4096)),
              req(RELEASEDIR, 1, struct.pack("<QIIQ", 0, 0, 0, 0)), req(RMDIR, 1, name("e"))],

@@ -9,6 +9,7 @@
 //   fsprobe append FILE   two O_APPEND descriptors interleave without overwriting
 //   fsprobe fsync FILE    fsync and fdatasync succeed on a written file
 //   fsprobe statfs DIR    statfs reports a block size and a block count
+//   fsprobe copy FILE     copy_file_range of a part of FILE into FILE.copy at an offset
 //   fsprobe seccomp -     the process installs a seccomp filter and a refused call fails
 #define _GNU_SOURCE
 #include <errno.h>
@@ -184,6 +185,38 @@ static int probe_fsync(const char *path)
 	return 0;
 }
 
+static int probe_copy(const char *path)
+{
+	static char data[100000], back[50010];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 7 + i / 251);
+	char copy[4096];
+	snprintf(copy, sizeof(copy), "%s.copy", path);
+	int in = open_or_die(path, O_RDWR | O_CREAT | O_TRUNC);
+	int out = open_or_die(copy, O_RDWR | O_CREAT | O_TRUNC);
+	printf("write: %s\n", write(in, data, sizeof(data)) == (ssize_t)sizeof(data) ? "ok" : strerror(errno));
+	loff_t off_in = 1000, off_out = 10;
+	size_t done = 0;
+	while (done < 50000) { // a copy may be short; ask again for the rest, as cp does
+		ssize_t n = copy_file_range(in, &off_in, out, &off_out, 50000 - done, 0);
+		if (n <= 0) {
+			printf("copy_file_range: %s\n", n < 0 ? strerror(errno) : "nothing copied");
+			return 0;
+		}
+		done += (size_t)n;
+	}
+	printf("copied %zu, offsets now %lld and %lld\n", done, (long long)off_in, (long long)off_out);
+	ssize_t got = pread(out, back, sizeof(back), 0);
+	bool zeros = true;
+	for (int i = 0; i < 10; i++)
+		zeros = zeros && back[i] == 0;
+	printf("read back %zd bytes, a hole of zeros first: %s, then the part: %s\n", got,
+	       zeros ? "yes" : "no", got == 50010 && !memcmp(back + 10, data + 1000, 50000) ? "same" : "differs");
+	close(in);
+	close(out);
+	return 0;
+}
+
 static int probe_statfs(const char *path)
 {
 	struct statfs sf;
@@ -243,12 +276,12 @@ int main(int argc, char **argv)
 		int (*fn)(const char *);
 	} probes[] = {{"lock", probe_lock},     {"xattr", probe_xattr}, {"sparse", probe_sparse},
 		      {"xattr-other", probe_xattr_other}, {"xattr-names", probe_xattr_names},
-		      {"append", probe_append}, {"fsync", probe_fsync}, {"statfs", probe_statfs},
+		      {"append", probe_append}, {"fsync", probe_fsync}, {"statfs", probe_statfs}, {"copy", probe_copy},
 		      {"fids", probe_fids}, {"seccomp", probe_seccomp}};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; argc == 3 && i < sizeof(probes) / sizeof(probes[0]); i++)
 		if (!strcmp(argv[1], probes[i].name))
 			return probes[i].fn(argv[2]);
-	fprintf(stderr, "usage: fsprobe lock|xattr|xattr-other|xattr-names|sparse|append|fsync|statfs|fids|seccomp PATH\n");
+	fprintf(stderr, "usage: fsprobe lock|xattr|xattr-other|xattr-names|sparse|append|fsync|statfs|copy|fids|seccomp PATH\n");
 	return 2;
 }

@@ -172,12 +172,40 @@ int main(void)
 	struct stat st;
 	ok(stat(path, &st) == 0 && st.st_size == 6 && (st.st_mode & 07777) == 0640,
 	   "the file is on the host, 6 bytes, mode 0640");
+	struct fuse_release_in rel = {0};
+	uint64_t ffh;
+	open_node(e.nodeid, FUSE_OPEN, O_RDONLY, &ffh);
+	struct fuse_copy_file_range_in cf = {.fh_in = ffh, .off_in = 1, .nodeid_out = ne.nodeid,
+					     .fh_out = nfh, .off_out = 6, .len = 1 << 30};
+	begin(FUSE_COPY_FILE_RANGE, e.nodeid);
+	add(&cf, sizeof(cf));
+	ok(send_req() == 0 && ((struct fuse_write_out *)body())->size == 4,
+	   "COPY_FILE_RANGE of 1 GiB from offset 1 of a 5-byte file copies 4");
+	char got[16] = {0};
+	f = fopen(path, "r");
+	ok(f && fread(got, 1, sizeof(got) - 1, f) == 10 && !strcmp(got, "abcdefello"),
+	   "the copy is on the host: %s", got);
+	if (f)
+		fclose(f);
+	cf.fh_out = ffh;
+	begin(FUSE_COPY_FILE_RANGE, e.nodeid);
+	add(&cf, sizeof(cf));
+	is(send_req(), -EBADF, "COPY_FILE_RANGE into a handle open for reading fails");
+	cf.fh_out = nfh;
+	cf.flags = 1;
+	begin(FUSE_COPY_FILE_RANGE, e.nodeid);
+	add(&cf, sizeof(cf));
+	is(send_req(), -EINVAL, "COPY_FILE_RANGE with flags fails");
+	rel.fh = ffh;
+	begin(FUSE_RELEASE, e.nodeid);
+	add(&rel, sizeof(rel));
+	send_req();
 	wi.size = 100;
 	begin(FUSE_WRITE, ne.nodeid);
 	add(&wi, sizeof(wi));
 	add("xy", 2);
 	is(send_req(), -EINVAL, "a WRITE announcing more data than it carries fails");
-	struct fuse_release_in rel = {.fh = nfh};
+	rel.fh = nfh;
 	begin(FUSE_RELEASE, ne.nodeid);
 	add(&rel, sizeof(rel));
 	is(send_req(), 0, "RELEASE");

@@ -254,6 +254,28 @@ int fuse_op_lseek(struct fuse_server *srv, struct fuse_node *n, struct fuse_req 
 	return fuse_put(r, &out, sizeof(out));
 }
 
+// A copy between two open files done on the host (cp, or copy_file_range in the guest): the
+// data never crosses the queue. At most FUSE_MAX_COPY a request; the guest asks again for the
+// rest, and falls back to reading and writing itself on EXDEV or EOPNOTSUPP.
+int fuse_op_copy_file_range(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r)
+{
+	(void)n;
+	struct fuse_copy_file_range_in in;
+	int err = fuse_take(r, &in, sizeof(in));
+	int from = err < 0 ? err : fuse_handle_fd(srv, in.fh_in, false);
+	int to = from < 0 ? from : fuse_handle_fd(srv, in.fh_out, false);
+	if (to < 0)
+		return to;
+	if (in.flags || in.off_in > INT64_MAX || in.off_out > INT64_MAX)
+		return -EINVAL;
+	off_t off_in = (off_t)in.off_in, off_out = (off_t)in.off_out;
+	ssize_t done = copy_file_range(from, &off_in, to, &off_out, MIN(in.len, FUSE_MAX_COPY), 0);
+	if (done < 0)
+		return -errno;
+	struct fuse_write_out o = {.size = (uint32_t)done};
+	return fuse_put(r, &o, sizeof(o));
+}
+
 // ---- extended attributes ----
 
 static int xattr_name(struct fuse_req *r, const char **name)

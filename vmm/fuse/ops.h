@@ -13,6 +13,7 @@
 #include "../p9/wire.h"
 #include "server.h"
 
+#define FUSE_MAX_COPY (64U << 20) // bytes a COPY_FILE_RANGE copies at most (the server is busy meanwhile)
 #define FUSE_MAX_NODES 65536U  // nodes the guest may hold at once: bounds the server's fds
 
 // A node: a file the guest has looked up (nodeid = index + 1; the root is nodeid 1), held by
@@ -120,6 +121,7 @@ int fuse_op_readdir(struct fuse_server *srv, struct fuse_node *n, struct fuse_re
 int fuse_op_readdirplus(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
 int fuse_op_fallocate(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
 int fuse_op_lseek(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
+int fuse_op_copy_file_range(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
 int fuse_op_getxattr(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
 int fuse_op_listxattr(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);
 int fuse_op_setxattr(struct fuse_server *srv, struct fuse_node *n, struct fuse_req *r);

@@ -262,6 +262,7 @@ static const struct {
     [FUSE_FSYNCDIR] = {fuse_op_fsyncdir, 0},
     [FUSE_FALLOCATE] = {fuse_op_fallocate, OP_W},
     [FUSE_LSEEK] = {fuse_op_lseek, 0},
+    [FUSE_COPY_FILE_RANGE] = {fuse_op_copy_file_range, OP_W},
     [FUSE_GETXATTR] = {fuse_op_getxattr, OP_N},
     [FUSE_LISTXATTR] = {fuse_op_listxattr, OP_N},
     [FUSE_SETXATTR] = {fuse_op_setxattr, OP_N | OP_W},

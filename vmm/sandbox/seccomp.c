@@ -82,6 +82,7 @@ static const struct rule p9[] = {
 	{SCMP_SYS(utimensat), "setattr times"},
 	{SCMP_SYS(ftruncate), "setattr size"},
 	{SCMP_SYS(fallocate), "fallocate"},
+	{SCMP_SYS(copy_file_range), "virtio-fs copy between two open files"},
 	{SCMP_SYS(fsync), "fsync"},
 	{SCMP_SYS(fdatasync), "fsync (datasync)"},
 	{SCMP_SYS(fcntl), "OFD locks, fd flags"},
