@@ -140,6 +140,11 @@ int main(void)
 	ok(b.vm.user == NULL && !b.vm.bound_caps,
 	   "no user: root; no capabilities given: unbounded");
 	is_str(b.annotations, "{}", "no annotations: {}");
+	is(b.vm.fs, FS_VIRTIOFS, "the root over virtio-fs, the default");
+	bundle_free(&b);
+	is(parse(&b, "{\"args\":[\"/bin/true\"]}", "\"annotations\":{\"io.clearvm.fs\":\"9p\"}"), 0,
+	   "annotations: io.clearvm.fs 9p");
+	is(b.vm.fs, FS_9P, "the root over 9p");
 	bundle_free(&b);
 	is(parse(&b,
 		 "{\"args\":[\"/bin/"
@@ -165,6 +170,9 @@ int main(void)
 	ok(parse(&b, t, "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}],\"poststop\":[]}") == 0 && b.hooks,
 	   "host hooks (prestart, poststop) taken");
 	bundle_free(&b);
+	refused(t, "\"annotations\":{\"io.clearvm.fs\":\"nfs\"}", "io.clearvm.fs other than 9p or virtiofs");
+	refused(t, "\"annotations\":{\"io.clearvm.fs\":9}", "io.clearvm.fs not a string");
+	refused(t, "\"annotations\":{\"io.clearvm.memory\":\"1G\"}", "an io.clearvm. annotation not clearvm's");
 	refused(t, "\"linux\":{\"devices\":[{\"path\":\"/dev/kvm\"}]}", "linux.devices");
 	refused(t, "\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}",
 		"user namespace mappings");

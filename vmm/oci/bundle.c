@@ -324,6 +324,33 @@ static int check_hooks(json_object *hooks)
 	return 0;
 }
 
+// What an engine can ask of clearvm itself, through the container's annotations (podman run
+// --annotation, a Kubernetes pod's annotations that containerd passes on):
+//   io.clearvm.fs  9p | virtiofs   how the root is shared (clearvm's --fs)
+// Another io.clearvm.* key, or another value, is refused: a setting never silently ignored.
+static int read_annotations(struct bundle *b, json_object *ann)
+{
+	if (!ann)
+		return 0;
+	json_object_object_foreach(ann, key, v)
+	{
+		if (strncmp(key, BUNDLE_ANNOTATION_PREFIX, strlen(BUNDLE_ANNOTATION_PREFIX)) != 0)
+			continue;
+		const char *value = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+		if (strcmp(key, BUNDLE_ANNOTATION_FS) != 0)
+			return log_err(0, "config.json: annotations: %s: not one of clearvm's (%s)", key,
+				       BUNDLE_ANNOTATION_FS);
+		if (value && !strcmp(value, "9p"))
+			b->vm.fs = FS_9P;
+		else if (value && !strcmp(value, "virtiofs"))
+			b->vm.fs = FS_VIRTIOFS;
+		else
+			return log_err(0, "config.json: annotations: %s: %s: expected \"9p\" or \"virtiofs\"",
+				       key, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	}
+	return 0;
+}
+
 // Parses text as one JSON object into b->config (b emptied and given config_defaults first).
 static json_object *parse_object(const char *text, size_t len, struct bundle *b)
 {
@@ -371,6 +398,8 @@ int bundle_parse(const char *text, size_t len, const char *dir, struct bundle *b
 		return -EINVAL;
 	json_object *ann = get(root, "annotations", json_type_object);
 	b->annotations = ann ? json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN) : "{}";
+	if (read_annotations(b, ann) < 0)
+		return -EINVAL;
 	int r = read_process(b, get(root, "process", json_type_object));
 	r = r ?: read_mounts(b, get(root, "mounts", json_type_array));
 	r = r ?: read_linux(b, get(root, "linux", json_type_object));

@@ -7,6 +7,8 @@
 #include "../owned.h"
 
 #define BUNDLE_MEMORY_OVERHEAD_MIB 64 // the guest kernel, guest-init and the 9p page cache
+#define BUNDLE_ANNOTATION_PREFIX "io.clearvm." // annotations clearvm reads (the rest are echoed)
+#define BUNDLE_ANNOTATION_FS "io.clearvm.fs"   // 9p | virtiofs: how the root is shared (--fs)
 
 // Where the VM's network comes from (linux.namespaces "network").
 enum bundle_netns {

@@ -76,6 +76,19 @@ check "a failing createRuntime hook fails create: 1 and one line with its status
 check "and leaves no state" test ! -e "$oroot/c15"
 check "nor a VMM" sh -c "! pgrep -f '[c]learvm.*create --bundle .*/b15' > /dev/null"
 
+# The annotation io.clearvm.fs chooses how the root is shared, as --fs does; virtio-fs by default.
+rootfs_type='["/bin/sh", "-c", "cut -d\" \" -f2,3 /proc/mounts | grep \"^/ \""]'
+bundle "$work/b20" "$rootfs_type"
+bundle "$work/b21" "$rootfs_type" '' '"annotations": {"io.clearvm.fs": "9p"}'
+"$engine" "$build/clearvm" "$oroot" "$work/b20" c20 "$work/c20.pid" > "$work/out20" 2> "$work/err"
+"$engine" "$build/clearvm" "$oroot" "$work/b21" c21 "$work/c21.pid" > "$work/out21" 2> "$work/err"
+check "an OCI container's root is shared over virtio-fs by default (got: $(cat "$work/out20"))" \
+	test "$(cat "$work/out20")" = "/ virtiofs"
+check "and over 9p with the annotation io.clearvm.fs=9p (got: $(cat "$work/out21"))" \
+	test "$(cat "$work/out21")" = "/ 9p"
+oci delete c20
+oci delete c21
+
 # The life cycle: created (no user code yet) -> running -> stopped; a bind mount is shared.
 mkdir -p "$work/vol"
 bundle "$work/b3" '["/bin/sh", "-c", "echo ran > /vol/ran; until [ -e /vol/go ]; do sleep 0.1; done; echo done > /vol/out"]' '' \
@@ -292,7 +305,8 @@ check "nothing of it on the host's side: no clearvm link" sh -c "! ip -o link | 
 # Refused at create, with one line and nothing left behind: what clearvm cannot honour.
 bundle "$work/b8" '["/bin/true"]' '"terminal": true'
 bundle "$work/b9" '["/bin/true"]' '' '"linux": {"devices": [{"path": "/dev/kvm", "type": "c", "major": 10, "minor": 232}]}'
-for b in b8:process.terminal b9:linux.devices; do # b8: a terminal without a console socket
+bundle "$work/b22" '["/bin/true"]' '' '"annotations": {"io.clearvm.fs": "nfs"}'
+for b in b8:process.terminal b9:linux.devices b22:io.clearvm.fs; do # b8: a terminal without a console socket
 	oci create --bundle "$work/${b%%:*}" --pid-file "$work/x.pid" cx 2> "$work/err"; rc=$?
 	check "create refuses ${b#*:}: 1 (got $rc), one line naming it" \
 		test $rc = 1 -a "$(wc -l < "$work/err")" = 1 -a -n "$(grep -F "${b#*:}" "$work/err")"
