@@ -85,7 +85,13 @@ mkdir -p "$work/ctx"
 printf 'FROM clearvm-test\nRUN echo built > /built && uname -r > /kernel\nRUN test "$(cat /built)" = built\n' > "$work/ctx/Containerfile"
 "${P[@]}" build -q -t clearvm-built "$work/ctx" > "$work/out" 2> "$work/err"; rc=$?
 check "podman build with RUN steps: 0 (got $rc: $(tail -1 "$work/err"))" test $rc = 0
-guest_kernel=$("${P[@]}" run --rm --network none clearvm-test uname -r)
+# (and, in the same run, podman passes --annotation through: io.clearvm.fs=9p shares the root
+# over 9p)
+out=$("${P[@]}" run --rm --network none --annotation io.clearvm.fs=9p clearvm-test /bin/sh -c \
+	'uname -r; cut -d" " -f2,3 /proc/mounts | grep "^/ "')
+guest_kernel=$(head -1 <<< "$out")
+check "podman run --annotation io.clearvm.fs=9p: the root over 9p (got: $(tail -1 <<< "$out"))" \
+	test "$(tail -1 <<< "$out")" = "/ 9p"
 check "its RUN steps ran in clearvm's guest kernel ($guest_kernel, not the host's $(uname -r))" \
 	sh -c "test '$guest_kernel' != '$(uname -r)' && test \"\$($(printf '%q ' "${P[@]}") run --rm --network none clearvm-built cat /kernel)\" = '$guest_kernel'"
 "${P[@]}" rmi -f clearvm-built > /dev/null 2>&1
