@@ -145,6 +145,22 @@ int main(void)
 	is(parse(&b, "{\"args\":[\"/bin/true\"]}", "\"annotations\":{\"io.clearvm.fs\":\"9p\"}"), 0,
 	   "annotations: io.clearvm.fs 9p");
 	is(b.vm.fs, FS_9P, "the root over 9p");
+	ok(!b.sandbox, "not a pod sandbox without the annotation");
+	bundle_free(&b);
+	is(parse(&b, "{\"args\":[\"/pause\"]}",
+		 "\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\"}"),
+	   0, "a pod sandbox, as containerd's CRI marks it");
+	ok(b.sandbox, "is one");
+	bundle_free(&b);
+	is(parse(&b, "{\"args\":[\"/pause\"]}",
+		 "\"annotations\":{\"io.kubernetes.cri-o.ContainerType\":\"sandbox\"}"),
+	   0, "a pod sandbox, as CRI-O marks it");
+	ok(b.sandbox, "is one");
+	bundle_free(&b);
+	is(parse(&b, "{\"args\":[\"/app\"]}",
+		 "\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\"}"),
+	   0, "a pod's app container");
+	ok(!b.sandbox, "is not a sandbox");
 	bundle_free(&b);
 	is(parse(&b,
 		 "{\"args\":[\"/bin/"

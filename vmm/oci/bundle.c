@@ -327,6 +327,7 @@ static int check_hooks(json_object *hooks)
 // What an engine can ask of clearvm itself, through the container's annotations (podman run
 // --annotation, a Kubernetes pod's annotations that containerd passes on):
 //   io.clearvm.fs  9p | virtiofs   how the root is shared (clearvm's --fs)
+// and the Kubernetes container type: a pod's sandbox ("pause") runs nothing (oci.c).
 // Another io.clearvm.* key, or another value, is refused: a setting never silently ignored.
 static int read_annotations(struct bundle *b, json_object *ann)
 {
@@ -334,6 +335,9 @@ static int read_annotations(struct bundle *b, json_object *ann)
 		return 0;
 	json_object_object_foreach(ann, key, v)
 	{
+		if (!strcmp(key, BUNDLE_ANNOTATION_CRI_TYPE) || !strcmp(key, BUNDLE_ANNOTATION_CRIO_TYPE))
+			b->sandbox = json_object_is_type(v, json_type_string) &&
+				     !strcmp(json_object_get_string(v), "sandbox");
 		if (strncmp(key, BUNDLE_ANNOTATION_PREFIX, strlen(BUNDLE_ANNOTATION_PREFIX)) != 0)
 			continue;
 		const char *value = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;

@@ -9,6 +9,10 @@
 #define BUNDLE_MEMORY_OVERHEAD_MIB 64 // the guest kernel, guest-init and the 9p page cache
 #define BUNDLE_ANNOTATION_PREFIX "io.clearvm." // annotations clearvm reads (the rest are echoed)
 #define BUNDLE_ANNOTATION_FS "io.clearvm.fs"   // 9p | virtiofs: how the root is shared (--fs)
+// What a Kubernetes pod's container is, as containerd's CRI and CRI-O say it ("sandbox" for the
+// pod's pause container, "container" for its apps).
+#define BUNDLE_ANNOTATION_CRI_TYPE "io.kubernetes.cri.container-type"
+#define BUNDLE_ANNOTATION_CRIO_TYPE "io.kubernetes.cri-o.ContainerType"
 
 // Where the VM's network comes from (linux.namespaces "network").
 enum bundle_netns {
@@ -28,6 +32,7 @@ struct bundle {
 	enum bundle_netns netns;
 	const char *netns_path;		     // BUNDLE_NETNS_PATH
 	const char *annotations;	     // the annotations object as JSON text ("{}" when none)
+	bool sandbox; // a Kubernetes pod's sandbox ("pause") container: nothing of it runs
 	const char *cgroups_path;	     // linux.cgroupsPath (NULL: none)
 	void *hooks; // the hooks object (json_object; NULL: none), run by create (hooks.c)
 	uint16_t console_rows, console_cols; // process.consoleSize (0: not given)

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/magic.h>
+#include <grp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -99,6 +101,38 @@ static int vmm_child(const struct vm_config *cfg, struct oci_state *s, int ready
 				.hooks = {.ctx = &w}};
 	trace_start(&l.trace);
 	return vmm_main(&l);
+}
+
+// A Kubernetes pod's sandbox (its "pause" container). In clearvm a pod's VM is its app
+// container's (which takes over the pod's network namespace), so the sandbox runs nothing:
+// this process stands for it as pause does. It waits for start, then for SIGTERM or SIGINT
+// (exit 0, as pause), holding no VM, no fd of the engine's beyond stdio, and as root no
+// privilege (it becomes nobody, with no_new_privs).
+static int sandbox_child(struct oci_state *s, int ready, const int *inherited, int ninherited)
+{
+	sigset_t down;
+	sigemptyset(&down);
+	sigaddset(&down, SIGTERM);
+	sigaddset(&down, SIGINT);
+	sigprocmask(SIG_BLOCK, &down, NULL); // kept for sigwait, also when sent before start
+	for (int i = 0; i < ninherited; i++)
+		if (inherited[i] > STDERR_FILENO)
+			close(inherited[i]);
+	char fifo_path[PATH_MAX + 16];
+	snprintf(fifo_path, sizeof(fifo_path), "%s/exec.fifo", s->dir);
+	struct waiting w = {.ready = ready,
+			    .fifo = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+	if (w.fifo < 0)
+		return log_err(errno, "%s", fifo_path), EXIT_CLEARVM_FAILED;
+	if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+			       setresuid(65534, 65534, 65534) < 0))
+		return log_err(errno, "pod sandbox: becoming nobody"), EXIT_CLEARVM_FAILED;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || wait_for_start(&w) < 0)
+		return EXIT_CLEARVM_FAILED;
+	int sig;
+	while (sigwait(&down, &sig) != 0)
+		;
+	return 0;
 }
 
 // linux.cgroupsPath, cgroupfs style on a cgroup v2 host ("/a/b" or "a/b", beneath the
@@ -222,7 +256,9 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	struct console con = {-1, -1};
 	if (r == 0 && console)
 		r = console_open(&con, b.console_rows, b.console_cols);
-	if (r == 0 && b.netns == BUNDLE_NETNS_PATH) {
+	if (r == 0 && b.sandbox && console)
+		r = log_err(0, "a pod sandbox has no terminal");
+	if (r == 0 && b.netns == BUNDLE_NETNS_PATH && !b.sandbox) {
 		int fd = open(b.netns_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
 			r = log_err(errno, "network namespace %s", b.netns_path);
@@ -233,7 +269,7 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 			r = net_attach_namespace(&b.vm);
 	}
 	struct vm_config *cfg = &b.vm;
-	r = r ?: config_check(cfg);
+	r = r ?: (b.sandbox ? 0 : config_check(cfg)); // a sandbox runs nothing of its bundle
 	if (r == 0) { // the groups the bundle names, exactly (not the rootfs's /etc/group)
 		memcpy(cfg->groups, b.groups, sizeof(b.groups));
 		cfg->ngroups = b.ngroups;
@@ -255,7 +291,8 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	// socket made after this list.
 	static int inherited[1024];
 	int ninherited = privs_inherited_fds(inherited, 1024, log_fd);
-	if (listen_exec(&s, cfg) < 0)
+	cfg->exec_fd = -1; // a sandbox takes no exec
+	if (!b.sandbox && listen_exec(&s, cfg) < 0)
 		return create_failed(0, &s, &b);
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -270,12 +307,14 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 				"the terminal: controlling terminal (resizes will not be seen)");
 		int status = s.cgroup[0] && join_cgroup(s.cgroup) < 0
 				 ? EXIT_CLEARVM_FAILED
-				 : vmm_child(cfg, &s, ready[1], inherited, ninherited);
+			     : b.sandbox ? sandbox_child(&s, ready[1], inherited, ninherited)
+					 : vmm_child(cfg, &s, ready[1], inherited, ninherited);
 		fflush(stdout);
 		_exit(status);
 	}
 	close(ready[1]);
-	close(cfg->exec_fd);
+	if (cfg->exec_fd >= 0)
+		close(cfg->exec_fd);
 	char c;
 	ssize_t n = pid < 0 ? -1 : read(ready[0], &c, 1);
 	close(ready[0]);

@@ -270,6 +270,19 @@ mac=$(ip -n "$ns" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' 
 mkdir -p "$work/www" && echo from-host > "$work/www/f"
 busybox httpd -f -p 10.99.0.1:18090 -h "$work/www" &
 hpid=$!
+# A Kubernetes pod: its sandbox (pause) container first, in the pod's namespace, as containerd's
+# CRI creates it: it runs nothing (its /pause is not even in this rootfs), holds no VM and no
+# privilege, and leaves the interface to the app container after it.
+bundle "$work/b23" '["/pause"]' '' \
+	'"annotations": {"io.kubernetes.cri.container-type": "sandbox"},
+	 "linux": {"namespaces": [{"type": "network", "path": "/run/netns/'"$ns"'"}, {"type": "mount"}]}'
+"$engine" "$build/clearvm" "$oroot" "$work/b23" sb "$work/sb.pid" > "$work/outsb" 2> "$work/errsb" &
+sbpid=$!
+check "a pod sandbox starts (state running)" wait_until 60 state_is sb status '"running"'
+sbp=$(cat "$work/sb.pid")
+check "it is a process of its own, holding no VM (no /dev/kvm open), one thread" \
+	sh -c "test -d /proc/$sbp && ! ls -l /proc/$sbp/fd | grep -q kvm && grep -q '^Threads:[[:space:]]*1$' /proc/$sbp/status"
+check "as nobody, with no_new_privs" sh -c "grep -q '^Uid:[[:space:]]*65534[[:space:]]' /proc/$sbp/status && grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$sbp/status"
 bundle "$work/b16" '["/bin/sh", "-c", "echo from-guest > /tmp/g; ip link show eth0 > /vol/link; wget -qO /vol/got http://10.99.0.1:18090/f; httpd -f -p 80 -h /tmp"]' '' \
 	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}],
 	 "linux": {"namespaces": [{"type": "network", "path": "/run/netns/'"$ns"'"}, {"type": "mount"}]}'
@@ -297,6 +310,11 @@ check "and it reaches the host" wait_until 30 grep -qx from-host "$work/vol/got"
 oci kill c18 KILL
 wait $epid
 oci delete c18
+oci kill sb TERM
+wait $sbpid; rc=$?
+check "the pod sandbox ends on SIGTERM with 0, as pause does (got $rc: $(cat "$work/errsb"))" test $rc = 0
+oci delete sb
+check "and leaves no state" test ! -e "$oroot/sb"
 kill $hpid
 ip netns del "$ns"
 ip link del "cvh$$" 2> /dev/null
