@@ -83,16 +83,24 @@ static void now_rfc3339(char *buf, size_t size)
 	snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
 }
 
+// What the container's process waits on until start: exec.fifo's read end, and `ready` to
+// tell create it is built. 0 or -errno (logged).
+static int open_waiting(const struct oci_state *s, int ready, struct waiting *w)
+{
+	char fifo_path[PATH_MAX + 16];
+	snprintf(fifo_path, sizeof(fifo_path), "%s/exec.fifo", s->dir);
+	*w = (struct waiting){.ready = ready,
+			      .fifo = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+	return w->fifo < 0 ? log_err(errno, "%s", fifo_path) : 0;
+}
+
 // The VMM: runs the VM once start has been given; its exit status is the container's.
 static int vmm_child(const struct vm_config *cfg, struct oci_state *s, int ready,
 		     const int *inherited, int ninherited)
 {
-	char fifo_path[PATH_MAX + 16];
-	snprintf(fifo_path, sizeof(fifo_path), "%s/exec.fifo", s->dir);
-	struct waiting w = {.ready = ready,
-			    .fifo = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
-	if (w.fifo < 0)
-		return log_err(errno, "%s", fifo_path), EXIT_CLEARVM_FAILED;
+	struct waiting w;
+	if (open_waiting(s, ready, &w) < 0)
+		return EXIT_CLEARVM_FAILED;
 	static struct vmm_launch l;
 	l = (struct vmm_launch){.cfg = cfg,
 				.built = wait_for_start,
@@ -118,12 +126,9 @@ static int sandbox_child(struct oci_state *s, int ready, const int *inherited, i
 	for (int i = 0; i < ninherited; i++)
 		if (inherited[i] > STDERR_FILENO)
 			close(inherited[i]);
-	char fifo_path[PATH_MAX + 16];
-	snprintf(fifo_path, sizeof(fifo_path), "%s/exec.fifo", s->dir);
-	struct waiting w = {.ready = ready,
-			    .fifo = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
-	if (w.fifo < 0)
-		return log_err(errno, "%s", fifo_path), EXIT_CLEARVM_FAILED;
+	struct waiting w;
+	if (open_waiting(s, ready, &w) < 0)
+		return EXIT_CLEARVM_FAILED;
 	if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
 			       setresuid(65534, 65534, 65534) < 0))
 		return log_err(errno, "pod sandbox: becoming nobody"), EXIT_CLEARVM_FAILED;
