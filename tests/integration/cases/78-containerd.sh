@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Real containerd (Debian 12's 1.6) runs containers through its runc.v2 shim with clearvm as
 # the runc binary (`ctr run --runc-binary`): status, stdout and stderr, a signal through `ctr
-# task kill`, and nothing of clearvm left once the shim has deleted the container.
+# task kill`, a pod made as the CRI makes one (sandbox, then an app in its network namespace),
+# and nothing of clearvm left once the shim has deleted the container.
 # Sourced by ../cases.sh: $root is a fresh copy of the test rootfs, $work this group's own.
 
 if ! command -v containerd > /dev/null || ! command -v podman > /dev/null; then
@@ -76,6 +77,32 @@ check "which ran" grep -q got-term "$work/out"
 check "ctr run --privileged (host devices): refused, clearvm's reason on ctr's stderr (got $rc: $(cat "$work/err"))" \
 	grep -q "linux.devices: host devices cannot be passed into the VM" "$work/err"
 "${C[@]}" container rm c3 2> /dev/null
+
+# A Kubernetes pod as containerd's CRI makes one, through the same shim: the sandbox (pause)
+# container in the pod's network namespace (a veth pair the test makes), then an app container
+# in it, each with the CRI's annotation. The sandbox runs nothing; the app's VM has the pod's
+# address.
+ns=clearvm-ctr-$$
+ip netns add "$ns"
+ip link add "cvc$$" type veth peer name eth0 netns "$ns"
+ip addr add 10.98.1.1/24 dev "cvc$$" && ip link set "cvc$$" up
+ip -n "$ns" addr add 10.98.1.2/24 dev eth0 && ip -n "$ns" link set eth0 up &&
+	ip -n "$ns" route add default via 10.98.1.1
+type=io.kubernetes.cri.container-type
+"${C[@]}" "${R[@]}" -d --annotation $type=sandbox --with-ns "network:/run/netns/$ns" "$img" sb /pause > /dev/null 2> "$work/err"
+check "a pod sandbox through containerd: its task runs ($(cat "$work/err"))" \
+	wait_until 60 sh -c "$(printf '%q ' "${C[@]}") task ls | grep -q '^sb .*RUNNING'"
+"${C[@]}" "${R[@]}" --rm --annotation $type=container --with-ns "network:/run/netns/$ns" "$img" app /bin/sh -c 'ip addr show eth0' \
+	> "$work/out" 2> "$work/err"; rc=$?
+check "the pod's app container runs in a VM with the pod's address (got $rc: $(grep inet "$work/out") $(cat "$work/err"))" \
+	grep -q 'inet 10.98.1.2/24' "$work/out"
+"${C[@]}" task kill sb
+check "the sandbox's task stops on SIGTERM" \
+	wait_until 60 sh -c "$(printf '%q ' "${C[@]}") task ls | grep -q '^sb .*STOPPED'"
+"${C[@]}" task delete sb > /dev/null 2>&1
+"${C[@]}" container rm sb > /dev/null 2>&1
+ip netns del "$ns"
+ip link del "cvc$$" 2> /dev/null
 
 # kill -9 of the shim: containerd cleans up through the runtime (delete --force).
 "${C[@]}" "${R[@]}" -d "$img" c4 /bin/sh -c 'echo ready; sleep 100' > /dev/null
