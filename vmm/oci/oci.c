@@ -537,7 +537,8 @@ static int do_features(void)
 	    "    \"apparmor\": {\"enabled\": false},\n"
 	    "    \"selinux\": {\"enabled\": false}\n"
 	    "  },\n"
-	    "  \"annotations\": {\"io.clearvm.vm\": \"one KVM virtual machine per container\"}\n"
+	    "  \"annotations\": {\"io.clearvm.vm\": \"one KVM virtual machine per container\",\n"
+	    "                  \"" BUNDLE_ANNOTATION_FS "\": \"9p or virtiofs: how the root is shared\"}\n"
 	    "}\n",
 	    stdout);
 	return 0;
