@@ -258,11 +258,11 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 		r = log_err(0, "%s",
 			    console ? "--console-socket: config.json's process.terminal is false"
 				    : "process.terminal: needs --console-socket");
+	if (r == 0 && b.sandbox && console)
+		r = log_err(0, "a pod sandbox has no terminal");
 	struct console con = {-1, -1};
 	if (r == 0 && console)
 		r = console_open(&con, b.console_rows, b.console_cols);
-	if (r == 0 && b.sandbox && console)
-		r = log_err(0, "a pod sandbox has no terminal");
 	if (r == 0 && b.netns == BUNDLE_NETNS_PATH && !b.sandbox) {
 		int fd = open(b.netns_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
