@@ -15,7 +15,6 @@
 #include <linux/magic.h>
 #include <grp.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -114,8 +113,8 @@ static int vmm_child(const struct vm_config *cfg, struct oci_state *s, int ready
 // A Kubernetes pod's sandbox (its "pause" container). In clearvm a pod's VM is its app
 // container's (which takes over the pod's network namespace), so the sandbox runs nothing:
 // this process stands for it as pause does. It waits for start, then for SIGTERM or SIGINT
-// (exit 0, as pause), holding no VM, no fd of the engine's beyond stdio, and as root no
-// privilege (it becomes nobody, with no_new_privs).
+// (exit 0, as pause), holding no VM, no fd of the engine's beyond stdio, and no privilege: as
+// root it becomes nobody (it needs no file), then gives up what the VMM gives up (privs.c).
 static int sandbox_child(struct oci_state *s, int ready, const int *inherited, int ninherited)
 {
 	sigset_t down;
@@ -123,16 +122,13 @@ static int sandbox_child(struct oci_state *s, int ready, const int *inherited, i
 	sigaddset(&down, SIGTERM);
 	sigaddset(&down, SIGINT);
 	sigprocmask(SIG_BLOCK, &down, NULL); // kept for sigwait, also when sent before start
-	for (int i = 0; i < ninherited; i++)
-		if (inherited[i] > STDERR_FILENO)
-			close(inherited[i]);
 	struct waiting w;
 	if (open_waiting(s, ready, &w) < 0)
 		return EXIT_CLEARVM_FAILED;
 	if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
 			       setresuid(65534, 65534, 65534) < 0))
 		return log_err(errno, "pod sandbox: becoming nobody"), EXIT_CLEARVM_FAILED;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || wait_for_start(&w) < 0)
+	if (privs_drop(inherited, ninherited, 0) < 0 || wait_for_start(&w) < 0)
 		return EXIT_CLEARVM_FAILED;
 	int sig;
 	while (sigwait(&down, &sig) != 0)
