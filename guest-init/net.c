@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The guest's network: the loopback device, and eth0 (the virtio-net card) set up from the
-// launch spec: MAC, MTU, address and default route, with no DHCP round trip at boot.
+// launch spec: MAC, MTU, addresses and default routes (IPv4, and IPv6 where passt offers it),
+// with no DHCP, router advertisement or duplicate address detection to wait for at boot.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,8 +58,82 @@ static void route(int s, uint32_t dst, uint32_t mask, uint32_t gw, unsigned shor
 		fail("eth0: a route");
 }
 
+// eth0's IPv6 settings, before it comes up: no duplicate address detection (its addresses are
+// the ones the host gave it, passt is the only other party on the link, and detection would
+// hold each back for a second; its link-local address skips it too) and no router
+// solicitations (passt sends no advertisements: the route comes from the spec). /proc is
+// mounted for this alone (the container's own comes later).
+static void eth0_ipv6_settings(void)
+{
+	static const char *const off[] = {"accept_dad", "accept_ra"};
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		fail("eth0: mounting /proc for its IPv6 settings");
+	bool done = true;
+	for (size_t i = 0; i < ARRAY_LEN(off) && done; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/eth0/%s", off[i]);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		done = fd >= 0 && write(fd, "0", 1) == 1;
+		if (fd >= 0)
+			close(fd);
+	}
+	int e = errno;
+	umount("/proc");
+	errno = e;
+	if (!done)
+		fail("eth0: its IPv6 settings in /proc/sys");
+}
+
+// The kernel's struct in6_ifreq, which the C library does not declare.
+struct ifreq6 {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+static void route6(int s, int ifindex, const uint8_t dst[16], unsigned dst_len, const uint8_t gw[16])
+{
+	struct in6_rtmsg rt = {.rtmsg_dst_len = (unsigned short)dst_len,
+			       .rtmsg_flags = RTF_UP | (gw ? RTF_GATEWAY : 0),
+			       .rtmsg_ifindex = ifindex};
+	if (dst)
+		memcpy(&rt.rtmsg_dst, dst, 16);
+	if (gw)
+		memcpy(&rt.rtmsg_gateway, gw, 16);
+	if (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST)
+		fail("eth0: an IPv6 route");
+}
+
+static bool same_prefix6(const uint8_t a[16], const uint8_t b[16], unsigned prefix)
+{
+	unsigned whole = prefix / 8, rest = prefix % 8;
+	return !memcmp(a, b, whole) &&
+	       (!rest || ((a[whole] ^ b[whole]) & (uint8_t)(0xff00 >> rest)) == 0);
+}
+
+static void eth_up6(const struct launch_net *e)
+{
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ifindex = (int)if_nametoindex("eth0");
+	if (s < 0 || !ifindex)
+		fail("eth0: an IPv6 socket");
+	struct ifreq6 ifr = {.prefixlen = e->prefix6, .ifindex = ifindex};
+	memcpy(&ifr.addr, e->address6, 16);
+	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
+		fail("eth0: its IPv6 address");
+	// The gateway is reached on the link: a link-local one always, another outside the
+	// prefix through a route of its own.
+	const uint8_t *gw = e->gateway6;
+	if (!(gw[0] == 0xfe && (gw[1] & 0xc0) == 0x80) && !same_prefix6(gw, e->address6, e->prefix6))
+		route6(s, ifindex, gw, 128, NULL);
+	route6(s, ifindex, NULL, 0, gw);
+	close(s);
+}
+
 void eth_up(const struct launch_net *e)
 {
+	if (e->v6)
+		eth0_ipv6_settings();
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		fail("eth0: socket");
@@ -88,4 +163,6 @@ void eth_up(const struct launch_net *e)
 	if (e->gateway)
 		route(s, 0, 0, e->gateway, RTF_GATEWAY);
 	close(s);
+	if (e->v6)
+		eth_up6(e);
 }

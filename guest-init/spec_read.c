@@ -211,6 +211,19 @@ int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct lau
 			return *bad = "net", -EINVAL;
 		e->prefix = prefix;
 		memcpy(e->mac, mac, 6);
+		// IPv6 too, when all three are given.
+		int alen = 0, glen = 0;
+		const void *a6 = fdt_getprop(fdt, net, "address6", &alen);
+		const void *g6 = fdt_getprop(fdt, net, "gateway6", &glen);
+		if (a6 || g6 || fdt_getprop(fdt, net, "prefix6", NULL)) {
+			if (!a6 || alen != 16 || !g6 || glen != 16 ||
+			    u32(fdt, net, "prefix6", &prefix) || prefix < 1 || prefix > 128)
+				return *bad = "net", -EINVAL;
+			e->v6 = true;
+			e->prefix6 = prefix;
+			memcpy(e->address6, a6, 16);
+			memcpy(e->gateway6, g6, 16);
+		}
 		s->net = true;
 	}
 	const fdt32_t *rt = fdt_getprop(fdt, 0, "realtime-ns", &len);

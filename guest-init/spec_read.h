@@ -43,11 +43,14 @@ struct launch_workload {
 	bool no_new_privs;
 };
 
-// eth0 (IPv4 in host byte order), when the VM has a network card.
+// eth0 (IPv4 in host byte order, IPv6 as on the wire), when the VM has a network card.
 struct launch_net {
 	uint32_t address, gateway, mtu;
 	unsigned prefix; // 1..32
 	uint8_t mac[6];
+	bool v6; // and an IPv6 address and default route
+	uint8_t address6[16], gateway6[16];
+	unsigned prefix6; // 1..128
 };
 
 struct launch_spec {

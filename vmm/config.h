@@ -47,10 +47,13 @@ struct vm_publish {
 };
 
 // How the guest's eth0 is set up (net/host.c fills it from the host, or from --ip/--gateway);
-// IPv4 addresses in host byte order.
+// IPv4 addresses in host byte order; IPv6 ones as on the wire.
 struct vm_net {
 	uint32_t addr, gateway;
 	unsigned prefix;
+	bool v6; // passt offers IPv6 too: the host's upstream interface has it (addr6, prefix6, gateway6)
+	uint8_t addr6[16], gateway6[16];
+	unsigned prefix6;
 	unsigned mtu;
 	uint8_t mac[6];
 	uint32_t dns[CONFIG_MAX_DNS];

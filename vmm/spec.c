@@ -115,6 +115,11 @@ static int put_net(void *fdt, const struct vm_net *n)
 	r = r ?: fdt_property_u32(fdt, "gateway", n->gateway);
 	r = r ?: fdt_property_u32(fdt, "mtu", n->mtu);
 	r = r ?: fdt_property(fdt, "mac", n->mac, sizeof(n->mac));
+	if (n->v6) {
+		r = r ?: fdt_property(fdt, "address6", n->addr6, sizeof(n->addr6));
+		r = r ?: fdt_property_u32(fdt, "prefix6", n->prefix6);
+		r = r ?: fdt_property(fdt, "gateway6", n->gateway6, sizeof(n->gateway6));
+	}
 	r = r ?: fdt_end_node(fdt);
 	return r ? -EINVAL : 0;
 }

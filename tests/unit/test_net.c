@@ -230,6 +230,44 @@ int main(void)
 	   "none: -ENOENT");
 	is(net_default_route("", ifname, sizeof(ifname), &gw), -ENOENT, "an empty file: -ENOENT");
 
+	// /proc/net/ipv6_route and /proc/net/if_inet6 as the test bed's kernel writes them.
+	const char *routes6 =
+	    "20010db8000000000000000000000000 40 00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 00000100 00000001 00000000 00000001   dummy0\n"
+	    "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+	    "fe800000000000000000000000000009 00000200 00000000 00000000 00000003     eth1\n"
+	    "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+	    "20010db8000000000000000000000002 00000800 00000000 00000000 00000003   dummy0\n"
+	    "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+	    "20010db8000000000000000000000001 00000400 00000000 00000000 00000003   dummy0\n"
+	    "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 00000000 00000000 00000000 00000200       lo\n"
+	    "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+	    "20010db8000000000000000000000003 00000001 00000000 00000000 00000002   dummy0\n";
+	static const uint8_t gw1[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	uint8_t gw6[16];
+	ok(net_default_route6(routes6, "dummy0", gw6) == 0 && !memcmp(gw6, gw1, 16),
+	   "IPv6: the default route of dummy0 with the lowest metric, up: via 2001:db8::1");
+	is(net_default_route6(routes6, "eth0", gw6), -ENOENT, "IPv6: none through eth0");
+	is(net_default_route6(routes6, "lo", gw6), -ENOENT, "IPv6: an unreachable route is none");
+	is(net_default_route6("00 00 zz\n", "dummy0", gw6), -ENOENT, "IPv6: a bad line is skipped");
+	const char *inet6 =
+	    "fe800000000000004c6b1cfffe5a3e77 03 40 20 80   dummy0\n"
+	    "00000000000000000000000000000001 01 80 10 80       lo\n"
+	    "20010db80000000000000000000000aa 03 40 00 40   dummy0\n"
+	    "20010db8000000000000000000000010 03 40 00 80   dummy0\n"
+	    "20010db8000000000000000000000011 03 38 00 80   dummy1\n";
+	static const uint8_t addr10[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x10};
+	uint8_t addr6[16];
+	unsigned prefix6 = 0;
+	ok(net_global_addr6(inet6, "dummy0", addr6, &prefix6) == 0 && !memcmp(addr6, addr10, 16) &&
+	       prefix6 == 64,
+	   "IPv6: dummy0's global address, not its link-local or tentative ones: 2001:db8::10/64");
+	ok(net_global_addr6(inet6, "dummy1", addr6, &prefix6) == 0 && prefix6 == 56,
+	   "IPv6: the prefix length is read in hex");
+	is(net_global_addr6(inet6, "lo", addr6, &prefix6), -ENOENT, "IPv6: loopback's is not global");
+	is(net_global_addr6("", "dummy0", addr6, &prefix6), -ENOENT, "IPv6: an empty file: -ENOENT");
+
 	const char *resolv =
 	    "# comment\nsearch example.com\nnameserver 127.0.0.53\n"
 	    "nameserver   10.0.0.2\nnameserver fe80::1\noptions edns0\nnameserver 10.0.0.3\n"

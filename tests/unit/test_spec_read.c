@@ -116,5 +116,55 @@ int main(void)
 		free(b);
 	}
 	free(fdt);
+
+	// eth0: IPv4 always, IPv6 when the host has it; a malformed IPv6 part refuses the spec.
+	struct vm_config net = one;
+	net.network = NETWORK_PASST;
+	net.net = (struct vm_net){.addr = 0xc000020a, .prefix = 24, .gateway = 0xc0000201, .mtu = 65520,
+				  .mac = {2, 1, 2, 3, 4, 5}};
+	is(spec_build_fdt(&net, &fdt, &size), 0, "a spec with an IPv4 network built");
+	is(launch_spec_read(fdt, size, 8, &ls, &bad), 0, "read back");
+	ok(ls.net && ls.eth.address == 0xc000020a && ls.eth.prefix == 24 && ls.eth.gateway == 0xc0000201 &&
+	       ls.eth.mtu == 65520 && ls.eth.mac[5] == 5 && !ls.eth.v6,
+	   "eth0: its IPv4 address, prefix, gateway, MTU and MAC; no IPv6");
+	launch_spec_free(&ls);
+	free(fdt);
+	net.net.v6 = true;
+	net.net.prefix6 = 64;
+	memcpy(net.net.addr6, (uint8_t[16]){0x20, 0x01, 0x0d, 0xb8, [15] = 0x10}, 16);
+	memcpy(net.net.gateway6, (uint8_t[16]){0xfe, 0x80, [15] = 1}, 16);
+	is(spec_build_fdt(&net, &fdt, &size), 0, "and with IPv6");
+	is(launch_spec_read(fdt, size, 8, &ls, &bad), 0, "read back");
+	ok(ls.eth.v6 && ls.eth.prefix6 == 64 && !memcmp(ls.eth.address6, net.net.addr6, 16) &&
+	       !memcmp(ls.eth.gateway6, net.net.gateway6, 16) && ls.eth.address == 0xc000020a,
+	   "eth0: its IPv6 address, prefix and gateway beside IPv4's");
+	launch_spec_free(&ls);
+	static const struct {
+		const char *prop;
+		int len;
+		uint32_t prefix6;
+	} broken6[] = {{"address6", 15, 64}, {"gateway6", 4, 64}, {"gateway6", -1, 64}, {NULL, 0, 129},
+		       {NULL, 0, 0}};
+	for (size_t i = 0; i < sizeof(broken6) / sizeof(broken6[0]); i++) {
+		size_t big = size + 256;
+		void *b = malloc(big);
+		fdt_open_into(fdt, b, (int)big);
+		int node = fdt_subnode_offset(b, 0, "net");
+		if (broken6[i].prop && broken6[i].len < 0)
+			fdt_delprop(b, node, broken6[i].prop);
+		else if (broken6[i].prop)
+			fdt_setprop(b, node, broken6[i].prop, net.net.addr6, broken6[i].len);
+		fdt_setprop_u32(b, node, "prefix6", broken6[i].prefix6);
+		fdt_pack(b);
+		bad = NULL;
+		int r = launch_spec_read(b, fdt_totalsize(b), 8, &ls, &bad);
+		ok(r == -EINVAL && bad && !strcmp(bad, "net"), "IPv6: %s%s, prefix6 %u: refused, naming net",
+		   broken6[i].prop ? broken6[i].prop : "",
+		   !broken6[i].prop ? "" : broken6[i].len < 0 ? " missing" : " of a wrong size",
+		   broken6[i].prefix6);
+		launch_spec_free(&ls);
+		free(b);
+	}
+	free(fdt);
 	return tap_done();
 }

@@ -159,6 +159,57 @@ int net_default_route(const char *text, char *ifname, size_t ifname_len, uint32_
 	return best == ~0u ? -ENOENT : 0;
 }
 
+// 32 hex digits, an IPv6 address as /proc/net prints it, into addr.
+static bool hex_addr6(const char *hex, uint8_t addr[16])
+{
+	if (strlen(hex) != 32 || strspn(hex, "0123456789abcdefABCDEF") != 32)
+		return false;
+	for (unsigned i = 0; i < 16; i++) {
+		char byte[3] = {hex[2 * i], hex[2 * i + 1], '\0'};
+		addr[i] = (uint8_t)strtoul(byte, NULL, 16);
+	}
+	return true;
+}
+
+// Each line: "DST DSTLEN SRC SRCLEN NEXTHOP METRIC REFCNT USE FLAGS IFACE", numbers in hex.
+int net_default_route6(const char *text, const char *ifname, uint8_t gateway[16])
+{
+	unsigned best = ~0u;
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		char dst[33], src[33], hop[33], name[IFNAMSIZ + 1];
+		unsigned dst_len, src_len, metric, refcnt, use, flags;
+		uint8_t gw[16];
+		if (sscanf(line, "%32s %x %32s %x %32s %x %x %x %x %16s", dst, &dst_len, src, &src_len,
+			   hop, &metric, &refcnt, &use, &flags, name) != 10 ||
+		    dst_len != 0 || strcmp(name, ifname) != 0 || !hex_addr6(hop, gw) ||
+		    (flags & 0x0203) != 0x0003 /* RTF_UP | RTF_GATEWAY, not RTF_REJECT */ ||
+		    metric >= best)
+			continue;
+		best = metric;
+		memcpy(gateway, gw, 16);
+	}
+	return best == ~0u ? -ENOENT : 0;
+}
+
+// Each line: "ADDRESS IFINDEX PREFIXLEN SCOPE FLAGS IFACE", numbers in hex.
+int net_global_addr6(const char *text, const char *ifname, uint8_t addr[16], unsigned *prefix)
+{
+	for (const char *line = text; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		char hex[33], name[IFNAMSIZ + 1];
+		unsigned index, plen, scope, flags;
+		// Not global (0), or IFA_F_TEMPORARY, _DADFAILED, _DEPRECATED, _TENTATIVE.
+		if (sscanf(line, "%32s %x %x %x %x %16s", hex, &index, &plen, &scope, &flags, name) == 6 &&
+		    !strcmp(name, ifname) && scope == 0 && !(flags & 0x69) && plen >= 1 &&
+		    plen <= 128 && hex_addr6(hex, addr)) {
+			*prefix = plen;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 unsigned net_nameservers(const char *text, uint32_t *out, unsigned max)
 {
 	unsigned n = 0;
@@ -271,6 +322,11 @@ static int passt_addresses(struct vm_net *n)
 	if (r < 0)
 		return log_err(r, "network: the address of %s", n->upstream);
 	n->mtu = NET_PASST_MTU;
+	// IPv6 as well where that interface has it: a default route and a global address.
+	_cleanup_free_ char *routes6 = slurp("/proc/net/ipv6_route");
+	_cleanup_free_ char *addrs6 = slurp("/proc/net/if_inet6");
+	n->v6 = routes6 && addrs6 && net_default_route6(routes6, n->upstream, n->gateway6) == 0 &&
+		net_global_addr6(addrs6, n->upstream, n->addr6, &n->prefix6) == 0;
 	return 0;
 }
 
@@ -393,12 +449,14 @@ int net_resolve(struct vm_config *cfg)
 	}
 	if (!cfg->hosts) { // as docker writes it: localhost, and the container's name at its
 			   // address
-		char ip[INET_ADDRSTRLEN];
+		char ip[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN], line6[INET6_ADDRSTRLEN + 80] = "";
 		net_ip_str(ip, sizeof(ip), n->addr);
-		if (asprintf(
-			&cfg->hosts_owned,
-			"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
-			ip, cfg->hostname) < 0)
+		if (n->v6 && inet_ntop(AF_INET6, n->addr6, ip6, sizeof(ip6)))
+			snprintf(line6, sizeof(line6), "%s\t%s\n", ip6, cfg->hostname);
+		if (asprintf(&cfg->hosts_owned,
+			     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			     "%s\t%s\n%s",
+			     ip, cfg->hostname, line6) < 0)
 			return log_err(ENOMEM, "network: hosts");
 		cfg->hosts = cfg->hosts_owned;
 	}

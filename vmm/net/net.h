@@ -34,6 +34,12 @@ int net_parse_dns(const char *arg, uint32_t *addr);
 // Pure parsers (unit-tested): the IPv4 default route of /proc/net/route's text (the lowest
 // metric wins): its interface and gateway (host byte order). 0, or -ENOENT when there is none.
 int net_default_route(const char *route_text, char *ifname, size_t ifname_len, uint32_t *gateway);
+// The IPv6 default route through ifname in /proc/net/ipv6_route's text (the lowest metric
+// wins; unreachable routes are none): its gateway. 0, or -ENOENT when there is none.
+int net_default_route6(const char *route_text, const char *ifname, uint8_t gateway[16]);
+// ifname's first global, usable (not tentative, deprecated, temporary or failed) IPv6 address
+// in /proc/net/if_inet6's text, and its prefix length. 0, or -ENOENT.
+int net_global_addr6(const char *text, const char *ifname, uint8_t addr[16], unsigned *prefix);
 // The IPv4 nameservers of resolv.conf's text, at most max. Returns how many.
 unsigned net_nameservers(const char *text, uint32_t *out, unsigned max);
 // The guest's address behind a tap whose host side has `host`/prefix: the next one, or the one

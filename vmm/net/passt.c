@@ -85,7 +85,19 @@ static void build_args(const struct vm_config *cfg, struct args *a)
 		arg(a, "--runas");
 		arg(a, "65534:65534");
 	}
-	arg(a, "--ipv4-only");
+	if (n->v6) { // the guest's address and route are set by guest-init, as IPv4's are
+		char addr6[INET6_ADDRSTRLEN], gw6[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, n->addr6, addr6, sizeof(addr6));
+		inet_ntop(AF_INET6, n->gateway6, gw6, sizeof(gw6));
+		arg(a, "--address");
+		arg(a, "%s", addr6);
+		arg(a, "--gateway");
+		arg(a, "%s", gw6);
+		arg(a, "--no-ra");
+		arg(a, "--no-dhcpv6");
+	} else {
+		arg(a, "--ipv4-only");
+	}
 	arg(a, "--fd");
 	arg(a, "%d", PASST_FD);
 	arg(a, "--interface");
