@@ -38,10 +38,11 @@ enum vm_fs { FS_9P, FS_VIRTIOFS };
 enum vm_network { NETWORK_NONE, NETWORK_PASST, NETWORK_TAP };
 enum vm_vhost_net { VHOST_NET_AUTO, VHOST_NET_ON, VHOST_NET_OFF }; // --vhost-net (tap)
 
-// -p [IP:]HOST:GUEST[/tcp|/udp]: the host's port HOST (on IP, else every address) forwarded to
+// -p [IP:]HOST:GUEST[/tcp|/udp] (IP: IPv4, or IPv6 in brackets): the host's port HOST (on IP, else every address) forwarded to
 // the guest's port GUEST.
 struct vm_publish {
-	char host_ip[16]; // dotted IPv4, "" for every address
+	char host_ip[46]; // an IPv4 or IPv6 address as text, "" for every address
+	bool host_ip6;	  // host_ip is an IPv6 address
 	uint16_t host_port, guest_port;
 	bool udp;
 };
@@ -58,6 +59,8 @@ struct vm_net {
 	uint8_t mac[6];
 	uint32_t dns[CONFIG_MAX_DNS];
 	unsigned ndns;
+	uint8_t dns6[CONFIG_MAX_DNS][16]; // the host's IPv6 nameservers, when the guest has IPv6
+	unsigned ndns6;
 	char upstream[16]; // passt: the host interface it copies
 };
 

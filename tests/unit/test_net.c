@@ -196,9 +196,19 @@ int main(void)
 	ok(p.host_port == 5353 && p.guest_port == 53 && p.udp && !strcmp(p.host_ip, "127.0.0.1"),
 	   "udp bound to 127.0.0.1");
 	is(net_parse_publish("80:80/tcp", &p), 0, "/tcp");
+	ok(!p.host_ip6 && !p.host_ip[0], "(no address: not IPv6)");
+	is(net_parse_publish("[2001:db8::5]:5353:53/udp", &p), 0, "[IPV6]:HOST:GUEST/udp");
+	ok(p.host_ip6 && !strcmp(p.host_ip, "2001:db8::5") && p.host_port == 5353 &&
+	       p.guest_port == 53 && p.udp,
+	   "udp bound to 2001:db8::5, the brackets gone");
+	ok(net_parse_publish("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535:65535/udp", &p) == 0 &&
+	       !strcmp(p.host_ip, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"),
+	   "the longest IPv6 text fits");
 	const char *bad[] = {"80",	   "0:80",	  "80:65536",	      "a:80",
 			     "80:80/sctp", "1.2.3:80:80", "::1:80:80",	      "80:-1",
-			     ":80",	   "80:",	  "1.2.3.4:80:80:80", ""};
+			     ":80",	   "80:",	  "1.2.3.4:80:80:80", "",
+			     "[::1]8080:80", "[::1:80:80", "[1.2.3.4]:80:80", "[::1]:1:80:80",
+			     "[]:80:80",   "[::1]:80",	  "[::g]:80:80"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int r = net_parse_publish(bad[i], &p);
 		ok(r < 0, "--publish '%s' is refused", bad[i]);
@@ -277,6 +287,12 @@ int main(void)
 	ok(ns[0] == 0x7f000035 && ns[1] == 0x0a000002 && ns[2] == 0x0a000003,
 	   "in order, IPv6 skipped");
 	is(net_nameservers("nameserver", ns, 3), 0u, "a bare keyword is no nameserver");
+	uint8_t ns6[3][16];
+	is(net_nameservers6(resolv, ns6, 3), 1u, "IPv6 nameservers: one among them");
+	ok(ns6[0][0] == 0xfe && ns6[0][1] == 0x80 && ns6[0][15] == 1, "fe80::1, IPv4 skipped");
+	is(net_nameservers6("nameserver ::1\nnameserver fe80::1%eth0\nnameserver 2001:db8::53\n", ns6, 1),
+	   1u, "at most max");
+	is(net_nameservers6("nameserver fe80::1%eth0\n", ns6, 3), 0u, "one with a zone index is none");
 
 	struct vm_net n = {.gateway = 0xc0000201, .dns = {0xc0000201, 0x0a000002}, .ndns = 2};
 	char *text = net_resolv_conf(&n, resolv);
@@ -284,6 +300,12 @@ int main(void)
 	       strstr(text, "search example.com\n") && strstr(text, "options edns0\n") &&
 	       !strstr(text, "127.0.0.53"),
 	   "resolv.conf: the guest's nameservers, the host's search and options");
+	free(text);
+	n.ndns6 = 1;
+	memcpy(n.dns6[0], gw1, 16);
+	text = net_resolv_conf(&n, resolv);
+	ok(text && strstr(text, "nameserver 10.0.0.2\nnameserver 2001:db8::1\nsearch"),
+	   "resolv.conf: IPv6 nameservers after IPv4's");
 	free(text);
 	checksum_offload();
 	tap_mode();

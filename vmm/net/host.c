@@ -42,9 +42,9 @@ static bool parse_port(const char *s, uint16_t *out)
 int net_parse_publish(const char *arg, struct vm_publish *p)
 {
 	memset(p, 0, sizeof(*p));
-	char buf[64];
+	char buf[80];
 	if (strlen(arg) >= sizeof(buf))
-		return log_err(0, "--publish %.64s: too long", arg);
+		return log_err(0, "--publish %.80s: too long", arg);
 	strcpy(buf, arg);
 	char *proto = strchr(buf, '/');
 	if (proto) {
@@ -54,25 +54,42 @@ int net_parse_publish(const char *arg, struct vm_publish *p)
 		else if (strcmp(proto, "tcp") != 0)
 			return log_err(0, "--publish %s: the protocol must be tcp or udp", arg);
 	}
-	// HOST:GUEST or IP:HOST:GUEST
-	char *guest = strrchr(buf, ':');
+	// HOST:GUEST, IPV4:HOST:GUEST or [IPV6]:HOST:GUEST
+	char *ports = buf, *ip = NULL;
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+		if (!close || close[1] != ':')
+			return log_err(0, "--publish %s: expected [IPV6]:HOST:GUEST", arg);
+		*close = '\0';
+		ip = buf + 1;
+		ports = close + 2;
+	}
+	char *guest = strrchr(ports, ':');
 	if (!guest)
 		return log_err(0, "--publish %s: expected [IP:]HOST:GUEST[/tcp|/udp]", arg);
 	*guest++ = '\0';
-	char *host = strrchr(buf, ':'), *ip = NULL;
+	char *host = strrchr(ports, ':');
+	if (host && ip)
+		return log_err(0, "--publish %s: expected [IPV6]:HOST:GUEST", arg);
 	if (host) {
 		*host++ = '\0';
-		ip = buf;
+		ip = ports;
 	} else {
-		host = buf;
+		host = ports;
 	}
 	uint32_t addr;
-	if (ip && !parse_ip(ip, &addr))
-		return log_err(0, "--publish %s: %s is not an IPv4 address", arg, ip);
+	struct in6_addr addr6;
+	p->host_ip6 = ip && buf[0] == '[';
+	if (ip && (p->host_ip6 ? inet_pton(AF_INET6, ip, &addr6) != 1 : !parse_ip(ip, &addr)))
+		return log_err(0, "--publish %s: %s is not an %s", arg, ip,
+			       p->host_ip6 ? "IPv6 address"
+					   : "IPv4 address (an IPv6 one goes in brackets: [::1]:8080:80)");
 	if (!parse_port(host, &p->host_port) || !parse_port(guest, &p->guest_port))
 		return log_err(0, "--publish %s: ports are numbers from 1 to 65535", arg);
-	if (ip)
-		snprintf(p->host_ip, sizeof(p->host_ip), "%s", ip);
+	size_t len = ip ? strlen(ip) : 0;
+	if (len >= sizeof(p->host_ip)) // no valid address is this long
+		return log_err(0, "--publish %s: %s is not an address", arg, ip);
+	memcpy(p->host_ip, ip ? ip : "", len + 1);
 	return 0;
 }
 
@@ -223,6 +240,18 @@ unsigned net_nameservers(const char *text, uint32_t *out, unsigned max)
 	return n;
 }
 
+unsigned net_nameservers6(const char *text, uint8_t (*out)[16], unsigned max)
+{
+	unsigned n = 0;
+	for (const char *line = text; line && *line && n < max;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		char addr[64];
+		if (sscanf(line, " nameserver %63s", addr) == 1 && inet_pton(AF_INET6, addr, out[n]) == 1)
+			n++;
+	}
+	return n;
+}
+
 static bool is_loopback(uint32_t a)
 {
 	return (a >> 24) == 127;
@@ -246,6 +275,11 @@ char *net_resolv_conf(const struct vm_net *n, const char *host_text)
 		char ip[INET_ADDRSTRLEN];
 		net_ip_str(ip, sizeof(ip), n->dns[i]);
 		fprintf(f, "nameserver %s\n", ip);
+	}
+	for (unsigned i = 0; i < n->ndns6; i++) {
+		char ip[INET6_ADDRSTRLEN];
+		if (inet_ntop(AF_INET6, n->dns6[i], ip, sizeof(ip)))
+			fprintf(f, "nameserver %s\n", ip);
 	}
 	for (const char *line = host_text; line && *line;
 	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
@@ -421,6 +455,10 @@ int net_resolve(struct vm_config *cfg)
 	int r = cfg->network == NETWORK_TAP ? tap_addresses(cfg, n) : passt_addresses(n);
 	if (r < 0)
 		return r;
+	for (unsigned i = 0; i < cfg->npublish; i++)
+		if (cfg->publish[i].host_ip6 && !n->v6)
+			return log_err(0, "--publish [%s]:...: the guest has no IPv6 (the host has no IPv6 "
+					  "default route on %s)", cfg->publish[i].host_ip, n->upstream);
 	if (!cfg->attach[0] && net_random_mac(n->mac) < 0)
 		return log_err(errno, "network: a MAC address");
 	_cleanup_free_ char *resolv = slurp("/etc/resolv.conf");
@@ -441,6 +479,21 @@ int net_resolve(struct vm_config *cfg)
 			dup = dup || n->dns[j] == a;
 		if (!dup)
 			n->dns[n->ndns++] = a;
+	}
+	// The host's IPv6 nameservers, where the guest has IPv6 (and --dns did not replace them);
+	// ::1 is reached at the IPv6 gateway, as 127.0.0.1 is at IPv4's; link-local ones are the
+	// host's link's, left out.
+	uint8_t host_dns6[CONFIG_MAX_DNS][16];
+	unsigned nhost6 = resolv && n->v6 && !cfg->ndns ? net_nameservers6(resolv, host_dns6, CONFIG_MAX_DNS) : 0;
+	for (unsigned i = 0; i < nhost6; i++) {
+		if (IN6_IS_ADDR_LINKLOCAL((struct in6_addr *)host_dns6[i]))
+			continue; // on the host's link, not the guest's
+		const uint8_t *a = IN6_IS_ADDR_LOOPBACK((struct in6_addr *)host_dns6[i]) ? n->gateway6 : host_dns6[i];
+		bool dup = false;
+		for (unsigned j = 0; j < n->ndns6; j++)
+			dup = dup || !memcmp(n->dns6[j], a, 16);
+		if (!dup)
+			memcpy(n->dns6[n->ndns6++], a, 16);
 	}
 	if (!cfg->resolv_conf) {
 		if (!(cfg->resolv_conf_owned = net_resolv_conf(n, resolv)))

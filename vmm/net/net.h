@@ -42,11 +42,15 @@ int net_default_route6(const char *route_text, const char *ifname, uint8_t gatew
 int net_global_addr6(const char *text, const char *ifname, uint8_t addr[16], unsigned *prefix);
 // The IPv4 nameservers of resolv.conf's text, at most max. Returns how many.
 unsigned net_nameservers(const char *text, uint32_t *out, unsigned max);
+// The IPv6 nameservers of resolv.conf's text (a zone index, "%eth0", makes one none), at most
+// max. Returns how many.
+unsigned net_nameservers6(const char *text, uint8_t (*out)[16], unsigned max);
 // The guest's address behind a tap whose host side has `host`/prefix: the next one, or the one
 // before when the next is the prefix's broadcast address.
 uint32_t net_tap_guest_addr(uint32_t host, unsigned prefix);
-// The resolv.conf the guest gets: its nameservers (a host's loopback resolver is reached at the
-// gateway, which passt maps to the host's loopback), then the host's search and options lines.
+// The resolv.conf the guest gets: its nameservers, IPv4 then IPv6 (a host's loopback resolver
+// is reached at the gateway, which passt maps to the host's loopback), then the host's search
+// and options lines.
 // malloc'd, NULL when out of memory.
 char *net_resolv_conf(const struct vm_net *n, const char *host_text);
 

@@ -55,7 +55,7 @@ static int find_passt(char *path, size_t len)
 // The argument strings live in `store` (each one fixed size): no allocation after fork.
 struct args {
 	char *argv[PASST_ARGS + 1];
-	char store[PASST_ARGS][48];
+	char store[PASST_ARGS][64]; // an IPv6 address and two ports fit
 	unsigned n;
 };
 
@@ -95,6 +95,8 @@ static void build_args(const struct vm_config *cfg, struct args *a)
 		arg(a, "%s", gw6);
 		arg(a, "--no-ra");
 		arg(a, "--no-dhcpv6");
+		arg(a, "--dns-forward"); // a resolver on the host's ::1, reached at the gateway
+		arg(a, "%s", gw6);
 	} else {
 		arg(a, "--ipv4-only");
 	}

@@ -84,22 +84,25 @@ ip addr del 192.0.2.99/32 dev lo
 # IPv6, as passt offers it when the host's upstream interface has it (the test bed's dummy0
 # has 2001:db8::10/64 and a default route): the guest gets the address and the route, a host
 # service on [::1] is reached at the gateway, ICMPv6 echo to a host address (on lo, made
-# here) is answered, and a published port (no address: every one of the host's) is served
-# over IPv6. One boot: the guest serves last, the host fetches until it answers.
+# here) is answered, and published ports are served over IPv6: one with no address (every one
+# of the host's), one on [::1]. One boot: the guest serves last, one request a port, and the
+# host fetches until it answers.
 gw6=$(ip -6 route show default | awk '{print $3; exit}')
 addr6=$(ip -6 -o addr show dev "$dev" scope global | awk '{print $4; exit}')
 busybox httpd -f -p '[::1]:18086' -h "$work/www" &
 httpd=$!
 check "(the host's IPv6 web server is up)" wait_until 20 busybox wget -qO /dev/null 'http://[::1]:18086/index.html'
 ip -6 addr add 2001:db8:99::99/128 dev lo
-cvm --rootfs "$root" -p 18082:80 -- /bin/sh -c "ip -6 -o addr show dev eth0 scope global | awk '{print \$4}'
+cvm --rootfs "$root" -p 18082:80 -p '[::1]:18083:81' -- /bin/sh -c "ip -6 -o addr show dev eth0 scope global | awk '{print \$4}'
 	ip -6 route | awk '/^default/{print \$3}'; awk '\$1 == \"${addr6%/*}\" {print \$2}' /etc/hosts
 	wget -qO- 'http://[$gw6]:18086/index.html'; ping -c 1 -W 10 2001:db8:99::99 > /dev/null && echo pong
-	printf 'HTTP/1.0 200 OK\r\nContent-Length: 15\r\n\r\nserved over v6\n' | nc -l -p 80" \
+	for p in 80 81; do printf 'HTTP/1.0 200 OK\r\nContent-Length: 15\r\n\r\nserved over v6\n' | nc -l -p \$p; done" \
 	> "$work/out" 2> "$work/err" &
 pid=$!
 check "a published port is served by the guest over IPv6" \
 	wait_until 60 sh -c "busybox wget -qO '$work/fetched' 'http://[::1]:18082/' 2> /dev/null"
+check "and one published on [::1]" \
+	wait_until 60 sh -c "busybox wget -qO '$work/fetched2' 'http://[::1]:18083/' 2> /dev/null"
 wait $pid; rc=$?
 check "an IPv6 run ends as asked (got $rc: $(head -c 300 "$work/err"))" test $rc = 0
 check "eth0 has the host's IPv6 address and prefix ($addr6)" test "$(sed -n 1p "$work/out")" = "$addr6"
@@ -107,16 +110,26 @@ check "the IPv6 default route goes through the host's gateway ($gw6)" test "$(se
 check "/etc/hosts names the container at its IPv6 address too" test "$(sed -n 3p "$work/out")" = clearvm
 check "a host web server on [::1] is fetched at the IPv6 gateway" test "$(sed -n 4p "$work/out")" = "served by the host"
 check "ICMPv6 echo to a host address is answered" test "$(sed -n 5p "$work/out")" = pong
-check "the published port's bytes over IPv6" test "$(cat "$work/fetched")" = "served over v6"
+check "the published ports' bytes over IPv6" test "$(cat "$work/fetched" "$work/fetched2")" = "$(printf 'served over v6\nserved over v6')"
 ip -6 addr del 2001:db8:99::99/128 dev lo
 kill $httpd; wait $httpd 2> /dev/null
+# The host's IPv6 nameservers too (its resolv.conf replaced in a mount namespace of the test's
+# own): ::1 is reached at the IPv6 gateway, a link-local one is left out.
+printf 'nameserver 192.0.2.53\nnameserver ::1\nnameserver fe80::1\nnameserver 2001:db8::53\n' > "$work/resolv6"
+unshare -m sh -c "mount --bind '$work/resolv6' /etc/resolv.conf && exec \"$build/clearvm\" --kernel \"$build/vmlinux\" \
+	--initramfs \"$build/initramfs.cpio\" --timeout 120 --rootfs \"$root\" -- /bin/cat /etc/resolv.conf" > "$work/out"
+check "resolv.conf lists the host's IPv6 nameservers after IPv4's (got: $(echo $(grep nameserver "$work/out")))" \
+	test "$(awk '$1 == "nameserver" {print $2}' "$work/out" | tr '\n' ' ')" = "192.0.2.53 $gw6 2001:db8::53 "
 # A host without an IPv6 default route: the guest gets IPv4 only (and still that).
 ip -6 route del default
 cvm --rootfs "$root" -- /bin/sh -c "ip -6 -o addr show dev eth0 scope global; ip addr show eth0 | awk '/inet /{print \$2}'" \
 	> "$work/out" 2> "$work/err"; rc=$?
+cvm --rootfs "$root" -p '[::1]:18084:80' -- /bin/true 2> "$work/err6"; rc6=$?
 ip -6 route add default via "$gw6" dev "$dev"
 check "without IPv6 on the host: the guest has IPv4 alone (got $rc: $(echo $(cat "$work/out" "$work/err")))" \
 	test $rc = 0 -a "$(cat "$work/out")" = "$addr"
+check "and a port published on an IPv6 address is 125 with one line (got $rc6: $(cat "$work/err6"))" \
+	test $rc6 = 125 -a "$(wc -l < "$work/err6")" = 1
 
 # --network none: loopback only, no passt at all.
 cvm --rootfs "$root" --network none -- /bin/ls /sys/class/net > "$work/out"; rc=$?
