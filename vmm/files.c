@@ -53,6 +53,41 @@ int file_read(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+int fd_read_all(int fd, size_t max, char **out, size_t *len)
+{
+	size_t have = 0, room = 4096;
+	char *buf = malloc(room + 1);
+	while (buf) {
+		if (have == room) {
+			char *more = room <= max ? realloc(buf, 2 * room + 1) : NULL;
+			if (!more)
+				break;
+			buf = more;
+			room *= 2;
+		}
+		ssize_t n = read(fd, buf + have, room - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(buf);
+			return -e;
+		}
+		if (n == 0) {
+			if (have > max)
+				break;
+			buf[have] = '\0';
+			*out = buf;
+			*len = have;
+			return 0;
+		}
+		have += (size_t)n;
+	}
+	bool big = buf != NULL;
+	free(buf);
+	return big ? -EFBIG : -ENOMEM;
+}
+
 static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st;

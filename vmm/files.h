@@ -11,6 +11,9 @@ int file_write(const char *path, const char *text);
 // Reads a regular file of at most max bytes, NUL-terminated, into *out (malloc'd). 0 or -errno
 // (logged).
 int file_read(const char *path, size_t max, char **out, size_t *len);
+// Reads fd to its end (a pipe, a pseudo-file of /proc or /sys), at most max bytes,
+// NUL-terminated, into *out (malloc'd). 0, or -errno (not logged; -EFBIG: longer than max).
+int fd_read_all(int fd, size_t max, char **out, size_t *len);
 // Removes path and everything beneath it, never following a symlink (gone already: 0). 0 or
 // -errno (logged).
 int file_remove_tree(const char *path);

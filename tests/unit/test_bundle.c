@@ -2,6 +2,7 @@
 // An OCI bundle's config.json: podman's shape becomes one VM's configuration; what clearvm
 // cannot honour is refused with one line naming the field.
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "../harness/tap.h"
 #include "../../vmm/oci/bundle.h"
+#include "../../vmm/oci/resources.h"
 
 static char dir[] = "/tmp/clearvm-test-bundle-XXXXXX";
 static char file[600];
@@ -72,6 +74,59 @@ static void exec_process(void)
 		ok(bundle_parse_process(bad[i], strlen(bad[i]), &b) < 0, "exec --process refuses %s", bad[i]);
 		bundle_free(&b);
 	}
+}
+
+// update's resources: what a running VM can take (its VMM's CPU time and CPUs), what it cannot.
+static void update_resources(void)
+{
+	struct resources_update u;
+	const int64_t mib512 = 512LL << 20;
+	is(resources_parse_update("{\"cpu\": {\"quota\": 50000, \"period\": 100000, \"shares\": 1024, "
+				  "\"cpus\": \"0-1\", \"mems\": \"0\"}}",
+				  0, &u),
+	   0, "update: cpu quota, period, shares and cpuset");
+	ok(u.cpu_quota == 50000 && u.cpu_period == 100000 && u.cpu_weight == 39 && !strcmp(u.cpus, "0-1") &&
+	       !strcmp(u.mems, "0") && !resources_update_empty(&u),
+	   "read as cpu.max's quota and period, cpu.weight 39 (runc's conversion of 1024), cpuset");
+	ok(resources_shares_to_weight(2) == 1 && resources_shares_to_weight(262144) == 10000 &&
+	       resources_shares_to_weight(1) == 1 && resources_shares_to_weight(1u << 30) == 10000,
+	   "shares 2..262144 map onto weight 1..10000, clamped");
+	// As containerd's CRI sends it: the whole object, the memory limit the one it was made with.
+	is(resources_parse_update("{\"memory\": {\"limit\": 536870912, \"swap\": 536870912}, "
+				  "\"cpu\": {\"quota\": -1, \"period\": 100000, \"shares\": 2, "
+				  "\"cpus\": \"\", \"mems\": \"\", \"realtimeRuntime\": 0}, "
+				  "\"devices\": [{\"allow\": false, \"access\": \"rwm\"}], \"pids\": {\"limit\": 2048}, "
+				  "\"hugepageLimits\": [], \"unified\": {}}",
+				  mib512, &u),
+	   0, "update: the same memory limit, devices, swap, pids and empty settings are taken");
+	ok(u.cpu_quota == -1 && u.cpu_weight == 1 && !u.cpus[0], "quota -1: no limit; an empty cpuset: unchanged");
+	is(resources_parse_update("{}", 0, &u), 0, "update: nothing");
+	ok(resources_update_empty(&u), "changes nothing");
+	is(resources_parse_update("{\"memory\": {\"limit\": 0}}", mib512, &u), 0,
+	   "update: memory limit 0 leaves it as it is");
+	static const struct {
+		const char *json;
+		int64_t limit;
+		const char *what;
+	} refused[] = {
+		{"{\"memory\": {\"limit\": 1073741824}}", 536870912, "another memory limit"},
+		{"{\"memory\": {\"limit\": -1}}", 536870912, "no memory limit for a VM made with one"},
+		{"{\"memory\": {\"limit\": 536870912}}", 0, "a memory limit for a VM made without"},
+		{"{\"cpu\": {\"realtimeRuntime\": 950000}}", 0, "real-time CPU time"},
+		{"{\"cpu\": {\"quota\": -5}}", 0, "a negative quota"},
+		{"{\"cpu\": {\"period\": 10}}", 0, "a period under 1 ms"},
+		{"{\"cpu\": {\"shares\": \"many\"}}", 0, "shares as a string"},
+		{"{\"cpu\": {\"cpus\": \"0;1\"}}", 0, "a cpuset that is no list"},
+		{"{\"blockIO\": {\"weight\": 10}}", 0, "block I/O"},
+		{"{\"unified\": {\"memory.high\": \"1G\"}}", 0, "unified settings"},
+		{"{\"kernel\": 1}", 0, "an unknown resource"},
+		{"{\"cpu\": 5}", 0, "cpu that is no object"},
+		{"[1]", 0, "no object"},
+		{"{bad", 0, "malformed JSON"},
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		is(resources_parse_update(refused[i].json, refused[i].limit, &u), -EINVAL,
+		   "update: %s is refused", refused[i].what);
 }
 
 int main(void)
@@ -162,6 +217,13 @@ int main(void)
 	   0, "a pod's app container");
 	ok(!b.sandbox, "is not a sandbox");
 	bundle_free(&b);
+	// As exec reads it back from the state's annotations.
+	ok(bundle_annotations_sandbox("{\"io.kubernetes.cri-o.ContainerType\": \"sandbox\"}") &&
+	       !bundle_annotations_sandbox("{\"io.kubernetes.cri.container-type\": \"container\"}") &&
+	       !bundle_annotations_sandbox("{}") && !bundle_annotations_sandbox("[\"sandbox\"]") &&
+	       !bundle_annotations_sandbox("{\"io.kubernetes.cri.container-type\": 1}") &&
+	       !bundle_annotations_sandbox("{bad") && !bundle_annotations_sandbox(NULL),
+	   "state annotations: a sandbox when a container type says so, else (or malformed) not");
 	is(parse(&b,
 		 "{\"args\":[\"/bin/"
 		 "true\"],\"terminal\":true,\"consoleSize\":{\"height\":30,\"width\":100}}",
@@ -224,5 +286,6 @@ int main(void)
 	unlink(file);
 	rmdir(path);
 	rmdir(dir);
+	update_resources();
 	return tap_done();
 }

@@ -275,6 +275,7 @@ static int read_resources(struct bundle *b, json_object *res)
 	struct vm_config *c = &b->vm;
 	json_object *limit = get(get(res, "memory", json_type_object), "limit", json_type_int);
 	if (limit && json_object_get_int64(limit) > 0) {
+		b->memory_limit = json_object_get_int64(limit);
 		uint64_t mib = ((uint64_t)json_object_get_int64(limit) + (1 << 20) - 1) >> 20;
 		c->memory_mib = mib + BUNDLE_MEMORY_OVERHEAD_MIB;
 	}
@@ -329,15 +330,31 @@ static int check_hooks(json_object *hooks)
 //   io.clearvm.fs  9p | virtiofs   how the root is shared (clearvm's --fs)
 // and the Kubernetes container type: a pod's sandbox ("pause") runs nothing (oci.c).
 // Another io.clearvm.* key, or another value, is refused: a setting never silently ignored.
+static bool is_sandbox(json_object *ann)
+{
+	json_object *v = NULL;
+	const char *type = NULL;
+	if (json_object_object_get_ex(ann, BUNDLE_ANNOTATION_CRI_TYPE, &v) ||
+	    json_object_object_get_ex(ann, BUNDLE_ANNOTATION_CRIO_TYPE, &v))
+		type = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	return type && !strcmp(type, "sandbox");
+}
+
+bool bundle_annotations_sandbox(const char *text)
+{
+	json_object *ann = text ? json_tokener_parse(text) : NULL;
+	bool sandbox = ann && json_object_is_type(ann, json_type_object) && is_sandbox(ann);
+	json_object_put(ann);
+	return sandbox;
+}
+
 static int read_annotations(struct bundle *b, json_object *ann)
 {
 	if (!ann)
 		return 0;
+	b->sandbox = is_sandbox(ann);
 	json_object_object_foreach(ann, key, v)
 	{
-		if (!strcmp(key, BUNDLE_ANNOTATION_CRI_TYPE) || !strcmp(key, BUNDLE_ANNOTATION_CRIO_TYPE))
-			b->sandbox = json_object_is_type(v, json_type_string) &&
-				     !strcmp(json_object_get_string(v), "sandbox");
 		if (strncmp(key, BUNDLE_ANNOTATION_PREFIX, strlen(BUNDLE_ANNOTATION_PREFIX)) != 0)
 			continue;
 		const char *value = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;

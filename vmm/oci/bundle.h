@@ -14,6 +14,10 @@
 #define BUNDLE_ANNOTATION_CRI_TYPE "io.kubernetes.cri.container-type"
 #define BUNDLE_ANNOTATION_CRIO_TYPE "io.kubernetes.cri-o.ContainerType"
 
+// Whether a container's annotations (JSON object text, as config.json and state.json hold them)
+// make it a Kubernetes pod's sandbox.
+bool bundle_annotations_sandbox(const char *annotations_json);
+
 // Where the VM's network comes from (linux.namespaces "network").
 enum bundle_netns {
 	BUNDLE_NETNS_HOST, // no network namespace: passt on the host's network
@@ -34,6 +38,7 @@ struct bundle {
 	const char *annotations;	     // the annotations object as JSON text ("{}" when none)
 	bool sandbox; // a Kubernetes pod's sandbox ("pause") container: nothing of it runs
 	const char *cgroups_path;	     // linux.cgroupsPath (NULL: none)
+	int64_t memory_limit;		     // linux.resources.memory.limit (bytes; 0: none)
 	void *hooks; // the hooks object (json_object; NULL: none), run by create (hooks.c)
 	uint16_t console_rows, console_cols; // process.consoleSize (0: not given)
 	struct owned owned;		     // strings and argv arrays the config points to

@@ -29,6 +29,10 @@ const char *one_id(int argc, char **argv, const char *cmd, const char *const *fl
 // resume ID. 0, or OCI_FAILED with one line logged.
 int oci_pause(struct oci_globals *g, int argc, char **argv, bool resume);
 
+// update.c: update [-r FILE|-] [runc's resource flags] ID: what the host grants a running
+// VM's VMM (its cgroup's CPU time and CPUs). 0, or OCI_FAILED with one line logged.
+int oci_update(struct oci_globals *g, int argc, char **argv);
+
 // exec.c: exec [options] ID [CMD ARGS...]: a process in the running container. Its status, or
 // OCI_FAILED with one line logged.
 int oci_exec(struct oci_globals *g, int argc, char **argv);

@@ -184,10 +184,15 @@ int oci_exec(struct oci_globals *g, int argc, char **argv)
 	if (parse(argc, argv, &o) < 0 || state_read(g->root_dir, o.id, &s) < 0)
 		return OCI_FAILED;
 	enum oci_status st = state_status(&s);
+	bool sandbox = bundle_annotations_sandbox(s.annotations);
 	state_free(&s);
 	if (st != OCI_RUNNING)
 		return log_err(0, "exec: container %s is %s, not running", o.id,
 			       state_status_name(st)),
+		       OCI_FAILED;
+	if (sandbox) // it has no VM to run a process in (oci.c)
+		return log_err(0, "exec: container %s is a pod's sandbox, which runs nothing: exec "
+				  "into the pod's app containers", o.id),
 		       OCI_FAILED;
 	static struct bundle b;
 	int r = load_process(&o, &s, &b);

@@ -281,6 +281,7 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	snprintf(s.dir, sizeof(s.dir), "%s/%s", g->root_dir, id);
 	snprintf(s.bundle, sizeof(s.bundle), "%s", dir);
 	now_rfc3339(s.created, sizeof(s.created));
+	s.memory_limit = b.memory_limit;
 	r = r ?: make_dirs(g->root_dir, &s);
 	if (r < 0) {
 		bundle_free(&b);
@@ -601,9 +602,7 @@ int oci_main(int argc, char **argv)
 	if (!strcmp(verb, "pause") || !strcmp(verb, "resume"))
 		return oci_pause(&g, n, rest, !strcmp(verb, "resume"));
 	if (!strcmp(verb, "update"))
-		return log_err(0, "update: a running VM's memory and CPUs cannot change yet (set them "
-				  "at create)"),
-		       OCI_FAILED;
+		return oci_update(&g, n, rest);
 	if (!strcmp(verb, "features"))
 		return do_features();
 	return do_delete(&g, n, rest);

@@ -156,8 +156,11 @@ oci delete c7
 
 # exec: processes in the running container's VM, with their own stdio, status, identity and
 # signals; the host process that stands for one takes it along when it is killed.
+# (In a cgroup of its own, made from linux.cgroupsPath on the test bed's cgroup2, for update.)
+mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup
 bundle "$work/b11" '["/bin/sh", "-c", "echo inside > /dev/marker; echo ready > /vol/ready; until [ -e /vol/go11 ]; do sleep 0.1; done"]' '' \
-	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}]'
+	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}],
+	 "linux": {"cgroupsPath": "/clearvm-it/c11", "resources": {"memory": {"limit": 268435456}}}'
 "$engine" "$build/clearvm" "$oroot" "$work/b11" c11 "$work/c11.pid" > "$work/out11" 2> "$work/err11" &
 epid=$!
 wait_until 100 test -e "$work/vol/ready"
@@ -222,6 +225,21 @@ for i in 1 2 3 4 5; do
 	check "session $i: its own status ($i, got $rc) and output (got: $(cat "$work/s$i.out"))" \
 		test $rc = $i -a "$(cat "$work/s$i.out")" = "outin$i"
 done
+# update: what the host grants the VMM changes (its cgroup's CPU time, weight and CPUs), as
+# runc's flags and as containerd's shim sends it (-r -, the whole resources object with the
+# memory limit the VM was made with); another memory limit is refused and the VM goes on.
+cg=/sys/fs/cgroup/clearvm-it/c11
+check "(the VMM is in the cgroup its cgroupsPath names)" grep -qx '0::/clearvm-it/c11' "/proc/$(cat "$work/c11.pid")/cgroup"
+oci update --cpu-quota 50000 --cpu-period 100000 c11 2> "$work/err"; rc=$?
+check "update --cpu-quota --cpu-period: the VMM's cgroup's cpu.max (got $rc: $(cat "$cg/cpu.max" "$work/err"))" \
+	test $rc = 0 -a "$(cat "$cg/cpu.max")" = "50000 100000"
+echo '{"memory": {"limit": 268435456, "swap": 268435456}, "cpu": {"shares": 2048, "quota": -1, "cpus": "0"},
+	"devices": [{"allow": false, "access": "rwm"}]}' | oci update -r - c11 2> "$work/err"; rc=$?
+check "update -r -: cpu.weight from shares, no quota, the cpuset (got $rc: $(cat "$cg/cpu.weight" "$cg/cpu.max" "$cg/cpuset.cpus" "$work/err"))" \
+	test $rc = 0 -a "$(cat "$cg/cpu.weight")" = 79 -a "$(cat "$cg/cpu.max")" = "max 100000" -a "$(cat "$cg/cpuset.cpus")" = 0
+oci update --memory 512m c11 2> "$work/err"; rc=$?
+check "update of the memory limit: 1 and one line (got $rc: $(cat "$work/err"))" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
+check "and the VM goes on (an exec runs)" test "$(oci exec c11 cat /dev/marker)" = inside
 # pause and resume: the VMM's threads all stop, the VM takes no exec, and goes on after.
 vmm_state() { sed 's/.*) //' "/proc/$(cat "$work/c11.pid")/task/$1/stat" | cut -c1; }
 threads_are() { for t in "/proc/$(cat "$work/c11.pid")"/task/*; do [ "$(vmm_state "${t##*/}")" = "$1" ] || return 1; done; }
@@ -247,6 +265,8 @@ check "the container still ends with its own status (0, got $rc)" test $rc = 0
 oci exec c11 /bin/true 2> "$work/err"; rc=$?
 check "exec in a stopped container: 1 and one line (got $rc: $(cat "$work/err"))" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
 oci delete c11
+check "delete removes the VMM's cgroup" test ! -e "$cg"
+rmdir /sys/fs/cgroup/clearvm-it
 
 # process.terminal: the workload runs on a pty of consoleSize; its master reaches the engine
 # over the console socket, the output comes back through it.
@@ -283,6 +303,12 @@ sbp=$(cat "$work/sb.pid")
 check "it is a process of its own, holding no VM (no /dev/kvm open), one thread" \
 	sh -c "test -d /proc/$sbp && ! ls -l /proc/$sbp/fd | grep -q kvm && grep -q '^Threads:[[:space:]]*1$' /proc/$sbp/status"
 check "as nobody, with no_new_privs" sh -c "grep -q '^Uid:[[:space:]]*65534[[:space:]]' /proc/$sbp/status && grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$sbp/status"
+oci update --cpu-quota 10000 sb 2> "$work/err"; rc=$?
+check "update of a container without a cgroup of clearvm's: 1 and one line (got $rc: $(cat "$work/err"))" \
+	test $rc = 1 -a "$(wc -l < "$work/err")" = 1
+oci exec sb /bin/true 2> "$work/err"; rc=$?
+check "exec into a sandbox: refused with one line saying it runs nothing (got $rc: $(cat "$work/err"))" \
+	sh -c "test $rc = 1 && test \"\$(wc -l < '$work/err')\" = 1 && grep -q 'sandbox, which runs nothing' '$work/err'"
 bundle "$work/b16" '["/bin/sh", "-c", "echo from-guest > /tmp/g; ip link show eth0 > /vol/link; wget -qO /vol/got http://10.99.0.1:18090/f; httpd -f -p 80 -h /tmp"]' '' \
 	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}],
 	 "linux": {"namespaces": [{"type": "network", "path": "/run/netns/'"$ns"'"}, {"type": "mount"}]}'

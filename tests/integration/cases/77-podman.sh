@@ -131,6 +131,12 @@ check "(and its passt)" sh -c "pgrep -x passt > /dev/null || pgrep -x passt.avx2
 vpid=$(pgrep -f "[c]learvm create .*$id" | head -1)
 check "the VMM is in the cgroup podman named (cgroupsPath; got $(cat /proc/$vpid/cgroup 2>&1))" \
 	grep -q "^0::/libpod_parent/libpod-$id\$" /proc/$vpid/cgroup
+# podman update: the container's resources as podman sends them (its default pids limit
+# among them) reach the VMM's cgroup.
+"${P[@]}" update --cpu-quota 30000 --cpu-period 100000 --cpu-shares 512 "$id" > /dev/null 2> "$work/err"; rc=$?
+cg=/sys/fs/cgroup/libpod_parent/libpod-$id
+check "podman update: the VMM's cgroup's cpu.max and cpu.weight (got $rc: $(cat "$cg/cpu.max" "$cg/cpu.weight" "$work/err" 2>&1))" \
+	test $rc = 0 -a "$(cat "$cg/cpu.max")" = "30000 100000" -a "$(cat "$cg/cpu.weight")" = 20
 "${P[@]}" rm -f "$id" > /dev/null
 check "podman rm -f: its VMM is gone" wait_until 30 sh -c "! pgrep -f '[c]learvm create .*$id' > /dev/null"
 check "no passt left" sh -c "! pgrep -x passt > /dev/null && ! pgrep -x passt.avx2 > /dev/null"
