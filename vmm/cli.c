@@ -42,15 +42,18 @@ static const char usage[] =
 	"      --network MODE    passt (default): user-mode networking through passt, the guest\n"
 	"                        with the host's address, gateway and nameservers (IPv6 too where\n"
 	"                        the host has it); none: loopback only; tap:NAME: an existing\n"
-	"                        tap device (root, or its owner; IPv4)\n"
-	"      --ip ADDR/PREFIX  tap: the guest's address (default: the next after the tap's own)\n"
-	"      --gateway ADDR    tap: the guest's default route (default: the tap's own address)\n"
+	"                        tap device (root, or its owner)\n"
+	"      --ip ADDR/PREFIX  tap: the guest's address, IPv4 or IPv6 (once each; default: the\n"
+	"                        next after the tap's own)\n"
+	"      --gateway ADDR    tap: the guest's default route, IPv4 or IPv6 (default: the tap's\n"
+	"                        own address)\n"
 	"      --vhost-net MODE  tap: auto (default): the host kernel's vhost-net moves the frames\n"
 	"                        when /dev/vhost-net can be opened; on: it must; off: clearvm does\n"
 	"  -p, --publish [IP:]HOST:GUEST[/tcp|/udp]  forward the host's port HOST (on IP, else\n"
 	"                        every address; IPv6 in brackets) to the guest's port GUEST\n"
 	"                        (repeatable)\n"
-	"      --dns ADDR        the guest's nameserver instead of the host's (repeatable, 3 at most)\n"
+	"      --dns ADDR        the guest's nameserver instead of the host's, IPv4 or IPv6\n"
+	"                        (repeatable, 3 at most)\n"
 	"  -i, --interactive     pass clearvm's stdin to the command (EOF included)\n"
 	"  -t, --tty             run the command on a terminal (a pty in the guest); with -i,\n"
 	"                        clearvm's terminal is put in raw mode and follows its size\n"
@@ -292,24 +295,27 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 				return r;
 			cfg->npublish++;
 			break;
-		case OPT_IP:
-			if ((r = net_parse_ip(optarg, &cfg->ip, &cfg->ip_prefix)) < 0)
+		case OPT_IP: // one IPv4 and one IPv6 address at most, the last of each kind
+			r = strchr(optarg, ':') ? net_parse_ip6(optarg, cfg->ip6, &cfg->ip6_prefix)
+						: net_parse_ip(optarg, &cfg->ip, &cfg->ip_prefix);
+			if (r < 0)
 				return r;
+			cfg->has_ip6 = cfg->has_ip6 || strchr(optarg, ':');
 			break;
 		case OPT_GATEWAY:
-			if ((r = net_parse_gateway(optarg, &cfg->gateway)) < 0)
+			r = strchr(optarg, ':') ? net_parse_gateway6(optarg, cfg->gateway6)
+						: net_parse_gateway(optarg, &cfg->gateway);
+			if (r < 0)
 				return r;
+			cfg->has_gateway6 = cfg->has_gateway6 || strchr(optarg, ':');
 			break;
 		case OPT_VHOST_NET:
 			if ((r = net_parse_vhost(optarg, &cfg->vhost_net)) < 0)
 				return r;
 			break;
 		case OPT_DNS:
-			if (cfg->ndns == CONFIG_MAX_DNS)
-				return log_err(E2BIG, "--dns %s: at most %d", optarg, CONFIG_MAX_DNS);
-			if ((r = net_parse_dns(optarg, &cfg->dns[cfg->ndns])) < 0)
+			if ((r = net_parse_dns(optarg, cfg)) < 0)
 				return r;
-			cfg->ndns++;
 			break;
 		case 'i': cfg->interactive = true; break;
 		case 't': cfg->tty = true; break;
@@ -352,11 +358,14 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 	cfg->argv = &argv[optind];
 	if (!cfg->rootfs)
 		return log_err(0, "--rootfs DIR is required");
-	if (cfg->network == NETWORK_NONE && (cfg->npublish || cfg->ndns))
+	if (cfg->network == NETWORK_NONE && (cfg->npublish || cfg->ndns || cfg->ndns6))
 		return log_err(0, "%s: needs a network (not --network none)", cfg->npublish ? "--publish" : "--dns");
-	if (cfg->network != NETWORK_TAP && (cfg->ip || cfg->gateway || cfg->vhost_net))
+	if (cfg->network != NETWORK_TAP && (cfg->ip || cfg->gateway || cfg->has_ip6 ||
+					    cfg->has_gateway6 || cfg->vhost_net))
 		return log_err(0, "%s: only with --network tap:NAME",
-			       cfg->ip ? "--ip" : cfg->gateway ? "--gateway" : "--vhost-net");
+			       cfg->ip || cfg->has_ip6 ? "--ip"
+			       : cfg->gateway || cfg->has_gateway6 ? "--gateway"
+								    : "--vhost-net");
 	if (cfg->network == NETWORK_TAP && cfg->npublish)
 		return log_err(0, "--publish: not with a tap (the host reaches the guest at its address)");
 	return config_check(cfg);

@@ -124,6 +124,8 @@ struct vm_config {
 	unsigned npublish;
 	uint32_t dns[CONFIG_MAX_DNS]; // --dns ADDR (repeatable; host byte order)
 	unsigned ndns;
+	uint8_t dns6[CONFIG_MAX_DNS][16]; // --dns with IPv6 addresses (ndns + ndns6 <= CONFIG_MAX_DNS)
+	unsigned ndns6;
 	char tap[16];		    // --network tap:NAME
 	// Tap mode in an OCI container's network namespace: the tap is made, and bridged with this
 	// interface (the namespace's own, a CNI veth), whose address the guest takes over.
@@ -131,6 +133,9 @@ struct vm_config {
 	enum vm_vhost_net vhost_net; // --vhost-net
 	uint32_t ip, gateway;	    // --ip ADDR/PREFIX, --gateway ADDR (tap; 0: from the tap)
 	unsigned ip_prefix;
+	bool has_ip6, has_gateway6; // and the IPv6 ones (tap)
+	uint8_t ip6[16], gateway6[16];
+	unsigned ip6_prefix;
 	struct vm_net net; // resolved by config_check (network != none)
 	char *resolv_conf_owned, *hosts_owned; // what clearvm made for the network (freed with cfg)
 };

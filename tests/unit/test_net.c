@@ -175,6 +175,20 @@ static void tap_mode(void)
 		ok(net_parse_ip(bad_ips[i], &a, &p) < 0, "--ip '%s' is refused", bad_ips[i]);
 	ok(net_parse_gateway("10.0.0.1", &a) == 0 && a == 0x0a000001, "--gateway ADDR");
 	ok(net_parse_gateway("10.0.0", &a) < 0, "--gateway 10.0.0 is refused");
+	uint8_t a6[16], g6[16];
+	ok(net_parse_ip6("2001:db8::2/64", a6, &p) == 0 && a6[0] == 0x20 && a6[15] == 2 && p == 64,
+	   "--ip ADDR6/PREFIX");
+	const char *bad_ip6s[] = {"2001:db8::2", "2001:db8::2/128", "2001:db8::2/0", "::/64",
+				  "2001:db8::g/64", "2001:db8::2/64x", "1.2.3.4/24"};
+	for (size_t i = 0; i < sizeof(bad_ip6s) / sizeof(bad_ip6s[0]); i++)
+		ok(net_parse_ip6(bad_ip6s[i], a6, &p) < 0, "--ip '%s' is refused", bad_ip6s[i]);
+	ok(net_parse_gateway6("fe80::1", g6) == 0 && g6[0] == 0xfe && g6[15] == 1, "--gateway ADDR6");
+	ok(net_parse_gateway6("::", g6) < 0 && net_parse_gateway6("fe80::1%eth0", g6) < 0,
+	   "--gateway :: and a zone index are refused");
+	net_tap_guest_addr6((const uint8_t[16]){0x20, 0x01, [15] = 1}, a6);
+	ok(a6[0] == 0x20 && a6[15] == 2, "the tap's 2001::1: the guest gets 2001::2");
+	net_tap_guest_addr6((const uint8_t[16]){0x20, 0x01, [14] = 3, [15] = 0xff}, a6);
+	ok(a6[14] == 3 && a6[15] == 0xfe, "the tap's 2001::3ff: the guest gets 2001::3fe, no carry");
 	enum vm_vhost_net v = VHOST_NET_AUTO;
 	ok(net_parse_vhost("off", &v) == 0 && v == VHOST_NET_OFF, "--vhost-net off");
 	ok(net_parse_vhost("on", &v) == 0 && v == VHOST_NET_ON, "--vhost-net on");
@@ -219,9 +233,14 @@ int main(void)
 	ok(net_parse_mode("passt", &cfg) == 0 && cfg.network == NETWORK_PASST, "--network passt");
 	ok(net_parse_mode("none", &cfg) == 0 && cfg.network == NETWORK_NONE, "--network none");
 	ok(net_parse_mode("bridge", &cfg) < 0, "--network bridge is refused");
-	uint32_t a;
-	ok(net_parse_dns("9.9.9.9", &a) == 0 && a == 0x09090909, "--dns 9.9.9.9");
-	ok(net_parse_dns("dns.example", &a) < 0, "--dns takes addresses only");
+	struct vm_config d = {0};
+	ok(net_parse_dns("9.9.9.9", &d) == 0 && d.ndns == 1 && d.dns[0] == 0x09090909, "--dns 9.9.9.9");
+	ok(net_parse_dns("2001:db8::53", &d) == 0 && d.ndns6 == 1 && d.dns6[0][0] == 0x20 &&
+	       d.dns6[0][15] == 0x53,
+	   "--dns 2001:db8::53: an IPv6 one");
+	ok(net_parse_dns("dns.example", &d) < 0 && d.ndns + d.ndns6 == 2, "--dns takes addresses only");
+	ok(net_parse_dns("10.0.0.1", &d) == 0 && net_parse_dns("10.0.0.2", &d) == -E2BIG && d.ndns == 2,
+	   "three in all at most");
 
 	const char *routes =
 	    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"

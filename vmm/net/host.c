@@ -93,9 +93,17 @@ int net_parse_publish(const char *arg, struct vm_publish *p)
 	return 0;
 }
 
-int net_parse_dns(const char *arg, uint32_t *addr)
+int net_parse_dns(const char *arg, struct vm_config *cfg)
 {
-	return parse_ip(arg, addr) ? 0 : log_err(0, "--dns %s: expected an IPv4 address", arg);
+	if (cfg->ndns + cfg->ndns6 >= CONFIG_MAX_DNS)
+		return log_err(E2BIG, "--dns %s: at most %d", arg, CONFIG_MAX_DNS);
+	if (parse_ip(arg, &cfg->dns[cfg->ndns]))
+		cfg->ndns++;
+	else if (inet_pton(AF_INET6, arg, cfg->dns6[cfg->ndns6]) == 1)
+		cfg->ndns6++;
+	else
+		return log_err(0, "--dns %s: expected an IPv4 or IPv6 address", arg);
+	return 0;
 }
 
 int net_parse_mode(const char *arg, struct vm_config *cfg)
@@ -147,6 +155,41 @@ int net_parse_ip(const char *arg, uint32_t *addr, unsigned *prefix)
 		return log_err(0, "--ip %s: %s is not an IPv4 host address", arg, text);
 	*prefix = (unsigned)p;
 	return 0;
+}
+
+int net_parse_ip6(const char *arg, uint8_t addr[16], unsigned *prefix)
+{
+	char text[INET6_ADDRSTRLEN];
+	const char *slash = strchr(arg, '/');
+	char *end;
+	unsigned long p = slash ? strtoul(slash + 1, &end, 10) : 0;
+	if (!slash || (size_t)(slash - arg) >= sizeof(text) || !isdigit((unsigned char)slash[1]) ||
+	    *end || p < 1 || p > 127)
+		return log_err(0, "--ip %s: expected ADDR/PREFIX, a prefix from 1 to 127 "
+				  "(2001:db8::2/64)",
+			       arg);
+	memcpy(text, arg, (size_t)(slash - arg));
+	text[slash - arg] = '\0';
+	static const uint8_t zero[16];
+	if (inet_pton(AF_INET6, text, addr) != 1 || !memcmp(addr, zero, 16))
+		return log_err(0, "--ip %s: %s is not an IPv6 host address", arg, text);
+	*prefix = (unsigned)p;
+	return 0;
+}
+
+int net_parse_gateway6(const char *arg, uint8_t addr[16])
+{
+	static const uint8_t zero[16];
+	return inet_pton(AF_INET6, arg, addr) == 1 && memcmp(addr, zero, 16)
+		       ? 0
+		       : log_err(0, "--gateway %s: expected an IPv4 or IPv6 address", arg);
+}
+
+void net_tap_guest_addr6(const uint8_t host[16], uint8_t guest[16])
+{
+	// The next address, or the one before when host ends in ff (no carry into the prefix).
+	memcpy(guest, host, 16);
+	guest[15] = host[15] == 0xff ? 0xfe : (uint8_t)(host[15] + 1);
 }
 
 int net_parse_gateway(const char *arg, uint32_t *addr)
@@ -387,6 +430,35 @@ static int attach_addresses(const struct vm_config *cfg, struct vm_net *n)
 	return 0;
 }
 
+// A tap's IPv6, when asked for or offered: --ip and --gateway with IPv6 addresses, else from
+// the tap's own global IPv6 address (once usable: not while its duplicate address detection
+// runs), as for IPv4. None of either: IPv4 only.
+static int tap_addresses6(const struct vm_config *cfg, struct vm_net *n)
+{
+	_cleanup_free_ char *addrs6 = slurp("/proc/net/if_inet6");
+	uint8_t host6[16];
+	unsigned prefix6 = 0;
+	bool has = addrs6 && net_global_addr6(addrs6, cfg->tap, host6, &prefix6) == 0;
+	if (!has && !cfg->has_ip6 && !cfg->has_gateway6)
+		return 0;
+	if (!has && !(cfg->has_ip6 && cfg->has_gateway6))
+		return log_err(0, "network: tap %s has no usable IPv6 address on the host's side: give "
+				  "the guest's with --ip ADDR6/PREFIX and --gateway ADDR6",
+			       cfg->tap);
+	n->v6 = true;
+	if (cfg->has_ip6) {
+		memcpy(n->addr6, cfg->ip6, 16);
+		n->prefix6 = cfg->ip6_prefix;
+	} else {
+		net_tap_guest_addr6(host6, n->addr6);
+		n->prefix6 = prefix6;
+	}
+	memcpy(n->gateway6, cfg->has_gateway6 ? cfg->gateway6 : host6, 16);
+	if (has && !memcmp(n->addr6, host6, 16))
+		return log_err(0, "network: --ip: the guest's IPv6 address is the tap's own");
+	return 0;
+}
+
 // A tap's: --ip and --gateway, else from the tap's own address on the host's side (the guest
 // takes the next address of its prefix, the tap's is the gateway); the tap's MTU.
 static int tap_addresses(const struct vm_config *cfg, struct vm_net *n)
@@ -413,7 +485,7 @@ static int tap_addresses(const struct vm_config *cfg, struct vm_net *n)
 		return log_err(0, "network: --ip %s is the tap's own address on the host", ip);
 	}
 	n->mtu = interface_mtu(tap);
-	return 0;
+	return tap_addresses6(cfg, n);
 }
 
 int net_random_mac(uint8_t mac[6])
@@ -464,7 +536,8 @@ int net_resolve(struct vm_config *cfg)
 	_cleanup_free_ char *resolv = slurp("/etc/resolv.conf");
 	uint32_t host_dns[CONFIG_MAX_DNS];
 	unsigned nhost = resolv ? net_nameservers(resolv, host_dns, CONFIG_MAX_DNS) : 0;
-	if (cfg->ndns) { // --dns: these, as given
+	bool given = cfg->ndns || cfg->ndns6;
+	if (given) { // --dns: these, as given
 		memcpy(host_dns, cfg->dns, sizeof(host_dns));
 		nhost = cfg->ndns;
 	}
@@ -480,14 +553,20 @@ int net_resolve(struct vm_config *cfg)
 		if (!dup)
 			n->dns[n->ndns++] = a;
 	}
-	// The host's IPv6 nameservers, where the guest has IPv6 (and --dns did not replace them);
-	// ::1 is reached at the IPv6 gateway, as 127.0.0.1 is at IPv4's; link-local ones are the
-	// host's link's, left out.
+	// The IPv6 ones: --dns's, else the host's where the guest has IPv6. ::1 is reached at the
+	// IPv6 gateway, as 127.0.0.1 is at IPv4's (without IPv6 in the guest, or behind a tap, it
+	// is left out); link-local ones are the host's link's, left out.
 	uint8_t host_dns6[CONFIG_MAX_DNS][16];
-	unsigned nhost6 = resolv && n->v6 && !cfg->ndns ? net_nameservers6(resolv, host_dns6, CONFIG_MAX_DNS) : 0;
+	unsigned nhost6 = resolv && n->v6 ? net_nameservers6(resolv, host_dns6, CONFIG_MAX_DNS) : 0;
+	if (given) {
+		memcpy(host_dns6, cfg->dns6, sizeof(host_dns6));
+		nhost6 = cfg->ndns6;
+	}
 	for (unsigned i = 0; i < nhost6; i++) {
-		if (IN6_IS_ADDR_LINKLOCAL((struct in6_addr *)host_dns6[i]))
-			continue; // on the host's link, not the guest's
+		if (IN6_IS_ADDR_LINKLOCAL((struct in6_addr *)host_dns6[i]) ||
+		    (IN6_IS_ADDR_LOOPBACK((struct in6_addr *)host_dns6[i]) &&
+		     (!n->v6 || cfg->network == NETWORK_TAP)))
+			continue; // on the host's link, not the guest's; or unreachable
 		const uint8_t *a = IN6_IS_ADDR_LOOPBACK((struct in6_addr *)host_dns6[i]) ? n->gateway6 : host_dns6[i];
 		bool dup = false;
 		for (unsigned j = 0; j < n->ndns6; j++)

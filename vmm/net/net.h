@@ -26,10 +26,17 @@ int net_parse_mode(const char *arg, struct vm_config *cfg);
 int net_parse_ip(const char *arg, uint32_t *addr, unsigned *prefix);
 // --gateway ADDR. 0 or -EINVAL (logged).
 int net_parse_gateway(const char *arg, uint32_t *addr);
+// --ip ADDR/PREFIX and --gateway ADDR with IPv6 addresses (tap mode). 0 or -EINVAL (logged).
+int net_parse_ip6(const char *arg, uint8_t addr[16], unsigned *prefix);
+int net_parse_gateway6(const char *arg, uint8_t addr[16]);
+// The guest's IPv6 address behind a tap whose host side has `host`: the next one (its last
+// byte one more), or the one before when that byte is ff.
+void net_tap_guest_addr6(const uint8_t host[16], uint8_t guest[16]);
 // --vhost-net auto|on|off. 0 or -EINVAL (logged).
 int net_parse_vhost(const char *arg, enum vm_vhost_net *mode);
-// --dns: an IPv4 address. 0 or -EINVAL (logged).
-int net_parse_dns(const char *arg, uint32_t *addr);
+// --dns: an IPv4 or IPv6 address, added to cfg->dns or cfg->dns6 (3 in all at most). 0 or
+// -EINVAL/-E2BIG (logged).
+int net_parse_dns(const char *arg, struct vm_config *cfg);
 
 // Pure parsers (unit-tested): the IPv4 default route of /proc/net/route's text (the lowest
 // metric wins): its interface and gateway (host byte order). 0, or -ENOENT when there is none.

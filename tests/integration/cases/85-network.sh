@@ -44,8 +44,9 @@ check "/etc/hosts names the container at its address" grep -q "^${addr%/*}[[:spa
 check "and localhost" grep -q '^127.0.0.1[[:space:]]localhost$' "$work/out"
 check "the rootfs's own files are untouched" test -z "$(cat "$root/etc/resolv.conf")" -a \
 	"$(cat "$root/etc/hosts")" = "$(printf '127.0.0.1\tlocalhost')"
-cvm --rootfs "$root" --dns 192.0.2.53 -- /bin/cat /etc/resolv.conf > "$work/out"
-check "--dns replaces them" test "$(grep ^nameserver "$work/out")" = "nameserver 192.0.2.53"
+cvm --rootfs "$root" --dns 2001:db8::54 --dns 192.0.2.53 -- /bin/cat /etc/resolv.conf > "$work/out"
+check "--dns replaces them, IPv4 and IPv6 (got: $(echo $(grep ^nameserver "$work/out")))" \
+	test "$(grep ^nameserver "$work/out" | tr '\n' ' ')" = "nameserver 192.0.2.53 nameserver 2001:db8::54 "
 
 # A published TCP port: the host's 127.0.0.1:18081 reaches the guest's port 80. The host
 # fetches until the guest's server answers; the guest ends after one request.
@@ -163,11 +164,18 @@ check "and no passt is left" no_passt
 # removed at the end); the guest takes the next address and routes through the tap's. Frames
 # cross the host's kernel, which checks the checksums and cuts the 64 KiB segments the guest
 # left to it (TSO): through vhost-net (--vhost-net on: it must be used) and through clearvm's
-# own copy (off), the same checks each.
-ip tuntap add dev cvtap0 mode tap && ip addr add 10.99.0.1/24 dev cvtap0 && ip link set cvtap0 up
+# own copy (off), the same checks each. The tap has an IPv6 address too (usable at once:
+# nodad), which the guest's IPv6 follows as its IPv4 does.
+make_tap() {
+	ip tuntap add dev cvtap0 mode tap && ip addr add 10.99.0.1/24 dev cvtap0 &&
+		ip -6 addr add 2001:db8:7::1/64 dev cvtap0 nodad && ip link set cvtap0 up
+}
+make_tap
 head -c 4194304 /dev/urandom > "$work/www/big"
 busybox httpd -f -p 10.99.0.1:18090 -h "$work/www" &
 httpd=$!
+busybox httpd -f -p '[2001:db8:7::1]:18093' -h "$work/www" &
+httpd6=$!
 check "(a host web server on the tap's address is up)" \
 	wait_until 20 sh -c 'busybox wget -qO /dev/null http://10.99.0.1:18090/index.html 2> /dev/null'
 # One host TCP sink for both runs: the Nth connection's bytes go to uploaded.N.
@@ -191,7 +199,9 @@ for vhost in on off; do
 		wget -qO- http://10.99.0.1:18090/index.html; ping -c 1 -W 10 10.99.0.1 > /dev/null && echo pong
 		wget -qO- http://10.99.0.1:18090/big | md5sum | cut -d' ' -f1
 		head -c 4194304 /dev/urandom > /upload; md5sum < /upload | cut -d' ' -f1
-		nc 10.99.0.1 18091 < /upload" > "$work/out" 2> "$work/err"; rc=$?
+		nc 10.99.0.1 18091 < /upload
+		ip -6 -o addr show dev eth0 scope global | awk '{print \$4}'; ip -6 route | awk '/^default/{print \$3}'
+		wget -qO- 'http://[2001:db8:7::1]:18093/index.html'" > "$work/out" 2> "$work/err"; rc=$?
 	wait_until 60 test -f "$work/uploaded.$n"
 	v="vhost-net $vhost:"
 	check "$v a run on a tap ends as asked (got $rc: $(head -c 300 "$work/err"))" test $rc = 0
@@ -202,19 +212,26 @@ for vhost in on off; do
 	check "$v the tap's address answers ICMP echo" test "$(sed -n 5p "$work/out")" = pong
 	check "$v 4 MiB from the host arrive intact" test "$(sed -n 6p "$work/out")" = "$(md5sum < "$work/www/big" | cut -d' ' -f1)"
 	check "$v 4 MiB from the guest arrive intact" test "$(sed -n 7p "$work/out")" = "$(md5sum < "$work/uploaded.$n" | cut -d' ' -f1)"
+	check "$v eth0 has the next IPv6 address after the tap's" test "$(sed -n 8p "$work/out")" = 2001:db8:7::2/64
+	check "$v the IPv6 default route goes through the tap's address" test "$(sed -n 9p "$work/out")" = 2001:db8:7::1
+	check "$v a host web server on the tap's IPv6 address is fetched" test "$(sed -n 10p "$work/out")" = "served by the host"
 done
 wait $upload
 check "no passt for a tap" no_passt
-kill $httpd; wait $httpd 2> /dev/null
-cvm --rootfs "$root" --network tap:cvtap0 --ip 10.99.0.77/24 --gateway 10.99.0.1 -- /bin/sh -c \
-	'printf "HTTP/1.0 200 OK\r\nContent-Length: 20\r\n\r\nserved by the guest\n" | nc -l -p 80' \
+kill $httpd $httpd6; wait $httpd $httpd6 2> /dev/null
+cvm --rootfs "$root" --network tap:cvtap0 --ip 10.99.0.77/24 --gateway 10.99.0.1 --ip 2001:db8:7::77/64 -- /bin/sh -c \
+	'for i in 1 2; do printf "HTTP/1.0 200 OK\r\nContent-Length: 20\r\n\r\nserved by the guest\n" | nc -l -p 80; done' \
 	> /dev/null 2> "$work/err" &
 pid=$!
 check "the host reaches a guest's server at its --ip address" \
 	wait_until 60 sh -c "busybox wget -qO '$work/fetched' http://10.99.0.77/ 2> /dev/null"
+check "and at its IPv6 --ip address" \
+	wait_until 60 sh -c "busybox wget -qO '$work/fetched6' 'http://[2001:db8:7::77]/' 2> /dev/null"
 wait $pid; rc=$?
-check "with the bytes it sent, and the run ends (got $rc)" test "$(cat "$work/fetched")" = "served by the guest" -a $rc = 0
-check "the tap is left as it was found" test "$(ip -4 -o addr show dev cvtap0 | awk '{print $4}')" = 10.99.0.1/24
+check "with the bytes it sent, and the run ends (got $rc)" \
+	test "$(cat "$work/fetched" "$work/fetched6")" = "$(printf 'served by the guest\nserved by the guest')" -a $rc = 0
+check "the tap is left as it was found" test "$(ip -4 -o addr show dev cvtap0 | awk '{print $4}')" = 10.99.0.1/24 -a \
+	"$(ip -6 -o addr show dev cvtap0 scope global | awk '{print $4}')" = 2001:db8:7::1/64
 cvm --rootfs "$root" --network tap:cvtap-none -- /bin/true 2> "$work/err"; rc=$?
 check "a tap that does not exist: 125 and one line (got $rc)" test $rc = 125 -a "$(wc -l < "$work/err")" = 1
 cvm --rootfs "$root" --network tap:"$dev" -- /bin/true 2> "$work/err"; rc=$?
@@ -249,7 +266,7 @@ for vhost in auto off; do
 	wait $pid; rc=$?
 	check "vhost-net $vhost: a tap deleted under the guest: 125 (got $rc: $(cat "$work/err"))" \
 		sh -c "test $rc = 125 && grep -q 'the tap went away' '$work/err'"
-	ip tuntap add dev cvtap0 mode tap && ip addr add 10.99.0.1/24 dev cvtap0 && ip link set cvtap0 up
+	make_tap
 done
 ip link del cvtap0
 
