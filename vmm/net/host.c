@@ -388,6 +388,15 @@ uint32_t net_tap_guest_addr(uint32_t host, unsigned prefix)
 	return (next & hostmask) == hostmask || (next & hostmask) == 0 ? host - 1 : next;
 }
 
+// IPv6 as well, where an interface has it: a global address and a default route through it.
+static void copy_ipv6(const char *ifname, struct vm_net *n)
+{
+	_cleanup_free_ char *routes6 = slurp("/proc/net/ipv6_route");
+	_cleanup_free_ char *addrs6 = slurp("/proc/net/if_inet6");
+	n->v6 = routes6 && addrs6 && net_default_route6(routes6, ifname, n->gateway6) == 0 &&
+		net_global_addr6(addrs6, ifname, n->addr6, &n->prefix6) == 0;
+}
+
 // passt's addresses: the upstream interface's, as passt copies them, and its MTU.
 static int passt_addresses(struct vm_net *n)
 {
@@ -399,11 +408,7 @@ static int passt_addresses(struct vm_net *n)
 	if (r < 0)
 		return log_err(r, "network: the address of %s", n->upstream);
 	n->mtu = NET_PASST_MTU;
-	// IPv6 as well where that interface has it: a default route and a global address.
-	_cleanup_free_ char *routes6 = slurp("/proc/net/ipv6_route");
-	_cleanup_free_ char *addrs6 = slurp("/proc/net/if_inet6");
-	n->v6 = routes6 && addrs6 && net_default_route6(routes6, n->upstream, n->gateway6) == 0 &&
-		net_global_addr6(addrs6, n->upstream, n->addr6, &n->prefix6) == 0;
+	copy_ipv6(n->upstream, n);
 	return 0;
 }
 
@@ -427,6 +432,9 @@ static int attach_addresses(const struct vm_config *cfg, struct vm_net *n)
 	if (s < 0 || ioctl(s, SIOCGIFHWADDR, &ifr) < 0)
 		return log_err(errno, "network: the MAC address of %s", ifname);
 	memcpy(n->mac, ifr.ifr_hwaddr.sa_data, sizeof(n->mac));
+	// Its IPv6 address and route too: the namespace's stack answers no neighbour solicitation
+	// for it on the bridge (it checks the receiving interface), so the guest's answers alone.
+	copy_ipv6(ifname, n);
 	return 0;
 }
 

@@ -286,10 +286,14 @@ ip netns add "$ns"
 ip link add "cvh$$" type veth peer name eth0 netns "$ns"
 ip addr add 10.99.0.1/24 dev "cvh$$" && ip link set "cvh$$" up
 ip -n "$ns" addr add 10.99.0.2/24 dev eth0 && ip -n "$ns" link set eth0 up && ip -n "$ns" route add default via 10.99.0.1
+ip addr add 2001:db8:9::1/64 dev "cvh$$" nodad && ip -n "$ns" addr add 2001:db8:9::2/64 dev eth0 nodad &&
+	ip -n "$ns" -6 route add default via 2001:db8:9::1
 mac=$(ip -n "$ns" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 mkdir -p "$work/www" && echo from-host > "$work/www/f"
 busybox httpd -f -p 10.99.0.1:18090 -h "$work/www" &
 hpid=$!
+busybox httpd -f -p '[2001:db8:9::1]:18094' -h "$work/www" &
+hpid6=$!
 # A Kubernetes pod: its sandbox (pause) container first, in the pod's namespace, as containerd's
 # CRI creates it: it runs nothing (its /pause is not even in this rootfs), holds no VM and no
 # privilege, and leaves the interface to the app container after it.
@@ -309,7 +313,7 @@ check "update of a container without a cgroup of clearvm's: 1 and one line (got 
 oci exec sb /bin/true 2> "$work/err"; rc=$?
 check "exec into a sandbox: refused with one line saying it runs nothing (got $rc: $(cat "$work/err"))" \
 	sh -c "test $rc = 1 && test \"\$(wc -l < '$work/err')\" = 1 && grep -q 'sandbox, which runs nothing' '$work/err'"
-bundle "$work/b16" '["/bin/sh", "-c", "echo from-guest > /tmp/g; ip link show eth0 > /vol/link; wget -qO /vol/got http://10.99.0.1:18090/f; httpd -f -p 80 -h /tmp"]' '' \
+bundle "$work/b16" '["/bin/sh", "-c", "echo from-guest > /tmp/g; ip link show eth0 > /vol/link; ip -6 -o addr show dev eth0 scope global > /vol/addr6; wget -qO /vol/got6 http://[2001:db8:9::1]:18094/f; wget -qO /vol/got http://10.99.0.1:18090/f; httpd -f -p 80 -h /tmp"]' '' \
 	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}],
 	 "linux": {"namespaces": [{"type": "network", "path": "/run/netns/'"$ns"'"}, {"type": "mount"}]}'
 "$engine" "$build/clearvm" "$oroot" "$work/b16" c16 "$work/c16.pid" > "$work/out16" 2> "$work/err16" &
@@ -320,6 +324,10 @@ check "and the host reaches the guest at the namespace's address" \
 	wait_until 60 sh -c "busybox wget -qO- http://10.99.0.2/g | grep -qx from-guest"
 check "the guest has the interface's MAC ($mac), the interface another (got: $(cat "$work/vol/link" | grep ether))" \
 	sh -c "grep -q 'ether $mac' '$work/vol/link' && ! ip -n '$ns' -o link show eth0 | grep -q '$mac'"
+check "and its IPv6 address (got: $(cat "$work/vol/addr6"))" grep -q 'inet6 2001:db8:9::2/64' "$work/vol/addr6"
+check "the guest reaches the host's side over IPv6" grep -qx from-host "$work/vol/got6"
+check "and the host reaches the guest at the namespace's IPv6 address" \
+	wait_until 30 sh -c "busybox wget -qO- 'http://[2001:db8:9::2]/g' | grep -qx from-guest"
 oci create --bundle "$work/b16" --pid-file "$work/x.pid" c17 2> "$work/err"; rc=$?
 check "a second container in that namespace: refused at create, one line (got $rc: $(cat "$work/err"))" \
 	test $rc = 1 -a "$(wc -l < "$work/err")" = 1 -a ! -e "$oroot/c17"
@@ -341,7 +349,7 @@ wait $sbpid; rc=$?
 check "the pod sandbox ends on SIGTERM with 0, as pause does (got $rc: $(cat "$work/errsb"))" test $rc = 0
 oci delete sb
 check "and leaves no state" test ! -e "$oroot/sb"
-kill $hpid
+kill $hpid $hpid6
 ip netns del "$ns"
 ip link del "cvh$$" 2> /dev/null
 check "nothing of it on the host's side: no clearvm link" sh -c "! ip -o link | grep -q clearvm"
