@@ -10,6 +10,8 @@ dev=$(ip -4 route show default | awk '{print $5; exit}')
 addr=$(ip -4 -o addr show dev "$dev" | awk '{print $4; exit}')
 cp "$build/tests/udpecho" "$root/bin/udpecho"
 no_passt() { ! pgrep '^passt' > /dev/null; } # passt, or the passt.avx2 it runs
+# fetched URL FILE: the host fetches URL into FILE, again until a guest's server answers.
+fetched() { wait_until 60 sh -c "busybox wget -qO '$2' '$1' 2> /dev/null"; }
 
 # A host service on loopback, fetched from the guest at the gateway's address.
 mkdir -p "$work/www"
@@ -56,7 +58,7 @@ cvm --rootfs "$root" -p 127.0.0.1:18081:80 -- /bin/sh -c \
 pid=$!
 check "(passt runs while the VM does)" wait_until 60 sh -c "pgrep '^passt' > /dev/null"
 check "a published TCP port is served by the guest" \
-	wait_until 60 sh -c "busybox wget -qO '$work/fetched' http://127.0.0.1:18081/ 2> /dev/null"
+	fetched 'http://127.0.0.1:18081/' "$work/fetched"
 wait $pid; rc=$?
 check "with the bytes it sent, and the run ends (got $rc)" test "$(cat "$work/fetched")" = "served by the guest" -a $rc = 0
 check "no passt is left" no_passt
@@ -101,9 +103,9 @@ cvm --rootfs "$root" -p 18082:80 -p '[::1]:18083:81' -- /bin/sh -c "ip -6 -o add
 	> "$work/out" 2> "$work/err" &
 pid=$!
 check "a published port is served by the guest over IPv6" \
-	wait_until 60 sh -c "busybox wget -qO '$work/fetched' 'http://[::1]:18082/' 2> /dev/null"
+	fetched 'http://[::1]:18082/' "$work/fetched"
 check "and one published on [::1]" \
-	wait_until 60 sh -c "busybox wget -qO '$work/fetched2' 'http://[::1]:18083/' 2> /dev/null"
+	fetched 'http://[::1]:18083/' "$work/fetched2"
 wait $pid; rc=$?
 check "an IPv6 run ends as asked (got $rc: $(head -c 300 "$work/err"))" test $rc = 0
 check "eth0 has the host's IPv6 address and prefix ($addr6)" test "$(sed -n 1p "$work/out")" = "$addr6"
@@ -224,9 +226,9 @@ cvm --rootfs "$root" --network tap:cvtap0 --ip 10.99.0.77/24 --gateway 10.99.0.1
 	> /dev/null 2> "$work/err" &
 pid=$!
 check "the host reaches a guest's server at its --ip address" \
-	wait_until 60 sh -c "busybox wget -qO '$work/fetched' http://10.99.0.77/ 2> /dev/null"
+	fetched 'http://10.99.0.77/' "$work/fetched"
 check "and at its IPv6 --ip address" \
-	wait_until 60 sh -c "busybox wget -qO '$work/fetched6' 'http://[2001:db8:7::77]/' 2> /dev/null"
+	fetched 'http://[2001:db8:7::77]/' "$work/fetched6"
 wait $pid; rc=$?
 check "with the bytes it sent, and the run ends (got $rc)" \
 	test "$(cat "$work/fetched" "$work/fetched6")" = "$(printf 'served by the guest\nserved by the guest')" -a $rc = 0
