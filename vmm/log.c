@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Error and debug logging, one line per event: on stderr, or in the file an OCI engine names
 // (--log), as text or as JSON lines ({"level":"error","msg":...,"time":...}, --log-format json).
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,4 +93,14 @@ int write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int write_setting(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = write_all(fd, value, strlen(value));
+	close(fd);
+	return r;
 }

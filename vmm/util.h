@@ -84,3 +84,6 @@ static inline bool range_ok(uint64_t off, uint64_t len, uint64_t size)
 
 // Writes all of buf to fd, retrying short writes and EINTR. Returns 0 or -errno.
 int write_all(int fd, const void *buf, size_t len);
+// Writes value into an existing kernel file (a /proc/sys setting, a cgroup's file), never
+// creating one. Returns 0 or -errno (not logged).
+int write_setting(const char *path, const char *value);

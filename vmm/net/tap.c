@@ -88,12 +88,10 @@ static int never_answer_arp(void)
 {
 	static const char *const paths[] = {"/proc/sys/net/ipv4/conf/all/arp_ignore",
 					    "/proc/sys/net/ipv4/conf/" NET_ATTACH_BRIDGE "/arp_ignore"};
-	for (int i = 0; i < 2; i++) {
-		_cleanup_close_ int fd = open(paths[i], O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, "8", 1) != 1)
-			return -errno;
-	}
-	return 0;
+	int r = 0;
+	for (int i = 0; i < 2 && r == 0; i++)
+		r = write_setting(paths[i], "8");
+	return r;
 }
 
 // The bridge clearvm makes in an OCI container's network namespace: `ifname` (the

@@ -160,10 +160,7 @@ static int join_cgroup(const char *dir)
 {
 	char procs[4200];
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	int fd = open(procs, O_WRONLY | O_CLOEXEC);
-	int r = fd < 0 ? -errno : write_all(fd, "0", 1);
-	if (fd >= 0)
-		close(fd);
+	int r = write_setting(procs, "0");
 	return r < 0 ? log_err(r, "joining cgroup %s", dir) : 0;
 }
 

@@ -129,12 +129,8 @@ static int cg_write(const char *dir, const char *file, const char *value)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : write(fd, value, strlen(value));
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	return n == (ssize_t)strlen(value) ? 0 : log_err(e, "update: %s: writing %s", path, value);
+	int r = write_setting(path, value);
+	return r < 0 ? log_err(r, "update: %s: writing %s", path, value) : 0;
 }
 
 // The controller handed down to the cgroup by each of its ancestors, the root's first.
