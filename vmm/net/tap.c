@@ -112,10 +112,14 @@ static int bridge_attach(const char *ifname, const char *tap, unsigned mtu)
 	if ((r = if_ioctl(s, SIOCSIFMTU, tap, &ifr)) < 0)
 		return log_err(r, "network: the MTU of %s", tap);
 	// The guest has ifname's MAC (the link's peers know the address by it); ifname another, or
-	// frames for the guest would stop at the bridge as its own. A veth takes it while up.
+	// frames for the guest would stop at the bridge as its own. A veth takes it while up, and
+	// would announce the address under it where arp_notify is on (CNI's bridge turns it on):
+	// turned off first, so the peers' neighbour entries keep the guest's MAC.
+	char notify[80];
+	snprintf(notify, sizeof(notify), "/proc/sys/net/ipv4/conf/%s/arp_notify", ifname);
 	struct ifreq hw = {0};
 	uint8_t mac[6];
-	if ((r = net_random_mac(mac)) == 0) {
+	if ((r = write_setting(notify, "0")) == 0 && (r = net_random_mac(mac)) == 0) {
 		hw.ifr_hwaddr.sa_family = ARPHRD_ETHER;
 		memcpy(hw.ifr_hwaddr.sa_data, mac, sizeof(mac));
 		r = if_ioctl(s, SIOCSIFHWADDR, ifname, &hw);

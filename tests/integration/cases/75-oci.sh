@@ -321,13 +321,13 @@ epid=$!
 check "a joined network namespace: the guest reaches the host's side" \
 	wait_until 100 grep -qx from-host "$work/vol/got"
 check "and the host reaches the guest at the namespace's address" \
-	wait_until 60 sh -c "busybox wget -qO- http://10.99.0.2/g | grep -qx from-guest"
+	wait_until 60 sh -c "timeout 10 busybox wget -qO- http://10.99.0.2/g | grep -qx from-guest"
 check "the guest has the interface's MAC ($mac), the interface another (got: $(cat "$work/vol/link" | grep ether))" \
 	sh -c "grep -q 'ether $mac' '$work/vol/link' && ! ip -n '$ns' -o link show eth0 | grep -q '$mac'"
 check "and its IPv6 address (got: $(cat "$work/vol/addr6"))" grep -q 'inet6 2001:db8:9::2/64' "$work/vol/addr6"
 check "the guest reaches the host's side over IPv6" grep -qx from-host "$work/vol/got6"
 check "and the host reaches the guest at the namespace's IPv6 address" \
-	wait_until 30 sh -c "busybox wget -qO- 'http://[2001:db8:9::2]/g' | grep -qx from-guest"
+	wait_until 30 sh -c "timeout 10 busybox wget -qO- 'http://[2001:db8:9::2]/g' | grep -qx from-guest"
 oci create --bundle "$work/b16" --pid-file "$work/x.pid" c17 2> "$work/err"; rc=$?
 check "a second container in that namespace: refused at create, one line (got $rc: $(cat "$work/err"))" \
 	test $rc = 1 -a "$(wc -l < "$work/err")" = 1 -a ! -e "$oroot/c17"

@@ -61,8 +61,14 @@ check "podman rm: the container is gone" sh -c "! $(printf '%q ' "${P[@]}") cont
 if [ -n "${CLEARVM_IN_TESTBED:-}" ] && ! mountpoint -q /var/lib/cni; then mount -t tmpfs tmpfs /var/lib/cni; fi
 id=$("${P[@]}" run -d -p 18080:80 clearvm-test /bin/sh -c \
 	'echo served-by-guest > /tmp/i; ip -4 -o addr show eth0 > /tmp/addr; httpd -f -p 80 -h /tmp')
+ns=$("${P[@]}" inspect -f '{{.NetworkSettings.SandboxKey}}' "$id")
+# (Each fetch given 10 s: a connection attempt that hangs is tried again, not waited out.)
+failed=$tap_failed
 check "podman run -p on podman's default network: the published port reaches the guest's server" \
-	wait_until 100 sh -c "busybox wget -qO- http://127.0.0.1:18080/i | grep -qx served-by-guest"
+	wait_until 100 sh -c "timeout 10 busybox wget -qO- http://127.0.0.1:18080/i | grep -qx served-by-guest"
+if [ $tap_failed != $failed ]; then # what the host's bridge and the container's namespace saw
+	{ ip neigh show dev cni-podman0; nsenter --net="$ns" sh -c 'ip -s link show clearvm-tap; bridge fdb show br clearvm-br'; } 2>&1 | sed 's/^/# /'
+fi
 ip=$("${P[@]}" inspect -f '{{.NetworkSettings.IPAddress}}' "$id")
 check "the guest has the address podman gave the container ($ip; got: $("${P[@]}" exec "$id" cat /tmp/addr))" \
 	sh -c "test -n '$ip' && $(printf '%q ' "${P[@]}") exec $id cat /tmp/addr | grep -q 'inet $ip/'"
@@ -71,7 +77,6 @@ busybox httpd -f -p 10.88.0.1:18081 -h "$work/www" &
 hpid=$!
 check "the guest reaches a server on the host's bridge address" \
 	wait_until 30 sh -c "$(printf '%q ' "${P[@]}") exec $id wget -qO- http://10.88.0.1:18081/f | grep -qx from-host"
-ns=$("${P[@]}" inspect -f '{{.NetworkSettings.SandboxKey}}' "$id")
 check "(the container's namespace holds clearvm's bridge: $ns)" sh -c "nsenter --net='$ns' ip link show clearvm-br > /dev/null"
 kill $hpid
 "${P[@]}" rm -f "$id" > /dev/null

@@ -10,8 +10,9 @@ dev=$(ip -4 route show default | awk '{print $5; exit}')
 addr=$(ip -4 -o addr show dev "$dev" | awk '{print $4; exit}')
 cp "$build/tests/udpecho" "$root/bin/udpecho"
 no_passt() { ! pgrep '^passt' > /dev/null; } # passt, or the passt.avx2 it runs
-# fetched URL FILE: the host fetches URL into FILE, again until a guest's server answers.
-fetched() { wait_until 60 sh -c "busybox wget -qO '$2' '$1' 2> /dev/null"; }
+# fetched URL FILE: the host fetches URL into FILE, again until a guest's server answers (each
+# attempt given 10 s: one that hangs is tried again).
+fetched() { wait_until 60 sh -c "timeout 10 busybox wget -qO '$2' '$1' 2> /dev/null"; }
 
 # A host service on loopback, fetched from the guest at the gateway's address.
 mkdir -p "$work/www"
