@@ -148,19 +148,19 @@ void eth_up(const struct launch_net *e)
 		fail("eth0: its MTU");
 	uint32_t mask = e->prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> e->prefix);
 	ifr.ifr_addr = in_addr(e->address);
-	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
+	if (e->v4 && ioctl(s, SIOCSIFADDR, &ifr) < 0)
 		fail("eth0: its address");
 	ifr.ifr_netmask = in_addr(mask);
-	if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
+	if (e->v4 && ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
 		fail("eth0: its netmask");
 	// Up, it announces itself (arp_notify: ABI_KERNEL_ARGS).
 	if (set_flags_up(s, "eth0") < 0)
 		fail("eth0: bringing it up");
 	// The gateway is reached on the link even when it lies outside the prefix (a /32). None
 	// (0): the link's own subnet only.
-	if (e->gateway && (e->gateway & mask) != (e->address & mask))
+	if (e->v4 && e->gateway && (e->gateway & mask) != (e->address & mask))
 		route(s, e->gateway, 0xffffffffu, 0, RTF_HOST);
-	if (e->gateway)
+	if (e->v4 && e->gateway)
 		route(s, 0, 0, e->gateway, RTF_GATEWAY);
 	close(s);
 	if (e->v6)

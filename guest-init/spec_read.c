@@ -205,13 +205,18 @@ int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct lau
 		struct launch_net *e = &s->eth;
 		uint32_t prefix = 0;
 		const void *mac = fdt_getprop(fdt, net, "mac", &len);
-		if (u32(fdt, net, "address", &e->address) || u32(fdt, net, "gateway", &e->gateway) ||
-		    u32(fdt, net, "mtu", &e->mtu) || u32(fdt, net, "prefix", &prefix) || prefix < 1 ||
-		    prefix > 32 || e->mtu < 68 || e->mtu > 65535 || !mac || len != 6)
+		if (u32(fdt, net, "mtu", &e->mtu) || e->mtu < 68 || e->mtu > 65535 || !mac || len != 6)
 			return *bad = "net", -EINVAL;
-		e->prefix = prefix;
 		memcpy(e->mac, mac, 6);
-		// IPv6 too, when all three are given.
+		// IPv4 when all three are given, IPv6 likewise; one of them at least.
+		if (fdt_getprop(fdt, net, "address", NULL) || fdt_getprop(fdt, net, "gateway", NULL) ||
+		    fdt_getprop(fdt, net, "prefix", NULL)) {
+			if (u32(fdt, net, "address", &e->address) || u32(fdt, net, "gateway", &e->gateway) ||
+			    u32(fdt, net, "prefix", &prefix) || prefix < 1 || prefix > 32)
+				return *bad = "net", -EINVAL;
+			e->v4 = true;
+			e->prefix = prefix;
+		}
 		int alen = 0, glen = 0;
 		const void *a6 = fdt_getprop(fdt, net, "address6", &alen);
 		const void *g6 = fdt_getprop(fdt, net, "gateway6", &glen);
@@ -224,6 +229,8 @@ int launch_spec_read(const void *fdt, size_t size, unsigned max_apps, struct lau
 			memcpy(e->address6, a6, 16);
 			memcpy(e->gateway6, g6, 16);
 		}
+		if (!e->v4 && !e->v6)
+			return *bad = "net", -EINVAL;
 		s->net = true;
 	}
 	const fdt32_t *rt = fdt_getprop(fdt, 0, "realtime-ns", &len);

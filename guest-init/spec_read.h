@@ -45,10 +45,12 @@ struct launch_workload {
 
 // eth0 (IPv4 in host byte order, IPv6 as on the wire), when the VM has a network card.
 struct launch_net {
-	uint32_t address, gateway, mtu;
-	unsigned prefix; // 1..32
+	uint32_t mtu;
 	uint8_t mac[6];
-	bool v6; // and an IPv6 address and default route
+	bool v4; // an IPv4 address and default route (none on an IPv6-only host)
+	uint32_t address, gateway;
+	unsigned prefix; // 1..32
+	bool v6; // an IPv6 address and default route (one of the two at least)
 	uint8_t address6[16], gateway6[16];
 	unsigned prefix6; // 1..128
 };

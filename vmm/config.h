@@ -50,9 +50,10 @@ struct vm_publish {
 // How the guest's eth0 is set up (net/host.c fills it from the host, or from --ip/--gateway);
 // IPv4 addresses in host byte order; IPv6 ones as on the wire.
 struct vm_net {
+	bool v4; // the guest has IPv4 (addr, prefix, gateway); not on an IPv6-only host
 	uint32_t addr, gateway;
 	unsigned prefix;
-	bool v6; // passt offers IPv6 too: the host's upstream interface has it (addr6, prefix6, gateway6)
+	bool v6; // and IPv6 where the host's upstream interface has it (addr6, prefix6, gateway6)
 	uint8_t addr6[16], gateway6[16];
 	unsigned prefix6;
 	unsigned mtu;

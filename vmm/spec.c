@@ -110,9 +110,11 @@ static int put_workload(void *fdt, const struct vm_config *w, const char *root_t
 static int put_net(void *fdt, const struct vm_net *n)
 {
 	int r = fdt_begin_node(fdt, "net");
-	r = r ?: fdt_property_u32(fdt, "address", n->addr);
-	r = r ?: fdt_property_u32(fdt, "prefix", n->prefix);
-	r = r ?: fdt_property_u32(fdt, "gateway", n->gateway);
+	if (n->v4) {
+		r = r ?: fdt_property_u32(fdt, "address", n->addr);
+		r = r ?: fdt_property_u32(fdt, "prefix", n->prefix);
+		r = r ?: fdt_property_u32(fdt, "gateway", n->gateway);
+	}
 	r = r ?: fdt_property_u32(fdt, "mtu", n->mtu);
 	r = r ?: fdt_property(fdt, "mac", n->mac, sizeof(n->mac));
 	if (n->v6) {

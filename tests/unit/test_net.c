@@ -280,6 +280,14 @@ int main(void)
 	is(net_default_route6(routes6, "eth0", gw6), -ENOENT, "IPv6: none through eth0");
 	is(net_default_route6(routes6, "lo", gw6), -ENOENT, "IPv6: an unreachable route is none");
 	is(net_default_route6("00 00 zz\n", "dummy0", gw6), -ENOENT, "IPv6: a bad line is skipped");
+	char name6[16] = "";
+	static const uint8_t gw9[16] = {0xfe, 0x80, [15] = 9};
+	ok(net_any_default_route6(routes6, name6, sizeof(name6), gw6) == 0 && !strcmp(name6, "eth1") &&
+	       !memcmp(gw6, gw9, 16),
+	   "IPv6: the default route of any interface with the lowest metric: eth1 via fe80::9");
+	is(net_any_default_route6(routes6, name6, 4, gw6), -ENOENT,
+	   "IPv6: a name that does not fit is passed over, never cut");
+	is(net_any_default_route6("", name6, sizeof(name6), gw6), -ENOENT, "IPv6: none: -ENOENT");
 	const char *inet6 =
 	    "fe800000000000004c6b1cfffe5a3e77 03 40 20 80   dummy0\n"
 	    "00000000000000000000000000000001 01 80 10 80       lo\n"

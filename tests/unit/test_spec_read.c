@@ -117,17 +117,32 @@ int main(void)
 	}
 	free(fdt);
 
-	// eth0: IPv4 always, IPv6 when the host has it; a malformed IPv6 part refuses the spec.
+	// eth0: IPv4, IPv6 when the host has it, or IPv6 alone; a malformed part refuses the spec.
 	struct vm_config net = one;
 	net.network = NETWORK_PASST;
-	net.net = (struct vm_net){.addr = 0xc000020a, .prefix = 24, .gateway = 0xc0000201, .mtu = 65520,
-				  .mac = {2, 1, 2, 3, 4, 5}};
+	net.net = (struct vm_net){.v4 = true, .addr = 0xc000020a, .prefix = 24, .gateway = 0xc0000201,
+				  .mtu = 65520, .mac = {2, 1, 2, 3, 4, 5}};
 	is(spec_build_fdt(&net, &fdt, &size), 0, "a spec with an IPv4 network built");
 	is(launch_spec_read(fdt, size, 8, &ls, &bad), 0, "read back");
-	ok(ls.net && ls.eth.address == 0xc000020a && ls.eth.prefix == 24 && ls.eth.gateway == 0xc0000201 &&
-	       ls.eth.mtu == 65520 && ls.eth.mac[5] == 5 && !ls.eth.v6,
+	ok(ls.net && ls.eth.v4 && ls.eth.address == 0xc000020a && ls.eth.prefix == 24 &&
+	       ls.eth.gateway == 0xc0000201 && ls.eth.mtu == 65520 && ls.eth.mac[5] == 5 && !ls.eth.v6,
 	   "eth0: its IPv4 address, prefix, gateway, MTU and MAC; no IPv6");
 	launch_spec_free(&ls);
+	// A part of IPv4 alone, or no address at all: refused.
+	static const char *const v4_props[] = {"gateway", "prefix", "address"};
+	for (size_t i = 0; i < 3; i++) {
+		void *b = malloc(size);
+		memcpy(b, fdt, size);
+		int node = fdt_subnode_offset(b, 0, "net");
+		for (size_t j = 0; j <= i; j++)
+			fdt_delprop(b, node, v4_props[j]);
+		bad = NULL;
+		int r = launch_spec_read(b, fdt_totalsize(b), 8, &ls, &bad);
+		ok(r == -EINVAL && bad && !strcmp(bad, "net"), "IPv4 without %s%s: refused, naming net",
+		   v4_props[0], i == 0 ? "" : i == 1 ? ", prefix" : ", prefix, address (no address at all)");
+		launch_spec_free(&ls);
+		free(b);
+	}
 	free(fdt);
 	net.net.v6 = true;
 	net.net.prefix6 = 64;
@@ -138,6 +153,13 @@ int main(void)
 	ok(ls.eth.v6 && ls.eth.prefix6 == 64 && !memcmp(ls.eth.address6, net.net.addr6, 16) &&
 	       !memcmp(ls.eth.gateway6, net.net.gateway6, 16) && ls.eth.address == 0xc000020a,
 	   "eth0: its IPv6 address, prefix and gateway beside IPv4's");
+	launch_spec_free(&ls);
+	free(fdt);
+	net.net.v4 = false; // an IPv6-only host's
+	is(spec_build_fdt(&net, &fdt, &size), 0, "and with IPv6 alone");
+	is(launch_spec_read(fdt, size, 8, &ls, &bad), 0, "read back");
+	ok(ls.net && ls.eth.v6 && !ls.eth.v4 && ls.eth.prefix6 == 64 && ls.eth.mtu == 65520,
+	   "eth0: IPv6 and no IPv4");
 	launch_spec_free(&ls);
 	static const struct {
 		const char *prop;

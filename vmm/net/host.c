@@ -232,7 +232,9 @@ static bool hex_addr6(const char *hex, uint8_t addr[16])
 }
 
 // Each line: "DST DSTLEN SRC SRCLEN NEXTHOP METRIC REFCNT USE FLAGS IFACE", numbers in hex.
-int net_default_route6(const char *text, const char *ifname, uint8_t gateway[16])
+// Through ifname, or (NULL) through any interface, whose name goes in found.
+static int default_route6(const char *text, const char *ifname, uint8_t gateway[16], char *found,
+			  size_t found_len)
 {
 	unsigned best = ~0u;
 	for (const char *line = text; line && *line;
@@ -242,14 +244,26 @@ int net_default_route6(const char *text, const char *ifname, uint8_t gateway[16]
 		uint8_t gw[16];
 		if (sscanf(line, "%32s %x %32s %x %32s %x %x %x %x %16s", dst, &dst_len, src, &src_len,
 			   hop, &metric, &refcnt, &use, &flags, name) != 10 ||
-		    dst_len != 0 || strcmp(name, ifname) != 0 || !hex_addr6(hop, gw) ||
+		    dst_len != 0 || (ifname && strcmp(name, ifname) != 0) || !hex_addr6(hop, gw) ||
 		    (flags & 0x0203) != 0x0003 /* RTF_UP | RTF_GATEWAY, not RTF_REJECT */ ||
-		    metric >= best)
+		    metric >= best || (found && strlen(name) >= found_len))
 			continue;
 		best = metric;
 		memcpy(gateway, gw, 16);
+		if (found)
+			snprintf(found, found_len, "%s", name);
 	}
 	return best == ~0u ? -ENOENT : 0;
+}
+
+int net_default_route6(const char *text, const char *ifname, uint8_t gateway[16])
+{
+	return default_route6(text, ifname, gateway, NULL, 0);
+}
+
+int net_any_default_route6(const char *text, char *ifname, size_t ifname_len, uint8_t gateway[16])
+{
+	return default_route6(text, NULL, gateway, ifname, ifname_len);
 }
 
 // Each line: "ADDRESS IFINDEX PREFIXLEN SCOPE FLAGS IFACE", numbers in hex.
@@ -397,18 +411,28 @@ static void copy_ipv6(const char *ifname, struct vm_net *n)
 		net_global_addr6(addrs6, ifname, n->addr6, &n->prefix6) == 0;
 }
 
-// passt's addresses: the upstream interface's, as passt copies them, and its MTU.
+// passt's addresses: the upstream interface's, as passt copies them, and its MTU. That is the
+// interface of the IPv4 default route (and its IPv6 where it has it), else, on an IPv6-only
+// host, the interface of the IPv6 default route.
 static int passt_addresses(struct vm_net *n)
 {
-	_cleanup_free_ char *routes = slurp("/proc/net/route");
-	if (!routes || net_default_route(routes, n->upstream, sizeof(n->upstream), &n->gateway) < 0)
-		return log_err(0, "network: the host has no IPv4 default route for passt to copy "
-				  "(--network none runs without one)");
-	int r = interface_address(n->upstream, &n->addr, &n->prefix);
-	if (r < 0)
-		return log_err(r, "network: the address of %s", n->upstream);
 	n->mtu = NET_PASST_MTU;
-	copy_ipv6(n->upstream, n);
+	_cleanup_free_ char *routes = slurp("/proc/net/route");
+	if (routes && net_default_route(routes, n->upstream, sizeof(n->upstream), &n->gateway) == 0) {
+		int r = interface_address(n->upstream, &n->addr, &n->prefix);
+		if (r < 0)
+			return log_err(r, "network: the address of %s", n->upstream);
+		n->v4 = true;
+		copy_ipv6(n->upstream, n);
+		return 0;
+	}
+	_cleanup_free_ char *routes6 = slurp("/proc/net/ipv6_route");
+	uint8_t gw6[16];
+	if (routes6 && net_any_default_route6(routes6, n->upstream, sizeof(n->upstream), gw6) == 0)
+		copy_ipv6(n->upstream, n);
+	if (!n->v6)
+		return log_err(0, "network: the host has no default route for passt to copy (IPv4, or "
+				  "IPv6 with a global address; --network none runs without one)");
 	return 0;
 }
 
@@ -421,8 +445,9 @@ static int attach_addresses(const struct vm_config *cfg, struct vm_net *n)
 	snprintf(n->upstream, sizeof(n->upstream), "%s", ifname);
 	n->gateway = cfg->gateway; // 0 for a device route: the link's own subnet only
 	int r = interface_address(ifname, &n->addr, &n->prefix);
-	if (r < 0)
+	if (r < 0 && r != -EADDRNOTAVAIL)
 		return log_err(r, "network: the address of %s in the container's network namespace", ifname);
+	n->v4 = r == 0; // none on an IPv6-only network
 	n->mtu = interface_mtu(ifname);
 	// And its MAC: the peers on the link (the host's bridge) know the address by it. The
 	// interface itself gets another when it is bridged (tap_start).
@@ -435,6 +460,9 @@ static int attach_addresses(const struct vm_config *cfg, struct vm_net *n)
 	// Its IPv6 address and route too: the namespace's stack answers no neighbour solicitation
 	// for it on the bridge (it checks the receiving interface), so the guest's answers alone.
 	copy_ipv6(ifname, n);
+	if (!n->v4 && !n->v6)
+		return log_err(0, "network: %s in the container's network namespace has no IPv4 "
+				  "address and no global IPv6 one", ifname);
 	return 0;
 }
 
@@ -468,7 +496,8 @@ static int tap_addresses6(const struct vm_config *cfg, struct vm_net *n)
 }
 
 // A tap's: --ip and --gateway, else from the tap's own address on the host's side (the guest
-// takes the next address of its prefix, the tap's is the gateway); the tap's MTU.
+// takes the next address of its prefix, the tap's is the gateway), IPv4 and IPv6 alike, one of
+// them at least; the tap's MTU.
 static int tap_addresses(const struct vm_config *cfg, struct vm_net *n)
 {
 	if (cfg->attach[0])
@@ -478,22 +507,29 @@ static int tap_addresses(const struct vm_config *cfg, struct vm_net *n)
 	if (!if_nametoindex(tap))
 		return log_err(0, "network: tap %s: no such interface (ip tuntap add dev %s mode tap)",
 			       tap, tap);
+	n->mtu = interface_mtu(tap);
 	uint32_t host = 0;
 	unsigned prefix = 0;
 	bool has = interface_address(tap, &host, &prefix) == 0;
-	if (!has && !(cfg->ip && cfg->gateway))
+	if ((cfg->ip || cfg->gateway) && !has && !(cfg->ip && cfg->gateway))
 		return log_err(0, "network: tap %s has no IPv4 address on the host's side: give the "
 				  "guest's with --ip ADDR/PREFIX and --gateway ADDR", tap);
-	n->addr = cfg->ip ? cfg->ip : net_tap_guest_addr(host, prefix);
-	n->prefix = cfg->ip ? cfg->ip_prefix : prefix;
-	n->gateway = cfg->gateway ? cfg->gateway : host;
+	if (has || cfg->ip) {
+		n->v4 = true;
+		n->addr = cfg->ip ? cfg->ip : net_tap_guest_addr(host, prefix);
+		n->prefix = cfg->ip ? cfg->ip_prefix : prefix;
+		n->gateway = cfg->gateway ? cfg->gateway : host;
+	}
 	if (has && n->addr == host) {
 		char ip[INET_ADDRSTRLEN];
 		net_ip_str(ip, sizeof(ip), host);
 		return log_err(0, "network: --ip %s is the tap's own address on the host", ip);
 	}
-	n->mtu = interface_mtu(tap);
-	return tap_addresses6(cfg, n);
+	int r = tap_addresses6(cfg, n);
+	if (r == 0 && !n->v4 && !n->v6)
+		return log_err(0, "network: tap %s has no IPv4 or IPv6 address on the host's side: give "
+				  "the guest's with --ip ADDR/PREFIX and --gateway ADDR", tap);
+	return r;
 }
 
 int net_random_mac(uint8_t mac[6])
@@ -511,10 +547,14 @@ int net_attach_namespace(struct vm_config *cfg)
 		return log_err(0, "network: the container's network namespace already has a clearvm "
 				  "container in it (one per namespace)"),
 		       -EBUSY;
+	// The interface of the default route: IPv4's, else IPv6's (an IPv6-only network).
 	_cleanup_free_ char *routes = slurp("/proc/net/route");
+	_cleanup_free_ char *routes6 = slurp("/proc/net/ipv6_route");
 	char ifname[16];
-	uint32_t gateway;
-	if (!routes || net_default_route(routes, ifname, sizeof(ifname), &gateway) < 0) {
+	uint32_t gateway = 0;
+	uint8_t gateway6[16];
+	if ((!routes || net_default_route(routes, ifname, sizeof(ifname), &gateway) < 0) &&
+	    (!routes6 || net_any_default_route6(routes6, ifname, sizeof(ifname), gateway6) < 0)) {
 		log_debug("network: the container's network namespace has no default route: loopback only");
 		cfg->network = NETWORK_NONE;
 		return 0;
@@ -535,10 +575,15 @@ int net_resolve(struct vm_config *cfg)
 	int r = cfg->network == NETWORK_TAP ? tap_addresses(cfg, n) : passt_addresses(n);
 	if (r < 0)
 		return r;
-	for (unsigned i = 0; i < cfg->npublish; i++)
-		if (cfg->publish[i].host_ip6 && !n->v6)
+	for (unsigned i = 0; i < cfg->npublish; i++) {
+		const struct vm_publish *p = &cfg->publish[i];
+		if (p->host_ip6 && !n->v6)
 			return log_err(0, "--publish [%s]:...: the guest has no IPv6 (the host has no IPv6 "
-					  "default route on %s)", cfg->publish[i].host_ip, n->upstream);
+					  "default route on %s)", p->host_ip, n->upstream);
+		if (p->host_ip[0] && !p->host_ip6 && !n->v4)
+			return log_err(0, "--publish %s:...: the guest has no IPv4 (the host has no IPv4 "
+					  "default route)", p->host_ip);
+	}
 	if (!cfg->attach[0] && net_random_mac(n->mac) < 0)
 		return log_err(errno, "network: a MAC address");
 	_cleanup_free_ char *resolv = slurp("/etc/resolv.conf");
@@ -551,8 +596,9 @@ int net_resolve(struct vm_config *cfg)
 	}
 	for (unsigned i = 0; i < nhost; i++) {
 		// A resolver on the host's loopback is reached at the gateway (passt
-		// --dns-forward); behind a tap, nothing forwards to it: left out.
-		if (is_loopback(host_dns[i]) && cfg->network == NETWORK_TAP)
+		// --dns-forward); behind a tap, nothing forwards to it: left out. Without IPv4 in
+		// the guest, none is reached.
+		if ((is_loopback(host_dns[i]) && cfg->network == NETWORK_TAP) || !n->v4)
 			continue;
 		uint32_t a = is_loopback(host_dns[i]) ? n->gateway : host_dns[i];
 		bool dup = false;
@@ -589,14 +635,16 @@ int net_resolve(struct vm_config *cfg)
 	}
 	if (!cfg->hosts) { // as docker writes it: localhost, and the container's name at its
 			   // address
-		char ip[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN], line6[INET6_ADDRSTRLEN + 80] = "";
+		char ip[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN], line[INET_ADDRSTRLEN + 80] = "",
+			line6[INET6_ADDRSTRLEN + 80] = "";
 		net_ip_str(ip, sizeof(ip), n->addr);
+		if (n->v4)
+			snprintf(line, sizeof(line), "%s\t%s\n", ip, cfg->hostname);
 		if (n->v6 && inet_ntop(AF_INET6, n->addr6, ip6, sizeof(ip6)))
 			snprintf(line6, sizeof(line6), "%s\t%s\n", ip6, cfg->hostname);
 		if (asprintf(&cfg->hosts_owned,
-			     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-			     "%s\t%s\n%s",
-			     ip, cfg->hostname, line6) < 0)
+			     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s",
+			     line, line6) < 0)
 			return log_err(ENOMEM, "network: hosts");
 		cfg->hosts = cfg->hosts_owned;
 	}

@@ -44,6 +44,9 @@ int net_default_route(const char *route_text, char *ifname, size_t ifname_len, u
 // The IPv6 default route through ifname in /proc/net/ipv6_route's text (the lowest metric
 // wins; unreachable routes are none): its gateway. 0, or -ENOENT when there is none.
 int net_default_route6(const char *route_text, const char *ifname, uint8_t gateway[16]);
+// The IPv6 default route through any interface (the lowest metric wins): its interface and
+// gateway. 0, or -ENOENT.
+int net_any_default_route6(const char *route_text, char *ifname, size_t ifname_len, uint8_t gateway[16]);
 // ifname's first global, usable (not tentative, deprecated, temporary or failed) IPv6 address
 // in /proc/net/if_inet6's text, and its prefix length. 0, or -ENOENT.
 int net_global_addr6(const char *text, const char *ifname, uint8_t addr[16], unsigned *prefix);

@@ -100,20 +100,24 @@ static void build_args(const struct vm_config *cfg, struct args *a)
 	} else {
 		arg(a, "--ipv4-only");
 	}
+	if (n->v4) {
+		arg(a, "--address");
+		arg(a, "%s", addr);
+		arg(a, "--netmask");
+		arg(a, "%u", n->prefix);
+		arg(a, "--gateway");
+		arg(a, "%s", gw);
+		arg(a, "--dns-forward"); // a resolver on the host's loopback, reached at the gateway
+		arg(a, "%s", gw);
+	} else {
+		arg(a, "--ipv6-only");
+	}
 	arg(a, "--fd");
 	arg(a, "%d", PASST_FD);
 	arg(a, "--interface");
 	arg(a, "%s", n->upstream);
-	arg(a, "--address");
-	arg(a, "%s", addr);
-	arg(a, "--netmask");
-	arg(a, "%u", n->prefix);
-	arg(a, "--gateway");
-	arg(a, "%s", gw);
 	arg(a, "--mtu");
 	arg(a, "%u", n->mtu);
-	arg(a, "--dns-forward"); // a resolver on the host's loopback, reached at the gateway
-	arg(a, "%s", gw);
 	for (unsigned i = 0; i < cfg->npublish; i++) {
 		const struct vm_publish *p = &cfg->publish[i];
 		arg(a, p->udp ? "--udp-ports" : "--tcp-ports");

@@ -339,11 +339,25 @@ rm -f "$work/vol/got"
 "$engine" "$build/clearvm" "$oroot" "$work/b16" c18 "$work/c18.pid" > "$work/out18" 2> "$work/err18" &
 epid=$!
 check "the next container in the namespace: the host reaches it at the same address" \
-	wait_until 100 sh -c "busybox wget -qO- http://10.99.0.2/g | grep -qx from-guest"
+	wait_until 100 sh -c "timeout 10 busybox wget -qO- http://10.99.0.2/g | grep -qx from-guest"
 check "and it reaches the host" wait_until 30 grep -qx from-host "$work/vol/got"
 oci kill c18 KILL
 wait $epid
 oci delete c18
+# An IPv6-only network in the namespace (its IPv4 address and route taken away): the guest
+# has IPv6 alone, at the interface's IPv6 address.
+ip -n "$ns" route del default && ip -n "$ns" addr del 10.99.0.2/24 dev eth0
+bundle "$work/b19" '["/bin/sh", "-c", "echo from-guest > /tmp/g; ip -4 -o addr show dev eth0 | wc -l > /vol/n4; httpd -f -p 80 -h /tmp"]' '' \
+	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}],
+	 "linux": {"namespaces": [{"type": "network", "path": "/run/netns/'"$ns"'"}, {"type": "mount"}]}'
+"$engine" "$build/clearvm" "$oroot" "$work/b19" c19 "$work/c19.pid" > "$work/out19" 2> "$work/err19" &
+epid=$!
+check "an IPv6-only network in the namespace: the host reaches the guest at its IPv6 address" \
+	wait_until 100 sh -c "timeout 10 busybox wget -qO- 'http://[2001:db8:9::2]/g' | grep -qx from-guest"
+check "and the guest has no IPv4 address (got $(cat "$work/vol/n4" 2>&1))" test "$(cat "$work/vol/n4")" = 0
+oci kill c19 KILL
+wait $epid
+oci delete c19
 oci kill sb TERM
 wait $sbpid; rc=$?
 check "the pod sandbox ends on SIGTERM with 0, as pause does (got $rc: $(cat "$work/errsb"))" test $rc = 0

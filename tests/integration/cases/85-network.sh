@@ -134,6 +134,39 @@ check "without IPv6 on the host: the guest has IPv4 alone (got $rc: $(echo $(cat
 	test $rc = 0 -a "$(cat "$work/out")" = "$addr"
 check "and a port published on an IPv6 address is 125 with one line (got $rc6: $(cat "$work/err6"))" \
 	test $rc6 = 125 -a "$(wc -l < "$work/err6")" = 1
+# An IPv6-only host (its IPv4 default route deleted): passt copies the interface of the IPv6
+# default route and the guest has IPv6 alone: no IPv4 address, no IPv4 nameserver; a host
+# service on [::1] is reached at the IPv6 gateway and a published port is served over IPv6. A
+# port published on an IPv4 address is 125 with one line.
+gw4=$(ip -4 route show default | awk '{print $3; exit}')
+busybox httpd -f -p '[::1]:18087' -h "$work/www" &
+httpd=$!
+check "(the host's IPv6 web server is up)" wait_until 20 busybox wget -qO /dev/null 'http://[::1]:18087/index.html'
+ip -4 route del default
+cvm --rootfs "$root" -p 18088:80 -- /bin/sh -c "ip -4 -o addr show dev eth0 | wc -l
+	ip -6 -o addr show dev eth0 scope global | awk '{print \$4}'; grep -c '^nameserver [0-9.]*\$' /etc/resolv.conf
+	wget -qO- 'http://[$gw6]:18087/index.html'
+	printf 'HTTP/1.0 200 OK\r\nContent-Length: 9\r\n\r\nv6 alone\n' | nc -l -p 80" > "$work/out" 2> "$work/err" &
+pid=$!
+check "an IPv6-only host: a published port is served by the guest over IPv6" \
+	fetched 'http://[::1]:18088/' "$work/fetched"
+wait $pid; rc=$?
+cvm --rootfs "$root" -p '127.0.0.1:18089:80' -- /bin/true 2> "$work/err4"; rc4=$?
+ip -6 route del default # and no default route at all
+cvm --rootfs "$root" -- /bin/true 2> "$work/err0"; rc0=$?
+ip -6 route add default via "$gw6" dev "$dev"
+ip -4 route add default via "$gw4" dev "$dev"
+kill $httpd; wait $httpd 2> /dev/null
+check "the IPv6-only run ends as asked (got $rc: $(head -c 300 "$work/err"))" test $rc = 0
+check "its guest has no IPv4 address and the host's IPv6 one (got: $(echo $(sed -n 1,2p "$work/out")))" \
+	test "$(sed -n 1,2p "$work/out" | tr '\n' ' ')" = "0 $addr6 "
+check "no IPv4 nameserver in its resolv.conf (got $(sed -n 3p "$work/out"))" test "$(sed -n 3p "$work/out")" = 0
+check "a host web server on [::1] is fetched at the IPv6 gateway" test "$(sed -n 4p "$work/out")" = "served by the host"
+check "the published port's bytes" test "$(cat "$work/fetched")" = "v6 alone"
+check "and a port published on an IPv4 address is 125 with one line (got $rc4: $(cat "$work/err4"))" \
+	test $rc4 = 125 -a "$(wc -l < "$work/err4")" = 1
+check "a host with no default route at all: 125 with one line (got $rc0: $(cat "$work/err0"))" \
+	test $rc0 = 125 -a "$(wc -l < "$work/err0")" = 1
 
 # --network none: loopback only, no passt at all.
 cvm --rootfs "$root" --network none -- /bin/ls /sys/class/net > "$work/out"; rc=$?
@@ -235,6 +268,18 @@ check "with the bytes it sent, and the run ends (got $rc)" \
 	test "$(cat "$work/fetched" "$work/fetched6")" = "$(printf 'served by the guest\nserved by the guest')" -a $rc = 0
 check "the tap is left as it was found" test "$(ip -4 -o addr show dev cvtap0 | awk '{print $4}')" = 10.99.0.1/24 -a \
 	"$(ip -6 -o addr show dev cvtap0 scope global | awk '{print $4}')" = 2001:db8:7::1/64
+# A tap with IPv6 alone: so has the guest.
+ip addr del 10.99.0.1/24 dev cvtap0
+cvm --rootfs "$root" --network tap:cvtap0 -- /bin/sh -c "ip -4 -o addr show dev eth0 | wc -l
+	ip -6 -o addr show dev eth0 scope global | awk '{print \$4}'
+	ping -c 1 -W 10 2001:db8:7::1 > /dev/null && echo pong" > "$work/out" 2> "$work/err"; rc=$?
+ip -6 addr del 2001:db8:7::1/64 dev cvtap0 # and with none
+cvm --rootfs "$root" --network tap:cvtap0 -- /bin/true 2> "$work/err0"; rc0=$?
+ip addr add 10.99.0.1/24 dev cvtap0 && ip -6 addr add 2001:db8:7::1/64 dev cvtap0 nodad
+check "a tap with IPv6 alone: the guest has no IPv4 address, the next IPv6 one, and reaches the tap's (got $rc: $(echo $(cat "$work/out" "$work/err")))" \
+	test $rc = 0 -a "$(cat "$work/out" | tr '\n' ' ')" = "0 2001:db8:7::2/64 pong "
+check "a tap with no address and no --ip: 125 and one line (got $rc0: $(cat "$work/err0"))" \
+	test $rc0 = 125 -a "$(wc -l < "$work/err0")" = 1
 cvm --rootfs "$root" --network tap:cvtap-none -- /bin/true 2> "$work/err"; rc=$?
 check "a tap that does not exist: 125 and one line (got $rc)" test $rc = 125 -a "$(wc -l < "$work/err")" = 1
 cvm --rootfs "$root" --network tap:"$dev" -- /bin/true 2> "$work/err"; rc=$?
