@@ -313,11 +313,16 @@ check "update of a container without a cgroup of clearvm's: 1 and one line (got 
 oci exec sb /bin/true 2> "$work/err"; rc=$?
 check "exec into a sandbox: refused with one line saying it runs nothing (got $rc: $(cat "$work/err"))" \
 	sh -c "test $rc = 1 && test \"\$(wc -l < '$work/err')\" = 1 && grep -q 'sandbox, which runs nothing' '$work/err'"
-bundle "$work/b16" '["/bin/sh", "-c", "echo from-guest > /tmp/g; ip link show eth0 > /vol/link; ip -6 -o addr show dev eth0 scope global > /vol/addr6; wget -qO /vol/got6 http://[2001:db8:9::1]:18094/f; wget -qO /vol/got http://10.99.0.1:18090/f; httpd -f -p 80 -h /tmp"]' '' \
-	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}],
-	 "linux": {"namespaces": [{"type": "network", "path": "/run/netns/'"$ns"'"}, {"type": "mount"}]}'
-"$engine" "$build/clearvm" "$oroot" "$work/b16" c16 "$work/c16.pid" > "$work/out16" 2> "$work/err16" &
-epid=$!
+# in_ns BUNDLE ID SCRIPT: a container in the namespace with $work/vol at /vol, running SCRIPT
+# (no double quotes in it), started through the engine in the background (its pid: $epid).
+in_ns() {
+	bundle "$1" '["/bin/sh", "-c", "'"$3"'"]' '' \
+		'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}],
+		 "linux": {"namespaces": [{"type": "network", "path": "/run/netns/'"$ns"'"}, {"type": "mount"}]}'
+	"$engine" "$build/clearvm" "$oroot" "$1" "$2" "$work/$2.pid" > "$work/out.$2" 2> "$work/err.$2" &
+	epid=$!
+}
+in_ns "$work/b16" c16 'echo from-guest > /tmp/g; ip link show eth0 > /vol/link; ip -6 -o addr show dev eth0 scope global > /vol/addr6; wget -qO /vol/got6 http://[2001:db8:9::1]:18094/f; wget -qO /vol/got http://10.99.0.1:18090/f; httpd -f -p 80 -h /tmp'
 check "a joined network namespace: the guest reaches the host's side" \
 	wait_until 100 grep -qx from-host "$work/vol/got"
 check "and the host reaches the guest at the namespace's address" \
@@ -347,11 +352,7 @@ oci delete c18
 # An IPv6-only network in the namespace (its IPv4 address and route taken away): the guest
 # has IPv6 alone, at the interface's IPv6 address.
 ip -n "$ns" route del default && ip -n "$ns" addr del 10.99.0.2/24 dev eth0
-bundle "$work/b19" '["/bin/sh", "-c", "echo from-guest > /tmp/g; ip -4 -o addr show dev eth0 | wc -l > /vol/n4; httpd -f -p 80 -h /tmp"]' '' \
-	'"mounts": [{"destination": "/vol", "type": "bind", "source": "'"$work/vol"'", "options": ["rbind", "rw"]}],
-	 "linux": {"namespaces": [{"type": "network", "path": "/run/netns/'"$ns"'"}, {"type": "mount"}]}'
-"$engine" "$build/clearvm" "$oroot" "$work/b19" c19 "$work/c19.pid" > "$work/out19" 2> "$work/err19" &
-epid=$!
+in_ns "$work/b19" c19 'echo from-guest > /tmp/g; ip -4 -o addr show dev eth0 | wc -l > /vol/n4; httpd -f -p 80 -h /tmp'
 check "an IPv6-only network in the namespace: the host reaches the guest at its IPv6 address" \
 	wait_until 100 sh -c "timeout 10 busybox wget -qO- 'http://[2001:db8:9::2]/g' | grep -qx from-guest"
 check "and the guest has no IPv4 address (got $(cat "$work/vol/n4" 2>&1))" test "$(cat "$work/vol/n4")" = 0
