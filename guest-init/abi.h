@@ -124,7 +124,7 @@ struct abi_enter_header {
 	unsigned int groups[ABI_ENTER_MAX_GROUPS];
 	unsigned short session; // set by the VMM: which session's ports carry the command's stdio
 	unsigned short nrlimits;
-	unsigned int reserved;
+	unsigned int memory_mib; // ABI_ENTER_MEMORY: the memory the VM's guest may use (the VMM's)
 	struct abi_rlimit {
 		unsigned int resource, reserved; // RLIMIT_*
 		unsigned long long soft, hard;
@@ -134,6 +134,9 @@ _Static_assert(sizeof(struct abi_enter_header) == 32 + 4 * ABI_ENTER_MAX_GROUPS 
 	       "the enter header's size on the wire");
 #define ABI_ENTER_TTY 1
 #define ABI_ENTER_NO_NEW_PRIVS 2 // the command runs with no_new_privs
+// No command: the VMM sets how much of its RAM the guest may use, memory_mib (the rest it takes
+// back through the balloon), and answers with 0 or 125 itself. Never reaches the guest.
+#define ABI_ENTER_MEMORY 4
 #define ABI_ENTER_EXIT_PORT 0x5fc
 #define ABI_ENTER_DONE 0x10000 // with the session's number, once the session's helper is gone
 #define ABI_ENTER_REPORT(session, v) ((unsigned)(session) << 24 | (v))

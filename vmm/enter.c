@@ -145,6 +145,27 @@ static void say(int fd, const char *msg)
 		log_debug("enter: cannot tell the client: %s", strerror(errno));
 }
 
+// ABI_ENTER_MEMORY: the guest may use `mib` of the VM's RAM (0: all of it), the rest held in
+// the balloon. At least MEMORY_MIN_MIB: what the guest's kernel and guest-init need. 0 or 125.
+#define MEMORY_MIN_MIB 64
+static int set_memory(struct io_thread *io, struct enter_session *es, uint32_t mib)
+{
+	uint64_t ram = io->cfg->memory_mib;
+	if (mib && (mib > ram || mib < MEMORY_MIN_MIB)) {
+		char line[160];
+		snprintf(line, sizeof(line),
+			 "clearvm: update: %u MiB for the guest: this VM takes %d to %llu MiB (its RAM, "
+			 "fixed when it was made)\n",
+			 mib, MEMORY_MIN_MIB, (unsigned long long)ram);
+		say(es->fds[2], line);
+		return EXIT_CLEARVM_FAILED;
+	}
+	virtio_balloon_set_target(io->vm->balloon, mib ? (uint32_t)((ram - mib) << 8) : 0);
+	log_debug("enter: the guest may use %llu of %llu MiB", (unsigned long long)(mib ?: ram),
+		  (unsigned long long)ram);
+	return 0;
+}
+
 // Session s's client's request: the header and strings in one message, the 3 fds with it.
 static void take_request(struct io_thread *io, unsigned s)
 {
@@ -172,6 +193,10 @@ static void take_request(struct io_thread *io, unsigned s)
 	size_t size = (size_t)n - sizeof(h);
 	bool whole = h.size == size && memchr(app, '\0', size) && h.ngroups <= ABI_ENTER_MAX_GROUPS &&
 		     h.nrlimits <= ABI_ENTER_MAX_RLIMITS;
+	if (whole && (h.flags & ABI_ENTER_MEMORY)) { // the VMM's own, no command
+		answer(es, set_memory(io, es, h.memory_mib));
+		return;
+	}
 	bool known = whole && !io->cfg->napps && !app[0]; // a container's one workload
 	for (unsigned i = 0; whole && i < io->cfg->napps; i++)
 		known = known || !strcmp(app, io->cfg->apps[i].app_name);

@@ -89,6 +89,16 @@ int enter_send(int s, const struct enter_request *r)
 	return sent < 0 ? log_err(sent, "enter: sending the request") : 0;
 }
 
+int enter_send_memory(int s, uint32_t mib)
+{
+	struct abi_enter_header h = {.size = 1, .flags = ABI_ENTER_MEMORY, .memory_mib = mib};
+	uint8_t req[sizeof(h) + 1] = {0}; // and no app: ""
+	memcpy(req, &h, sizeof(h));
+	int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+	int sent = fdpass_send(s, req, sizeof(req), fds, 3);
+	return sent < 0 ? log_err(sent, "update: sending the request") : 0;
+}
+
 // The signals passed on: every one a process can catch, but SIGCHLD and SIGURG (about this
 // process, not for its command), SIGPIPE (the session's socket) and SIGWINCH (a resize).
 static bool passed_on(int sig)

@@ -34,6 +34,10 @@ int enter_connect(const char *name, bool abstract);
 // Sends the request on s with this process's stdin, stdout and stderr, which become the
 // command's. 0 or -errno (logged).
 int enter_send(int s, const struct enter_request *r);
+// Asks the VM to let its guest use mib MiB of its RAM (0: all of it; ABI_ENTER_MEMORY), with
+// this process's stdio (where the VMM says why it refuses); its answer comes as a command's
+// status would (enter_wait): 0, or 125. 0 or -errno (logged).
+int enter_send_memory(int s, uint32_t mib);
 // Waits for the command's status (exit code, or 128+N for signal N), passing the signals this
 // process gets on to the command and, with tty_fd >= 0, SIGWINCH as the new size of tty_fd.
 // The status, or -errno (logged) when the VM ended first.

@@ -145,6 +145,7 @@ static int add_devices(struct vm *vm, const struct vm_plan *plan)
 		return r;
 	if ((r = virtio_balloon_new(vm->mem_fd, &vm->trace->reported_bytes, &dev)) < 0)
 		return log_err(r, "virtio-balloon");
+	vm->balloon = dev;
 	if ((r = add_virtio(vm, dev)) < 0)
 		return r;
 	if (plan->nic) {

@@ -49,6 +49,7 @@ struct vm {
 	unsigned ndevs;
 	struct virtio_dev *console;
 	struct virtio_dev *nic; // NULL: --network none
+	struct virtio_dev *balloon;
 	const struct net_backend *net; // the network's backend (set before vm_build; NULL: none)
 	char cmdline[LAYOUT_CMDLINE_MAX];
 	uint64_t entry;

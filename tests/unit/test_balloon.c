@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // virtio-balloon free page reporting: a reported page's host memory is released, the guest
 // reads zeros there afterwards, pages not reported keep their contents, and a bad chain
-// breaks only the device.
+// breaks only the device. Inflation: the target the driver reads, and the pages it names on
+// the inflate queue given back (those outside RAM left alone).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -73,9 +74,70 @@ static void test_teardown_order(void)
 	is(lock_in_destroy, 0, "a device's destroy can still take its lock (freed after it)");
 }
 
+static void test_inflate(void)
+{
+	int fd = memfd_create("test-ram", MFD_CLOEXEC);
+	ftruncate(fd, RAM);
+	uint8_t *ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	struct guest_mem mem = {ram, RAM};
+	memset(ram + 0x300000, 0xcc, 6 * 4096); // pages 0x300..0x305
+	struct virtio_dev *dev;
+	is(virtio_balloon_new(fd, NULL, &dev), 0, "inflate: a device");
+	dev->mem = &mem;
+	dev->raise_irq = count_irq;
+	dev->status = 0xf;
+	unsigned irqs_before = irqs;
+	uint32_t gen = dev->config_gen;
+	virtio_balloon_set_target(dev, 1234);
+	ok(irqs == irqs_before + 1 && (dev->isr & 2) && dev->config_gen != gen,
+	   "a new target: a configuration change, interrupted");
+	uint8_t cfg[4];
+	uint32_t v;
+	dev->ops->config(dev, 0, cfg, 4, false);
+	memcpy(&v, cfg, 4);
+	is(v, 1234u, "num_pages reads the target");
+	v = 77;
+	memcpy(cfg, &v, 4);
+	dev->ops->config(dev, 4, cfg, 4, true);
+	dev->ops->config(dev, 0, cfg, 4, true); // num_pages is not the driver's to write
+	dev->ops->config(dev, 4, cfg, 4, false);
+	memcpy(&v, cfg, 4);
+	is(v, 77u, "actual reads what the driver wrote");
+	dev->ops->config(dev, 0, cfg, 4, false);
+	memcpy(&v, cfg, 4);
+	is(v, 1234u, "and num_pages stays the target");
+	memset(cfg, 0xff, 4);
+	dev->ops->config(dev, 14, cfg, 4, false);
+	ok(!cfg[0] && !cfg[3], "a read past the configuration: zeros");
+
+	// Pages 0x300, 0x301 and 0x305, then one far outside RAM.
+	uint32_t pfns[4] = {0x300, 0x301, 0x305, 0xffffff};
+	memcpy(ram + 0x5000, pfns, sizeof(pfns));
+	struct virtq *vq = &dev->vq[0];
+	*vq = (struct virtq){.size = QSIZE, .ready = true, .desc = DESC, .avail = AVAIL, .used = USED};
+	desc(ram, 0, 0x5000, sizeof(pfns), 0); // device-readable
+	offer(ram, 0, 0);
+	memset(ram + USED, 0, 4096); // in place beforehand, as the pages but the given ones
+	long before = blocks(fd);
+	dev->ops->notify(dev, 0);
+	long after = blocks(fd);
+	ok(after <= before - 24, "the memfd gave back the 3 pages (%ld -> %ld blocks)", before, after);
+	ok(ram[0x300000] == 0 && ram[0x301fff] == 0 && ram[0x305000] == 0, "they read as zero");
+	ok(ram[0x302000] == 0xcc && ram[0x304fff] == 0xcc, "the pages between keep their contents");
+	uint16_t used_idx;
+	memcpy(&used_idx, ram + USED + 2, 2);
+	ok(used_idx == 1 && !(dev->status & 0x40),
+	   "the buffer is returned; a page outside RAM is passed over, not a broken device");
+	virtio_dev_free(dev);
+	munmap(ram, RAM);
+	close(fd);
+	irqs = 0;
+}
+
 int main(void)
 {
 	test_teardown_order();
+	test_inflate();
 	int fd = memfd_create("test-ram", MFD_CLOEXEC);
 	ok(fd >= 0 && ftruncate(fd, RAM) == 0, "guest RAM as a memfd");
 	uint8_t *ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -80,10 +80,9 @@ static void exec_process(void)
 static void update_resources(void)
 {
 	struct resources_update u;
-	const int64_t mib512 = 512LL << 20;
 	is(resources_parse_update("{\"cpu\": {\"quota\": 50000, \"period\": 100000, \"shares\": 1024, "
 				  "\"cpus\": \"0-1\", \"mems\": \"0\"}}",
-				  0, &u),
+				  &u),
 	   0, "update: cpu quota, period, shares and cpuset");
 	ok(u.cpu_quota == 50000 && u.cpu_period == 100000 && u.cpu_weight == 39 && !strcmp(u.cpus, "0-1") &&
 	       !strcmp(u.mems, "0") && !resources_update_empty(&u),
@@ -91,41 +90,47 @@ static void update_resources(void)
 	ok(resources_shares_to_weight(2) == 1 && resources_shares_to_weight(262144) == 10000 &&
 	       resources_shares_to_weight(1) == 1 && resources_shares_to_weight(1u << 30) == 10000,
 	   "shares 2..262144 map onto weight 1..10000, clamped");
-	// As containerd's CRI sends it: the whole object, the memory limit the one it was made with.
+	// As containerd's CRI sends it: the whole object.
 	is(resources_parse_update("{\"memory\": {\"limit\": 536870912, \"swap\": 536870912}, "
 				  "\"cpu\": {\"quota\": -1, \"period\": 100000, \"shares\": 2, "
 				  "\"cpus\": \"\", \"mems\": \"\", \"realtimeRuntime\": 0}, "
 				  "\"devices\": [{\"allow\": false, \"access\": \"rwm\"}], \"pids\": {\"limit\": 2048}, "
 				  "\"hugepageLimits\": [], \"unified\": {}}",
-				  mib512, &u),
-	   0, "update: the same memory limit, devices, swap, pids and empty settings are taken");
+				  &u),
+	   0, "update: a memory limit, devices, swap, pids and empty settings are taken");
+	ok(u.memory && u.memory_mib == 512 + BUNDLE_MEMORY_OVERHEAD_MIB,
+	   "the guest's share of the VM's RAM: the limit and the kernel's share, as at create");
 	ok(u.cpu_quota == -1 && u.cpu_weight == 1 && !u.cpus[0], "quota -1: no limit; an empty cpuset: unchanged");
-	is(resources_parse_update("{}", 0, &u), 0, "update: nothing");
+	is(resources_parse_update("{}", &u), 0, "update: nothing");
 	ok(resources_update_empty(&u), "changes nothing");
-	is(resources_parse_update("{\"memory\": {\"limit\": 0}}", mib512, &u), 0,
+	is(resources_parse_update("{\"memory\": {\"limit\": 0}}", &u), 0,
 	   "update: memory limit 0 leaves it as it is");
+	ok(resources_update_empty(&u), "changes nothing");
+	is(resources_parse_update("{\"memory\": {\"limit\": -1}}", &u), 0, "update: memory limit -1");
+	ok(u.memory && u.memory_mib == 0 && !resources_update_cpu(&u), "all of the VM's RAM, no CPU change");
+	is(resources_parse_update("{\"memory\": {\"limit\": 1}}", &u), 0, "update: a 1-byte memory limit");
+	ok(u.memory_mib == 1 + BUNDLE_MEMORY_OVERHEAD_MIB, "rounded up to a MiB");
 	static const struct {
 		const char *json;
-		int64_t limit;
 		const char *what;
 	} refused[] = {
-		{"{\"memory\": {\"limit\": 1073741824}}", 536870912, "another memory limit"},
-		{"{\"memory\": {\"limit\": -1}}", 536870912, "no memory limit for a VM made with one"},
-		{"{\"memory\": {\"limit\": 536870912}}", 0, "a memory limit for a VM made without"},
-		{"{\"cpu\": {\"realtimeRuntime\": 950000}}", 0, "real-time CPU time"},
-		{"{\"cpu\": {\"quota\": -5}}", 0, "a negative quota"},
-		{"{\"cpu\": {\"period\": 10}}", 0, "a period under 1 ms"},
-		{"{\"cpu\": {\"shares\": \"many\"}}", 0, "shares as a string"},
-		{"{\"cpu\": {\"cpus\": \"0;1\"}}", 0, "a cpuset that is no list"},
-		{"{\"blockIO\": {\"weight\": 10}}", 0, "block I/O"},
-		{"{\"unified\": {\"memory.high\": \"1G\"}}", 0, "unified settings"},
-		{"{\"kernel\": 1}", 0, "an unknown resource"},
-		{"{\"cpu\": 5}", 0, "cpu that is no object"},
-		{"[1]", 0, "no object"},
-		{"{bad", 0, "malformed JSON"},
+		{"{\"memory\": {\"limit\": -2}}", "a negative memory limit"},
+		{"{\"memory\": {\"limit\": \"1G\"}}", "a memory limit as a string"},
+		{"{\"memory\": {\"limit\": 9223372036854775807}}", "a memory limit no VM has"},
+		{"{\"cpu\": {\"realtimeRuntime\": 950000}}", "real-time CPU time"},
+		{"{\"cpu\": {\"quota\": -5}}", "a negative quota"},
+		{"{\"cpu\": {\"period\": 10}}", "a period under 1 ms"},
+		{"{\"cpu\": {\"shares\": \"many\"}}", "shares as a string"},
+		{"{\"cpu\": {\"cpus\": \"0;1\"}}", "a cpuset that is no list"},
+		{"{\"blockIO\": {\"weight\": 10}}", "block I/O"},
+		{"{\"unified\": {\"memory.high\": \"1G\"}}", "unified settings"},
+		{"{\"kernel\": 1}", "an unknown resource"},
+		{"{\"cpu\": 5}", "cpu that is no object"},
+		{"[1]", "no object"},
+		{"{bad", "malformed JSON"},
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-		is(resources_parse_update(refused[i].json, refused[i].limit, &u), -EINVAL,
+		is(resources_parse_update(refused[i].json, &u), -EINVAL,
 		   "update: %s is refused", refused[i].what);
 }
 

@@ -275,7 +275,6 @@ static int read_resources(struct bundle *b, json_object *res)
 	struct vm_config *c = &b->vm;
 	json_object *limit = get(get(res, "memory", json_type_object), "limit", json_type_int);
 	if (limit && json_object_get_int64(limit) > 0) {
-		b->memory_limit = json_object_get_int64(limit);
 		uint64_t mib = ((uint64_t)json_object_get_int64(limit) + (1 << 20) - 1) >> 20;
 		c->memory_mib = mib + BUNDLE_MEMORY_OVERHEAD_MIB;
 	}

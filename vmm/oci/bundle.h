@@ -38,7 +38,6 @@ struct bundle {
 	const char *annotations;	     // the annotations object as JSON text ("{}" when none)
 	bool sandbox; // a Kubernetes pod's sandbox ("pause") container: nothing of it runs
 	const char *cgroups_path;	     // linux.cgroupsPath (NULL: none)
-	int64_t memory_limit;		     // linux.resources.memory.limit (bytes; 0: none)
 	void *hooks; // the hooks object (json_object; NULL: none), run by create (hooks.c)
 	uint16_t console_rows, console_cols; // process.consoleSize (0: not given)
 	struct owned owned;		     // strings and argv arrays the config points to

@@ -278,7 +278,7 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	snprintf(s.dir, sizeof(s.dir), "%s/%s", g->root_dir, id);
 	snprintf(s.bundle, sizeof(s.bundle), "%s", dir);
 	now_rfc3339(s.created, sizeof(s.created));
-	s.memory_limit = b.memory_limit;
+	s.ram_mib = b.sandbox ? 0 : b.vm.memory_mib;
 	r = r ?: make_dirs(g->root_dir, &s);
 	if (r < 0) {
 		bundle_free(&b);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../util.h"
+#include "bundle.h"
 #include "resources.h"
 
 static int refuse(const char *field, const char *why)
@@ -26,7 +27,12 @@ uint64_t resources_shares_to_weight(uint64_t shares)
 
 bool resources_update_empty(const struct resources_update *u)
 {
-	return !u->cpu_quota && !u->cpu_period && !u->cpu_weight && !u->cpus[0] && !u->mems[0];
+	return !u->memory && !resources_update_cpu(u);
+}
+
+bool resources_update_cpu(const struct resources_update *u)
+{
+	return u->cpu_quota || u->cpu_period || u->cpu_weight || u->cpus[0] || u->mems[0];
 }
 
 // An integer member of o: 0 when absent or null. false when of another type.
@@ -47,23 +53,19 @@ static bool empty(json_object *v)
 	       (json_object_is_type(v, json_type_array) && !json_object_array_length(v));
 }
 
-static int read_memory(json_object *mem, int64_t created_limit)
+static int read_memory(json_object *mem, struct resources_update *u)
 {
 	int64_t limit;
 	if (!int_member(mem, "limit", &limit))
 		return refuse("memory.limit", "not a number");
-	// 0 (or none) leaves it as it is; -1 is no limit.
-	int64_t want = limit < 0 ? 0 : limit, had = created_limit < 0 ? 0 : created_limit;
-	if (limit != 0 && want != had) {
-		char why[160], was[48] = "made without a limit";
-		if (had)
-			snprintf(was, sizeof(was), "made with %lld bytes", (long long)had);
-		snprintf(why, sizeof(why),
-			 "a running VM's RAM is fixed at create (this one was %s); recreate the "
-			 "container to change it",
-			 was);
-		return refuse("memory.limit", why);
-	}
+	// 0 (or none) leaves it as it is; -1 is no limit: all of the VM's RAM.
+	if (limit < -1)
+		return refuse("memory.limit", "expected bytes, or -1 for none");
+	uint64_t mib = limit > 0 ? (((uint64_t)limit + (1 << 20) - 1) >> 20) + BUNDLE_MEMORY_OVERHEAD_MIB : 0;
+	if (mib > UINT32_MAX)
+		return refuse("memory.limit", "more than a VM can have");
+	u->memory = limit != 0;
+	u->memory_mib = (uint32_t)mib;
 	return 0; // reservation, swap and the rest: the VM's RAM is its limit, with no swap
 }
 
@@ -111,12 +113,11 @@ static int read_cpu(json_object *cpu, struct resources_update *u)
 	return read_cpuset(cpu, "cpus", u->cpus) ?: read_cpuset(cpu, "mems", u->mems);
 }
 
-static int read_member(const char *key, json_object *v, int64_t created_limit,
-		       struct resources_update *u)
+static int read_member(const char *key, json_object *v, struct resources_update *u)
 {
 	bool object = v && json_object_is_type(v, json_type_object);
 	if (!strcmp(key, "memory"))
-		return !v ? 0 : object ? read_memory(v, created_limit) : refuse(key, "not an object");
+		return !v ? 0 : object ? read_memory(v, u) : refuse(key, "not an object");
 	if (!strcmp(key, "cpu"))
 		return !v ? 0 : object ? read_cpu(v, u) : refuse(key, "not an object");
 	// A pids limit (podman always sends one) changes nothing, as at create: the container's
@@ -129,7 +130,7 @@ static int read_member(const char *key, json_object *v, int64_t created_limit,
 	return refuse(key, "not a resource clearvm knows");
 }
 
-int resources_parse_update(const char *json, int64_t created_limit, struct resources_update *u)
+int resources_parse_update(const char *json, struct resources_update *u)
 {
 	memset(u, 0, sizeof(*u));
 	json_object *res = json ? json_tokener_parse(json) : NULL;
@@ -139,7 +140,7 @@ int resources_parse_update(const char *json, int64_t created_limit, struct resou
 	else {
 		json_object_object_foreach(res, key, v)
 		{
-			if ((r = read_member(key, v, created_limit, u)) < 0)
+			if ((r = read_member(key, v, u)) < 0)
 				break;
 		}
 	}

@@ -83,7 +83,7 @@ int state_write(const struct oci_state *s)
 	json_object_object_add(o, "bundle", json_object_new_string(s->bundle));
 	json_object_object_add(o, "created", json_object_new_string(s->created));
 	json_object_object_add(o, "cgroup", json_object_new_string(s->cgroup));
-	json_object_object_add(o, "memoryLimit", json_object_new_int64(s->memory_limit));
+	json_object_object_add(o, "ramMiB", json_object_new_uint64(s->ram_mib));
 	json_object_object_add(o, "annotations", ann ? ann : json_object_new_object());
 	snprintf(text, sizeof(text), "%s\n",
 		 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
@@ -127,8 +127,8 @@ int state_read(const char *root, const char *id, struct oci_state *s)
 	snprintf(s->bundle, sizeof(s->bundle), "%s", bundle);
 	snprintf(s->created, sizeof(s->created), "%s", created);
 	snprintf(s->cgroup, sizeof(s->cgroup), "%s", cg ? cg : "");
-	json_object *limit = get(o, "memoryLimit", json_type_int);
-	s->memory_limit = limit ? json_object_get_int64(limit) : 0;
+	json_object *ram = get(o, "ramMiB", json_type_int);
+	s->ram_mib = ram ? json_object_get_uint64(ram) : 0;
 	s->annotations =
 	    strdup(ann ? json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN) : "{}");
 	json_object_put(o);

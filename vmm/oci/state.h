@@ -19,7 +19,7 @@ struct oci_state {
 	char created[32];  // RFC 3339, UTC
 	char *annotations; // JSON object text (owned)
 	char cgroup[4096]; // the cgroup directory clearvm made for the VMM ("" none)
-	int64_t memory_limit; // linux.resources.memory.limit at create (bytes; 0: none)
+	uint64_t ram_mib; // the VM's RAM, fixed at create (0: none, a pod's sandbox)
 };
 
 enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_PAUSED, OCI_STOPPED };

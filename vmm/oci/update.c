@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // update: a running container's resources, as runc update takes them: -r FILE (or - for
 // stdin) with a linux.resources object, as containerd's shim sends it, and runc's flags, which
-// override the file's values. A VM's vCPUs and RAM are fixed at create; what changes is what
-// the host grants its VMM: CPU time (cpu.max, cpu.weight) and CPUs and memory nodes (cpuset)
-// in the cgroup clearvm made for it (linux.cgroupsPath). Everything is checked before anything
-// is written (resources.c refuses what a VM cannot take).
+// override the file's values. A VM's vCPUs and RAM are fixed at create; what changes is how
+// much of that RAM its guest may use (a memory limit: the VMM's balloon takes the rest back,
+// and gives it again up to all of it), and what the host grants its VMM: CPU time (cpu.max,
+// cpu.weight) and CPUs and memory nodes (cpuset) in the cgroup clearvm made for it
+// (linux.cgroupsPath). Everything is checked before anything is written (resources.c refuses
+// what a VM cannot take; the VMM a memory limit above its RAM, before the CPUs' settings).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../enter_client.h"
 #include "../files.h"
 #include "../util.h"
+#include "bundle.h"
 #include "command.h"
 #include "resources.h"
 #include "state.h"
@@ -188,6 +192,31 @@ static int apply(const char *cgroup, const struct resources_update *u)
 	return r;
 }
 
+// The VM's memory, through its VMM's exec socket. 0, or -1 (said why: here, or by the VMM).
+static int set_memory(const struct oci_state *s, const char *id, bool sandbox, uint32_t mib)
+{
+	if (sandbox)
+		return log_err(0, "update: container %s is a pod's sandbox, which has no VM", id), -1;
+	if (mib > s->ram_mib)
+		return log_err(0, "update: memory.limit: the VM of container %s has %llu MiB of RAM, "
+				  "%llu for the container with the guest kernel's %d (its RAM is fixed "
+				  "at create: it can be given less, not more)",
+			       id, (unsigned long long)s->ram_mib,
+			       (unsigned long long)(s->ram_mib - MIN(s->ram_mib, BUNDLE_MEMORY_OVERHEAD_MIB)),
+			       BUNDLE_MEMORY_OVERHEAD_MIB),
+		       -1;
+	_cleanup_close_ int dirfd = open(s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char path[64];
+	oci_exec_socket_path(dirfd, path, sizeof(path));
+	_cleanup_close_ int sock = dirfd < 0 ? -EBADF : enter_connect(path, false);
+	if (sock < 0)
+		return log_err(sock, "update: container %s: its VM's socket", id), -1;
+	if (enter_send_memory(sock, mib) < 0)
+		return -1;
+	int status = enter_wait(sock, -1);
+	return status == 0 ? 0 : -1;
+}
+
 int oci_update(struct oci_globals *g, int argc, char **argv)
 {
 	const char *id;
@@ -195,18 +224,20 @@ int oci_update(struct oci_globals *g, int argc, char **argv)
 	struct oci_state s;
 	if (!request || state_read(g->root_dir, id, &s) < 0)
 		return OCI_FAILED;
+	bool sandbox = bundle_annotations_sandbox(s.annotations);
 	state_free(&s);
 	struct resources_update u;
-	if (resources_parse_update(request, s.memory_limit, &u) < 0)
+	if (resources_parse_update(request, &u) < 0)
 		return OCI_FAILED;
 	enum oci_status st = state_status(&s);
 	if (st == OCI_STOPPED)
 		return log_err(0, "update: container %s is stopped", id), OCI_FAILED;
-	if (resources_update_empty(&u))
-		return 0;
-	if (!s.cgroup[0] || strncmp(s.cgroup, CGROUP_ROOT "/", strlen(CGROUP_ROOT) + 1) != 0)
+	bool cpu = resources_update_cpu(&u);
+	if (cpu && (!s.cgroup[0] || strncmp(s.cgroup, CGROUP_ROOT "/", strlen(CGROUP_ROOT) + 1) != 0))
 		return log_err(0, "update: container %s has no cgroup of clearvm's to limit its CPUs in "
 				  "(linux.cgroupsPath, cgroupfs style, on a cgroup v2 host)", id),
 		       OCI_FAILED;
-	return apply(s.cgroup, &u) < 0 ? OCI_FAILED : 0;
+	if (u.memory && set_memory(&s, id, sandbox, u.memory_mib) < 0)
+		return OCI_FAILED;
+	return cpu && apply(s.cgroup, &u) < 0 ? OCI_FAILED : 0;
 }

@@ -65,6 +65,9 @@ void virtio_console_out_ready(struct virtio_dev *dev, int fd);
 // free is released (guest RAM is file mem_fd, offset = guest-physical address); the bytes
 // released are added to *reported (may be NULL).
 int virtio_balloon_new(int mem_fd, uint64_t *reported, struct virtio_dev **out);
+// Asks the guest to hold `pages` 4 KiB pages in the balloon (0: none), by a configuration
+// change; any thread. The host memory behind the pages it gives is freed as they come.
+void virtio_balloon_set_target(struct virtio_dev *dev, uint32_t pages);
 // virtio-net (net.c) with a MAC and a backend: a stream socket carrying each frame behind its
 // 32-bit big-endian length (passt), a tap's queue opened with a 12-byte virtio header (`tap`:
 // one frame with its header per read or write; the card then offers TSO), or -1 (a template's

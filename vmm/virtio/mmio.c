@@ -129,6 +129,13 @@ void virtio_signal_used(struct virtio_dev *dev, unsigned q)
 	virtio_raise_used(dev);
 }
 
+void virtio_config_changed(struct virtio_dev *dev)
+{
+	__atomic_add_fetch(&dev->config_gen, 1, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&dev->isr, ISR_CONFIG, __ATOMIC_SEQ_CST);
+	dev->raise_irq(dev->irq_ctx, dev->irq);
+}
+
 void virtio_needs_reset(struct virtio_dev *dev, const char *why)
 {
 	log_debug("virtio device %u: needs reset: %s", dev->device_id, why);

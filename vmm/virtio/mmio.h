@@ -91,6 +91,9 @@ void virtio_mmio_access(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 void virtio_signal_used(struct virtio_dev *dev, unsigned q);
 // The same, whatever the queues' flags: for a data path that looked at them itself (vhost).
 void virtio_raise_used(struct virtio_dev *dev);
+// The device's configuration changed (any thread): a new generation and a configuration
+// change interrupt.
+void virtio_config_changed(struct virtio_dev *dev);
 // The guest broke a queue: flag DEVICE_NEEDS_RESET and stop using the device until reset.
 void virtio_needs_reset(struct virtio_dev *dev, const char *why);
 bool virtio_driver_ok(const struct virtio_dev *dev);

@@ -227,7 +227,9 @@ for i in 1 2 3 4 5; do
 done
 # update: what the host grants the VMM changes (its cgroup's CPU time, weight and CPUs), as
 # runc's flags and as containerd's shim sends it (-r -, the whole resources object with the
-# memory limit the VM was made with); another memory limit is refused and the VM goes on.
+# memory limit the VM was made with); a memory limit sets how much of the VM's RAM the guest
+# may use (the balloon takes the rest and gives it back); one above that RAM is refused and the
+# VM goes on.
 cg=/sys/fs/cgroup/clearvm-it/c11
 check "(the VMM is in the cgroup its cgroupsPath names)" grep -qx '0::/clearvm-it/c11' "/proc/$(cat "$work/c11.pid")/cgroup"
 oci update --cpu-quota 50000 --cpu-period 100000 c11 2> "$work/err"; rc=$?
@@ -237,8 +239,20 @@ echo '{"memory": {"limit": 268435456, "swap": 268435456}, "cpu": {"shares": 2048
 	"devices": [{"allow": false, "access": "rwm"}]}' | oci update -r - c11 2> "$work/err"; rc=$?
 check "update -r -: cpu.weight from shares, no quota, the cpuset (got $rc: $(cat "$cg/cpu.weight" "$cg/cpu.max" "$cg/cpuset.cpus" "$work/err"))" \
 	test $rc = 0 -a "$(cat "$cg/cpu.weight")" = 79 -a "$(cat "$cg/cpu.max")" = "max 100000" -a "$(cat "$cg/cpuset.cpus")" = 0
+memtotal() { oci exec c11 awk '/MemTotal/ {print $2}' /proc/meminfo; }
+memtotal_at_most() { [ "$(memtotal)" -le "$1" ]; }
+memtotal_is() { [ "$(memtotal)" = "$1" ]; }
+before=$(memtotal)
+oci update --memory 128m c11 2> "$work/err"; rc=$?
+check "update --memory 128m of a VM made with 256m: 0 (got $rc: $(cat "$work/err"))" test $rc = 0
+check "the guest's MemTotal drops by the 128 MiB the balloon takes (from $before kB)" \
+	wait_until 100 memtotal_at_most $((before - 127 * 1024))
+check "(and the guest still runs commands: got $(oci exec c11 cat /dev/marker))" test "$(oci exec c11 cat /dev/marker)" = inside
+oci update --memory 256m c11 2> "$work/err"; rc=$?
+check "update --memory 256m, as it was made: 0 (got $rc: $(cat "$work/err"))" test $rc = 0
+check "and the guest's MemTotal is back to $before kB" wait_until 100 memtotal_is "$before"
 oci update --memory 512m c11 2> "$work/err"; rc=$?
-check "update of the memory limit: 1 and one line (got $rc: $(cat "$work/err"))" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
+check "update of the memory limit above the VM's RAM: 1 and one line (got $rc: $(cat "$work/err"))" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
 check "and the VM goes on (an exec runs)" test "$(oci exec c11 cat /dev/marker)" = inside
 # pause and resume: the VMM's threads all stop, the VM takes no exec, and goes on after.
 vmm_state() { sed 's/.*) //' "/proc/$(cat "$work/c11.pid")/task/$1/stat" | cut -c1; }

@@ -142,6 +142,15 @@ check "the VMM is in the cgroup podman named (cgroupsPath; got $(cat /proc/$vpid
 cg=/sys/fs/cgroup/libpod_parent/libpod-$id
 check "podman update: the VMM's cgroup's cpu.max and cpu.weight (got $rc: $(cat "$cg/cpu.max" "$cg/cpu.weight" "$work/err" 2>&1))" \
 	test $rc = 0 -a "$(cat "$cg/cpu.max")" = "30000 100000" -a "$(cat "$cg/cpu.weight")" = 20
+# podman update --memory: the guest may use that much of the VM's RAM (made without a limit:
+# 256 MiB; 100 and the guest kernel's 64), the balloon takes the rest.
+memtotal() { "${P[@]}" exec "$id" awk '/MemTotal/ {print $2}' /proc/meminfo; }
+memtotal_at_most() { [ "$(memtotal)" -le "$1" ]; }
+before=$(memtotal)
+"${P[@]}" update --memory 100m "$id" > /dev/null 2> "$work/err"; rc=$?
+check "podman update --memory 100m: 0 (got $rc: $(cat "$work/err"))" test $rc = 0
+check "and the guest's MemTotal drops by the 92 MiB the balloon takes (from $before kB)" \
+	wait_until 100 memtotal_at_most $((before - 91 * 1024))
 "${P[@]}" rm -f "$id" > /dev/null
 check "podman rm -f: its VMM is gone" wait_until 30 sh -c "! pgrep -f '[c]learvm create .*$id' > /dev/null"
 check "no passt left" sh -c "! pgrep -x passt > /dev/null && ! pgrep -x passt.avx2 > /dev/null"
