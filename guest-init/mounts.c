@@ -141,6 +141,14 @@ static int mkdir_p(const char *path)
 	}
 }
 
+// A volume's share at dir: over virtio-fs or 9p, nothing cached in the guest either way (the
+// VMM's virtio-fs server gives a volume no cache time).
+static int mount_volume(const struct launch_volume *v, const char *dir)
+{
+	unsigned long flags = v->readonly ? MS_RDONLY : 0;
+	return v->virtiofs ? mount(v->tag, dir, "virtiofs", flags, NULL) : mount(v->tag, dir, "9p", flags, p9_opts);
+}
+
 // A workload's file volumes, before it enters its root: each share is mounted in the
 // initramfs and its one file cloned into a detached mount, trees[i], to be moved onto the
 // target from inside the root (-1 for directory volumes).
@@ -155,7 +163,7 @@ void open_file_volumes(const struct launch_workload *w, int *trees)
 		snprintf(dir, sizeof(dir), "/clearvm/%s", v->tag);
 		snprintf(path, sizeof(path), "%s/" ABI_FILE_VOLUME_ENTRY, dir);
 		if ((mkdir("/clearvm", 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST) ||
-		    mount(v->tag, dir, "9p", v->readonly ? MS_RDONLY : 0, p9_opts) < 0 ||
+		    mount_volume(v, dir) < 0 ||
 		    (trees[i] = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0) {
 			say("clearvm: guest-init: volume at %s: %s", v->target, strerror(errno));
 			report(ABI_STATUS_INIT_FAILED);
@@ -189,7 +197,7 @@ void mount_volumes(const struct launch_workload *w, const int *trees)
 		const struct launch_volume *v = &w->volumes[i];
 		int r = v->file ? make_file_target(v->target) ?: move_mount(trees[i], "", AT_FDCWD, v->target,
 									   MOVE_MOUNT_F_EMPTY_PATH)
-				: mkdir_p(v->target) ?: mount(v->tag, v->target, "9p", v->readonly ? MS_RDONLY : 0, p9_opts);
+				: mkdir_p(v->target) ?: mount_volume(v, v->target);
 		if (r < 0) {
 			say("clearvm: guest-init: volume at %s: %s", v->target, strerror(errno));
 			report(ABI_STATUS_INIT_FAILED);

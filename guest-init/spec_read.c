@@ -72,6 +72,7 @@ static int read_volumes(const void *fdt, int parent, struct launch_workload *w, 
 		v->target = str(fdt, node, "target");
 		v->readonly = flag(fdt, node, "readonly");
 		v->file = flag(fdt, node, "file");
+		v->virtiofs = flag(fdt, node, "virtiofs");
 		if (!v->tag || !v->target || v->target[0] != '/')
 			return -EINVAL;
 	}

@@ -20,6 +20,7 @@ struct launch_volume {
 	const char *tag, *target; // target: absolute
 	bool readonly;
 	bool file; // the share holds one file (ABI_FILE_VOLUME_ENTRY), bound at target
+	bool virtiofs; // shared over virtio-fs, else 9p
 };
 
 // A single container (the root node) or one app of a pod (an app@N node).

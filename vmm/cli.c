@@ -37,8 +37,9 @@ static const char usage[] =
 	"      --read-only       the rootfs cannot be written\n"
 	"      --fs virtiofs|9p  how the root is shared: virtiofs (default): the guest caches its\n"
 	"                        names, attributes and pages (changes made to it on the host while\n"
-	"                        the container runs may not be seen); 9p: no cache in the guest.\n"
-	"                        Volumes are shared over 9p either way, nothing cached\n"
+	"                        the container runs may not be seen); 9p: no cache in the guest\n"
+	"      --volume-fs 9p|virtiofs  how volumes are shared: 9p (default) or virtiofs, either\n"
+	"                        way with nothing cached in the guest (host changes are seen)\n"
 	"      --network MODE    passt (default): user-mode networking through passt, the guest\n"
 	"                        with the host's address, gateway and nameservers (IPv6 too where\n"
 	"                        the host has it); none: loopback only; tap:NAME: an existing\n"
@@ -86,7 +87,7 @@ static const char usage[] =
 enum {
 	OPT_TIMEOUT = 256, OPT_KERNEL, OPT_INITRAMFS, OPT_CONSOLE, OPT_APPEND, OPT_VERSION,
 	OPT_ENV_FILE, OPT_HOSTNAME, OPT_READ_ONLY, OPT_VERBOSE, OPT_STOP_TIMEOUT, OPT_BOOT_TRACE, OPT_STATS_JSON,
-	OPT_SECCOMP, OPT_FS, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM, OPT_NETWORK, OPT_DNS, OPT_IP, OPT_GATEWAY, OPT_VHOST_NET,
+	OPT_SECCOMP, OPT_FS, OPT_VOLUME_FS, OPT_NO_TEMPLATE, OPT_TEMPLATE_DIR, OPT_CHECK_KVM, OPT_NETWORK, OPT_DNS, OPT_IP, OPT_GATEWAY, OPT_VHOST_NET,
 };
 
 static const struct option options[] = {
@@ -113,6 +114,7 @@ static const struct option options[] = {
 	{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 	{"seccomp", required_argument, NULL, OPT_SECCOMP},
 	{"fs", required_argument, NULL, OPT_FS},
+	{"volume-fs", required_argument, NULL, OPT_VOLUME_FS},
 	{"no-template", no_argument, NULL, OPT_NO_TEMPLATE},
 	{"template-dir", required_argument, NULL, OPT_TEMPLATE_DIR},
 	{"help", no_argument, NULL, 'h'},
@@ -320,12 +322,10 @@ int cli_parse(int argc, char **argv, struct vm_config *cfg)
 		case 'i': cfg->interactive = true; break;
 		case 't': cfg->tty = true; break;
 		case OPT_FS:
-			if (!strcmp(optarg, "9p"))
-				cfg->fs = FS_9P;
-			else if (!strcmp(optarg, "virtiofs"))
-				cfg->fs = FS_VIRTIOFS;
-			else
-				return log_err(0, "--fs %s: expected 9p or virtiofs", optarg);
+		case OPT_VOLUME_FS:
+			if (config_parse_fs(optarg, opt == OPT_FS ? &cfg->fs : &cfg->volume_fs) < 0)
+				return log_err(0, "--%s %s: expected 9p or virtiofs",
+					       opt == OPT_FS ? "fs" : "volume-fs", optarg);
 			break;
 		case OPT_SECCOMP:
 			if (!strcmp(optarg, "kill"))

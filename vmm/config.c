@@ -18,6 +18,17 @@
 #define CLEARVM_DATADIR "/usr/local/share/clearvm"
 #endif
 
+int config_parse_fs(const char *name, enum vm_fs *fs)
+{
+	if (!strcmp(name, "9p"))
+		*fs = FS_9P;
+	else if (!strcmp(name, "virtiofs"))
+		*fs = FS_VIRTIOFS;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 void config_defaults(struct vm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));

@@ -83,7 +83,8 @@ struct vm_config {
 	uint32_t groups[CONFIG_MAX_GROUPS];
 	unsigned ngroups;
 	bool read_only;
-	enum vm_fs fs; // --fs: how roots are shared (volumes: 9p)
+	enum vm_fs fs;	      // --fs: how roots are shared
+	enum vm_fs volume_fs; // --volume-fs: how volumes are shared (9p by default)
 	bool interactive;      // -i: clearvm's stdin is the workload's
 	bool tty;              // -t: the workload runs on a pty; clearvm's terminal shows it
 	uint16_t tty_rows, tty_cols; // the terminal's size at start (0: unknown)
@@ -163,6 +164,8 @@ void config_free(struct vm_config *cfg);
 // Adds or replaces KEY=VALUE in cfg->env. 0 or -errno (logged).
 int config_set_env(struct vm_config *cfg, const char *kv);
 bool config_has_env(const struct vm_config *cfg, const char *key);
+// "9p" or "virtiofs" into *fs. 0, or -EINVAL (not logged: the caller names the option).
+int config_parse_fs(const char *name, enum vm_fs *fs);
 
 // user.c: resolves cfg->user ("name", "uid", "name:group", "uid:gid") against the rootfs's
 // /etc/passwd and /etc/group, read confined to the rootfs; sets uid, gid, groups and, unless

@@ -54,7 +54,7 @@ static size_t workload_size(const struct vm_config *w)
 // One workload's properties and volume subnodes in the current node; its volumes take the
 // share tags from *next_volume on (spec_share_tags gives the VMM the same order).
 static int put_workload(void *fdt, const struct vm_config *w, const char *root_tag, bool virtiofs,
-			unsigned *next_volume)
+			bool volume_virtiofs, unsigned *next_volume)
 {
 	int r = prop_strlist(fdt, "argv", w->argv);
 	if (r < 0 || (r = prop_strlist(fdt, "env", w->env)) < 0)
@@ -101,6 +101,8 @@ static int put_workload(void *fdt, const struct vm_config *w, const char *root_t
 			r = fdt_property(fdt, "readonly", NULL, 0);
 		if (!r && w->volumes[i].file)
 			r = fdt_property(fdt, "file", NULL, 0);
+		if (!r && volume_virtiofs)
+			r = fdt_property(fdt, "virtiofs", NULL, 0);
 		r = r ?: fdt_end_node(fdt);
 	}
 	return r ? -EINVAL : 0;
@@ -167,7 +169,8 @@ int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 	if (r)
 		return -EINVAL;
 	unsigned next_volume = 0;
-	if (!cfg->napps && (r = put_workload(fdt, cfg, ABI_ROOT_TAG, cfg->fs == FS_VIRTIOFS, &next_volume)) < 0)
+	if (!cfg->napps && (r = put_workload(fdt, cfg, ABI_ROOT_TAG, cfg->fs == FS_VIRTIOFS,
+						 cfg->volume_fs == FS_VIRTIOFS, &next_volume)) < 0)
 		return r;
 	for (unsigned a = 0; a < cfg->napps && !r; a++) {
 		char node[32], tag[32];
@@ -175,7 +178,8 @@ int spec_build_fdt(const struct vm_config *cfg, void **out, size_t *out_size)
 		spec_app_tag(a, tag, sizeof(tag));
 		if (fdt_begin_node(fdt, node) || fdt_property_string(fdt, "name", cfg->apps[a].app_name))
 			return -EINVAL;
-		r = put_workload(fdt, &cfg->apps[a], tag, cfg->fs == FS_VIRTIOFS, &next_volume);
+		r = put_workload(fdt, &cfg->apps[a], tag, cfg->fs == FS_VIRTIOFS,
+				 cfg->volume_fs == FS_VIRTIOFS, &next_volume);
 		r = r ?: (fdt_end_node(fdt) ? -EINVAL : 0);
 	}
 	if (!r && cfg->network != NETWORK_NONE && put_net(fdt, &cfg->net) < 0)

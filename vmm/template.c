@@ -75,8 +75,8 @@ static int template_key(const struct vm_config *cfg, uint64_t *key)
 		close(kvm);
 	// No card, passt's or a tap's (which offers TSO): a template of each (the card's address is
 	// set per run; vhost-net or not is the same card).
-	uint64_t nums[6] = {cfg->memory_mib, cfg->cpus, cfg->console, sizeof(struct snapshot),
-			    cfg->network, cfg->fs};
+	uint64_t nums[7] = {cfg->memory_mib, cfg->cpus, cfg->console, sizeof(struct snapshot),
+			    cfg->network, cfg->fs, cfg->volume_fs};
 	h = fnv(h, nums, sizeof(nums));
 	h = fnv_str(h, cfg->append);
 	*key = h;

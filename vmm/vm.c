@@ -132,7 +132,8 @@ static int add_devices(struct vm *vm, const struct vm_plan *plan)
 	int r;
 	for (unsigned i = 0; i < plan->nshares; i++) {
 		const struct plan_share *s = &plan->shares[i];
-		enum share_fs fs = s->root && vm->cfg->fs == FS_VIRTIOFS ? SHARE_VIRTIOFS : SHARE_9P;
+		enum vm_fs how = s->root ? vm->cfg->fs : vm->cfg->volume_fs;
+		enum share_fs fs = how == FS_VIRTIOFS ? SHARE_VIRTIOFS : SHARE_9P;
 		if ((r = virtio_share_new(fs, s->root, s->spare ? NULL : &s->share, s->tag,
 					  vm->cfg->seccomp, &vm->trace->fs_requests, &dev)) < 0 ||
 		    (r = add_virtio(vm, dev)) < 0)

@@ -207,6 +207,10 @@ int main(void)
 	is(b.vm.fs, FS_9P, "the root over 9p");
 	ok(!b.sandbox, "not a pod sandbox without the annotation");
 	bundle_free(&b);
+	is(parse(&b, "{\"args\":[\"/bin/true\"]}", "\"annotations\":{\"io.clearvm.volume-fs\":\"virtiofs\"}"), 0,
+	   "annotations: io.clearvm.volume-fs virtiofs");
+	ok(b.vm.volume_fs == FS_VIRTIOFS && b.vm.fs == FS_VIRTIOFS, "the volumes over virtio-fs");
+	bundle_free(&b);
 	is(parse(&b, "{\"args\":[\"/pause\"]}",
 		 "\"annotations\":{\"io.kubernetes.cri.container-type\":\"sandbox\"}"),
 	   0, "a pod sandbox, as containerd's CRI marks it");
@@ -255,6 +259,7 @@ int main(void)
 	bundle_free(&b);
 	refused(t, "\"annotations\":{\"io.clearvm.fs\":\"nfs\"}", "io.clearvm.fs other than 9p or virtiofs");
 	refused(t, "\"annotations\":{\"io.clearvm.fs\":9}", "io.clearvm.fs not a string");
+	refused(t, "\"annotations\":{\"io.clearvm.volume-fs\":\"nfs\"}", "io.clearvm.volume-fs other than 9p or virtiofs");
 	refused(t, "\"annotations\":{\"io.clearvm.memory\":\"1G\"}", "an io.clearvm. annotation not clearvm's");
 	refused(t, "\"linux\":{\"devices\":[{\"path\":\"/dev/kvm\"}]}", "linux.devices");
 	refused(t, "\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}",

@@ -76,6 +76,10 @@ int main(void)
 	ok(PARSE(&cfg, "-p", "8080:80", "--rootfs", dir, "--", "/bin/true") < 0, "-p without a network is refused");
 	ok(PARSE(&cfg, "--dns", "192.0.2.53", "--rootfs", dir, "--", "/bin/true") < 0, "--dns without a network is refused");
 	ok(PARSE(&cfg, "--network", "bridge", "--rootfs", dir, "--", "/bin/true") < 0, "--network bridge is refused");
+	is(PARSE(&cfg, "--network", "none", "--volume-fs", "virtiofs", "--rootfs", dir, "--", "/bin/true"), 0,
+	   "--volume-fs virtiofs");
+	ok(cfg.volume_fs == FS_VIRTIOFS && cfg.fs == FS_VIRTIOFS, "the volumes over virtio-fs");
+	ok(PARSE(&cfg, "--volume-fs", "nfs", "--rootfs", dir, "--", "/bin/true") < 0, "--volume-fs nfs is refused");
 	ok(PARSE(&cfg, "--ip", "10.0.0.2/24", "--rootfs", dir, "--", "/bin/true") < 0, "--ip without a tap is refused");
 	ok(PARSE(&cfg, "--gateway", "10.0.0.1", "--rootfs", dir, "--", "/bin/true") < 0, "--gateway without a tap is refused");
 	ok(PARSE(&cfg, "--vhost-net", "on", "--rootfs", dir, "--", "/bin/true") < 0, "--vhost-net without a tap is refused");

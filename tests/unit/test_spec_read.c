@@ -64,6 +64,14 @@ int main(void)
 	ok(!strcmp(d->name, "db") && d->root_readonly && d->nvolumes == 0 && !strcmp(d->root_tag, ABI_APP_TAG "1"),
 	   "the second app");
 	ok(w->root_virtiofs && d->root_virtiofs, "--fs virtiofs: each app's root is mounted over virtio-fs");
+	ok(!w->volumes[0].virtiofs && !w->volumes[1].virtiofs, "and its volumes over 9p, the default");
+	launch_spec_free(&ls);
+	free(fdt);
+	pod.volume_fs = FS_VIRTIOFS;
+	is(spec_build_fdt(&pod, &fdt, &size), 0, "a pod's spec with --volume-fs virtiofs built");
+	is(launch_spec_read(fdt, size, 8, &ls, &bad), 0, "read back");
+	ok(ls.apps[0].volumes[0].virtiofs && ls.apps[0].volumes[1].virtiofs,
+	   "--volume-fs virtiofs: its volumes, directory and file, over virtio-fs");
 	launch_spec_free(&ls);
 	is(launch_spec_read(fdt, size, 1, &ls, &bad), -E2BIG, "more apps than allowed: refused");
 	ok(bad && !strcmp(bad, "apps"), "naming the apps");

@@ -357,14 +357,11 @@ static int read_annotations(struct bundle *b, json_object *ann)
 		if (strncmp(key, BUNDLE_ANNOTATION_PREFIX, strlen(BUNDLE_ANNOTATION_PREFIX)) != 0)
 			continue;
 		const char *value = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-		if (strcmp(key, BUNDLE_ANNOTATION_FS) != 0)
-			return log_err(0, "config.json: annotations: %s: not one of clearvm's (%s)", key,
-				       BUNDLE_ANNOTATION_FS);
-		if (value && !strcmp(value, "9p"))
-			b->vm.fs = FS_9P;
-		else if (value && !strcmp(value, "virtiofs"))
-			b->vm.fs = FS_VIRTIOFS;
-		else
+		bool root = !strcmp(key, BUNDLE_ANNOTATION_FS);
+		if (!root && strcmp(key, BUNDLE_ANNOTATION_VOLUME_FS) != 0)
+			return log_err(0, "config.json: annotations: %s: not one of clearvm's (%s, %s)", key,
+				       BUNDLE_ANNOTATION_FS, BUNDLE_ANNOTATION_VOLUME_FS);
+		if (!value || config_parse_fs(value, root ? &b->vm.fs : &b->vm.volume_fs) < 0)
 			return log_err(0, "config.json: annotations: %s: %s: expected \"9p\" or \"virtiofs\"",
 				       key, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 	}

@@ -9,6 +9,7 @@
 #define BUNDLE_MEMORY_OVERHEAD_MIB 64 // the guest kernel, guest-init and the 9p page cache
 #define BUNDLE_ANNOTATION_PREFIX "io.clearvm." // annotations clearvm reads (the rest are echoed)
 #define BUNDLE_ANNOTATION_FS "io.clearvm.fs"   // 9p | virtiofs: how the root is shared (--fs)
+#define BUNDLE_ANNOTATION_VOLUME_FS "io.clearvm.volume-fs" // 9p | virtiofs: volumes (--volume-fs)
 // What a Kubernetes pod's container is, as containerd's CRI and CRI-O say it ("sandbox" for the
 // pod's pause container, "container" for its apps).
 #define BUNDLE_ANNOTATION_CRI_TYPE "io.kubernetes.cri.container-type"

@@ -6,23 +6,41 @@ echo host-secret > "$work/outside" # what a link out of the volume would name
 mkdir -p "$work/vol" && echo in-volume > "$work/vol/f"
 ln -s ../outside "$work/vol/esc" # on the host this would be $work/outside: host-secret
 echo one-file > "$work/one.conf"
-out=$(cvm --rootfs "$root" --hostname web-1 -v "$work/vol:/data" -v "$work/vol:/ro:ro" \
-	-v "$work/one.conf:/etc/one.conf" -v "$work/one.conf:/etc/one-ro.conf:ro" -- /bin/sh -c \
-	'hostname; cat /etc/hostname; cat /data/f; echo from-guest > /data/g; echo x > /ro/h 2>/dev/null || echo ro-refused
-	cat /data/esc /ro/esc /data/../outside 2>&1
-	cat /etc/one.conf; echo file-from-guest >> /etc/one.conf; echo x >> /etc/one-ro.conf 2>/dev/null || echo file-ro-refused
-	ls /etc/one.conf/.. >/dev/null 2>&1 || echo file-only')
-check "--hostname sets the hostname and /etc/hostname" test "$(echo "$out" | head -2 | tr '\n' ' ')" = "web-1 web-1 "
-check "the rootfs's own /etc/hostname is untouched" test "$(cat "$root/etc/hostname")" = clearvm
-check "a volume is readable in the guest" grep -qx in-volume <<< "$out"
-check "and writable back to the host" test "$(cat "$work/vol/g" 2>/dev/null)" = from-guest
-check "a :ro volume refuses writes" grep -qx ro-refused <<< "$out"
-check "and nothing reached the host" test ! -e "$work/vol/h"
-check "a symlink in a volume pointing outside it never reaches the host file" test -z "$(grep host-secret <<< "$out")"
-check "a file volume is read at its path" grep -qx one-file <<< "$out"
-check "and written back to the host file" test "$(tail -1 "$work/one.conf")" = file-from-guest
-check "a :ro file volume refuses writes" grep -qx file-ro-refused <<< "$out"
-check "and a file volume is just that file (not a directory)" grep -qx file-only <<< "$out"
+# Over 9p (the default) and over virtio-fs (--volume-fs): the same checks, and a change the
+# host makes while the guest runs is seen (the guest waits for the host's go-ahead file).
+for fs in 9p virtiofs; do
+	rm -f "$work/vol/g" "$work/vol/ready" "$work/vol/go"
+	echo before > "$work/vol/live"
+	echo one-file > "$work/one.conf"
+	cvm --rootfs "$root" --hostname web-1 --volume-fs $fs -v "$work/vol:/data" -v "$work/vol:/ro:ro" \
+		-v "$work/one.conf:/etc/one.conf" -v "$work/one.conf:/etc/one-ro.conf:ro" -- /bin/sh -c \
+		'hostname; cat /etc/hostname; cat /data/f; echo from-guest > /data/g; echo x > /ro/h 2>/dev/null || echo ro-refused
+		cat /data/esc /ro/esc /data/../outside 2>&1
+		cat /etc/one.conf; echo file-from-guest >> /etc/one.conf; echo x >> /etc/one-ro.conf 2>/dev/null || echo file-ro-refused
+		ls /etc/one.conf/.. >/dev/null 2>&1 || echo file-only
+		awk '"'"'$2 == "/data" {print "type", $3}'"'"' /proc/mounts; cat /data/live; touch /data/ready
+		while [ ! -e /data/go ]; do sleep 0.1; done; cat /data/live' > "$work/out" 2> "$work/err" &
+	pid=$!
+	wait_until 100 test -e "$work/vol/ready"
+	echo after > "$work/vol/live" && touch "$work/vol/go"
+	wait $pid
+	out=$(cat "$work/out")
+	v="--volume-fs $fs:"
+	check "$v the volume is shared over $fs (got: $(grep ^type <<< "$out"; cat "$work/err"))" grep -qx "type $fs" <<< "$out"
+	check "$v --hostname sets the hostname and /etc/hostname" test "$(echo "$out" | head -2 | tr '\n' ' ')" = "web-1 web-1 "
+	check "$v the rootfs's own /etc/hostname is untouched" test "$(cat "$root/etc/hostname")" = clearvm
+	check "$v a volume is readable in the guest" grep -qx in-volume <<< "$out"
+	check "$v and writable back to the host" test "$(cat "$work/vol/g" 2>/dev/null)" = from-guest
+	check "$v a :ro volume refuses writes" grep -qx ro-refused <<< "$out"
+	check "$v and nothing reached the host" test ! -e "$work/vol/h"
+	check "$v a symlink in a volume pointing outside it never reaches the host file" test -z "$(grep host-secret <<< "$out")"
+	check "$v a file volume is read at its path" grep -qx one-file <<< "$out"
+	check "$v and written back to the host file" test "$(tail -1 "$work/one.conf")" = file-from-guest
+	check "$v a :ro file volume refuses writes" grep -qx file-ro-refused <<< "$out"
+	check "$v and a file volume is just that file (not a directory)" grep -qx file-only <<< "$out"
+	check "$v a change the host makes while the guest runs is seen (got: $(tail -2 "$work/out" | tr '\n' ' '))" \
+		test "$(tail -2 "$work/out" | tr '\n' ' ')" = "before after "
+done
 vols=()
 for i in 1 2 3 4 5 6 7 8; do
 	mkdir -p "$work/v$i" && echo "$i" > "$work/v$i/n" && vols+=(-v "$work/v$i:/v$i")
