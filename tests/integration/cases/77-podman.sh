@@ -91,12 +91,15 @@ printf 'FROM clearvm-test\nRUN echo built > /built && uname -r > /kernel\nRUN te
 "${P[@]}" build -q -t clearvm-built "$work/ctx" > "$work/out" 2> "$work/err"; rc=$?
 check "podman build with RUN steps: 0 (got $rc: $(tail -1 "$work/err"))" test $rc = 0
 # (and, in the same run, podman passes --annotation through: io.clearvm.fs=9p shares the root
-# over 9p)
-out=$("${P[@]}" run --rm --network none --annotation io.clearvm.fs=9p clearvm-test /bin/sh -c \
-	'uname -r; cut -d" " -f2,3 /proc/mounts | grep "^/ "')
+# over 9p, io.clearvm.volume-fs=virtiofs a -v volume over virtio-fs)
+out=$("${P[@]}" run --rm --network none --annotation io.clearvm.fs=9p --annotation io.clearvm.volume-fs=virtiofs \
+	-v "$work/vol:/vol" clearvm-test /bin/sh -c 'uname -r; cut -d" " -f2,3 /proc/mounts | grep "^/vol "
+	cut -d" " -f2,3 /proc/mounts | grep "^/ "; cat /vol/out')
 guest_kernel=$(head -1 <<< "$out")
-check "podman run --annotation io.clearvm.fs=9p: the root over 9p (got: $(tail -1 <<< "$out"))" \
-	test "$(tail -1 <<< "$out")" = "/ 9p"
+check "podman run --annotation io.clearvm.fs=9p: the root over 9p (got: $(sed -n 3p <<< "$out"))" \
+	test "$(sed -n 3p <<< "$out")" = "/ 9p"
+check "and --annotation io.clearvm.volume-fs=virtiofs: the -v volume over virtio-fs, its file read (got: $(sed -n '2p;4p' <<< "$out" | tr '\n' ' '))" \
+	test "$(sed -n '2p;4p' <<< "$out" | tr '\n' ' ')" = "/vol virtiofs bar /tmp 1000:1000 "
 check "its RUN steps ran in clearvm's guest kernel ($guest_kernel, not the host's $(uname -r))" \
 	sh -c "test '$guest_kernel' != '$(uname -r)' && test \"\$($(printf '%q ' "${P[@]}") run --rm --network none clearvm-built cat /kernel)\" = '$guest_kernel'"
 "${P[@]}" rmi -f clearvm-built > /dev/null 2>&1
