@@ -232,6 +232,12 @@ int oci_update(struct oci_globals *g, int argc, char **argv)
 	enum oci_status st = state_status(&s);
 	if (st == OCI_STOPPED)
 		return log_err(0, "update: container %s is stopped", id), OCI_FAILED;
+	// The balloon is the VMM's I/O thread's to set: it runs from start, and stands still while
+	// the VM is paused.
+	if (u.memory && st != OCI_RUNNING)
+		return log_err(0, "update: container %s is %s: its memory limit changes while it runs", id,
+			       state_status_name(st)),
+		       OCI_FAILED;
 	bool cpu = resources_update_cpu(&u);
 	if (cpu && (!s.cgroup[0] || strncmp(s.cgroup, CGROUP_ROOT "/", strlen(CGROUP_ROOT) + 1) != 0))
 		return log_err(0, "update: container %s has no cgroup of clearvm's to limit its CPUs in "

@@ -265,6 +265,9 @@ oci exec c11 /bin/true 2> "$work/err"; rc=$?
 check "exec into a paused container: 1 and one line (got $rc: $(cat "$work/err"))" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
 oci pause c11 2> "$work/err"; rc=$?
 check "pause of a paused container: 1 (got $rc: $(cat "$work/err"))" test $rc = 1 -a "$(wc -l < "$work/err")" = 1
+timeout 60 "$build/clearvm" --root "$oroot" update --memory 128m c11 2> "$work/err"; rc=$?
+check "update --memory of a paused container: 1 and one line, at once (got $rc: $(cat "$work/err"))" \
+	test $rc = 1 -a "$(wc -l < "$work/err")" = 1
 oci delete c11 2> "$work/err"; rc=$?
 check "delete of a paused container without --force: refused (got $rc: $(cat "$work/err"))" test $rc = 1 -a -d "$oroot/c11"
 oci resume c11; rc=$?
