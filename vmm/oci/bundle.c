@@ -274,10 +274,8 @@ static int read_resources(struct bundle *b, json_object *res)
 {
 	struct vm_config *c = &b->vm;
 	json_object *limit = get(get(res, "memory", json_type_object), "limit", json_type_int);
-	if (limit && json_object_get_int64(limit) > 0) {
-		uint64_t mib = ((uint64_t)json_object_get_int64(limit) + (1 << 20) - 1) >> 20;
-		c->memory_mib = mib + BUNDLE_MEMORY_OVERHEAD_MIB;
-	}
+	if (limit && json_object_get_int64(limit) > 0)
+		c->memory_mib = bundle_memory_mib((uint64_t)json_object_get_int64(limit));
 	json_object *cpu = get(res, "cpu", json_type_object);
 	json_object *quota = get(cpu, "quota", json_type_int),
 		    *period = get(cpu, "period", json_type_int);

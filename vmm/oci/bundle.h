@@ -7,6 +7,12 @@
 #include "../owned.h"
 
 #define BUNDLE_MEMORY_OVERHEAD_MIB 64 // the guest kernel, guest-init and the 9p page cache
+// The MiB of RAM a VM gets for a memory limit of `limit` bytes (> 0): the limit rounded up to a
+// MiB, and the guest kernel's share. At create (the VM's RAM) and at update (the guest's part).
+static inline uint64_t bundle_memory_mib(uint64_t limit)
+{
+	return ((limit + (1 << 20) - 1) >> 20) + BUNDLE_MEMORY_OVERHEAD_MIB;
+}
 #define BUNDLE_ANNOTATION_PREFIX "io.clearvm." // annotations clearvm reads (the rest are echoed)
 #define BUNDLE_ANNOTATION_FS "io.clearvm.fs"   // 9p | virtiofs: how the root is shared (--fs)
 #define BUNDLE_ANNOTATION_VOLUME_FS "io.clearvm.volume-fs" // 9p | virtiofs: volumes (--volume-fs)

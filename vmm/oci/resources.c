@@ -61,7 +61,7 @@ static int read_memory(json_object *mem, struct resources_update *u)
 	// 0 (or none) leaves it as it is; -1 is no limit: all of the VM's RAM.
 	if (limit < -1)
 		return refuse("memory.limit", "expected bytes, or -1 for none");
-	uint64_t mib = limit > 0 ? (((uint64_t)limit + (1 << 20) - 1) >> 20) + BUNDLE_MEMORY_OVERHEAD_MIB : 0;
+	uint64_t mib = limit > 0 ? bundle_memory_mib((uint64_t)limit) : 0;
 	if (mib > UINT32_MAX)
 		return refuse("memory.limit", "more than a VM can have");
 	u->memory = limit != 0;
