@@ -124,6 +124,52 @@ static void *in_readonly_jail(void *arg)
 	return NULL;
 }
 
+// A pod's share (propagate) sees what the host mounts beneath it after the jail was made; any
+// other share does not. Each thread enters, waits for the host's mount, then looks.
+static char pod[64];
+static pthread_barrier_t entered, mounted;
+
+static void *in_pod_jail(void *arg)
+{
+	bool propagate = arg != NULL;
+	is(jail_enter(&(struct jail_share){.path = pod, .propagate = propagate}), 0, "a thread enters a %s jail",
+	   propagate ? "propagating" : "private");
+	pthread_barrier_wait(&entered);
+	pthread_barrier_wait(&mounted);
+	is(open_err(JAIL_SHARE "/late/marker", O_RDONLY), propagate ? 0 : -ENOENT,
+	   propagate ? "a host mount made beneath its share later is seen in it"
+		     : "and a private one does not see it");
+	if (propagate) {
+		is(open_err(JAIL_SHARE "/late/written", O_WRONLY | O_CREAT), 0, "written, as that mount allows");
+		is(open_err(JAIL_SHARE "/new", O_WRONLY | O_CREAT), -EROFS, "but the share itself is read-only");
+	}
+	return NULL;
+}
+
+static void run_pod_jails(void)
+{
+	snprintf(pod, sizeof(pod), "%s/pod", top);
+	char late[96], marker[128];
+	snprintf(late, sizeof(late), "%s/late", pod);
+	mkdir(pod, 0755);
+	mkdir(late, 0755);
+	ok(mount(pod, pod, NULL, MS_BIND, NULL) == 0 && mount(NULL, pod, NULL, MS_SHARED, NULL) == 0,
+	   "a pod's share: a directory bound on itself, shared");
+	pthread_barrier_init(&entered, NULL, 3);
+	pthread_barrier_init(&mounted, NULL, 3);
+	pthread_t t[2];
+	pthread_create(&t[0], NULL, in_pod_jail, pod);
+	pthread_create(&t[1], NULL, in_pod_jail, NULL);
+	pthread_barrier_wait(&entered);
+	ok(mount("late", late, "tmpfs", 0, "size=16k") == 0, "the host mounts beneath it");
+	snprintf(marker, sizeof(marker), "%s/marker", late);
+	close(open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	pthread_barrier_wait(&mounted);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	umount2(pod, MNT_DETACH);
+}
+
 static void run(void *(*fn)(void *))
 {
 	pthread_t t;
@@ -169,6 +215,7 @@ int main(void)
 	run(in_file_jail);
 	run(in_file_jail_of_a_dir);
 	is(count_lines("/proc/self/mountinfo"), mounts, "the process and the host keep their mounts");
+	run_pod_jails();
 	is(open_err(outside, O_RDONLY), 0, "the other threads still see the host");
 	snprintf(path, sizeof(path), "%s/written", share);
 	is(open_err(path, O_RDONLY), 0, "what the jailed thread wrote is in the share on the host");

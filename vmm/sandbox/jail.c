@@ -63,7 +63,9 @@ static int assemble(const char *stage, const struct jail_share *share)
 		if (stub < 0)
 			return -errno;
 	}
-	unsigned long share_flags = MS_NOSUID | MS_NODEV | (share->readonly ? MS_RDONLY : 0);
+	// A pod's share is the host's directory of bind mounts: the guest writes in those (each
+	// with its own flags), never in the directory itself.
+	unsigned long share_flags = MS_NOSUID | MS_NODEV | (share->readonly || share->propagate ? MS_RDONLY : 0);
 	if ((r = bind_fd(share_fd, dst, share->nonrecursive, share_flags)) < 0)
 		return r;
 	snprintf(dst, sizeof(dst), "%s%s", stage, JAIL_FDS);
@@ -96,8 +98,10 @@ int jail_enter(const struct jail_share *share)
 	if (unshare(CLONE_FS | CLONE_NEWNS) < 0)
 		return -errno;
 	// From here on a failure leaves the thread in a namespace of its own that it must not
-	// serve from: the caller gives up the share.
-	int r = mount_at(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	// serve from: the caller gives up the share. Nothing of it goes back to the host; what the
+	// host mounts later reaches it only for a share that asks (the share's own bind, below,
+	// then stays a slave of the host's mount).
+	int r = mount_at(NULL, "/", NULL, MS_REC | (share->propagate ? MS_SLAVE : MS_PRIVATE), NULL);
 	if (r < 0)
 		return r;
 	struct stat st;

@@ -17,6 +17,8 @@ struct jail_share {
 	bool readonly;
 	bool file;
 	bool nonrecursive; // the mounts beneath path are left out
+	bool propagate;	   // mounts the host makes beneath path later are seen in the jail too (with
+			   // their own flags; path itself is read-only there)
 };
 
 // Gives the calling thread its own mount namespace whose root holds only the share
