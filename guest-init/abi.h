@@ -44,7 +44,9 @@
 //   rlimits   u32 array, 5 per limit: resource (RLIMIT_*), soft (high, low), hard (high, low)
 //   no-new-privs  empty: the workload runs with no_new_privs
 //   exec      empty: serve exec sessions on the enter ports (an OCI container; a pod always does)
-// and one subnode "volume@N" per volume: tag (string), target (string), readonly (empty).
+// and one subnode "volume@N" per volume: tag (string), target (string), readonly (empty);
+// "pod" (empty) marks the share of a pod's later containers, mounted at ABI_POD_DIR before the
+// root is entered and never inside it (ABI_ENTER_CONTAINER).
 // A pod (rkt stage1) instead has one subnode "app@N" per app holding name (string) and the
 // workload properties above (argv to root-readonly, and its volume@N subnodes); hostname,
 // stdin, tty, tty-size and milestones stay at the root. Each app runs chrooted into its own
@@ -125,18 +127,32 @@ struct abi_enter_header {
 	unsigned short session; // set by the VMM: which session's ports carry the command's stdio
 	unsigned short nrlimits;
 	unsigned int memory_mib; // ABI_ENTER_MEMORY: the memory the VM's guest may use (the VMM's)
+	unsigned short nvolumes; // ABI_ENTER_CONTAINER: its volumes' strings, after the arguments
+	unsigned short reserved[3];
+	unsigned long long caps; // ABI_ENTER_CONTAINER, or an exec into one: its capability set
 	struct abi_rlimit {
 		unsigned int resource, reserved; // RLIMIT_*
 		unsigned long long soft, hard;
 	} rlimits[ABI_ENTER_MAX_RLIMITS]; // the first nrlimits: set before the command drops root
 };
-_Static_assert(sizeof(struct abi_enter_header) == 32 + 4 * ABI_ENTER_MAX_GROUPS + 24 * ABI_ENTER_MAX_RLIMITS,
+_Static_assert(sizeof(struct abi_enter_header) == 48 + 4 * ABI_ENTER_MAX_GROUPS + 24 * ABI_ENTER_MAX_RLIMITS,
 	       "the enter header's size on the wire");
 #define ABI_ENTER_TTY 1
 #define ABI_ENTER_NO_NEW_PRIVS 2 // the command runs with no_new_privs
 // No command: the VMM sets how much of its RAM the guest may use, memory_mib (the rest it takes
 // back through the balloon), and answers with 0 or 125 itself. Never reaches the guest.
 #define ABI_ENTER_MEMORY 4
+// A pod's later container (OCI): the app's name is its directory in the pod share (the volume
+// with "pod", mounted by guest-init outside the container's root), where the host has bound its
+// root and, at NAME.v/N, each of its volumes; `nvolumes` strings after the arguments say where
+// they go, each "r" or "w" (read-only or not), "d" or "f" (directory or file), then the target.
+// guest-init mounts the container's world there (its root bound on itself, the basics, the
+// volumes), runs the command chrooted into it with the capability set `caps`, and when it ends
+// takes that world down. A request without this flag naming such a container by its name is an
+// exec into it (`caps` then too). The session stays taken for as long as the container runs.
+#define ABI_ENTER_CONTAINER 8
+#define ABI_ENTER_BOUND_CAPS 16 // with a container's name: its capabilities are bounded to caps
+#define ABI_POD_DIR "/clearvm/pod"
 #define ABI_ENTER_EXIT_PORT 0x5fc
 #define ABI_ENTER_DONE 0x10000 // with the session's number, once the session's helper is gone
 #define ABI_ENTER_REPORT(session, v) ((unsigned)(session) << 24 | (v))

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/io.h>
@@ -53,10 +54,18 @@ void enter_read(void)
 		enter_len += (size_t)got;
 }
 
-// Splits a request's strings; false when it is malformed. argv and env point into buf.
-static bool enter_parse(unsigned char *buf, size_t len, unsigned argc, const char **app, const char **cwd,
-			char **argv, char **env, size_t max)
+// A pod's later container's volume from its string: "r" or "w", "d" or "f", the target.
+static bool parse_volume(const char *s, struct launch_volume *v)
 {
+	*v = (struct launch_volume){.target = s + 2, .readonly = s[0] == 'r', .file = s[1] == 'f'};
+	return (s[0] == 'r' || s[0] == 'w') && (s[1] == 'd' || s[1] == 'f') && s[2] == '/';
+}
+
+// Splits a request's strings; false when it is malformed. argv and env point into buf.
+static bool enter_parse(unsigned char *buf, size_t len, const struct abi_enter_header *h, const char **app,
+			const char **cwd, char **argv, struct launch_volume *vols, char **env, size_t max)
+{
+	unsigned argc = h->argc, nvol = h->nvolumes;
 	size_t i = 0, k = 0, e = 0;
 	const char *strs[ABI_ENTER_MAX_STRINGS];
 	while (i < len && k < ABI_ENTER_MAX_STRINGS) {
@@ -66,15 +75,18 @@ static bool enter_parse(unsigned char *buf, size_t len, unsigned argc, const cha
 		strs[k++] = (const char *)buf + i;
 		i = (size_t)(nul - buf) + 1;
 	}
-	if (i != len || k < 2 + argc || argc == 0 || argc >= max || k - 2 - argc >= max ||
-	    strs[1][0] != '/')
+	if (i != len || k < 2 + argc + nvol || argc == 0 || argc >= max || k - 2 - argc >= max ||
+	    nvol > LAUNCH_MAX_VOLUMES || strs[1][0] != '/')
 		return false;
 	*app = strs[0];
 	*cwd = strs[1];
 	for (unsigned a = 0; a < argc; a++)
 		argv[a] = (char *)strs[2 + a];
 	argv[argc] = NULL;
-	for (size_t j = 2 + argc; j < k; j++)
+	for (unsigned v = 0; v < nvol; v++)
+		if (!parse_volume(strs[2 + argc + v], &vols[v]))
+			return false;
+	for (size_t j = 2 + argc + nvol; j < k; j++)
 		env[e++] = (char *)strs[j];
 	env[e] = NULL;
 	return true;
@@ -124,12 +136,16 @@ static int enter_run(const struct enter_session *es, struct workload *cmd, bool 
 // the control messages PID 1 passes on (ctl), reports its status, then reads the session's
 // stdin port to the EOF the host sends once it has the status, so nothing of this use of the
 // session is left for the next.
+// A pod's later container, or an exec into one (live: PID 1 found it running, or for
+// ABI_ENTER_CONTAINER found its name free), runs chrooted into its root beneath the pod share
+// with the capability set the request gives.
 static __attribute__((noreturn)) void enter_session(const struct enter_session *es, const struct abi_enter_header *h,
 						    const unsigned char *req, const struct workload *ws, unsigned n,
-						    bool pod, int ctl)
+						    bool pod, int ctl, bool live)
 {
 	static unsigned char strings[ABI_ENTER_MAX];
 	static char *argv[ABI_ENTER_MAX_STRINGS], *env[ABI_ENTER_MAX_STRINGS];
+	static struct launch_volume vols[LAUNCH_MAX_VOLUMES];
 	memcpy(strings, req, h->size);
 	err_fd = es->err;
 	const char *app = NULL;
@@ -143,25 +159,42 @@ static __attribute__((noreturn)) void enter_session(const struct enter_session *
 		limits[i] = (struct launch_rlimit){.resource = l->resource, .soft = l->soft, .hard = l->hard};
 		limits_ok = l->resource < LAUNCH_MAX_RLIMITS && l->soft <= l->hard;
 	}
-	if (!enter_parse(strings, h->size, h->argc, &app, &cmd.cwd, argv, env, ABI_ENTER_MAX_STRINGS) ||
-	    h->ngroups > ABI_ENTER_MAX_GROUPS || h->ngroups > ARRAY_LEN(cmd.id.groups) || !limits_ok) {
+	bool parsed = enter_parse(strings, h->size, h, &app, &cmd.cwd, argv, vols, env, ABI_ENTER_MAX_STRINGS);
+	bool joined = parsed && !pod && app[0], up = joined && (h->flags & ABI_ENTER_CONTAINER);
+	if (!parsed || h->ngroups > ABI_ENTER_MAX_GROUPS || h->ngroups > ARRAY_LEN(cmd.id.groups) || !limits_ok) {
 		say("clearvm: guest-init: a malformed enter request");
-	} else if (!(target = enter_target(ws, n, pod, app))) {
+	} else if (joined && !live) {
+		say(up ? "clearvm: enter: container %s: no pod share, or its name is taken or not one"
+		       : "clearvm: enter: no running container %s in this pod", app);
+	} else if (!joined && !(target = enter_target(ws, n, pod, app))) {
 		say("clearvm: enter: no app named %s in this pod", app);
-	} else {
-		memcpy(cmd.root, target->root, sizeof(cmd.root));
+	} else if (!up || container_up(app, vols, h->nvolumes) == 0) {
+		if (joined) { // chrooted from the pod share (container_up left us there too)
+			snprintf(cmd.root, sizeof(cmd.root), "%s", app);
+			cmd.bound_caps = h->flags & ABI_ENTER_BOUND_CAPS;
+			cmd.caps = h->caps;
+		} else {
+			memcpy(cmd.root, target->root, sizeof(cmd.root));
+			// A container's exec gets no capability its workload lacks (a pod's enter is
+			// rkt's: root with the full set, as rkt's own stage1 gives).
+			cmd.bound_caps = !pod && target->bound_caps;
+			cmd.caps = target->caps;
+		}
 		cmd.id.uid = h->uid;
 		cmd.id.gid = h->gid;
 		cmd.id.ngroups = h->ngroups;
 		memcpy(cmd.id.groups, h->groups, h->ngroups * sizeof(h->groups[0]));
-		// A container's exec gets no capability its workload lacks (a pod's enter is rkt's:
-		// root with the full set, as rkt's own stage1 gives).
-		cmd.bound_caps = !pod && target->bound_caps;
-		cmd.caps = target->caps;
 		cmd.rlimits = limits;
 		cmd.nrlimits = h->nrlimits;
 		cmd.no_new_privs = h->flags & ABI_ENTER_NO_NEW_PRIVS;
-		status = enter_run(es, &cmd, h->flags & ABI_ENTER_TTY, h->rows, h->cols, ctl);
+		if (joined && fchdir(pod_fd) < 0)
+			say("clearvm: guest-init: the pod share: %s", strerror(errno));
+		else
+			status = enter_run(es, &cmd, h->flags & ABI_ENTER_TTY, h->rows, h->cols, ctl);
+		if (up && cmd.pid > 0) // what its process left running in its session goes with it
+			kill(-cmd.pid, SIGKILL);
+		if (up)
+			container_down(app);
 	}
 	outl(ABI_ENTER_REPORT(h->session, (unsigned)status), ABI_ENTER_EXIT_PORT);
 	char sink[4096];
@@ -181,6 +214,7 @@ void enter_reaped(pid_t pid)
 		if (es->helper != pid)
 			continue;
 		es->helper = 0;
+		es->container[0] = '\0';
 		close(es->control);
 		es->control = -1;
 		outl(ABI_ENTER_REPORT(s, ABI_ENTER_DONE), ABI_ENTER_EXIT_PORT); // free for the next
@@ -195,17 +229,37 @@ void enter_control(struct abi_control m)
 		say("clearvm: guest-init: enter: a control message lost: %s", strerror(errno));
 }
 
+// A pod's later container by name: for ABI_ENTER_CONTAINER, true when the name may be
+// taken (and es takes it); else true when a session runs that container.
+static bool container_live(struct enter_session *es, const struct abi_enter_header *h, const unsigned char *req)
+{
+	const char *name = (const char *)req;
+	if (!h->size || !memchr(req, '\0', h->size) || !name[0] || pod_fd < 0)
+		return false;
+	bool running = false;
+	for (unsigned s = 0; s < ABI_ENTER_SESSIONS; s++)
+		running = running || (enter_sessions[s].helper && !strcmp(enter_sessions[s].container, name));
+	if (!(h->flags & ABI_ENTER_CONTAINER))
+		return running;
+	if (running || name[0] == '.' || strchr(name, '/') || strlen(name) >= sizeof(es->container))
+		return false;
+	strcpy(es->container, name);
+	return true;
+}
+
 // Starts session h->session's helper for the request h (its strings at req); the helper
 // keeps only its own session's ports.
 static void enter_fork(const struct abi_enter_header *h, const unsigned char *req, struct workload *ws,
 		       unsigned n, bool pod)
 {
 	struct enter_session *es = &enter_sessions[h->session];
+	bool live = !pod && container_live(es, h, req);
 	int ctl[2] = {-1, -1};
 	if (pipe2(ctl, O_CLOEXEC) < 0 || fcntl(ctl[1], F_SETFL, O_NONBLOCK) < 0 || (es->helper = fork()) < 0) {
 		// No helper: the session ends here, failed (the host's client gets 125).
 		say("clearvm: guest-init: enter: %s", strerror(errno));
 		es->helper = 0;
+		es->container[0] = '\0';
 		if (ctl[0] >= 0) {
 			close(ctl[0]);
 			close(ctl[1]);
@@ -227,7 +281,7 @@ static void enter_fork(const struct abi_enter_header *h, const unsigned char *re
 			if (o->control >= 0)
 				close(o->control);
 		}
-		enter_session(es, h, req, ws, n, pod, ctl[0]);
+		enter_session(es, h, req, ws, n, pod, ctl[0], live);
 	}
 	close(ctl[0]);
 	es->control = ctl[1];

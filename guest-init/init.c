@@ -95,7 +95,8 @@ int main(void)
 		load_workload(&ls.apps[0], &ws[0]);
 		open_file_volumes(&ls.apps[0], trees);
 		mount_root(&ls.apps[0]);
-		mount_volumes(&ls.apps[0], trees);
+		if (mount_volumes(ls.apps[0].volumes, ls.apps[0].nvolumes, trees) < 0)
+			report(ABI_STATUS_INIT_FAILED);
 		for (size_t v = 0; v < ls.apps[0].nvolumes; v++)
 			if (trees[v] >= 0)
 				close(trees[v]);

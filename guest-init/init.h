@@ -49,7 +49,13 @@ void mount_devpts(const char *dir);
 void mount_basics(void);
 void mount_root(const struct launch_workload *w);
 void open_file_volumes(const struct launch_workload *w, int *trees);
-void mount_volumes(const struct launch_workload *w, const int *trees);
+int mount_volumes(const struct launch_volume *vols, size_t n, const int *trees);
+// The pod share (ABI_POD_DIR), open, when the spec has one; else -1.
+extern int pod_fd;
+// A pod's later container's world, made under the pod share before its command runs, and
+// taken down after (ABI_ENTER_CONTAINER). 0, or -1 (said).
+int container_up(const char *name, const struct launch_volume *vols, size_t n);
+void container_down(const char *name);
 
 // net.c
 void loopback_up(void);
@@ -66,7 +72,8 @@ struct identity {
 
 struct workload {
 	const char *name; // a pod's app: its name; else NULL
-	char root[32];	  // a pod's app: where its root is mounted; else "" (PID 1's root)
+	char root[160];	  // a pod's app: where its root is mounted (a pod's later container: its
+			  // name, relative to the pod share); else "" (PID 1's root)
 	char **argv, **env;
 	const char *cwd;
 	struct identity id;
@@ -112,6 +119,7 @@ struct enter_session {
 	int out, err, in; // its ports
 	pid_t helper;	  // its helper, 0: none (the session is free)
 	int control;	  // PID 1's end of the pipe carrying control messages to the helper
+	char container[160]; // the pod's later container it runs (ABI_ENTER_CONTAINER), or ""
 };
 extern int enter_requests; // the "enter" port
 extern struct enter_session enter_sessions[ABI_ENTER_SESSIONS];

@@ -149,15 +149,31 @@ static int mount_volume(const struct launch_volume *v, const char *dir)
 	return v->virtiofs ? mount(v->tag, dir, "virtiofs", flags, NULL) : mount(v->tag, dir, "9p", flags, p9_opts);
 }
 
+int pod_fd = -1;
+
+// The pod share at ABI_POD_DIR in the initramfs, where the container's root, mounted over it
+// next, hides it from the container; PID 1 and its enter helpers reach it through pod_fd.
+static void mount_pod(const struct launch_volume *v)
+{
+	if ((mkdir("/clearvm", 0755) < 0 && errno != EEXIST) || (mkdir(ABI_POD_DIR, 0755) < 0 && errno != EEXIST) ||
+	    mount_volume(v, ABI_POD_DIR) < 0 ||
+	    (pod_fd = open(ABI_POD_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		say("clearvm: guest-init: the pod's share: %s", strerror(errno));
+		report(ABI_STATUS_INIT_FAILED);
+	}
+}
+
 // A workload's file volumes, before it enters its root: each share is mounted in the
 // initramfs and its one file cloned into a detached mount, trees[i], to be moved onto the
-// target from inside the root (-1 for directory volumes).
+// target from inside the root (-1 for directory volumes). The pod share is mounted here too.
 void open_file_volumes(const struct launch_workload *w, int *trees)
 {
 	for (size_t i = 0; i < w->nvolumes; i++) {
 		const struct launch_volume *v = &w->volumes[i];
 		char dir[96], path[128];
 		trees[i] = -1;
+		if (v->pod)
+			mount_pod(v);
 		if (!v->file)
 			continue;
 		snprintf(dir, sizeof(dir), "/clearvm/%s", v->tag);
@@ -190,19 +206,69 @@ static int make_file_target(const char *target)
 	return 0;
 }
 
-// A workload's volumes, mounted from inside its root (trees: from open_file_volumes).
-void mount_volumes(const struct launch_workload *w, const int *trees)
+// Volumes, mounted from inside their root: those with a tree (from open_file_volumes, or a
+// pod container's) moved onto their target, the others' shares mounted there. 0, or -1 (said).
+int mount_volumes(const struct launch_volume *vols, size_t n, const int *trees)
 {
-	for (size_t i = 0; i < w->nvolumes; i++) {
-		const struct launch_volume *v = &w->volumes[i];
-		int r = v->file ? make_file_target(v->target) ?: move_mount(trees[i], "", AT_FDCWD, v->target,
-									   MOVE_MOUNT_F_EMPTY_PATH)
-				: mkdir_p(v->target) ?: mount_volume(v, v->target);
+	for (size_t i = 0; i < n; i++) {
+		const struct launch_volume *v = &vols[i];
+		if (v->pod)
+			continue;
+		int r = trees[i] < 0 ? mkdir_p(v->target) ?: mount_volume(v, v->target)
+				     : (v->file ? make_file_target(v->target) : mkdir_p(v->target))
+					   ?: move_mount(trees[i], "", AT_FDCWD, v->target, MOVE_MOUNT_F_EMPTY_PATH);
 		if (r < 0) {
 			say("clearvm: guest-init: volume at %s: %s", v->target, strerror(errno));
-			report(ABI_STATUS_INIT_FAILED);
+			return -1;
 		}
 	}
+	return 0;
+}
+
+// A pod's later container `name` (ABI_ENTER_CONTAINER), in the pod share: the host has bound
+// its root at NAME and its volumes at .NAME/N. Its root is bound on itself (so that its world
+// comes down in one umount), then a child chrooted there mounts the basics and moves each
+// volume onto its target, as for a pod's app. All of it in PID 1's namespace, beneath the
+// share, which the other containers do not see. 0, or -1 (said).
+int container_up(const char *name, const struct launch_volume *vols, size_t n)
+{
+	int trees[LAUNCH_MAX_VOLUMES], r = 0;
+	size_t opened = 0;
+	char path[256];
+	if (fchdir(pod_fd) < 0 || mount(name, name, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		say("clearvm: guest-init: container %s: its root: %s", name, strerror(errno));
+		return -1;
+	}
+	for (; opened < n && r == 0; opened++) {
+		snprintf(path, sizeof(path), ".%s/%zu", name, opened);
+		if ((trees[opened] = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)) < 0)
+			r = -1, say("clearvm: guest-init: container %s: volume at %s: %s", name, vols[opened].target,
+				    strerror(errno));
+	}
+	pid_t pid = r < 0 ? 0 : fork();
+	if (pid == 0 && r == 0) {
+		if (chroot(name) < 0 || chdir("/") < 0) {
+			say("clearvm: guest-init: container %s: entering its root: %s", name, strerror(errno));
+			_exit(1);
+		}
+		mount_basics();
+		_exit(mount_volumes(vols, n, trees) < 0);
+	}
+	int ws;
+	if (r == 0 && (pid < 0 || waitpid(pid, &ws, 0) < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws)))
+		r = -1; // the child said why
+	for (size_t i = 0; i < opened; i++)
+		if (trees[i] >= 0)
+			close(trees[i]);
+	if (r < 0)
+		container_down(name);
+	return r;
+}
+
+void container_down(const char *name)
+{
+	if (fchdir(pod_fd) < 0 || umount2(name, MNT_DETACH) < 0)
+		say("clearvm: guest-init: container %s: its mounts: %s", name, strerror(errno));
 }
 
 // A pod: each app's root at /apps/N, with the basics and its volumes mounted from inside it
@@ -224,8 +290,7 @@ void mount_apps(const struct launch_spec *ls, struct workload *ws)
 			if (chroot(w->root) < 0 || chdir("/") < 0)
 				fail("entering an app's root");
 			mount_basics();
-			mount_volumes(lw, trees);
-			_exit(0);
+			_exit(mount_volumes(lw->volumes, lw->nvolumes, trees) < 0);
 		}
 		for (size_t v = 0; v < lw->nvolumes; v++)
 			if (trees[v] >= 0)

@@ -73,6 +73,7 @@ static int read_volumes(const void *fdt, int parent, struct launch_workload *w, 
 		v->readonly = flag(fdt, node, "readonly");
 		v->file = flag(fdt, node, "file");
 		v->virtiofs = flag(fdt, node, "virtiofs");
+		v->pod = flag(fdt, node, "pod");
 		if (!v->tag || !v->target || v->target[0] != '/')
 			return -EINVAL;
 	}

@@ -21,6 +21,7 @@ struct launch_volume {
 	bool readonly;
 	bool file; // the share holds one file (ABI_FILE_VOLUME_ENTRY), bound at target
 	bool virtiofs; // shared over virtio-fs, else 9p
+	bool pod;      // the pod share (ABI_POD_DIR), not in the root
 };
 
 // A single container (the root node) or one app of a pod (an app@N node).

@@ -24,6 +24,8 @@ struct vm_volume {
 	bool readonly;
 	bool file;
 	bool nonrecursive; // mounts beneath host are not shared (rkt's "recursive": false)
+	bool pod; // the share of a pod's later containers (an OCI runtime's), at no target: the
+		  // host mounts made beneath it later reach the guest
 };
 
 #define CONFIG_MAX_APPS 8

@@ -197,7 +197,12 @@ static void take_request(struct io_thread *io, unsigned s)
 		answer(es, set_memory(io, es, h.memory_mib));
 		return;
 	}
-	bool known = whole && !io->cfg->napps && !app[0]; // a container's one workload
+	// A container's one workload, or (in a pod's VM) the pod's later containers, by name:
+	// guest-init knows which it runs.
+	bool pod_share = false;
+	for (unsigned i = 0; i < io->cfg->nvolumes; i++)
+		pod_share = pod_share || io->cfg->volumes[i].pod;
+	bool known = whole && !io->cfg->napps && (!app[0] || pod_share);
 	for (unsigned i = 0; whole && i < io->cfg->napps; i++)
 		known = known || !strcmp(app, io->cfg->apps[i].app_name);
 	if (!known) {

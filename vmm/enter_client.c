@@ -4,6 +4,7 @@
 // struct abi_control messages, until the 4-byte status comes back.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -69,10 +70,23 @@ int enter_send(int s, const struct enter_request *r)
 	memcpy(h.rlimits, r->rlimits, r->nrlimits * sizeof(h.rlimits[0]));
 	if (r->no_new_privs)
 		h.flags |= ABI_ENTER_NO_NEW_PRIVS;
+	if (r->container)
+		h.flags |= ABI_ENTER_CONTAINER;
+	if (r->bound_caps) {
+		h.flags |= ABI_ENTER_BOUND_CAPS;
+		h.caps = r->caps;
+	}
 	size_t off = sizeof(h), n = 2;
 	bool fits = put(req, sizeof(req), &off, r->app) && put(req, sizeof(req), &off, r->cwd);
 	for (char *const *a = r->argv; fits && *a; a++, h.argc++, n++)
 		fits = put(req, sizeof(req), &off, *a);
+	for (unsigned v = 0; fits && r->container && v < r->nvolumes; v++, h.nvolumes++, n++) {
+		const struct vm_volume *vol = &r->volumes[v];
+		char str[4096 + 3];
+		int len = snprintf(str, sizeof(str), "%c%c%s", vol->readonly ? 'r' : 'w', vol->file ? 'f' : 'd',
+				   vol->guest);
+		fits = len > 0 && (size_t)len < sizeof(str) && put(req, sizeof(req), &off, str);
+	}
 	for (char *const *e = r->env; fits && e && *e; e++, n++)
 		fits = put(req, sizeof(req), &off, *e);
 	if (!fits || n > ABI_ENTER_MAX_STRINGS)

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include "../guest-init/abi.h"
+#include "config.h"
 
 struct enter_request {
 	const char *app;		// a pod's app; "" for an OCI container's workload
@@ -23,6 +24,13 @@ struct enter_request {
 	struct abi_rlimit rlimits[ABI_ENTER_MAX_RLIMITS]; // the first nrlimits are set for it
 	unsigned nrlimits;
 	bool no_new_privs;
+	// A pod's later container (ABI_ENTER_CONTAINER, app its name) with these volumes; or, with
+	// bound_caps, an exec into one.
+	bool container;
+	const struct vm_volume *volumes;
+	unsigned nvolumes;
+	bool bound_caps; // the command's capabilities are bounded to caps
+	uint64_t caps;
 };
 
 // The abstract socket address for name (no file; reachable host-wide, so the server checks

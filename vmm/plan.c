@@ -27,7 +27,8 @@ static struct jail_share volume_share(const struct vm_volume *v)
 	return (struct jail_share){.path = v->host,
 				   .readonly = v->readonly,
 				   .file = v->file,
-				   .nonrecursive = v->nonrecursive};
+				   .nonrecursive = v->nonrecursive,
+				   .propagate = v->pod};
 }
 
 // A workload's root and its volumes, the volumes tagged in the order the launch spec names them.

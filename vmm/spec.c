@@ -103,6 +103,8 @@ static int put_workload(void *fdt, const struct vm_config *w, const char *root_t
 			r = fdt_property(fdt, "file", NULL, 0);
 		if (!r && volume_virtiofs)
 			r = fdt_property(fdt, "virtiofs", NULL, 0);
+		if (!r && w->volumes[i].pod)
+			r = fdt_property(fdt, "pod", NULL, 0);
 		r = r ?: fdt_end_node(fdt);
 	}
 	return r ? -EINVAL : 0;

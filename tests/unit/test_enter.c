@@ -83,6 +83,31 @@ static void request(void)
 	   "strings: the app (\"\" in a container), the cwd, the arguments, the environment");
 }
 
+// A pod's later container: its name as the app, its volumes' strings after the arguments, its
+// capabilities in the header.
+static void container(void)
+{
+	char *argv[] = {"/bin/true", NULL}, *env[] = {"A=b", NULL};
+	const struct vm_volume vols[] = {{.guest = "/data", .readonly = true}, {.guest = "/etc/hosts", .file = true}};
+	struct enter_request r = {.app = "c2", .cwd = "/", .argv = argv, .env = env, .container = true,
+				  .volumes = vols, .nvolumes = 2, .bound_caps = true, .caps = 1ULL << 21};
+	int nfds, ret;
+	round_trip(&r, &nfds, &ret);
+	struct abi_enter_header h;
+	memcpy(&h, buf, sizeof(h));
+	is(ret, 0, "a pod's later container's request is sent");
+	ok((h.flags & ABI_ENTER_CONTAINER) && (h.flags & ABI_ENTER_BOUND_CAPS) && h.caps == 1ULL << 21,
+	   "flagged as one, with its capability set");
+	is(h.nvolumes, 2, "nvolumes counts its volumes");
+	static const char want[] = "c2\0/\0/bin/true\0rd/data\0wf/etc/hosts\0A=b";
+	ok(h.size == sizeof(want) && !memcmp(buf + sizeof(h), want, sizeof(want)),
+	   "strings: its name, the cwd, the arguments, each volume (r/w, d/f, target), the environment");
+	r.container = false;
+	round_trip(&r, &nfds, &ret);
+	memcpy(&h, buf, sizeof(h));
+	ok(!(h.flags & ABI_ENTER_CONTAINER) && h.nvolumes == 0, "an exec into it: no volumes");
+}
+
 static void refused(void)
 {
 	char *argv[] = {"/bin/true", NULL}, *none[] = {NULL};
@@ -115,6 +140,7 @@ static void refused(void)
 int main(void)
 {
 	request();
+	container();
 	refused();
 	return tap_done();
 }

@@ -80,7 +80,9 @@ int main(void)
 
 	char *argv[] = {"/bin/true", NULL};
 	struct vm_config one = {.hostname = "h", .argv = argv, .env = env, .nenv = 1, .workdir = "/",
-				.nrlimits = 2, .no_new_privs = true, .exec = true};
+				.nrlimits = 2, .no_new_privs = true, .exec = true, .nvolumes = 2};
+	one.volumes[0] = (struct vm_volume){.host = "/d", .guest = "/data"};
+	one.volumes[1] = (struct vm_volume){.host = "/p", .guest = ABI_POD_DIR, .pod = true};
 	one.rlimits[0] = (struct vm_rlimit){.resource = 7, .soft = 1000, .hard = 1024};
 	one.rlimits[1] = (struct vm_rlimit){.resource = 4, .soft = 0, .hard = UINT64_MAX};
 	is(spec_build_fdt(&one, &fdt, &size), 0, "a single container's spec built");
@@ -92,6 +94,8 @@ int main(void)
 	   "rlimits: each resource's soft and hard limit, 64 bits");
 	ok(ls.apps[0].no_new_privs && ls.exec, "no-new-privs and exec");
 	ok(!ls.apps[0].root_virtiofs, "--fs 9p (a config's zero value): the root is mounted over 9p");
+	ok(ls.apps[0].nvolumes == 2 && !ls.apps[0].volumes[0].pod && ls.apps[0].volumes[1].pod,
+	   "the pod share is marked as such, a volume is not");
 	launch_spec_free(&ls);
 	is(launch_spec_read(fdt, size - 1, 8, &ls, &bad), -EINVAL, "cut short by a byte: refused");
 	launch_spec_free(&ls);
