@@ -97,7 +97,7 @@ static int remove_one(const char *path, const struct stat *st, int type, struct 
 
 int file_remove_tree(const char *path)
 {
-	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
 		return log_err(errno, "removing %s", path);
 	return 0;
 }

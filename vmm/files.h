@@ -14,8 +14,8 @@ int file_read(const char *path, size_t max, char **out, size_t *len);
 // Reads fd to its end (a pipe, a pseudo-file of /proc or /sys), at most max bytes,
 // NUL-terminated, into *out (malloc'd). 0, or -errno (not logged; -EFBIG: longer than max).
 int fd_read_all(int fd, size_t max, char **out, size_t *len);
-// Removes path and everything beneath it, never following a symlink (gone already: 0). 0 or
-// -errno (logged).
+// Removes path and everything beneath it, never following a symlink nor entering another file
+// system mounted beneath it (gone already: 0). 0 or -errno (logged).
 int file_remove_tree(const char *path);
 // mkdir -p: path and its missing parents with mode (existing ones are left as they are). 0 or
 // -errno (logged).

@@ -36,6 +36,11 @@ int oci_update(struct oci_globals *g, int argc, char **argv);
 // exec.c: exec [options] ID [CMD ARGS...]: a process in the running container. Its status, or
 // OCI_FAILED with one line logged.
 int oci_exec(struct oci_globals *g, int argc, char **argv);
+struct bundle;
+struct enter_request;
+// The enter request for b's process: in the container whose VM it is (app ""), or in the pod's
+// later container named app, with that container's capabilities.
+void oci_enter_request(const struct bundle *b, const char *app, struct enter_request *req);
 // The exec socket in a container's state directory, as a path of any length's directory can
 // be reached (through dirfd, open on it): into buf.
 void oci_exec_socket_path(int dirfd, char *buf, size_t size);

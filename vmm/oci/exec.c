@@ -42,6 +42,27 @@ void oci_exec_socket_path(int dirfd, char *buf, size_t size)
 	snprintf(buf, size, "/proc/self/fd/%d/exec.sock", dirfd);
 }
 
+void oci_enter_request(const struct bundle *b, const char *app, struct enter_request *req)
+{
+	*req = (struct enter_request){.app = app,
+				      .cwd = b->vm.workdir,
+				      .argv = b->vm.argv,
+				      .env = b->vm.env,
+				      .uid = b->uid,
+				      .gid = b->gid,
+				      .groups = b->groups,
+				      .ngroups = b->ngroups,
+				      .tty = b->vm.tty,
+				      .no_new_privs = b->vm.no_new_privs,
+				      // a pod's later container's own (a VM's container: its workload's)
+				      .bound_caps = app[0] && b->vm.bound_caps,
+				      .caps = b->vm.caps};
+	for (unsigned i = 0; i < b->vm.nrlimits && i < ABI_ENTER_MAX_RLIMITS; i++, req->nrlimits++)
+		req->rlimits[i] = (struct abi_rlimit){.resource = b->vm.rlimits[i].resource,
+						      .soft = b->vm.rlimits[i].soft,
+						      .hard = b->vm.rlimits[i].hard};
+}
+
 static int parse(int argc, char **argv, struct exec_options *o)
 {
 	const char *v;
@@ -186,6 +207,10 @@ int oci_exec(struct oci_globals *g, int argc, char **argv)
 	enum oci_status st = state_status(&s);
 	bool sandbox = bundle_annotations_sandbox(s.annotations);
 	state_free(&s);
+	// A pod's later container runs in the VM of the pod's first: the command goes there.
+	bool pod = s.pod[0];
+	char vm_dir[sizeof(s.dir)];
+	snprintf(vm_dir, sizeof(vm_dir), "%s/%s", g->root_dir, pod ? s.pod : o.id);
 	if (st != OCI_RUNNING)
 		return log_err(0, "exec: container %s is %s, not running", o.id,
 			       state_status_name(st)),
@@ -202,26 +227,14 @@ int oci_exec(struct oci_globals *g, int argc, char **argv)
 	bool own_tty = false;
 	if (r == 0 && b.vm.tty)
 		r = open_terminal(&o, &b, &con, &own_tty);
-	int dirfd = r < 0 ? -1 : open(s.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int dirfd = r < 0 ? -1 : open(vm_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	char path[64];
 	oci_exec_socket_path(dirfd, path, sizeof(path));
 	int sock = dirfd < 0 ? -EBADF : enter_connect(path, false);
 	if (r == 0 && sock < 0)
 		r = log_err(sock, "exec: container %s: its exec socket", o.id);
-	struct enter_request req = {.app = "",
-				    .cwd = b.vm.workdir,
-				    .argv = b.vm.argv,
-				    .env = b.vm.env,
-				    .uid = b.uid,
-				    .gid = b.gid,
-				    .groups = b.groups,
-				    .ngroups = b.ngroups,
-				    .tty = b.vm.tty};
-	req.no_new_privs = b.vm.no_new_privs;
-	for (unsigned i = 0; i < b.vm.nrlimits && i < ABI_ENTER_MAX_RLIMITS; i++, req.nrlimits++)
-		req.rlimits[i] = (struct abi_rlimit){.resource = b.vm.rlimits[i].resource,
-						     .soft = b.vm.rlimits[i].soft,
-						     .hard = b.vm.rlimits[i].hard};
+	struct enter_request req;
+	oci_enter_request(&b, pod ? o.id : "", &req);
 	if (own_tty && !tty_size(&req.rows, &req.cols))
 		req.rows = req.cols = 0;
 	else if (!own_tty) {

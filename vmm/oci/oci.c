@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../enter_client.h"
 #include "../files.h"
 #include "../net/net.h"
 #include "../sandbox/privs.h"
@@ -34,6 +35,7 @@
 #include "console.h"
 #include "hooks.h"
 #include "oci.h"
+#include "pod_share.h"
 #include "state.h"
 
 static int open_log(const char *path, const char *format)
@@ -134,6 +136,39 @@ static int sandbox_child(struct oci_state *s, int ready, const int *inherited, i
 	while (sigwait(&down, &sig) != 0)
 		;
 	return 0;
+}
+
+// A pod's later container (pod_share.h): this process stands for it on the host as an exec's
+// does. It connects to the pod's VM at create (so a VM gone is said then), becomes nobody as
+// the sandbox does, sends the container's process at start, passes on the signals it gets and
+// ends with the container's status; killed, its container is killed in the guest.
+static int joined_child(struct oci_state *s, int ready, struct bundle *b, const char *owner_dir,
+			const int *inherited, int ninherited)
+{
+	struct waiting w;
+	if (open_waiting(s, ready, &w) < 0)
+		return EXIT_CLEARVM_FAILED;
+	int dirfd = open(owner_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char path[64];
+	oci_exec_socket_path(dirfd, path, sizeof(path));
+	int sock = dirfd < 0 ? -errno : enter_connect(path, false);
+	if (dirfd >= 0)
+		close(dirfd);
+	if (sock < 0)
+		return log_err(sock, "the pod's VM (container %s)", s->pod), EXIT_CLEARVM_FAILED;
+	if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+		return log_err(errno, "container %s: becoming nobody", s->id), EXIT_CLEARVM_FAILED;
+	if (privs_drop(inherited, ninherited, 0) < 0 || wait_for_start(&w) < 0)
+		return EXIT_CLEARVM_FAILED;
+	if (!config_has_env(&b->vm, "PATH") && config_set_env(&b->vm, "PATH=" CONFIG_DEFAULT_PATH) < 0)
+		return EXIT_CLEARVM_FAILED;
+	struct enter_request req;
+	oci_enter_request(b, s->id, &req);
+	req.container = true;
+	req.volumes = b->vm.volumes;
+	req.nvolumes = b->vm.nvolumes;
+	int st = enter_send(sock, &req) ?: enter_wait(sock, -1);
+	return st < 0 ? EXIT_CLEARVM_FAILED : st;
 }
 
 // linux.cgroupsPath, cgroupfs style on a cgroup v2 host ("/a/b" or "a/b", beneath the
@@ -253,10 +288,19 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 				    : "process.terminal: needs --console-socket");
 	if (r == 0 && b.sandbox && console)
 		r = log_err(0, "a pod sandbox has no terminal");
+	// A Kubernetes pod's app container: the first in the pod's network namespace makes the
+	// pod's VM; a later one runs in that VM (pod_share.h).
+	bool pod = r == 0 && b.netns == BUNDLE_NETNS_PATH && !b.sandbox && geteuid() == 0;
+	static char owner[STATE_ID_MAX + 1], owner_dir[PATH_MAX];
+	bool joined = pod && pod_find(g->root_dir, b.netns_path, owner, sizeof(owner)) > 0;
+	snprintf(owner_dir, sizeof(owner_dir), "%s/%s", g->root_dir, owner);
+	if (joined && console)
+		r = log_err(0, "a pod's later container with a terminal: not supported (the pod's "
+			       "first container may have one)");
 	struct console con = {-1, -1};
 	if (r == 0 && console)
 		r = console_open(&con, b.console_rows, b.console_cols);
-	if (r == 0 && b.netns == BUNDLE_NETNS_PATH && !b.sandbox) {
+	if (r == 0 && b.netns == BUNDLE_NETNS_PATH && !b.sandbox && !joined) {
 		int fd = open(b.netns_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
 			r = log_err(errno, "network namespace %s", b.netns_path);
@@ -278,7 +322,7 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	snprintf(s.dir, sizeof(s.dir), "%s/%s", g->root_dir, id);
 	snprintf(s.bundle, sizeof(s.bundle), "%s", dir);
 	now_rfc3339(s.created, sizeof(s.created));
-	s.ram_mib = b.sandbox ? 0 : b.vm.memory_mib;
+	s.ram_mib = b.sandbox || joined ? 0 : b.vm.memory_mib;
 	r = r ?: make_dirs(g->root_dir, &s);
 	if (r < 0) {
 		bundle_free(&b);
@@ -286,12 +330,18 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 	}
 	if (make_cgroup(b.cgroups_path, &s) < 0)
 		return create_failed(0, &s, &b);
+	if (joined) {
+		snprintf(s.pod, sizeof(s.pod), "%s", owner);
+		s.pod_volumes = cfg->nvolumes;
+	}
+	if ((joined && pod_bind(owner_dir, id, cfg) < 0) || (pod && !joined && pod_share_add(&s, b.netns_path, cfg) < 0))
+		return create_failed(0, &s, &b);
 	// The fds the VMM closes when it drops its privileges: all but the log's, and the exec
 	// socket made after this list.
 	static int inherited[1024];
 	int ninherited = privs_inherited_fds(inherited, 1024, log_fd);
-	cfg->exec_fd = -1; // a sandbox takes no exec
-	if (!b.sandbox && listen_exec(&s, cfg) < 0)
+	cfg->exec_fd = -1; // a sandbox takes no exec, a pod's later container's go to the pod's VM
+	if (!b.sandbox && !joined && listen_exec(&s, cfg) < 0)
 		return create_failed(0, &s, &b);
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0)
@@ -307,6 +357,7 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 		int status = s.cgroup[0] && join_cgroup(s.cgroup) < 0
 				 ? EXIT_CLEARVM_FAILED
 			     : b.sandbox ? sandbox_child(&s, ready[1], inherited, ninherited)
+			     : joined	 ? joined_child(&s, ready[1], &b, owner_dir, inherited, ninherited)
 					 : vmm_child(cfg, &s, ready[1], inherited, ninherited);
 		fflush(stdout);
 		_exit(status);

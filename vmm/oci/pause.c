@@ -21,6 +21,10 @@ int oci_pause(struct oci_globals *g, int argc, char **argv, bool resume)
 	if (!id || state_read(g->root_dir, id, &s) < 0)
 		return OCI_FAILED;
 	state_free(&s);
+	if (s.pod[0]) // its host process is no VMM: stopping it would not stop the container
+		return log_err(0, "%s: container %s runs in the VM of the pod's container %s: %s that "
+				  "one (the whole VM)", cmd, id, s.pod, cmd),
+		       OCI_FAILED;
 	enum oci_status st = state_status(&s), want = resume ? OCI_PAUSED : OCI_RUNNING;
 	if (st != want)
 		return log_err(0, "%s: container %s is %s, not %s", cmd, id, state_status_name(st),

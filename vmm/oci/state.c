@@ -13,6 +13,7 @@
 #include "../files.h"
 #include "../json.h"
 #include "../util.h"
+#include "pod_share.h"
 #include "state.h"
 
 int state_root(const char *root, char *out, size_t size)
@@ -84,6 +85,12 @@ int state_write(const struct oci_state *s)
 	json_object_object_add(o, "created", json_object_new_string(s->created));
 	json_object_object_add(o, "cgroup", json_object_new_string(s->cgroup));
 	json_object_object_add(o, "ramMiB", json_object_new_uint64(s->ram_mib));
+	if (s->netns[0])
+		json_object_object_add(o, "podNetns", json_object_new_string(s->netns));
+	if (s->pod[0]) {
+		json_object_object_add(o, "podVM", json_object_new_string(s->pod));
+		json_object_object_add(o, "podVolumes", json_object_new_int((int)s->pod_volumes));
+	}
 	json_object_object_add(o, "annotations", ann ? ann : json_object_new_object());
 	snprintf(text, sizeof(text), "%s\n",
 		 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
@@ -129,6 +136,12 @@ int state_read(const char *root, const char *id, struct oci_state *s)
 	snprintf(s->cgroup, sizeof(s->cgroup), "%s", cg ? cg : "");
 	json_object *ram = get(o, "ramMiB", json_type_int);
 	s->ram_mib = ram ? json_object_get_uint64(ram) : 0;
+	const char *netns = get_str(o, "podNetns"), *pod = get_str(o, "podVM");
+	json_object *pod_volumes = get(o, "podVolumes", json_type_int);
+	snprintf(s->netns, sizeof(s->netns), "%s", netns ? netns : "");
+	if (pod && state_id_valid(pod))
+		snprintf(s->pod, sizeof(s->pod), "%s", pod);
+	s->pod_volumes = pod_volumes ? (unsigned)json_object_get_int(pod_volumes) : 0;
 	s->annotations =
 	    strdup(ann ? json_object_to_json_string_ext(ann, JSON_C_TO_STRING_PLAIN) : "{}");
 	json_object_put(o);
@@ -204,5 +217,16 @@ int state_remove(const struct oci_state *s)
 {
 	if (s->cgroup[0] && rmdir(s->cgroup) < 0 && errno != ENOENT)
 		log_err(errno, "removing cgroup %s", s->cgroup); // and the state still goes
+	// What is bound in a pod's share goes first: the tree removed below holds none of it.
+	pod_share_remove(s->dir);
+	if (s->pod[0]) {
+		char owner[sizeof(s->dir) + sizeof(s->pod) + 2];
+		snprintf(owner, sizeof(owner), "%s", s->dir);
+		char *slash = strrchr(owner, '/');
+		if (slash) {
+			snprintf(slash + 1, sizeof(owner) - (size_t)(slash + 1 - owner), "%s", s->pod);
+			pod_unbind(owner, s->id, s->pod_volumes);
+		}
+	}
 	return file_remove_tree(s->dir);
 }

@@ -20,6 +20,12 @@ struct oci_state {
 	char *annotations; // JSON object text (owned)
 	char cgroup[4096]; // the cgroup directory clearvm made for the VMM ("" none)
 	uint64_t ram_mib; // the VM's RAM, fixed at create (0: none, a pod's sandbox)
+	// A pod's VM (pod.c): its network namespace, whose later containers join it ("" none).
+	char netns[4096];
+	// A pod's later container: the container whose VM it runs in ("" none), and how many
+	// volumes it has bound in that VM's pod share.
+	char pod[STATE_ID_MAX + 1];
+	unsigned pod_volumes;
 };
 
 enum oci_status { OCI_CREATED, OCI_RUNNING, OCI_PAUSED, OCI_STOPPED };

@@ -226,6 +226,10 @@ int oci_update(struct oci_globals *g, int argc, char **argv)
 		return OCI_FAILED;
 	bool sandbox = bundle_annotations_sandbox(s.annotations);
 	state_free(&s);
+	if (s.pod[0]) // its resources are the VM's, which the pod's first container has
+		return log_err(0, "update: container %s runs in the VM of the pod's container %s: "
+				  "update that one", id, s.pod),
+		       OCI_FAILED;
 	struct resources_update u;
 	if (resources_parse_update(request, &u) < 0)
 		return OCI_FAILED;

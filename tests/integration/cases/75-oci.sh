@@ -350,12 +350,61 @@ check "and its IPv6 address (got: $(cat "$work/vol/addr6"))" grep -q 'inet6 2001
 check "the guest reaches the host's side over IPv6" grep -qx from-host "$work/vol/got6"
 check "and the host reaches the guest at the namespace's IPv6 address" \
 	wait_until 30 sh -c "timeout 10 busybox wget -qO- 'http://[2001:db8:9::2]/g' | grep -qx from-guest"
-oci create --bundle "$work/b16" --pid-file "$work/x.pid" c17 2> "$work/err"; rc=$?
-check "a second container in that namespace: refused at create, one line (got $rc: $(cat "$work/err"))" \
-	test $rc = 1 -a "$(wc -l < "$work/err")" = 1 -a ! -e "$oroot/c17"
+# A pod's later containers, each in its own root (a copy of the rootfs with a file of its own)
+# with its own volumes: they run in the VM of the pod's first container (c16), beside it.
+# pod_bundle DIR ID SCRIPT [VOLUME_OPTION]: its bundle, $work/vol-ID at /own (rw unless given).
+pod_bundle() {
+	mkdir -p "$work/root-$2" "$work/vol-$2" && cp -a "$root/." "$work/root-$2/" && echo "root of $2" > "$work/root-$2/only-here"
+	echo "volume of $2" > "$work/vol-$2/f"
+	bundle "$1" '["/bin/sh", "-c", "'"$3"'"]' '' \
+		'"mounts": [{"destination": "/own", "type": "bind", "source": "'"$work/vol-$2"'", "options": ["rbind", "'"${4:-rw}"'"]}],
+		 "linux": {"namespaces": [{"type": "network", "path": "/run/netns/'"$ns"'"}, {"type": "mount"}]}'
+	sed -i "s|\"path\": \"$root\"|\"path\": \"$work/root-$2\"|" "$1/config.json"
+}
+pod_bundle "$work/b20" c20 'echo mine > /tmp/mark; echo started > /own/up; exec sleep 1000'
+"$engine" "$build/clearvm" "$oroot" "$work/b20" c20 "$work/c20.pid" > "$work/out20" 2> "$work/err20" &
+epid20=$!
+check "a pod's later container runs ($(cat "$work/err20" 2>&1))" wait_until 60 grep -qx started "$work/vol-c20/up"
+c20p=$(cat "$work/c20.pid")
+check "its host process holds no VM (no /dev/kvm open) and is nobody" \
+	sh -c "! ls -l /proc/$c20p/fd | grep -q kvm && grep -q '^Uid:[[:space:]]*65534[[:space:]]' /proc/$c20p/status"
+check "the state says running" state_is c20 status '"running"'
+check "exec into it: its own root and /tmp" test "$(oci exec c20 cat /only-here /tmp/mark 2>&1)" = "root of c20
+mine"
+check "and not the first container's /tmp or volume" sh -c "! $(printf '%q ' "$build/clearvm") --root '$oroot' exec c20 cat /tmp/g /vol/link 2> /dev/null"
+check "the first container sees the later one's process (one VM)" sh -c "$(printf '%q ' "$build/clearvm") --root '$oroot' exec c16 ps | grep -q '[s]leep 1000'"
+pod_bundle "$work/b17" c17 'sleep 4242 & cat /only-here /own/f; test -e /vol/link || echo no-vol; touch /own/x 2> /dev/null || echo read-only; wget -qO- http://127.0.0.1/g; ip -o addr show dev eth0 | grep -c 10.99.0.2; echo err >&2; exit 5' ro
+"$engine" "$build/clearvm" "$oroot" "$work/b17" c17 "$work/c17.pid" > "$work/out17" 2> "$work/err17"; rc=$?
+check "another: its status (5, got $rc: $(cat "$work/err17"))" test $rc = 5
+check "its stderr" test "$(cat "$work/err17")" = err
+check "its own root and read-only volume, not the first's; the first's server on the pod's loopback; the pod's address (got: $(cat "$work/out17" | tr '\n' ' '))" \
+	test "$(cat "$work/out17")" = "root of c17
+volume of c17
+no-vol
+read-only
+from-guest
+1"
+check "what a later container left running ends with it" sh -c "! $(printf '%q ' "$build/clearvm") --root '$oroot' exec c16 ps | grep -q '[s]leep 4242'"
+oci kill c20 KILL
+wait $epid20; rc=$?
+check "kill -9 of a later container: its host process ends with 137 (got $rc)" test $rc = 137
+oci delete c17
+oci delete c20
+check "deleted, the later containers leave nothing bound in the pod's share, and their roots and volumes as they were" \
+	sh -c "! grep -q '$oroot/c16/pod/' /proc/self/mountinfo && test -z \"\$(ls -A '$oroot/c16/pod')\" && test -s '$work/root-c17/bin/busybox' && test -f '$work/vol-c17/f' && test ! -e '$work/vol-c17/x'"
+check "the first container goes on" sh -c "timeout 10 busybox wget -qO- http://10.99.0.2/g | grep -qx from-guest"
+pod_bundle "$work/b21" c21 'echo started > /own/up; exec sleep 1000'
+"$engine" "$build/clearvm" "$oroot" "$work/b21" c21 "$work/c21.pid" > /dev/null 2> "$work/err21" &
+epid21=$!
+check "(a later container runs)" wait_until 60 grep -qx started "$work/vol-c21/up"
 oci kill c16 KILL
 wait $epid
+wait $epid21; rc=$?
+check "the pod's VM ended (its first container killed): a later container ends with it, not 0 (got $rc)" test $rc != 0
+check "and its state says stopped" state_is c21 status '"stopped"'
 oci delete c16
+oci delete c21
+check "both deleted: nothing of them left bound on the host" sh -c "! grep -q '$oroot/' /proc/self/mountinfo && test ! -e '$oroot/c16' && test -f '$work/vol-c21/up'"
 # The next container in the namespace (a restart in a Kubernetes pod) finds it as it was.
 rm -f "$work/vol/got"
 "$engine" "$build/clearvm" "$oroot" "$work/b16" c18 "$work/c18.pid" > "$work/out18" 2> "$work/err18" &

@@ -92,10 +92,20 @@ type=io.kubernetes.cri.container-type
 "${C[@]}" "${R[@]}" -d --annotation $type=sandbox --with-ns "network:/run/netns/$ns" "$img" sb /pause > /dev/null 2> "$work/err"
 check "a pod sandbox through containerd: its task runs ($(cat "$work/err"))" \
 	wait_until 60 sh -c "$(printf '%q ' "${C[@]}") task ls | grep -q '^sb .*RUNNING'"
-"${C[@]}" "${R[@]}" --rm --annotation $type=container --with-ns "network:/run/netns/$ns" "$img" app /bin/sh -c 'ip addr show eth0' \
+"${C[@]}" "${R[@]}" -d --annotation $type=container --with-ns "network:/run/netns/$ns" "$img" app1 \
+	/bin/sh -c 'echo from-first > /tmp/g; exec httpd -f -p 80 -h /tmp' > /dev/null 2> "$work/err"
+check "the pod's first app container serves at the pod's address ($(cat "$work/err"))" \
+	wait_until 100 sh -c "timeout 10 busybox wget -qO- http://10.98.1.2/g | grep -qx from-first"
+"${C[@]}" "${R[@]}" --rm --annotation $type=container --with-ns "network:/run/netns/$ns" "$img" app /bin/sh -c 'ip addr show eth0; wget -qO- http://127.0.0.1/g; test -e /tmp/g || echo own-tmp; exit 3' \
 	> "$work/out" 2> "$work/err"; rc=$?
-check "the pod's app container runs in a VM with the pod's address (got $rc: $(grep inet "$work/out") $(cat "$work/err"))" \
-	grep -q 'inet 10.98.1.2/24' "$work/out"
+check "a second app container of the pod: its status (3, got $rc: $(cat "$work/err"))" test $rc = 3
+check "it runs in the pod's VM: the pod's address, the first's server on the loopback, its own /tmp (got: $(grep -v '^ ' "$work/out" | tr '\n' ' '))" \
+	sh -c "grep -q 'inet 10.98.1.2/24' '$work/out' && grep -qx from-first '$work/out' && grep -qx own-tmp '$work/out'"
+"${C[@]}" task kill -s KILL app1
+check "the first app container's task stops" \
+	wait_until 60 sh -c "$(printf '%q ' "${C[@]}") task ls | grep -q '^app1 .*STOPPED'"
+"${C[@]}" task delete app1 > /dev/null 2>&1
+"${C[@]}" container rm app1 > /dev/null 2>&1
 "${C[@]}" task kill sb
 check "the sandbox's task stops on SIGTERM" \
 	wait_until 60 sh -c "$(printf '%q ' "${C[@]}") task ls | grep -q '^sb .*STOPPED'"
