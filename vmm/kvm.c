@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "devnodes.h"
 #include "kvm_host.h"
 #include "vm.h"
 
@@ -39,7 +40,7 @@ int kvm_open_checked(struct vm *vm)
 	int r = kvm_host_refuse(kvm_host_kind());
 	if (r < 0)
 		return r;
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	vm->kvm_fd = devnode_open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0 && errno == EACCES)
 		return log_err(errno, "/dev/kvm (ask for access to it, e.g. the kvm group)");
 	if (vm->kvm_fd < 0)

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devnodes.h"
 #include "snapshot.h"
 #include "template.h"
 #include "vm.h"
@@ -64,7 +65,7 @@ static int template_key(const struct vm_config *cfg, uint64_t *key)
 	r = r ?: fnv_file(&h, cfg->initramfs);
 	// The CPU KVM offers: a template saved on another CPU (a host moved to new hardware, or a
 	// KVM module reloaded with other features) may hold state this one refuses.
-	int kvm = r ? -1 : open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int kvm = r ? -1 : devnode_open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	struct kvm_cpuid2 *cpuid = NULL;
 	if (!r && (kvm < 0 || (r = kvm_supported_cpuid(kvm, &cpuid)) < 0))
 		r = r ?: -errno;

@@ -4,6 +4,7 @@
 // own here: a VM booted to its template point and saved, before the run's VM is built.
 #include <string.h>
 
+#include "devnodes.h"
 #include "evloop.h"
 #include "net/net.h"
 #include "sandbox/privs.h"
@@ -104,8 +105,9 @@ int vmm_main(struct vmm_launch *l)
 	struct net_backend net = {.fd = -1, .vhost = -1};
 	int status = EXIT_CLEARVM_FAILED, r = net_backend_start(cfg, &net);
 	vm.net = &net;
-	if (r == 0 && boot_vm(&vm, cfg) == 0 && io_thread_prepare(&io, vm.mode == VM_RESTORE) == 0 &&
-	    privs_drop(l->inherited, MAX(l->ninherited, 0), vm.mem.size) == 0 &&
+	bool built = r == 0 && boot_vm(&vm, cfg) == 0 && io_thread_prepare(&io, vm.mode == VM_RESTORE) == 0;
+	devnodes_close(); // what was opened early and not used: the VM has its devices
+	if (built && privs_drop(l->inherited, MAX(l->ninherited, 0), vm.mem.size) == 0 &&
 	    (!l->built || l->built(l->hooks.ctx) == 0))
 		status = vm_run(&vm, &io);
 	if (cfg->boot_trace || cfg->stats_json) {

@@ -21,12 +21,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "../devnodes.h"
 #include "../util.h"
 #include "net.h"
 
 int tap_open(const char *name)
 {
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	int fd = devnode_open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return log_err(errno, "network: tap %s: /dev/net/tun", name);
 	struct ifreq ifr = {0};
@@ -53,7 +54,7 @@ int tap_open(const char *name)
 
 int tap_vhost_open(void)
 {
-	int fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
+	int fd = devnode_open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	uint64_t f = 0, need = 1ULL << 32 | 1ULL << 15; // VERSION_1, MRG_RXBUF

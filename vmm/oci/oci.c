@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../devnodes.h"
 #include "../enter_client.h"
 #include "../files.h"
 #include "../net/net.h"
@@ -354,6 +355,8 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 		if (console && (setsid() < 0 || ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0))
 			log_err(errno,
 				"the terminal: controlling terminal (resizes will not be seen)");
+		if (s.cgroup[0] && !b.sandbox && !joined) // the cgroup may allow no device (podman's pods)
+			devnodes_preopen();
 		int status = s.cgroup[0] && join_cgroup(s.cgroup) < 0
 				 ? EXIT_CLEARVM_FAILED
 			     : b.sandbox ? sandbox_child(&s, ready[1], inherited, ninherited)
