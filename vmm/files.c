@@ -116,3 +116,9 @@ int file_mkdir_p(const char *path, mode_t mode)
 		return log_err(errno, "%s", dir);
 	return 0;
 }
+
+bool file_same(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}

@@ -2,6 +2,7 @@
 // Whole-file reads and writes (files.c).
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -17,6 +18,8 @@ int fd_read_all(int fd, size_t max, char **out, size_t *len);
 // Removes path and everything beneath it, never following a symlink nor entering another file
 // system mounted beneath it (gone already: 0). 0 or -errno (logged).
 int file_remove_tree(const char *path);
+// a and b name the same file (device and inode; a namespace's: the same namespace).
+bool file_same(const char *a, const char *b);
 // mkdir -p: path and its missing parents with mode (existing ones are left as they are). 0 or
 // -errno (logged).
 int file_mkdir_p(const char *path, mode_t mode);

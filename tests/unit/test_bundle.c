@@ -264,8 +264,13 @@ int main(void)
 	refused(t, "\"linux\":{\"devices\":[{\"path\":\"/dev/kvm\"}]}", "linux.devices");
 	refused(t, "\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":1}]}",
 		"user namespace mappings");
-	refused(t, "\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}]}",
-		"joining a pid namespace");
+	ok(parse(&b, t, "\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/self/ns/pid\"},"
+			"{\"type\":\"ipc\",\"path\":\"/proc/self/ns/ipc\"}]}") == 0 && b.njoined == 2,
+	   "namespaces joined by path: noted for create");
+	ok(bundle_check_namespaces(&b, 0) < 0, "refused outside a pod's VM");
+	ok(bundle_check_namespaces(&b, 0x7ffffff0) < 0, "refused when the pod VM's process is not there");
+	is(bundle_check_namespaces(&b, getpid()), 0, "taken when they are the pod VM's process's");
+	bundle_free(&b);
 	refused(t, "\"mounts\":[{\"destination\":\"/x\",\"type\":\"tmpfs\"}]",
 		"a tmpfs at another path");
 	refused(

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../caps.h"
+#include "../files.h"
 #include "../json.h"
 #include "../owned.h"
 #include "../util.h"
@@ -256,15 +257,30 @@ static int read_namespaces(struct bundle *b, json_object *list)
 		if (!strcmp(type, "network")) {
 			b->netns = path && *path ? BUNDLE_NETNS_PATH : BUNDLE_NETNS_NEW;
 			b->netns_path = path;
-		} else if (path && *path) {
-			// pid, ipc, uts, mount, cgroup, user: the VM has its own; joining a host
-			// one would mean nothing to the guest.
-			return log_err(
-			    0,
-			    "config.json: linux.namespaces: joining the %s namespace %s: not "
-			    "possible in a VM (only a network namespace can be joined)",
-			    type, path);
+		} else if (path && *path) { // create decides (bundle_check_namespaces)
+			if (b->njoined == ARRAY_SIZE(b->joined))
+				return log_err(0, "config.json: linux.namespaces: too many joined");
+			b->joined[b->njoined++] = (struct bundle_ns){.type = type, .path = path};
 		}
+	}
+	return 0;
+}
+
+int bundle_check_namespaces(const struct bundle *b, pid_t pod_vmm)
+{
+	for (unsigned i = 0; i < b->njoined; i++) {
+		const struct bundle_ns *n = &b->joined[i];
+		char own[64];
+		snprintf(own, sizeof(own), "/proc/%d/ns/%s", (int)pod_vmm, n->type);
+		if (pod_vmm > 0 && strlen(n->type) < 16 && file_same(own, n->path))
+			continue;
+		// pid, ipc, uts, mount, cgroup, user: the VM has its own; joining a host one
+		// would mean nothing to the guest.
+		return log_err(0,
+			       "config.json: linux.namespaces: joining the %s namespace %s: not "
+			       "possible in a VM (only a network namespace can be joined, and a "
+			       "pod's VM's own)",
+			       n->type, n->path);
 	}
 	return 0;
 }

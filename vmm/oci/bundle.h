@@ -3,6 +3,8 @@
 // clearvm honours is mapped, what it cannot honour where it matters is refused (README's table).
 #pragma once
 
+#include <sys/types.h>
+
 #include "../config.h"
 #include "../owned.h"
 
@@ -32,6 +34,11 @@ enum bundle_netns {
 	BUNDLE_NETNS_PATH, // an existing one (the engine's): passt runs inside it
 };
 
+// A namespace of linux.namespaces given by path, other than the network one.
+struct bundle_ns {
+	const char *type, *path;
+};
+
 struct bundle {
 	struct vm_config vm;
 	const char *dir; // the bundle's directory, as given to bundle_parse
@@ -42,6 +49,8 @@ struct bundle {
 	uint32_t uid, gid; // process.user (0 when not given), also in vm.user as "uid:gid"
 	enum bundle_netns netns;
 	const char *netns_path;		     // BUNDLE_NETNS_PATH
+	struct bundle_ns joined[8];	     // the others joined by path
+	unsigned njoined;
 	const char *annotations;	     // the annotations object as JSON text ("{}" when none)
 	bool sandbox; // a Kubernetes pod's sandbox ("pause") container: nothing of it runs
 	const char *cgroups_path;	     // linux.cgroupsPath (NULL: none)
@@ -56,6 +65,10 @@ struct bundle {
 // interactive: process.terminal); kernel,
 // initramfs and the rest keep config_defaults' values. 0, or -errno with one line logged.
 int bundle_parse(const char *text, size_t len, const char *dir, struct bundle *b);
+// The namespaces b joins by path (but the network one): each must be that of the VMM of its
+// pod's VM, pod_vmm (0: none; podman joins a pod's later containers to its infra container's),
+// since every container of a pod shares the guest's. 0, or -1 with one line logged.
+int bundle_check_namespaces(const struct bundle *b, pid_t pod_vmm);
 // The text of one process object (runtime-spec's "process", as `exec --process` gives it) read
 // into b as bundle_parse reads config.json's: argv, env, workdir, user, uid, gid, groups, tty,
 // console size and capabilities. 0, or -errno with one line logged.

@@ -289,12 +289,19 @@ static int do_create(struct oci_globals *g, int argc, char **argv)
 				    : "process.terminal: needs --console-socket");
 	if (r == 0 && b.sandbox && console)
 		r = log_err(0, "a pod sandbox has no terminal");
+	// A path to the network namespace clearvm runs in (the host's, as runc would share it): the
+	// host's network through passt, as with no namespace, never the host's own interface.
+	if (r == 0 && b.netns == BUNDLE_NETNS_PATH && file_same(b.netns_path, "/proc/self/ns/net"))
+		b.netns = BUNDLE_NETNS_HOST;
 	// A Kubernetes pod's app container: the first in the pod's network namespace makes the
 	// pod's VM; a later one runs in that VM (pod_share.h).
 	bool pod = r == 0 && b.netns == BUNDLE_NETNS_PATH && !b.sandbox && geteuid() == 0;
 	static char owner[STATE_ID_MAX + 1], owner_dir[PATH_MAX];
-	bool joined = pod && pod_find(g->root_dir, b.netns_path, owner, sizeof(owner)) > 0;
+	pid_t owner_pid = 0;
+	bool joined = pod && pod_find(g->root_dir, b.netns_path, owner, sizeof(owner), &owner_pid) > 0;
 	snprintf(owner_dir, sizeof(owner_dir), "%s/%s", g->root_dir, owner);
+	if (r == 0)
+		r = bundle_check_namespaces(&b, joined ? owner_pid : 0);
 	if (joined && console)
 		r = log_err(0, "a pod's later container with a terminal: not supported (the pod's "
 			       "first container may have one)");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../guest-init/abi.h"
+#include "../files.h"
 #include "../util.h"
 #include "pod_share.h"
 
@@ -33,13 +34,7 @@ int pod_share_add(struct oci_state *s, const char *netns_path, struct vm_config 
 	return 0;
 }
 
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-int pod_find(const char *root_dir, const char *netns_path, char *owner, size_t size)
+int pod_find(const char *root_dir, const char *netns_path, char *owner, size_t size, pid_t *pid)
 {
 	DIR *d = opendir(root_dir);
 	struct dirent *e;
@@ -51,9 +46,11 @@ int pod_find(const char *root_dir, const char *netns_path, char *owner, size_t s
 		    snprintf(path, sizeof(path), "%s/%s/state.json", root_dir, e->d_name) >= (int)sizeof(path) ||
 		    access(path, F_OK) < 0 || state_read(root_dir, e->d_name, &s) < 0)
 			continue;
-		found = s.netns[0] && state_status(&s) != OCI_STOPPED && same_file(s.netns, netns_path);
-		if (found)
+		found = s.netns[0] && state_status(&s) != OCI_STOPPED && file_same(s.netns, netns_path);
+		if (found) {
 			snprintf(owner, size, "%s", s.id);
+			*pid = s.pid;
+		}
 		state_free(&s);
 	}
 	if (d)

@@ -18,8 +18,8 @@
 // can join it). 0 or -errno (logged).
 int pod_share_add(struct oci_state *s, const char *netns_path, struct vm_config *cfg);
 // The container of root_dir whose VM serves the pod of the network namespace netns_path, into
-// owner: 1 found, 0 none.
-int pod_find(const char *root_dir, const char *netns_path, char *owner, size_t size);
+// owner, its VMM's pid into *pid: 1 found, 0 none.
+int pod_find(const char *root_dir, const char *netns_path, char *owner, size_t size, pid_t *pid);
 // A later container's root and volumes (cfg's) bound in the pod share of owner_dir. 0 or
 // -errno (logged; what was bound is unbound).
 int pod_bind(const char *owner_dir, const char *id, const struct vm_config *cfg);

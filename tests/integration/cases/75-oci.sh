@@ -435,11 +435,23 @@ ip netns del "$ns"
 ip link del "cvh$$" 2> /dev/null
 check "nothing of it on the host's side: no clearvm link" sh -c "! ip -o link | grep -q clearvm"
 
+# A path to the host's own network namespace (runc would share it): the guest gets the host's
+# network through passt, as with no namespace, and the host's interfaces are left alone.
+bundle "$work/b25" '["/bin/sh", "-c", "ip -o -4 addr show eth0 | grep -c inet"]' '' \
+	'"linux": {"namespaces": [{"type": "network", "path": "/proc/1/ns/net"}, {"type": "mount"}]}'
+links=$(ip -o link | cut -d: -f2- | sort)
+"$engine" "$build/clearvm" "$oroot" "$work/b25" c25 "$work/c25.pid" > "$work/out" 2> "$work/err"; rc=$?
+check "the host's own network namespace by path: the guest has an address through passt (got $rc: $(cat "$work/out" "$work/err"))" \
+	test $rc = 0 -a "$(cat "$work/out")" = 1
+check "and the host's interfaces are as they were" test "$(ip -o link | cut -d: -f2- | sort)" = "$links"
+oci delete c25
+
 # Refused at create, with one line and nothing left behind: what clearvm cannot honour.
 bundle "$work/b8" '["/bin/true"]' '"terminal": true'
 bundle "$work/b9" '["/bin/true"]' '' '"linux": {"devices": [{"path": "/dev/kvm", "type": "c", "major": 10, "minor": 232}]}'
 bundle "$work/b22" '["/bin/true"]' '' '"annotations": {"io.clearvm.fs": "nfs"}'
-for b in b8:process.terminal b9:linux.devices b22:io.clearvm.fs; do # b8: a terminal without a console socket
+bundle "$work/b24" '["/bin/true"]' '' '"linux": {"namespaces": [{"type": "ipc", "path": "/proc/1/ns/ipc"}]}'
+for b in b8:process.terminal b9:linux.devices b22:io.clearvm.fs b24:linux.namespaces; do # b8: a terminal without a console socket
 	oci create --bundle "$work/${b%%:*}" --pid-file "$work/x.pid" cx 2> "$work/err"; rc=$?
 	check "create refuses ${b#*:}: 1 (got $rc), one line naming it" \
 		test $rc = 1 -a "$(wc -l < "$work/err")" = 1 -a -n "$(grep -F "${b#*:}" "$work/err")"
