@@ -17,6 +17,7 @@ packages=(
 	procps util-linux python3                              # pgrep, flock, JSON checks in tests
 	passt iproute2                                         # the guest network (--network passt)
 	podman containerd                                      # the OCI runtime cases (podman 4.3 and containerd 1.6 drive clearvm)
+	catatonit                                              # podman's pause image for a pod's infra container
 	containernetworking-plugins iptables                   # podman's default network (CNI bridge, -p)
 	debootstrap                                            # a Debian 12 userland image for the tests
 )

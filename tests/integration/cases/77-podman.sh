@@ -83,6 +83,28 @@ kill $hpid
 check "podman rm: the namespace is gone with it, and no clearvm link on the host" \
 	sh -c "test ! -e '$ns' && ! ip -o link | grep -q clearvm"
 
+# A podman pod: its infra container is the pod's VM (on podman's network, with the pod's
+# published port), and each container run in the pod runs in that VM, in its own root, beside
+# the others. (podman builds its pause image from the host's catatonit, through /var/tmp: the
+# test bed's own.)
+if [ -n "${CLEARVM_IN_TESTBED:-}" ] && ! mountpoint -q /var/tmp; then mount -t tmpfs tmpfs /var/tmp; fi
+"${P[@]}" pod create --name clearvm-pod -p 18085:80 > /dev/null 2> "$work/err"; rc=$?
+check "podman pod create (got $rc: $(tail -1 "$work/err"))" test $rc = 0
+id=$("${P[@]}" run -d --pod clearvm-pod clearvm-test /bin/sh -c 'echo from-pod > /tmp/g; exec httpd -f -p 80 -h /tmp')
+check "a container of the pod serves at the pod's published port" \
+	wait_until 100 sh -c "timeout 10 busybox wget -qO- http://127.0.0.1:18085/g | grep -qx from-pod"
+out=$("${P[@]}" run --rm --pod clearvm-pod clearvm-test /bin/sh -c \
+	'wget -qO- http://127.0.0.1/g; test -e /tmp/g || echo own-tmp; exit 4' 2> "$work/err"); rc=$?
+check "another container of the pod: its status (4, got $rc: $(tail -1 "$work/err"))" test $rc = 4
+check "it reaches the first on the pod's loopback, and has its own /tmp (got: $(tr '\n' ' ' <<< "$out"))" \
+	test "$out" = "from-pod
+own-tmp"
+vmms=$(for p in $(pgrep -f '[c]learvm create'); do ls -l /proc/$p/fd 2> /dev/null | grep kvm > /dev/null && echo $p; done | wc -l)
+check "one VM for the pod (VMMs with a KVM fd: $vmms)" test "$vmms" = 1
+"${P[@]}" pod rm -f clearvm-pod > /dev/null 2>&1
+check "podman pod rm -f: no VMM, no mount and no state of clearvm's left" \
+	wait_until 30 sh -c "! pgrep -f '[c]learvm create' > /dev/null && ! grep -q /run/clearvm /proc/self/mountinfo && test -z \"\$(ls -A /run/clearvm 2> /dev/null)\""
+
 # podman build: each RUN step runs in a clearvm VM (buildah creates, starts and deletes it).
 # (Its layers are copied through /var/tmp: the test bed's own.)
 if [ -n "${CLEARVM_IN_TESTBED:-}" ] && ! mountpoint -q /var/tmp; then mount -t tmpfs tmpfs /var/tmp; fi
