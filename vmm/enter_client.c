@@ -63,7 +63,8 @@ int enter_send(int s, const struct enter_request *r)
 		return log_err(0, "enter: no command");
 	if (r->ngroups > ABI_ENTER_MAX_GROUPS)
 		return log_err(E2BIG, "enter: more than %d groups", ABI_ENTER_MAX_GROUPS);
-	memcpy(h.groups, r->groups, r->ngroups * sizeof(h.groups[0]));
+	if (r->ngroups) // groups may be NULL when there are none
+		memcpy(h.groups, r->groups, r->ngroups * sizeof(h.groups[0]));
 	if (r->nrlimits > ABI_ENTER_MAX_RLIMITS)
 		return log_err(E2BIG, "enter: more than %d resource limits", ABI_ENTER_MAX_RLIMITS);
 	h.nrlimits = (uint16_t)r->nrlimits;
