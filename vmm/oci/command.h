@@ -38,9 +38,13 @@ int oci_update(struct oci_globals *g, int argc, char **argv);
 int oci_exec(struct oci_globals *g, int argc, char **argv);
 struct bundle;
 struct enter_request;
-// The enter request for b's process: in the container whose VM it is (app ""), or in the pod's
-// later container named app, with that container's capabilities.
-void oci_enter_request(const struct bundle *b, const char *app, struct enter_request *req);
+// The enter request for b's process (its PATH set to the default when it has none): in the
+// container whose VM it is (app ""), or in the pod's later container named app, with that
+// container's capabilities. 0 or -errno (logged).
+int oci_enter_request(struct bundle *b, const char *app, struct enter_request *req);
+// Connects to the exec socket of the VM whose container's state directory is dir: the socket,
+// or -errno (not logged).
+int oci_exec_connect(const char *dir);
 // The exec socket in a container's state directory, as a path of any length's directory can
 // be reached (through dirfd, open on it): into buf.
 void oci_exec_socket_path(int dirfd, char *buf, size_t size);

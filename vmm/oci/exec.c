@@ -42,8 +42,23 @@ void oci_exec_socket_path(int dirfd, char *buf, size_t size)
 	snprintf(buf, size, "/proc/self/fd/%d/exec.sock", dirfd);
 }
 
-void oci_enter_request(const struct bundle *b, const char *app, struct enter_request *req)
+int oci_exec_connect(const char *dir)
 {
+	int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	char path[64];
+	oci_exec_socket_path(dirfd, path, sizeof(path));
+	int sock = enter_connect(path, false);
+	close(dirfd);
+	return sock;
+}
+
+int oci_enter_request(struct bundle *b, const char *app, struct enter_request *req)
+{
+	int r = config_has_env(&b->vm, "PATH") ? 0 : config_set_env(&b->vm, "PATH=" CONFIG_DEFAULT_PATH);
+	if (r < 0)
+		return r;
 	*req = (struct enter_request){.app = app,
 				      .cwd = b->vm.workdir,
 				      .argv = b->vm.argv,
@@ -61,6 +76,7 @@ void oci_enter_request(const struct bundle *b, const char *app, struct enter_req
 		req->rlimits[i] = (struct abi_rlimit){.resource = b->vm.rlimits[i].resource,
 						      .soft = b->vm.rlimits[i].soft,
 						      .hard = b->vm.rlimits[i].hard};
+	return 0;
 }
 
 static int parse(int argc, char **argv, struct exec_options *o)
@@ -221,20 +237,15 @@ int oci_exec(struct oci_globals *g, int argc, char **argv)
 		       OCI_FAILED;
 	static struct bundle b;
 	int r = load_process(&o, &s, &b);
-	if (r == 0 && !config_has_env(&b.vm, "PATH"))
-		r = config_set_env(&b.vm, "PATH=" CONFIG_DEFAULT_PATH);
+	struct enter_request req;
+	r = r ?: oci_enter_request(&b, pod ? o.id : "", &req);
 	struct console con = {-1, -1};
 	bool own_tty = false;
 	if (r == 0 && b.vm.tty)
 		r = open_terminal(&o, &b, &con, &own_tty);
-	int dirfd = r < 0 ? -1 : open(vm_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	char path[64];
-	oci_exec_socket_path(dirfd, path, sizeof(path));
-	int sock = dirfd < 0 ? -EBADF : enter_connect(path, false);
+	int sock = r < 0 ? -EBADF : oci_exec_connect(vm_dir);
 	if (r == 0 && sock < 0)
 		r = log_err(sock, "exec: container %s: its exec socket", o.id);
-	struct enter_request req;
-	oci_enter_request(&b, pod ? o.id : "", &req);
 	if (own_tty && !tty_size(&req.rows, &req.cols))
 		req.rows = req.cols = 0;
 	else if (!own_tty) {
@@ -261,7 +272,5 @@ int oci_exec(struct oci_globals *g, int argc, char **argv)
 	if (own_tty)
 		tty_restore();
 	bundle_free(&b);
-	if (dirfd >= 0)
-		close(dirfd);
 	return status < 0 ? EXIT_CLEARVM_FAILED : status;
 }

@@ -149,22 +149,16 @@ static int joined_child(struct oci_state *s, int ready, struct bundle *b, const 
 	struct waiting w;
 	if (open_waiting(s, ready, &w) < 0)
 		return EXIT_CLEARVM_FAILED;
-	int dirfd = open(owner_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	char path[64];
-	oci_exec_socket_path(dirfd, path, sizeof(path));
-	int sock = dirfd < 0 ? -errno : enter_connect(path, false);
-	if (dirfd >= 0)
-		close(dirfd);
+	int sock = oci_exec_connect(owner_dir);
 	if (sock < 0)
 		return log_err(sock, "the pod's VM (container %s)", s->pod), EXIT_CLEARVM_FAILED;
 	if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
 		return log_err(errno, "container %s: becoming nobody", s->id), EXIT_CLEARVM_FAILED;
 	if (privs_drop(inherited, ninherited, 0) < 0 || wait_for_start(&w) < 0)
 		return EXIT_CLEARVM_FAILED;
-	if (!config_has_env(&b->vm, "PATH") && config_set_env(&b->vm, "PATH=" CONFIG_DEFAULT_PATH) < 0)
-		return EXIT_CLEARVM_FAILED;
 	struct enter_request req;
-	oci_enter_request(b, s->id, &req);
+	if (oci_enter_request(b, s->id, &req) < 0)
+		return EXIT_CLEARVM_FAILED;
 	req.container = true;
 	req.volumes = b->vm.volumes;
 	req.nvolumes = b->vm.nvolumes;

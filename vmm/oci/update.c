@@ -205,10 +205,7 @@ static int set_memory(const struct oci_state *s, const char *id, bool sandbox, u
 			       (unsigned long long)(s->ram_mib - MIN(s->ram_mib, BUNDLE_MEMORY_OVERHEAD_MIB)),
 			       BUNDLE_MEMORY_OVERHEAD_MIB),
 		       -1;
-	_cleanup_close_ int dirfd = open(s->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	char path[64];
-	oci_exec_socket_path(dirfd, path, sizeof(path));
-	_cleanup_close_ int sock = dirfd < 0 ? -EBADF : enter_connect(path, false);
+	_cleanup_close_ int sock = oci_exec_connect(s->dir);
 	if (sock < 0)
 		return log_err(sock, "update: container %s: its VM's socket", id), -1;
 	if (enter_send_memory(sock, mib) < 0)
